@@ -1,0 +1,84 @@
+// sparse.cl: products with a CSR matrix A (rows×cols): A is X, or Xᵀ as a
+// second CSR built on the host when the data is made. Row pointers are
+// long, column indices int; rowidx[p] is the row of entry p (COO rows), for
+// the kernels that take one work-item per entry.
+
+// SP_TR and SP_TT are the work-group sides of spmm (rows × components).
+#ifndef SP_TR
+#define SP_TR 16
+#endif
+#ifndef SP_TT
+#define SP_TT 16
+#endif
+// SP_WG is the work-group size of the kernels over entries (a power of two).
+#ifndef SP_WG
+#define SP_WG 256
+#endif
+
+// spmm sets out(q, t) = Σ_p val[p]·B(idx[p], t) over the entries p of row q,
+// for q < rows and t < k, where B(c, t) = B[c*sbc + t*sbt] and
+// out(q, t) = out[q*soq + t*sot]. val may be X's values or the values R of
+// a matrix with X's pattern. Work-item (t, q).
+__kernel __attribute__((reqd_work_group_size(SP_TT, SP_TR, 1)))
+void spmm(const int rows, const int k,
+          __global const long* restrict ptr, __global const int* restrict idx,
+          __global const real* restrict val,
+          __global const real* restrict B, const int sbc, const int sbt,
+          __global real* restrict out, const int soq, const int sot)
+{
+    const int t = get_global_id(0), q = get_global_id(1);
+    if (t >= k || q >= rows) return;
+    real sum = 0;
+    const long pe = ptr[q + 1];
+    for (long p = ptr[q]; p < pe; p++)
+        sum += val[p] * B[(size_t)idx[p] * sbc + (size_t)t * sbt];
+    out[(size_t)q * soq + (size_t)t * sot] = sum;
+}
+
+// sddot is (W·H)(i, j) = Σ_t W[i][t]·H[t][j], in t order.
+inline real sddot(const int k, const int n, __global const real* restrict W,
+                  __global const real* restrict H, const int i, const int j)
+{
+    real v = 0;
+    for (int t = 0; t < k; t++)
+        v += W[IDX(i, k, t)] * H[IDX(t, n, j)];
+    return v;
+}
+
+// sddmm_ratio sets R[p] = mu_ratio(val[p], (W·H)(i, j)) for the nnz entries
+// of A: (i, j) = (rowidx[p], idx[p]) when A is X, (idx[p], rowidx[p]) when A
+// is Xᵀ (trans). W is l×k, H k×n.
+__kernel __attribute__((reqd_work_group_size(SP_WG, 1, 1)))
+void sddmm_ratio(const long nnz, const int trans, const int k, const int n,
+                 __global const int* restrict rowidx, __global const int* restrict idx,
+                 __global const real* restrict val,
+                 __global const real* restrict W, __global const real* restrict H,
+                 __global real* restrict R,
+                 const int mode, const real e2, const int clampv)
+{
+    const size_t p = get_global_id(0);
+    if (p >= (size_t)nnz) return;
+    const int a = rowidx[p], b = idx[p];
+    const int i = trans ? b : a, j = trans ? a : b;
+    R[p] = mu_ratio(val[p], sddot(k, n, W, H, i, j), mode, e2, clampv);
+}
+
+// div_sparse writes to partial[g] work-group g's share of Σ_p
+// div_x_term(X[p], (W·H)(i, j)) over X's nnz entries (the terms of the
+// β-divergence in X; the terms over all of W·H are summed elsewhere).
+__kernel __attribute__((reqd_work_group_size(SP_WG, 1, 1)))
+void div_sparse(const long nnz, const int k, const int n,
+                __global const int* restrict rowidx, __global const int* restrict idx,
+                __global const real* restrict val,
+                __global const real* restrict W, __global const real* restrict H,
+                const int mode, const real beta, const real bm1,
+                __global acc* restrict partial)
+{
+    __local acc red[SP_WG];
+    acc sum = 0;
+    const size_t stride = get_global_size(0);
+    for (size_t p = get_global_id(0); p < (size_t)nnz; p += stride)
+        sum += div_x_term(val[p], sddot(k, n, W, H, rowidx[p], idx[p]), mode, beta, bm1);
+    sum = group_sum(sum, red);
+    if (get_local_id(0) == 0) partial[get_group_id(0)] = sum;
+}
