@@ -197,7 +197,8 @@ func clip(x float64) float64 {
 }
 
 // WriteWAV writes samples as a mono 16-bit PCM WAV file at the given rate,
-// clipping them to [-1, 1] (NaN is written as 0).
+// clipping them to [-1, 1] (NaN is written as 0). Sample x is stored as
+// round(32768·x), limited to 32767, so ReadWAV returns it to within 1/65536.
 func WriteWAV(w io.Writer, rate int, samples []float64) error {
 	if rate <= 0 || rate > math.MaxInt32/2 {
 		return fmt.Errorf("audio: invalid sample rate %d", rate)
@@ -220,8 +221,8 @@ func WriteWAV(w io.Writer, rate int, samples []float64) error {
 	copy(buf[36:], "data")
 	binary.LittleEndian.PutUint32(buf[40:], uint32(size))
 	for i, x := range samples {
-		v := int16(math.Round(clip(x) * 32767))
-		binary.LittleEndian.PutUint16(buf[44+2*i:], uint16(v))
+		v := min(math.Round(clip(x)*32768), 32767)
+		binary.LittleEndian.PutUint16(buf[44+2*i:], uint16(int16(v)))
 	}
 	if _, err := w.Write(buf); err != nil {
 		return fmt.Errorf("audio: writing WAV: %w", err)
