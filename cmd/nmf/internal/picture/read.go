@@ -18,6 +18,9 @@ import (
 	"github.com/clnmf/clnmf/nmf/backend"
 )
 
+// maxPixels bounds the size of one image, against decompression bombs.
+const maxPixels = 1 << 26
+
 // IsImageName reports whether a file name has one of the extensions
 // ReadImageFolder reads: .png, .jpg, .jpeg or .gif, in any case.
 func IsImageName(name string) bool {
@@ -33,7 +36,7 @@ func IsImageName(name string) bool {
 // (luma 0.299R + 0.587G + 0.114B of the 16-bit color values; transparent
 // pixels are black). Image j, flattened row by row, is column j of X, so X is
 // (width·height)×(number of images); names are the file names in column
-// order. All images must have the same size.
+// order. All images must have the same size, of at most 2²⁶ pixels.
 func ReadImageFolder(dir string) (X *backend.Dense[float32], names []string, width, height int, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -63,6 +66,9 @@ func ReadImageFolder(dir string) (X *backend.Dense[float32], names []string, wid
 			width, height = cfg.Width, cfg.Height
 			if width < 1 || height < 1 {
 				return nil, nil, 0, 0, fmt.Errorf("picture: %s is empty (%d×%d)", filepath.Join(dir, name), width, height)
+			}
+			if int64(width)*int64(height) > maxPixels {
+				return nil, nil, 0, 0, fmt.Errorf("picture: %s is %d×%d, more than %d pixels", filepath.Join(dir, name), width, height, maxPixels)
 			}
 		} else if cfg.Width != width || cfg.Height != height {
 			return nil, nil, 0, 0, fmt.Errorf("picture: %s is %d×%d, %s is %d×%d; all images must have the same size",
