@@ -235,8 +235,11 @@ func (c *Context) NewBuffer(size int64) (*Buffer, error) {
 // bytes are already held.
 func checkAlloc(d *Device, allocated, size int64) error {
 	if d.MaxAlloc > 0 && size > d.MaxAlloc {
-		return &tooLargeError{fmt.Sprintf("cl: buffer of %s exceeds the device's maximum allocation of %s (%s)",
-			formatBytes(size), formatBytes(d.MaxAlloc), d.Name)}
+		s, m := formatBytes(size), formatBytes(d.MaxAlloc)
+		if s == m {
+			s, m = fmt.Sprintf("%s (%d bytes)", s, size), fmt.Sprintf("%s (%d bytes)", m, d.MaxAlloc)
+		}
+		return &tooLargeError{fmt.Sprintf("cl: buffer of %s exceeds the device's maximum allocation of %s (%s)", s, m, d.Name)}
 	}
 	if d.GlobalMem > 0 && size > d.GlobalMem-allocated {
 		return &tooLargeError{fmt.Sprintf("cl: buffer needs %s but the device has %s of global memory left (of %s) (%s)",

@@ -76,7 +76,13 @@ var loaded struct {
 // failed.
 func Load() error {
 	loaded.once.Do(func() {
-		loaded.name, loaded.err = load(libNames)
+		var addrs []uintptr
+		loaded.name, addrs, loaded.err = load(libNames)
+		if loaded.err == nil {
+			for i, f := range allFuncs {
+				f.addr = addrs[i]
+			}
+		}
 	})
 	return loaded.err
 }
@@ -86,10 +92,10 @@ func Load() error {
 func Library() string { return loaded.name }
 
 // load opens the first library of names that has all required functions and
-// fills in the function table.
-func load(names []string) (string, error) {
+// returns its name and the addresses of allFuncs, in order.
+func load(names []string) (string, []uintptr, error) {
 	if sizeofPtr != 8 {
-		return "", fmt.Errorf("%w: this package supports 64-bit platforms only", ErrNoOpenCL)
+		return "", nil, fmt.Errorf("%w: this package supports 64-bit platforms only", ErrNoOpenCL)
 	}
 	var tried []string
 	for _, name := range names {
@@ -111,15 +117,12 @@ func load(names []string) (string, error) {
 			tried = append(tried, fmt.Sprintf("%s (missing %s)", displayName(name), strings.Join(missing, ", ")))
 			continue
 		}
-		for i, f := range allFuncs {
-			f.addr = addrs[i]
-		}
-		return name, nil
+		return name, addrs, nil
 	}
 	if len(tried) == 0 {
-		return "", fmt.Errorf("%w: no library names to try", ErrNoOpenCL)
+		return "", nil, fmt.Errorf("%w: no library names to try", ErrNoOpenCL)
 	}
-	return "", fmt.Errorf("%w: tried %s", ErrNoOpenCL, strings.Join(tried, "; "))
+	return "", nil, fmt.Errorf("%w: tried %s", ErrNoOpenCL, strings.Join(tried, "; "))
 }
 
 func displayName(name string) string {
