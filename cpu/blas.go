@@ -1,0 +1,198 @@
+package cpu
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// EnvBLAS names the environment variable that selects the matrix-product
+// library of the CPU backend: "go" forces gonum's pure-Go BLAS, "openblas"
+// requires OpenBLAS (an error where it is missing), and "" or "auto" uses
+// OpenBLAS when libopenblas can be loaded and gonum otherwise.
+const EnvBLAS = "CLNMF_BLAS"
+
+// ErrNoOpenBLAS is returned when OpenBLAS is required but cannot be loaded.
+var ErrNoOpenBLAS = errors.New("cpu: OpenBLAS (libopenblas) not found")
+
+// gemmer is the row-major general matrix product c = alpha·op(a)·op(b) + beta·c
+// with leading dimensions, in one precision.
+type gemmer[T float32 | float64] interface {
+	gemm(ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+}
+
+// goBLAS is gonum's pure-Go BLAS.
+type goBLAS[T float32 | float64] struct{}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+func (goBLAS[T]) gemm(ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	switch c := any(c).(type) {
+	case []float64:
+		gonum.Implementation{}.Dgemm(trans(ta), trans(tb), m, n, k, float64(alpha), any(a).([]float64), lda, any(b).([]float64), ldb, float64(beta), c, ldc)
+	case []float32:
+		gonum.Implementation{}.Sgemm(trans(ta), trans(tb), m, n, k, float32(alpha), any(a).([]float32), lda, any(b).([]float32), ldb, float32(beta), c, ldc)
+	}
+}
+
+// openBLAS calls OpenBLAS's Fortran dgemm_/sgemm_ through purego. The
+// Fortran interface takes every argument by reference, so the call needs no
+// floating-point registers and purego.SyscallN carries it without
+// allocating. The scalars live in a heap block owned by the caller (the Go
+// heap does not move), one per backend, so concurrent backends do not share
+// them.
+type openBLAS[T float32 | float64] struct {
+	fn   uintptr
+	args *gemmArgs[T]
+}
+
+type gemmArgs[T float32 | float64] struct {
+	ta, tb        byte
+	m, n, k       int32
+	lda, ldb, ldc int32
+	alpha, beta   T
+}
+
+func (o openBLAS[T]) gemm(ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		// Fortran BLAS accepts k = 0 but the operand pointers may then be
+		// empty slices; scale c by beta directly.
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			for j := range row {
+				if beta == 0 {
+					row[j] = 0
+				} else {
+					row[j] *= beta
+				}
+			}
+		}
+		return
+	}
+	// Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ: swap
+	// the operands and the dimensions; the transposition flags stay with
+	// their operands.
+	p := o.args
+	p.ta, p.tb = 'N', 'N'
+	if tb {
+		p.ta = 'T'
+	}
+	if ta {
+		p.tb = 'T'
+	}
+	p.m, p.n, p.k = int32(n), int32(m), int32(k)
+	p.lda, p.ldb, p.ldc = int32(ldb), int32(lda), int32(ldc)
+	p.alpha, p.beta = alpha, beta
+	purego.SyscallN(o.fn,
+		uintptr(unsafe.Pointer(&p.ta)), uintptr(unsafe.Pointer(&p.tb)),
+		uintptr(unsafe.Pointer(&p.m)), uintptr(unsafe.Pointer(&p.n)), uintptr(unsafe.Pointer(&p.k)),
+		uintptr(unsafe.Pointer(&p.alpha)),
+		uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(&p.lda)),
+		uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(&p.ldb)),
+		uintptr(unsafe.Pointer(&p.beta)),
+		uintptr(unsafe.Pointer(unsafe.SliceData(c))), uintptr(unsafe.Pointer(&p.ldc)),
+	)
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(c)
+	runtime.KeepAlive(p)
+}
+
+var openblas struct {
+	once         sync.Once
+	dgemm, sgemm uintptr
+	err          error
+}
+
+// openBLASNames are the shared objects tried, in order.
+var openBLASNames = []string{"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", "/opt/homebrew/opt/openblas/lib/libopenblas.dylib", "/usr/local/opt/openblas/lib/libopenblas.dylib"}
+
+func loadOpenBLAS() error {
+	openblas.once.Do(func() {
+		var lib uintptr
+		var last error
+		for _, name := range openBLASNames {
+			h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+			if err == nil {
+				lib = h
+				break
+			}
+			last = err
+		}
+		if lib == 0 {
+			openblas.err = fmt.Errorf("%w: %v", ErrNoOpenBLAS, last)
+			return
+		}
+		d, err := purego.Dlsym(lib, "dgemm_")
+		if err != nil {
+			openblas.err = fmt.Errorf("%w: dgemm_: %v", ErrNoOpenBLAS, err)
+			return
+		}
+		s, err := purego.Dlsym(lib, "sgemm_")
+		if err != nil {
+			openblas.err = fmt.Errorf("%w: sgemm_: %v", ErrNoOpenBLAS, err)
+			return
+		}
+		openblas.dgemm, openblas.sgemm = d, s
+	})
+	return openblas.err
+}
+
+// BLAS names a matrix-product library for the CPU backend.
+type BLAS string
+
+const (
+	BLASAuto     BLAS = ""         // OpenBLAS if present, else gonum
+	BLASGo       BLAS = "go"       // gonum's pure-Go BLAS
+	BLASOpenBLAS BLAS = "openblas" // OpenBLAS, loaded at run time; an error where missing
+)
+
+// OpenBLASAvailable reports whether libopenblas can be loaded here.
+func OpenBLASAvailable() bool { return loadOpenBLAS() == nil }
+
+// resolveBLAS turns the requested library (and, for BLASAuto, the
+// environment) into the one to use.
+func resolveBLAS(want BLAS) (BLAS, error) {
+	if want == BLASAuto {
+		switch env := os.Getenv(EnvBLAS); env {
+		case "", "auto":
+		case "go", "openblas":
+			want = BLAS(env)
+		default:
+			return "", fmt.Errorf("cpu: %s=%q: want go, openblas or auto", EnvBLAS, env)
+		}
+	}
+	switch want {
+	case BLASGo:
+		return BLASGo, nil
+	case BLASOpenBLAS:
+		if err := loadOpenBLAS(); err != nil {
+			return "", err
+		}
+		return BLASOpenBLAS, nil
+	case BLASAuto:
+		if loadOpenBLAS() == nil {
+			return BLASOpenBLAS, nil
+		}
+		return BLASGo, nil
+	}
+	return "", fmt.Errorf("cpu: unknown BLAS %q: want go, openblas or auto", string(want))
+}

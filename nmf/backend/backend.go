@@ -1,0 +1,226 @@
+// Package backend defines the small set of operations the NMF solver loop
+// needs from a compute device, and the host-side matrix types that carry data
+// to and from it.
+//
+// The solver loop in package nmf is written once against the Backend
+// interface. Package cpu implements it with gonum (and OpenBLAS when present);
+// package gpu implements it with OpenCL kernels. Package backendtest holds the
+// conformance checks every implementation must pass, in the way gonum's
+// blas/testblas serves blas/gonum.
+//
+// # Layout
+//
+// Every dense matrix is row-major with no padding: element (i, j) of an r×c
+// matrix is at index i*c+j. X is l×n, W is l×k and H is k×n, so that X ≈ W·H.
+//
+// # Ownership
+//
+// A Backend owns the device memory behind every Matrix and Data it returns;
+// all of it is released by Close. Host slices given to NewData may be
+// referenced (not copied) by a backend that computes in host memory, and are
+// never modified; the caller must not modify them until Close.
+//
+// # Errors
+//
+// Mismatched shapes or precisions between handles are programming errors in
+// the caller and panic with a "backend:" prefix. Anything the device can cause
+// (out of memory, a lost device, a failed enqueue) is a returned error.
+package backend
+
+import "fmt"
+
+// Precision is the floating-point type a matrix is stored and computed in.
+type Precision int
+
+const (
+	Float64 Precision = iota // IEEE 754 double precision.
+	Float32                  // IEEE 754 single precision.
+)
+
+// String returns "float64" or "float32".
+func (p Precision) String() string {
+	switch p {
+	case Float64:
+		return "float64"
+	case Float32:
+		return "float32"
+	}
+	return fmt.Sprintf("Precision(%d)", int(p))
+}
+
+// Size returns the size of one element in bytes.
+func (p Precision) Size() int {
+	if p == Float32 {
+		return 4
+	}
+	return 8
+}
+
+// Epsilon is scikit-learn's EPSILON, float32's machine epsilon, used in both
+// precisions: it replaces zeros of W·H before negative powers and zero
+// denominators of the multiplicative update.
+const Epsilon = 1.1920928955078125e-07
+
+// FlushBelow is float64's machine epsilon: after a multiplicative update,
+// entries of W (β < 1) and H (β ≤ 1) below it are set to zero.
+const FlushBelow = 2.220446049250313e-16
+
+// Float is the set of element types a host matrix may hold.
+type Float interface{ float32 | float64 }
+
+// HostData is the input matrix X on the host: *Dense[float32],
+// *Dense[float64], *CSR[float32] or *CSR[float64].
+type HostData interface {
+	Dims() (rows, cols int)
+	Precision() Precision
+	isHostData()
+}
+
+// Dense is a row-major matrix on the host: element (i, j) is Data[i*Cols+j].
+type Dense[T Float] struct {
+	Rows, Cols int
+	Data       []T
+}
+
+// Dims returns the number of rows and columns.
+func (m *Dense[T]) Dims() (rows, cols int) { return m.Rows, m.Cols }
+
+// Precision returns the precision of T.
+func (m *Dense[T]) Precision() Precision { return precisionOf[T]() }
+
+// Values returns the elements, row-major.
+func (m *Dense[T]) Values() []T { return m.Data }
+
+func (*Dense[T]) isHostData() {}
+
+// CSR is a compressed sparse row matrix on the host. Row i holds the entries
+// Data[Indptr[i]:Indptr[i+1]] in the columns Indices[Indptr[i]:Indptr[i+1]].
+// Column indices within a row are strictly increasing.
+type CSR[T Float] struct {
+	Rows, Cols int
+	Indptr     []int // len Rows+1, Indptr[0] = 0, nondecreasing
+	Indices    []int // len NNZ
+	Data       []T   // len NNZ
+}
+
+// Dims returns the number of rows and columns.
+func (m *CSR[T]) Dims() (rows, cols int) { return m.Rows, m.Cols }
+
+// Precision returns the precision of T.
+func (m *CSR[T]) Precision() Precision { return precisionOf[T]() }
+
+// NNZ returns the number of stored entries.
+func (m *CSR[T]) NNZ() int { return len(m.Data) }
+
+// Values returns the stored entries.
+func (m *CSR[T]) Values() []T { return m.Data }
+
+func (*CSR[T]) isHostData() {}
+
+func precisionOf[T Float]() Precision {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return Float32
+	}
+	return Float64
+}
+
+// Side says which factor a multiplicative-update step is for.
+type Side int
+
+const (
+	SideW Side = iota // the update of W (l×k), with H fixed
+	SideH             // the update of H (k×n), with W fixed
+)
+
+// Matrix is a dense row-major matrix held by a backend.
+type Matrix interface {
+	Dims() (rows, cols int)
+	Precision() Precision
+}
+
+// Data is the input matrix X held by a backend, dense or sparse.
+type Data interface {
+	Dims() (rows, cols int)
+	Precision() Precision
+	// Sparse reports whether X is held in CSR form.
+	Sparse() bool
+}
+
+// Backend is one device's implementation of the operations of a fit. A
+// Backend is used by one goroutine at a time. All operands of one call have
+// the same precision.
+type Backend interface {
+	// Name describes the device, e.g. "cpu (OpenBLAS)" or
+	// "opencl:0:0 NVIDIA H200".
+	Name() string
+
+	// NewMatrix returns a zero-filled rows×cols matrix.
+	NewMatrix(p Precision, rows, cols int) (Matrix, error)
+	// Write copies src (row-major, len rows*cols) into m, rounding to m's
+	// precision.
+	Write(m Matrix, src []float64) error
+	// Read copies m into dst (row-major, len rows*cols).
+	Read(m Matrix, dst []float64) error
+	// NewData makes X available to the device. Explicitly stored zeros of a
+	// CSR matrix may be dropped.
+	NewData(x HostData) (Data, error)
+
+	// Gram sets out = aᵀ·a (out is c×c for an r×c a).
+	Gram(out, a Matrix) error
+	// Mul sets out = op(a)·op(b), op transposing where ta, tb are true.
+	Mul(out, a Matrix, ta bool, b Matrix, tb bool) error
+	// MulX sets out = X·b (trans false; b n×k, out l×k) or Xᵀ·b (trans true;
+	// b l×k, out n×k).
+	MulX(out Matrix, x Data, trans bool, b Matrix) error
+	// Transpose sets out = aᵀ.
+	Transpose(out, a Matrix) error
+
+	// MUTerms computes the numerator and denominator of the multiplicative
+	// update of one factor for the β-divergence, exactly as scikit-learn 1.2's
+	// _multiplicative_update_w / _h do before regularisation:
+	//
+	//	SideW (num, den l×k): β=2: num = X·Hᵀ, den = W·(H·Hᵀ)
+	//	                      β≠2: num = (X ⊙ V^(β−2))·Hᵀ, den = U^(β−1)·Hᵀ
+	//	                      β=1: num = (X / V)·Hᵀ, den[i][t] = Σ_j H[t][j]
+	//	SideH (num, den k×n): β=2: num = Wᵀ·X, den = (Wᵀ·W)·H
+	//	                      β≠2: num = Wᵀ·(X ⊙ V^(β−2)), den = Wᵀ·U^(β−1)
+	//	                      β=1: num = Wᵀ·(X / V), den[t][j] = Σ_i W[i][t],
+	//	                           a zero sum replaced by 1
+	//
+	// where V = W·H with zeros replaced by Epsilon when β < 2, and U = W·H
+	// with zeros replaced by Epsilon when β < 1. For sparse X, V is needed
+	// only at X's nonzeros.
+	MUTerms(side Side, x Data, w, h Matrix, beta float64, num, den Matrix) error
+	// MUStep applies one multiplicative update to m in a single pass:
+	//
+	//	d = den + l1 (if l1 > 0); d = d + l2·m (if l2 > 0); d = Epsilon where d == 0
+	//	m = m · (num/d)^gamma;  m = 0 where m < flush (if flush > 0)
+	//
+	// num and den may be overwritten.
+	MUStep(m, num, den Matrix, l1, l2, gamma, flush float64) error
+	// CDSweep runs one pass of scikit-learn's _update_cdnmf_fast over the
+	// rows of w (r×k), with hht (k×k) = Hᵀ-side Gram matrix and xht (r×k):
+	// for each component t in perm order and each row i,
+	//
+	//	grad = −(xht[i][t] − l1) + Σ_r (hht[t][r] + l2·[t=r])·w[i][r]
+	//	pg = min(0, grad) if w[i][t] == 0 else grad;  violation += |pg|
+	//	hess = hht[t][t] + l2;  if hess ≠ 0: w[i][t] = max(w[i][t] − grad/hess, 0)
+	//
+	// and returns the summed violation.
+	CDSweep(w, hht, xht Matrix, l1, l2 float64, perm []int) (float64, error)
+	// Divergence returns scikit-learn's _beta_divergence(X, W, H, β) without
+	// the square root: entries with X ≤ Epsilon are left out of the terms in
+	// X, zeros of W·H at the others become Epsilon.
+	Divergence(x Data, w, h Matrix, beta float64) (float64, error)
+
+	// Close releases every matrix, data and scratch buffer the backend holds.
+	// It is idempotent.
+	Close() error
+}
+
+// DeviceBytes is implemented by backends that report how much device memory
+// they hold (matrices, data and scratch), for reports and benchmarks.
+type DeviceBytes interface {
+	DeviceBytes() int64
+}

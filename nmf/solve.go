@@ -1,0 +1,319 @@
+package nmf
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// problem is one fit or transform on one backend: the solver loop, written
+// once for every backend.
+type problem struct {
+	b       backend.Backend
+	x       backend.Data
+	prec    backend.Precision
+	l, n, k int
+	p       Params
+	updateH bool
+	prog    Progress
+}
+
+// outcome is what a solve produced, in float64 host terms.
+type outcome struct {
+	w, h     []float64
+	nIter    int
+	recErr   float64
+	trace    []TracePoint
+	warnings []Warning
+	partial  bool
+}
+
+// solve runs the solver from w0 (l×k) and h0 (k×n). On cancellation it
+// returns the state at the end of the last whole iteration with partial set,
+// together with the context's error.
+func (pr *problem) solve(ctx context.Context, w0, h0 []float64) (*outcome, error) {
+	w, err := pr.matrix(pr.l, pr.k, w0)
+	if err != nil {
+		return nil, err
+	}
+	h, err := pr.matrix(pr.k, pr.n, h0)
+	if err != nil {
+		return nil, err
+	}
+	out := &outcome{}
+	if pr.p.MaxIter > 0 {
+		if pr.p.Solver == CD {
+			err = pr.coordinateDescent(ctx, w, h, out)
+		} else {
+			err = pr.multiplicative(ctx, w, h, out)
+		}
+		if err != nil && !out.partial {
+			return nil, err
+		}
+	} else {
+		e, derr := pr.error(0, w, h)
+		if derr != nil {
+			return nil, derr
+		}
+		out.trace = append(out.trace, TracePoint{0, e})
+	}
+	cancelErr := err
+	out.w = make([]float64, pr.l*pr.k)
+	out.h = make([]float64, pr.k*pr.n)
+	if err := pr.b.Read(w, out.w); err != nil {
+		return nil, pr.wrap("reading W", err)
+	}
+	if err := pr.b.Read(h, out.h); err != nil {
+		return nil, pr.wrap("reading H", err)
+	}
+	out.recErr, err = pr.error(out.nIter, w, h)
+	if err != nil && !out.partial {
+		return nil, err
+	}
+	if out.nIter == pr.p.MaxIter && pr.p.Tol > 0 && !out.partial {
+		out.warnings = append(out.warnings, Warning{"max_iter", fmt.Sprintf("maximum number of iterations %d reached; increase it to improve convergence", pr.p.MaxIter)})
+	}
+	return out, cancelErr
+}
+
+func (pr *problem) matrix(rows, cols int, v []float64) (backend.Matrix, error) {
+	m, err := pr.b.NewMatrix(pr.prec, rows, cols)
+	if err != nil {
+		return nil, pr.wrap(fmt.Sprintf("allocating a %d×%d matrix", rows, cols), err)
+	}
+	if v != nil {
+		if err := pr.b.Write(m, v); err != nil {
+			return nil, pr.wrap("writing a matrix", err)
+		}
+	}
+	return m, nil
+}
+
+func (pr *problem) wrap(step string, err error) error {
+	return fmt.Errorf("nmf: %s: %s: %w", pr.b.Name(), step, err)
+}
+
+// error is sqrt(2·D_β(X, W·H)), negative rounding clamped to zero; a NaN or
+// infinity stops the fit.
+func (pr *problem) error(iter int, w, h backend.Matrix) (float64, error) {
+	d, err := pr.b.Divergence(pr.x, w, h, pr.p.Beta)
+	if err != nil {
+		return 0, pr.wrap("divergence", err)
+	}
+	if math.IsNaN(d) || math.IsInf(d, 0) {
+		return 0, &IterationError{Iter: iter, Step: "the reconstruction error", Err: ErrDiverged, Val: d}
+	}
+	return math.Sqrt(2 * math.Max(d, 0)), nil
+}
+
+// multiplicative is scikit-learn's _fit_multiplicative_update.
+func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out *outcome) error {
+	beta := pr.p.Beta
+	gamma := 1.0
+	if beta < 1 {
+		gamma = 1 / (2 - beta)
+	} else if beta > 2 {
+		gamma = 1 / (beta - 1)
+	}
+	var flushW, flushH float64
+	if beta < 1 {
+		flushW = backend.FlushBelow
+	}
+	if beta <= 1 {
+		flushH = backend.FlushBelow
+	}
+	numW, err := pr.matrix(pr.l, pr.k, nil)
+	if err != nil {
+		return err
+	}
+	denW, err := pr.matrix(pr.l, pr.k, nil)
+	if err != nil {
+		return err
+	}
+	var numH, denH backend.Matrix
+	if pr.updateH {
+		if numH, err = pr.matrix(pr.k, pr.n, nil); err != nil {
+			return err
+		}
+		if denH, err = pr.matrix(pr.k, pr.n, nil); err != nil {
+			return err
+		}
+	}
+	errInit, err := pr.error(0, w, h)
+	if err != nil {
+		return err
+	}
+	out.trace = append(out.trace, TracePoint{0, errInit})
+	previous, last := errInit, errInit
+	for it := 1; it <= pr.p.MaxIter; it++ {
+		if err := ctx.Err(); err != nil {
+			out.partial = true
+			return err
+		}
+		if err := pr.b.MUTerms(backend.SideW, pr.x, w, h, beta, numW, denW); err != nil {
+			return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+		}
+		l1W := pr.p.L1RegW
+		if beta == 1 && !pr.updateH {
+			// scikit-learn 1.2 caches H's row sums across iterations when
+			// H is fixed and adds the L1 term to that cache in place, so
+			// in Transform the KL denominator grows by L1RegW every
+			// iteration. Reproduced for identical results.
+			l1W *= float64(it)
+		}
+		if err := pr.b.MUStep(w, numW, denW, l1W, pr.p.L2RegW, gamma, flushW); err != nil {
+			return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+		}
+		if pr.updateH {
+			if err := pr.b.MUTerms(backend.SideH, pr.x, w, h, beta, numH, denH); err != nil {
+				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+			}
+			if err := pr.b.MUStep(h, numH, denH, pr.p.L1RegH, pr.p.L2RegH, gamma, flushH); err != nil {
+				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+			}
+		}
+		out.nIter = it
+		if it%10 == 0 {
+			e, err := pr.error(it, w, h)
+			if err != nil {
+				return err
+			}
+			out.trace = append(out.trace, TracePoint{it, e})
+			last = e
+			if pr.prog != nil {
+				pr.prog(it, last)
+			}
+			if pr.p.Tol > 0 && (previous-e)/errInit < pr.p.Tol {
+				return nil
+			}
+			previous = e
+		} else if pr.prog != nil {
+			pr.prog(it, last)
+		}
+	}
+	return nil
+}
+
+// coordinateDescent is scikit-learn's _fit_coordinate_descent: W and Hᵀ
+// updated in turn by _update_coordinate_descent, stopping when the
+// projected-gradient violation falls to Tol times its first value.
+func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, out *outcome) (rerr error) {
+	l, n, k := pr.l, pr.n, pr.k
+	ht, err := pr.matrix(n, k, nil)
+	if err != nil {
+		return err
+	}
+	if err := pr.b.Transpose(ht, h); err != nil {
+		return pr.wrap("transposing H", err)
+	}
+	hht, err := pr.matrix(k, k, nil)
+	if err != nil {
+		return err
+	}
+	xht, err := pr.matrix(l, k, nil)
+	if err != nil {
+		return err
+	}
+	var xtw backend.Matrix
+	if pr.updateH {
+		if xtw, err = pr.matrix(n, k, nil); err != nil {
+			return err
+		}
+	}
+	// Hᵀ goes back into h at the end, whatever happens in between.
+	defer func() {
+		if terr := pr.b.Transpose(h, ht); terr != nil && rerr == nil {
+			rerr = pr.wrap("transposing H", terr)
+		}
+	}()
+	errInit, err := pr.error(0, w, h)
+	if err != nil {
+		return err
+	}
+	out.trace = append(out.trace, TracePoint{0, errInit})
+	last := errInit
+	perm := make([]int, k)
+	for t := range perm {
+		perm[t] = t
+	}
+	var rng *rand.Rand
+	if pr.p.Shuffle {
+		rng = rand.New(rand.NewPCG(pr.p.Seed, 0xa4093822299f31d0))
+	}
+	var violationInit float64
+	for it := 1; it <= pr.p.MaxIter; it++ {
+		if err := ctx.Err(); err != nil {
+			out.partial = true
+			return err
+		}
+		if rng != nil {
+			shuffle(rng, perm)
+		}
+		if err := pr.b.Gram(hht, ht); err != nil {
+			return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+		}
+		if err := pr.b.MulX(xht, pr.x, false, ht); err != nil {
+			return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+		}
+		violation, err := pr.b.CDSweep(w, hht, xht, pr.p.L1RegW, pr.p.L2RegW, perm)
+		if err != nil {
+			return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+		}
+		if pr.updateH {
+			if rng != nil {
+				shuffle(rng, perm)
+			}
+			if err := pr.b.Gram(hht, w); err != nil {
+				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+			}
+			if err := pr.b.MulX(xtw, pr.x, true, w); err != nil {
+				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+			}
+			v, err := pr.b.CDSweep(ht, hht, xtw, pr.p.L1RegH, pr.p.L2RegH, perm)
+			if err != nil {
+				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+			}
+			violation += v
+		}
+		out.nIter = it
+		if math.IsNaN(violation) || math.IsInf(violation, 0) {
+			return &IterationError{Iter: it, Step: "the projected-gradient violation", Err: ErrDiverged, Val: violation}
+		}
+		if it%10 == 0 {
+			if err := pr.b.Transpose(h, ht); err != nil {
+				return pr.wrap("transposing H", err)
+			}
+			e, err := pr.error(it, w, h)
+			if err != nil {
+				return err
+			}
+			out.trace = append(out.trace, TracePoint{it, e})
+			last = e
+		}
+		if pr.prog != nil {
+			pr.prog(it, last)
+		}
+		if it == 1 {
+			violationInit = violation
+		}
+		if violationInit == 0 || violation/violationInit <= pr.p.Tol {
+			return nil
+		}
+	}
+	return nil
+}
+
+// shuffle is a Fisher-Yates permutation of the identity, as
+// numpy's permutation(k) draws one.
+func shuffle(rng *rand.Rand, perm []int) {
+	for t := range perm {
+		perm[t] = t
+	}
+	for i := len(perm) - 1; i > 0; i-- {
+		j := rng.IntN(i + 1)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+}
