@@ -1,0 +1,469 @@
+package dataio
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/sbinet/npyio"
+)
+
+// The .npy format (https://numpy.org/devdocs/reference/generated/numpy.lib.format.html):
+// the magic "\x93NUMPY", a major and a minor version byte, the header's
+// length (uint16 little-endian in version 1, uint32 in versions 2 and 3),
+// then the header: a Python dict literal such as
+//
+//	{'descr': '<f8', 'fortran_order': False, 'shape': (40, 30), }
+//
+// padded with spaces and ended by '\n', then the array's raw data.
+//
+// The header is parsed here rather than by npyio: npyio's parser assumes
+// numpy's key order and spacing (and can panic on anything else), and it
+// allocates whatever the header's shape asks for. Once the header has been
+// checked against the file's size, npyio decodes the data, fed a canonical
+// header of its own.
+
+const (
+	npyMagic     = "\x93NUMPY"
+	npyMaxHeader = 1 << 20 // numpy itself refuses headers over 10000 bytes by default
+	npyChunk     = 1 << 16 // elements decoded per npyio call
+)
+
+// npyDtype is a parsed 'descr' of a plain numeric dtype.
+type npyDtype struct {
+	descr string // as in the file, for messages
+	kind  byte   // 'f', 'i', 'u' or 'b'
+	size  int    // bytes per element
+	big   bool   // big-endian
+}
+
+// npyioDescr is the descr handed to npyio. A bool is decoded as uint8 so
+// that every nonzero byte can be made 1 (npyio leaves bytes other than 0
+// and 1 undecoded).
+func (d npyDtype) npyioDescr() string {
+	kind := d.kind
+	if kind == 'b' {
+		kind = 'u'
+	}
+	order := "<"
+	switch {
+	case d.size == 1:
+		order = "|"
+	case d.big:
+		order = ">"
+	}
+	return fmt.Sprintf("%s%c%d", order, kind, d.size)
+}
+
+func nativeBigEndian() bool {
+	var b [2]byte
+	binary.NativeEndian.PutUint16(b[:], 1)
+	return b[0] == 0
+}
+
+// parseDtype parses a descr such as '<f8', '|u1' or '>i4'.
+func parseDtype(s string) (npyDtype, string) {
+	d := npyDtype{descr: s}
+	rest := s
+	if rest != "" {
+		switch rest[0] {
+		case '<', '|':
+			rest = rest[1:]
+		case '>':
+			d.big = true
+			rest = rest[1:]
+		case '=':
+			d.big = nativeBigEndian()
+			rest = rest[1:]
+		}
+	}
+	if len(rest) < 2 {
+		return d, fmt.Sprintf("header: unsupported dtype %q", s)
+	}
+	size, err := strconv.Atoi(rest[1:])
+	if err != nil {
+		return d, fmt.Sprintf("header: unsupported dtype %q", s)
+	}
+	d.kind, d.size = rest[0], size
+	ok := false
+	switch d.kind {
+	case 'f':
+		ok = size == 4 || size == 8
+		if !ok {
+			return d, fmt.Sprintf("header: dtype %q (float%d) is not supported; convert the array to float32 or float64", s, 8*size)
+		}
+	case 'i', 'u':
+		ok = size == 1 || size == 2 || size == 4 || size == 8
+	case 'b':
+		ok = size == 1
+	case 'c':
+		return d, fmt.Sprintf("header: dtype %q is complex; only real matrices can be factorised", s)
+	}
+	if !ok {
+		return d, fmt.Sprintf("header: dtype %q is not supported (need float32, float64, an integer type or bool)", s)
+	}
+	return d, ""
+}
+
+// npyHeader is what readNPYHeader learns from a file's header.
+type npyHeader struct {
+	dtype   npyDtype
+	fortran bool
+	shape   []int64
+	dataOff int64 // offset of the data from the start of the file
+}
+
+func shapeString[I int | int64](shape []I) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, n := range shape {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.FormatInt(int64(n), 10))
+	}
+	if len(shape) == 1 {
+		b.WriteByte(',')
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// readNPYHeader reads and checks the header of an .npy file of the given
+// size, leaving r at the start of the data. The message is empty when the
+// header is good; err is an I/O error.
+func readNPYHeader(r io.Reader, size int64) (h npyHeader, msg string, err error) {
+	var pre [12]byte
+	if size < 10 {
+		return h, fmt.Sprintf("header: file is %d bytes, too short for an .npy file", size), nil
+	}
+	if _, err := io.ReadFull(r, pre[:8]); err != nil {
+		return h, "", err
+	}
+	if string(pre[:6]) != npyMagic {
+		return h, `header: not an .npy file (it does not start with "\x93NUMPY")`, nil
+	}
+	major, minor := pre[6], pre[7]
+	var hlen int64
+	switch major {
+	case 1:
+		if _, err := io.ReadFull(r, pre[8:10]); err != nil {
+			return h, "", err
+		}
+		hlen = int64(binary.LittleEndian.Uint16(pre[8:10]))
+		h.dataOff = 10
+	case 2, 3:
+		if size < 12 {
+			return h, fmt.Sprintf("header: file is %d bytes, too short for an .npy file", size), nil
+		}
+		if _, err := io.ReadFull(r, pre[8:12]); err != nil {
+			return h, "", err
+		}
+		hlen = int64(binary.LittleEndian.Uint32(pre[8:12]))
+		h.dataOff = 12
+	default:
+		return h, fmt.Sprintf("header: unsupported .npy format version %d.%d", major, minor), nil
+	}
+	if hlen > size-h.dataOff {
+		return h, fmt.Sprintf("header: header length %d runs past the end of the file (%d bytes)", hlen, size), nil
+	}
+	if hlen > npyMaxHeader {
+		return h, fmt.Sprintf("header: header length %d is implausibly large", hlen), nil
+	}
+	buf := make([]byte, hlen)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return h, "", err
+	}
+	h.dataOff += hlen
+
+	dict, perr := parsePyDict(string(buf))
+	if perr != "" {
+		return h, "header: " + perr, nil
+	}
+	descr, ok := dict["descr"]
+	if !ok {
+		return h, "header: no 'descr' key", nil
+	}
+	switch descr.kind {
+	case pyStr:
+	case pyList:
+		return h, "header: 'descr' is a structured dtype; only plain numeric arrays are supported", nil
+	default:
+		return h, "header: 'descr' is not a string", nil
+	}
+	var dmsg string
+	if h.dtype, dmsg = parseDtype(descr.s); dmsg != "" {
+		return h, dmsg, nil
+	}
+	fo, ok := dict["fortran_order"]
+	if !ok {
+		return h, "header: no 'fortran_order' key", nil
+	}
+	if fo.kind != pyBool {
+		return h, "header: 'fortran_order' is not True or False", nil
+	}
+	h.fortran = fo.b
+	sh, ok := dict["shape"]
+	if !ok {
+		return h, "header: no 'shape' key", nil
+	}
+	if sh.kind != pyTuple {
+		return h, "header: 'shape' is not a tuple", nil
+	}
+	for _, v := range sh.items {
+		if v.kind != pyInt || v.n < 0 {
+			return h, "header: 'shape' is not a tuple of nonnegative integers", nil
+		}
+		h.shape = append(h.shape, v.n)
+	}
+	if len(h.shape) != 2 {
+		hint := ""
+		if len(h.shape) == 1 {
+			hint = " (reshape it, e.g. x.reshape(-1, 1) for a column)"
+		}
+		return h, fmt.Sprintf("header: shape %s is %d-dimensional; a 2-D array is needed%s",
+			shapeString(h.shape), len(h.shape), hint), nil
+	}
+	if m := checkDims(h.shape[0], h.shape[1]); m != "" {
+		return h, fmt.Sprintf("header: shape %s: %s", shapeString(h.shape), m), nil
+	}
+	avail := size - h.dataOff
+	need := new(big.Int).Mul(big.NewInt(h.shape[0]), big.NewInt(h.shape[1]))
+	need.Mul(need, big.NewInt(int64(h.dtype.size)))
+	if need.Cmp(big.NewInt(avail)) > 0 {
+		return h, fmt.Sprintf("header: shape %s of dtype %q needs %s bytes of data, but the file holds only %d bytes after the header",
+			shapeString(h.shape), h.dtype.descr, need, avail), nil
+	}
+	if h.shape[0]*h.shape[1] > math.MaxInt {
+		return h, fmt.Sprintf("header: shape %s is too large for this platform", shapeString(h.shape)), nil
+	}
+	return h, "", nil
+}
+
+// readNPY reads an .npy file.
+func readNPY(path string, f *os.File) (*Input, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(f, 1<<16)
+	h, msg, err := readNPYHeader(br, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	if msg != "" {
+		return nil, &FormatError{Path: path, Msg: msg}
+	}
+	rows, cols := int(h.shape[0]), int(h.shape[1])
+	in := &Input{Path: path, Kind: "npy"}
+
+	// Feed npyio a canonical header for the decoded element type, followed
+	// by exactly the data the shape asks for.
+	n := int64(rows) * int64(cols)
+	src := &npyStream{
+		hdr: npyHeaderBytes(h.dtype.npyioDescr(), false, shapeString([]int64{n})),
+		r:   br,
+		n:   n * int64(h.dtype.size),
+	}
+	rr, err := npyio.NewReader(src)
+	if err != nil { // cannot happen: the header is ours
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	d := h.dtype
+	switch {
+	case d.kind == 'f' && d.size == 4:
+		in.Dense32 = &backend.Dense[float32]{Rows: rows, Cols: cols, Data: make([]float32, rows*cols)}
+		err = decodeNPY[float32](rr, in.Dense32.Data, rows, cols, h.fortran)
+	default:
+		in.Dense64 = &backend.Dense[float64]{Rows: rows, Cols: cols, Data: make([]float64, rows*cols)}
+		data := in.Dense64.Data
+		switch {
+		case d.kind == 'f':
+			err = decodeNPY[float64](rr, data, rows, cols, h.fortran)
+		case d.kind == 'i' && d.size == 1:
+			err = decodeNPY[int8](rr, data, rows, cols, h.fortran)
+		case d.kind == 'i' && d.size == 2:
+			err = decodeNPY[int16](rr, data, rows, cols, h.fortran)
+		case d.kind == 'i' && d.size == 4:
+			err = decodeNPY[int32](rr, data, rows, cols, h.fortran)
+		case d.kind == 'i' && d.size == 8:
+			err = decodeNPY[int64](rr, data, rows, cols, h.fortran)
+		case d.size == 1: // 'u' or 'b'
+			err = decodeNPY[uint8](rr, data, rows, cols, h.fortran)
+			if d.kind == 'b' {
+				for i, v := range data {
+					if v != 0 {
+						data[i] = 1
+					}
+				}
+			}
+		case d.size == 2:
+			err = decodeNPY[uint16](rr, data, rows, cols, h.fortran)
+		case d.size == 4:
+			err = decodeNPY[uint32](rr, data, rows, cols, h.fortran)
+		default:
+			err = decodeNPY[uint64](rr, data, rows, cols, h.fortran)
+		}
+	}
+	if err != nil {
+		if src.ioErr != nil {
+			return nil, src.ioErr
+		}
+		return nil, &FormatError{Path: path, Msg: "data: " + err.Error()}
+	}
+	return in, nil
+}
+
+type npyElem interface {
+	int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32 | float64
+}
+
+// decodeNPY decodes rows·cols elements of type E from rr into the row-major
+// dst, transposing from Fortran (column-major) order if asked, a chunk at a
+// time so that no second copy of the matrix is ever held.
+func decodeNPY[E npyElem, T backend.Float](rr *npyio.Reader, dst []T, rows, cols int, fortran bool) error {
+	total := rows * cols
+	chunk := make([]E, min(npyChunk, total))
+	i, j := 0, 0 // the row and column of the next element, in Fortran order
+	for off := 0; off < total; {
+		c := chunk[:min(len(chunk), total-off)]
+		if err := rr.Read(&c); err != nil {
+			return err
+		}
+		if !fortran {
+			out := dst[off : off+len(c)]
+			for k, v := range c {
+				out[k] = T(v)
+			}
+		} else {
+			for _, v := range c {
+				dst[i*cols+j] = T(v)
+				if i++; i == rows {
+					i, j = 0, j+1
+				}
+			}
+		}
+		off += len(c)
+	}
+	return nil
+}
+
+// npyStream serves a header and then n bytes of r, in full reads: npyio
+// reads element by element and treats a short read, or io.EOF, as a
+// complete one.
+type npyStream struct {
+	hdr   []byte
+	r     io.Reader
+	n     int64 // data bytes left
+	ioErr error // the first error from r
+}
+
+func (s *npyStream) Read(p []byte) (int, error) {
+	if len(s.hdr) > 0 {
+		k := copy(p, s.hdr)
+		s.hdr = s.hdr[k:]
+		return k, nil
+	}
+	if int64(len(p)) > s.n {
+		return 0, io.ErrUnexpectedEOF
+	}
+	k, err := io.ReadFull(s.r, p)
+	s.n -= int64(k)
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != io.ErrUnexpectedEOF && s.ioErr == nil {
+			s.ioErr = err
+		}
+		return k, err
+	}
+	return k, nil
+}
+
+// npyHeaderBytes returns the magic, version, length and header of an .npy
+// file, padded with spaces so that the data starts at a multiple of 64
+// bytes, as numpy writes it.
+func npyHeaderBytes(descr string, fortran bool, shape string) []byte {
+	order := "False"
+	if fortran {
+		order = "True"
+	}
+	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr, order, shape)
+	pre := 10
+	if len(dict)+1+pre > math.MaxUint16 {
+		pre = 12
+	}
+	total := (pre + len(dict) + 1 + 63) / 64 * 64
+	hlen := total - pre
+	b := make([]byte, 0, total)
+	b = append(b, npyMagic...)
+	if pre == 10 {
+		b = append(b, 1, 0)
+		b = binary.LittleEndian.AppendUint16(b, uint16(hlen))
+	} else {
+		b = append(b, 2, 0)
+		b = binary.LittleEndian.AppendUint32(b, uint32(hlen))
+	}
+	b = append(b, dict...)
+	b = append(b, bytes.Repeat([]byte{' '}, hlen-len(dict)-1)...)
+	return append(b, '\n')
+}
+
+// WriteNPY writes the row-major rows×cols matrix data to path as an .npy
+// file in C order, with dtype '<f4' for float32 and '<f8' for float64. The
+// file is replaced atomically (see [WriteFileAtomic]). It returns an error
+// if len(data) is not rows·cols.
+func WriteNPY[T backend.Float](path string, rows, cols int, data []T) error {
+	if err := checkWriteDims(rows, cols, len(data)); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	descr := "<f8"
+	if _, ok := any(data).([]float32); ok {
+		descr = "<f4"
+	}
+	hdr := npyHeaderBytes(descr, false, shapeString([]int{rows, cols}))
+	return WriteFileAtomic(path, func(w io.Writer) error {
+		if _, err := w.Write(hdr); err != nil {
+			return err
+		}
+		buf := make([]byte, 0, 1<<15)
+		for len(data) > 0 {
+			n := min(len(data), cap(buf)/8)
+			buf = buf[:0]
+			switch d := any(data[:n]).(type) {
+			case []float32:
+				for _, v := range d {
+					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+				}
+			case []float64:
+				for _, v := range d {
+					buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+				}
+			}
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			data = data[n:]
+		}
+		return nil
+	})
+}
+
+func checkWriteDims(rows, cols, n int) error {
+	if rows < 0 || cols < 0 {
+		return fmt.Errorf("negative dimensions %d×%d", rows, cols)
+	}
+	if cols != 0 && rows > math.MaxInt/cols || rows*cols != n {
+		return fmt.Errorf("%d×%d matrix given %d values", rows, cols, n)
+	}
+	return nil
+}
