@@ -1,0 +1,571 @@
+// Package backendtest checks an implementation of backend.Backend against
+// naive float64 reference code written straight from the interface's
+// contract, on shapes on and off every tile grid, every transposition, every
+// β the solvers treat differently, dense and sparse X. Each backend's test
+// file calls Run, as gonum's blas/testblas serves each BLAS.
+package backendtest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// Sizes are the dimensions tried: 1, small primes, either side of the tile
+// sizes kernels commonly use (8, 16, 32), and 64.
+var Sizes = []int{1, 7, 15, 17, 31, 33, 64}
+
+// Betas are the β values with distinct code paths: IS, β < 1 (clamp of U
+// and flushes), KL (sums), 1 < β < 2, Frobenius, β > 2 (γ < 1).
+var Betas = []float64{0, 0.5, 1, 1.5, 2, 3}
+
+// tolerance is the allowed max|got − want| / max|want| for sums of up to
+// about a thousand products: float64 rounding stays near 1e-15 per term; a
+// float32 sum of n terms may drift by n·eps32 ≈ 1e-4 in the worst case, and
+// power functions in float add a few ulps.
+func tolerance(p backend.Precision) float64 {
+	if p == backend.Float32 {
+		return 2e-4
+	}
+	return 1e-11
+}
+
+// Run checks every operation of the backends newBackend returns, in the
+// given precisions (both when none are given).
+func Run(t *testing.T, newBackend func() (backend.Backend, error), precisions ...backend.Precision) {
+	if len(precisions) == 0 {
+		precisions = []backend.Precision{backend.Float64, backend.Float32}
+	}
+	b, err := newBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, p := range precisions {
+		t.Run(p.String(), func(t *testing.T) {
+			c := &checker{t: t, b: b, p: p, rng: rand.New(rand.NewPCG(1, 2))}
+			t.Run("Mul", c.mul)
+			t.Run("Gram", c.gram)
+			t.Run("Transpose", c.transpose)
+			t.Run("MulX", c.mulX)
+			t.Run("MUTerms", c.muTerms)
+			t.Run("MUStep", c.muStep)
+			t.Run("CDSweep", c.cdSweep)
+			t.Run("Divergence", c.divergence)
+		})
+	}
+}
+
+type checker struct {
+	t   *testing.T
+	b   backend.Backend
+	p   backend.Precision
+	rng *rand.Rand
+}
+
+// host is a row-major float64 matrix, already rounded to the precision
+// under test.
+type host struct {
+	r, c int
+	v    []float64
+}
+
+func (c *checker) round(v float64) float64 {
+	if c.p == backend.Float32 {
+		return float64(float32(v))
+	}
+	return v
+}
+
+// random returns an r×c nonnegative matrix; a fraction zeros of its entries
+// are exactly zero.
+func (c *checker) random(r, cols int, zeros float64) host {
+	h := host{r, cols, make([]float64, r*cols)}
+	for i := range h.v {
+		if c.rng.Float64() >= zeros {
+			h.v[i] = c.round(c.rng.Float64() + 0.05)
+		}
+	}
+	return h
+}
+
+func (c *checker) upload(h host) backend.Matrix {
+	c.t.Helper()
+	m, err := c.b.NewMatrix(c.p, h.r, h.c)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.b.Write(m, h.v); err != nil {
+		c.t.Fatal(err)
+	}
+	return m
+}
+
+func (c *checker) zeros(r, cols int) backend.Matrix {
+	return c.upload(host{r, cols, make([]float64, r*cols)})
+}
+
+func (c *checker) read(m backend.Matrix) []float64 {
+	c.t.Helper()
+	r, cols := m.Dims()
+	v := make([]float64, r*cols)
+	if err := c.b.Read(m, v); err != nil {
+		c.t.Fatal(err)
+	}
+	return v
+}
+
+func (c *checker) data(x host, sparse bool) backend.Data {
+	c.t.Helper()
+	var in backend.HostData
+	switch {
+	case sparse && c.p == backend.Float32:
+		in = csr[float32](x)
+	case sparse:
+		in = csr[float64](x)
+	case c.p == backend.Float32:
+		d := &backend.Dense[float32]{Rows: x.r, Cols: x.c, Data: make([]float32, len(x.v))}
+		for i, v := range x.v {
+			d.Data[i] = float32(v)
+		}
+		in = d
+	default:
+		in = &backend.Dense[float64]{Rows: x.r, Cols: x.c, Data: append([]float64(nil), x.v...)}
+	}
+	d, err := c.b.NewData(in)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return d
+}
+
+func csr[T backend.Float](x host) *backend.CSR[T] {
+	s := &backend.CSR[T]{Rows: x.r, Cols: x.c, Indptr: make([]int, x.r+1)}
+	for i := 0; i < x.r; i++ {
+		for j := 0; j < x.c; j++ {
+			if v := x.v[i*x.c+j]; v != 0 {
+				s.Indices = append(s.Indices, j)
+				s.Data = append(s.Data, T(v))
+			}
+		}
+		s.Indptr[i+1] = len(s.Data)
+	}
+	return s
+}
+
+func (c *checker) check(what string, got, want []float64) {
+	c.t.Helper()
+	if len(got) != len(want) {
+		c.t.Errorf("%s: %d values, want %d", what, len(got), len(want))
+		return
+	}
+	var d, m float64
+	worst := -1
+	for i := range got {
+		if math.IsNaN(got[i]) != math.IsNaN(want[i]) {
+			c.t.Errorf("%s: [%d] = %v, want %v", what, i, got[i], want[i])
+			return
+		}
+		if e := math.Abs(got[i] - want[i]); e > d {
+			d, worst = e, i
+		}
+		m = math.Max(m, math.Abs(want[i]))
+	}
+	if m > 0 {
+		d /= m
+	}
+	if d > tolerance(c.p) {
+		c.t.Errorf("%s: relative difference %.3g at [%d]: got %v, want %v (tolerance %g)", what, d, worst, got[worst], want[worst], tolerance(c.p))
+	}
+}
+
+func (c *checker) checkScalar(what string, got, want float64) {
+	c.t.Helper()
+	if d := math.Abs(got-want) / math.Max(math.Abs(want), 1e-300); d > tolerance(c.p) {
+		c.t.Errorf("%s = %v, want %v (relative %.3g)", what, got, want, d)
+	}
+}
+
+// ---- reference code ----
+
+func at(h host, i, j int, tr bool) float64 {
+	if tr {
+		return h.v[j*h.c+i]
+	}
+	return h.v[i*h.c+j]
+}
+
+func refMul(a host, ta bool, b host, tb bool) host {
+	m, k := a.r, a.c
+	if ta {
+		m, k = k, m
+	}
+	n := b.c
+	if tb {
+		n = b.r
+	}
+	out := host{m, n, make([]float64, m*n)}
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for r := 0; r < k; r++ {
+				s += at(a, i, r, ta) * at(b, r, j, tb)
+			}
+			out.v[i*n+j] = s
+		}
+	}
+	return out
+}
+
+func pow(x, p float64) float64 { return math.Pow(x, p) }
+
+// refMUTerms is the contract of Backend.MUTerms, entry by entry.
+func refMUTerms(side backend.Side, x, w, h host, beta float64) (num, den host) {
+	wh := refMul(w, false, h, false)
+	l, n := x.r, x.c
+	r := host{l, n, make([]float64, l*n)}
+	u := host{l, n, make([]float64, l*n)}
+	for p := range wh.v {
+		v := wh.v[p]
+		if beta < 2 && v == 0 {
+			v = backend.Epsilon
+		}
+		if x.v[p] != 0 || beta == 2 {
+			r.v[p] = x.v[p] * pow(v, beta-2)
+		}
+		uu := wh.v[p]
+		if beta < 1 && uu == 0 {
+			uu = backend.Epsilon
+		}
+		u.v[p] = pow(uu, beta-1)
+	}
+	if beta == 2 {
+		r, u = x, wh
+	}
+	if side == backend.SideW {
+		num = refMul(r, false, h, true)
+		den = refMul(u, false, h, true)
+	} else {
+		num = refMul(w, true, r, false)
+		den = refMul(w, true, u, false)
+	}
+	if beta == 1 {
+		k := w.c
+		for i := 0; i < den.r; i++ {
+			for j := 0; j < den.c; j++ {
+				var s float64
+				if side == backend.SideW {
+					for q := 0; q < h.c; q++ {
+						s += h.v[j*h.c+q]
+					}
+				} else {
+					for q := 0; q < w.r; q++ {
+						s += w.v[q*k+i]
+					}
+					if s == 0 {
+						s = 1
+					}
+				}
+				den.v[i*den.c+j] = s
+			}
+		}
+	}
+	return num, den
+}
+
+func refDivergence(x, w, h host, beta float64) float64 {
+	wh := refMul(w, false, h, false)
+	var res float64
+	switch beta {
+	case 2:
+		for p := range x.v {
+			d := x.v[p] - wh.v[p]
+			res += d * d
+		}
+		return res / 2
+	}
+	var sumWH float64
+	for _, v := range wh.v {
+		sumWH += v
+	}
+	var a, b, c0, sumX float64
+	for p := range x.v {
+		xv, v := x.v[p], wh.v[p]
+		if beta != 0 && beta != 1 {
+			c0 += pow(v, beta)
+		}
+		if xv <= backend.Epsilon {
+			continue
+		}
+		if v == 0 {
+			v = backend.Epsilon
+		}
+		switch beta {
+		case 1:
+			a += xv * math.Log(xv/v)
+			sumX += xv
+		case 0:
+			a += xv / v
+			b += math.Log(xv / v)
+		default:
+			a += pow(xv, beta)
+			b += xv * pow(v, beta-1)
+		}
+	}
+	switch beta {
+	case 1:
+		return a + sumWH - sumX
+	case 0:
+		return a - float64(len(x.v)) - b
+	}
+	return (a - beta*b + c0*(beta-1)) / (beta * (beta - 1))
+}
+
+// ---- checks ----
+
+func (c *checker) mul(t *testing.T) {
+	for _, m := range Sizes {
+		for _, k := range []int{1, 17, 64} {
+			for _, n := range Sizes {
+				for _, ta := range []bool{false, true} {
+					for _, tb := range []bool{false, true} {
+						a := c.random(m, k, 0.1)
+						if ta {
+							a = c.random(k, m, 0.1)
+						}
+						b := c.random(k, n, 0.1)
+						if tb {
+							b = c.random(n, k, 0.1)
+						}
+						out := c.zeros(m, n)
+						if err := c.b.Mul(out, c.upload(a), ta, c.upload(b), tb); err != nil {
+							t.Fatal(err)
+						}
+						c.check(fmt.Sprintf("%d×%d×%d ta=%v tb=%v", m, k, n, ta, tb), c.read(out), refMul(a, ta, b, tb).v)
+					}
+				}
+			}
+		}
+	}
+	// The tall-skinny shape of an iteration with few components.
+	a, b := c.random(1000, 3, 0.1), c.random(3, 200, 0)
+	out := c.zeros(1000, 200)
+	if err := c.b.Mul(out, c.upload(a), false, c.upload(b), false); err != nil {
+		t.Fatal(err)
+	}
+	c.check("1000×3×200", c.read(out), refMul(a, false, b, false).v)
+}
+
+func (c *checker) gram(t *testing.T) {
+	for _, r := range append(Sizes, 1000) {
+		for _, k := range []int{1, 3, 17} {
+			a := c.random(r, k, 0.2)
+			out := c.zeros(k, k)
+			if err := c.b.Gram(out, c.upload(a)); err != nil {
+				t.Fatal(err)
+			}
+			c.check(fmt.Sprintf("%d×%d", r, k), c.read(out), refMul(a, true, a, false).v)
+		}
+	}
+}
+
+func (c *checker) transpose(t *testing.T) {
+	for _, r := range Sizes {
+		for _, k := range Sizes {
+			a := c.random(r, k, 0)
+			out := c.zeros(k, r)
+			if err := c.b.Transpose(out, c.upload(a)); err != nil {
+				t.Fatal(err)
+			}
+			want := host{k, r, make([]float64, r*k)}
+			for i := 0; i < r; i++ {
+				for j := 0; j < k; j++ {
+					want.v[j*r+i] = a.v[i*k+j]
+				}
+			}
+			c.check(fmt.Sprintf("%d×%d", r, k), c.read(out), want.v)
+		}
+	}
+}
+
+type shape struct{ l, n, k int }
+
+var shapes = []shape{{1, 1, 1}, {7, 5, 3}, {17, 15, 4}, {33, 31, 7}, {64, 64, 16}, {1000, 3, 3}, {3, 1000, 2}, {40, 70, 17}}
+
+func (c *checker) mulX(t *testing.T) {
+	for _, s := range shapes {
+		for _, sparse := range []bool{false, true} {
+			x := c.random(s.l, s.n, 0.6)
+			xd := c.data(x, sparse)
+			b := c.random(s.n, s.k, 0.1)
+			out := c.zeros(s.l, s.k)
+			if err := c.b.MulX(out, xd, false, c.upload(b)); err != nil {
+				t.Fatal(err)
+			}
+			c.check(fmt.Sprintf("X·B %v sparse=%v", s, sparse), c.read(out), refMul(x, false, b, false).v)
+			bt := c.random(s.l, s.k, 0.1)
+			outT := c.zeros(s.n, s.k)
+			if err := c.b.MulX(outT, xd, true, c.upload(bt)); err != nil {
+				t.Fatal(err)
+			}
+			c.check(fmt.Sprintf("Xᵀ·B %v sparse=%v", s, sparse), c.read(outT), refMul(x, true, bt, false).v)
+		}
+	}
+}
+
+func (c *checker) muTerms(t *testing.T) {
+	for _, s := range shapes {
+		for _, beta := range Betas {
+			for _, sparse := range []bool{false, true} {
+				zeros := 0.5
+				if beta <= 0 && !sparse {
+					zeros = 0
+				}
+				x := c.random(s.l, s.n, zeros)
+				// Zero rows of W and columns of H make zeros of W·H, and
+				// a zero column of W a zero column sum: every clamp runs.
+				w := c.random(s.l, s.k, 0.3)
+				h := c.random(s.k, s.n, 0.3)
+				for t := 0; t < s.k; t++ {
+					w.v[t] = 0
+				}
+				if s.k > 1 {
+					for i := 0; i < s.l; i++ {
+						w.v[i*s.k+s.k-1] = 0
+					}
+				}
+				xd, wm, hm := c.data(x, sparse), c.upload(w), c.upload(h)
+				for _, side := range []backend.Side{backend.SideW, backend.SideH} {
+					r, cols := s.l, s.k
+					if side == backend.SideH {
+						r, cols = s.k, s.n
+					}
+					num, den := c.zeros(r, cols), c.zeros(r, cols)
+					if err := c.b.MUTerms(side, xd, wm, hm, beta, num, den); err != nil {
+						t.Fatal(err)
+					}
+					wantN, wantD := refMUTerms(side, x, w, h, beta)
+					name := fmt.Sprintf("%v β=%v sparse=%v side=%v", s, beta, sparse, side)
+					c.check(name+" num", c.read(num), wantN.v)
+					c.check(name+" den", c.read(den), wantD.v)
+				}
+			}
+		}
+	}
+}
+
+func (c *checker) muStep(t *testing.T) {
+	type params struct{ l1, l2, gamma, flush float64 }
+	for _, p := range []params{{0, 0, 1, 0}, {0.3, 0, 1, 0}, {0, 0.2, 1, 0}, {0.1, 0.2, 0.5, 0}, {0, 0, 2.0 / 3, backend.FlushBelow}, {0, 0, 1, 0.5}} {
+		for _, n := range []int{1, 7, 33, 1000} {
+			m := c.random(n, 3, 0.2)
+			num := c.random(n, 3, 0.2)
+			den := c.random(n, 3, 0.4)
+			want := make([]float64, len(m.v))
+			for i := range m.v {
+				d := den.v[i]
+				if p.l1 > 0 {
+					d = c.round(d + c.round(p.l1))
+				}
+				if p.l2 > 0 {
+					d = c.round(d + c.round(c.round(p.l2)*m.v[i]))
+				}
+				if d == 0 {
+					d = backend.Epsilon
+				}
+				v := m.v[i] * math.Pow(num.v[i]/d, p.gamma)
+				if p.flush > 0 && v < p.flush {
+					v = 0
+				}
+				want[i] = v
+			}
+			mm := c.upload(m)
+			if err := c.b.MUStep(mm, c.upload(num), c.upload(den), p.l1, p.l2, p.gamma, p.flush); err != nil {
+				t.Fatal(err)
+			}
+			c.check(fmt.Sprintf("%d %+v", n, p), c.read(mm), want)
+		}
+	}
+}
+
+func (c *checker) cdSweep(t *testing.T) {
+	for _, s := range shapes {
+		for _, reg := range [][2]float64{{0, 0}, {0.05, 0.1}} {
+			w := c.random(s.l, s.k, 0.3)
+			ht := c.random(s.n, s.k, 0.1)
+			x := c.random(s.l, s.n, 0.3)
+			hht := refMul(ht, true, ht, false)
+			xht := refMul(x, false, ht, false)
+			for i := range hht.v {
+				hht.v[i] = c.round(hht.v[i])
+			}
+			for i := range xht.v {
+				xht.v[i] = c.round(xht.v[i])
+			}
+			perm := c.rng.Perm(s.k)
+			// Sequential reference: components outermost, rows inner.
+			want := append([]float64(nil), w.v...)
+			var violation float64
+			k := s.k
+			for _, tt := range perm {
+				hess := hht.v[tt*k+tt] + reg[1]
+				for i := 0; i < s.l; i++ {
+					grad := -(xht.v[i*k+tt] - reg[0])
+					for r := 0; r < k; r++ {
+						hv := hht.v[tt*k+r]
+						if r == tt {
+							hv += reg[1]
+						}
+						grad += hv * want[i*k+r]
+					}
+					pg := grad
+					if want[i*k+tt] == 0 {
+						pg = math.Min(0, grad)
+					}
+					violation += math.Abs(pg)
+					if hess != 0 {
+						want[i*k+tt] = math.Max(want[i*k+tt]-grad/hess, 0)
+					}
+				}
+			}
+			wm := c.upload(w)
+			got, err := c.b.CDSweep(wm, c.upload(hht), c.upload(xht), reg[0], reg[1], perm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := fmt.Sprintf("%v reg=%v", s, reg)
+			c.check(name+" W", c.read(wm), want)
+			c.checkScalar(name+" violation", got, violation)
+		}
+	}
+}
+
+func (c *checker) divergence(t *testing.T) {
+	for _, s := range shapes {
+		for _, beta := range Betas {
+			for _, sparse := range []bool{false, true} {
+				zeros := 0.5
+				if beta <= 0 && !sparse {
+					zeros = 0
+				}
+				x := c.random(s.l, s.n, zeros)
+				w := c.random(s.l, s.k, 0.2)
+				h := c.random(s.k, s.n, 0.2)
+				if beta > 0 {
+					// A zero row of W makes W·H zero where X may not be.
+					for t := 0; t < s.k; t++ {
+						w.v[t] = 0
+					}
+				}
+				got, err := c.b.Divergence(c.data(x, sparse), c.upload(w), c.upload(h), beta)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.checkScalar(fmt.Sprintf("%v β=%v sparse=%v", s, beta, sparse), got, refDivergence(x, w, h, beta))
+			}
+		}
+	}
+}
