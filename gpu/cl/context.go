@@ -151,6 +151,9 @@ func (c *Context) forget(o releaser) {
 type Queue struct {
 	ctx    *Context
 	handle uintptr
+	// mu makes the queue's commands go to the driver one at a time. OpenCL
+	// drivers must be thread-safe, but some tools (oclgrind) are not.
+	mu sync.Mutex
 }
 
 func (q *Queue) release() error {
@@ -159,7 +162,8 @@ func (q *Queue) release() error {
 	return check("clReleaseCommandQueue", clReleaseCommandQueue(h))
 }
 
-// rlock read-locks the queue's context when the queue is open.
+// rlock read-locks the queue's context and locks the queue when the queue
+// is open.
 func (q *Queue) rlock(what string) error {
 	if q == nil {
 		return fmt.Errorf("cl: %s on a nil queue", what)
@@ -171,7 +175,14 @@ func (q *Queue) rlock(what string) error {
 		q.ctx.mu.RUnlock()
 		return closedError("queue (" + what + ")")
 	}
+	q.mu.Lock()
 	return nil
+}
+
+// runlock undoes a successful rlock.
+func (q *Queue) runlock() {
+	q.mu.Unlock()
+	q.ctx.mu.RUnlock()
 }
 
 // Finish blocks until every command enqueued so far has completed
@@ -180,7 +191,7 @@ func (q *Queue) Finish() error {
 	if err := q.rlock("Finish"); err != nil {
 		return err
 	}
-	defer q.ctx.mu.RUnlock()
+	defer q.runlock()
 	return check("clFinish", clFinish(q.handle))
 }
 
@@ -190,7 +201,7 @@ func (q *Queue) Flush() error {
 	if err := q.rlock("Flush"); err != nil {
 		return err
 	}
-	defer q.ctx.mu.RUnlock()
+	defer q.runlock()
 	return check("clFlush", clFlush(q.handle))
 }
 
@@ -327,7 +338,7 @@ func (q *Queue) transfer(what string, b *Buffer, offset int64, ptr unsafe.Pointe
 	if err := q.rlock(what); err != nil {
 		return err
 	}
-	defer q.ctx.mu.RUnlock()
+	defer q.runlock()
 	if err := b.usable(q.ctx, what); err != nil {
 		return err
 	}
@@ -379,7 +390,7 @@ func (q *Queue) Fill(b *Buffer, pattern []byte, offset, size int64) error {
 	if err := q.rlock("Fill"); err != nil {
 		return err
 	}
-	defer q.ctx.mu.RUnlock()
+	defer q.runlock()
 	if err := b.usable(q.ctx, "Fill"); err != nil {
 		return err
 	}
@@ -412,7 +423,7 @@ func (q *Queue) Copy(src, dst *Buffer, srcOff, dstOff, size int64) error {
 	if err := q.rlock("Copy"); err != nil {
 		return err
 	}
-	defer q.ctx.mu.RUnlock()
+	defer q.runlock()
 	if err := src.usable(q.ctx, "Copy source"); err != nil {
 		return err
 	}

@@ -32,9 +32,21 @@
 // [Write] and [Read] are blocking, so OpenCL never keeps a pointer to Go
 // memory after a call returns. [Queue.Fill], [Queue.Copy] and [Queue.Run]
 // only enqueue; they run in order on the context's queue. A context's
-// methods are safe for concurrent use; a kernel's arguments are state kept
-// between launches, so use [Queue.Launch] to set them and launch at once
-// when several goroutines share a kernel.
+// methods are safe for concurrent use (commands go to the queue one at a
+// time); a kernel's arguments are state kept between launches, so use
+// [Queue.Launch] to set them and launch at once when several goroutines
+// share a kernel.
+//
+// # Oclgrind
+//
+// Run a test binary under the oclgrind simulator with its wrapper, as
+// "go test -exec 'oclgrind --check-api --data-races --uninitialized --log
+// FILE' ./pkg": the wrapper preloads liboclgrind-rt.so, whose symbols Load
+// then finds in the process, so the only platform is Oclgrind. oclgrind
+// exits 0 even when it reports faults; FILE is empty when it reported none.
+// Under oclgrind (LD_PRELOAD naming it), or with CLNMF_CL_ONE_THREAD=1, all
+// OpenCL calls run on one locked OS thread, as oclgrind's --uninitialized
+// plugin needs; CLNMF_CL_ONE_THREAD=0 turns that off.
 //
 // Errors of OpenCL calls are *[Error] values (the call and its status code,
 // see [StatusName]); a failed build is a *[BuildError] with the compiler's

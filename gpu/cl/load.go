@@ -82,6 +82,9 @@ func Load() error {
 			for i, f := range allFuncs {
 				f.addr = addrs[i]
 			}
+			if wantOneThread() {
+				startOneThread()
+			}
 		}
 	})
 	return loaded.err

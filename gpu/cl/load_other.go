@@ -18,3 +18,5 @@ func closeLibrary(uintptr) {}
 func lookup(uintptr, string) uintptr { return 0 }
 
 func ccall(uintptr, ...uintptr) uintptr { panic("cl: no OpenCL on " + runtime.GOOS) }
+
+func syscallN(uintptr, []uintptr) uintptr { panic("cl: no OpenCL on " + runtime.GOOS) }

@@ -50,6 +50,13 @@ func lookup(h uintptr, name string) uintptr {
 //
 //go:uintptrescapes
 func ccall(fn uintptr, args ...uintptr) uintptr {
+	if oneThread != nil {
+		return callOnThread(fn, args)
+	}
+	return syscallN(fn, args)
+}
+
+func syscallN(fn uintptr, args []uintptr) uintptr {
 	r, _, _ := purego.SyscallN(fn, args...)
 	return r
 }

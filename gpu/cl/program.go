@@ -365,7 +365,7 @@ func (q *Queue) run(k *Kernel, global, local []int) error {
 	if err := q.rlock("Run"); err != nil {
 		return err
 	}
-	defer q.ctx.mu.RUnlock()
+	defer q.runlock()
 	if k.ctx != q.ctx {
 		return fmt.Errorf("cl: Run: kernel %s belongs to another context", k.name)
 	}
