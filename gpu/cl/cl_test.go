@@ -753,6 +753,23 @@ func TestClose(t *testing.T) {
 	if err := k.SetArgs(b2, b, b, int32(1)); !errors.Is(err, ErrClosed) {
 		t.Errorf("SetArgs with closed buffer: %v", err)
 	}
+	// A kernel whose buffer argument was closed since refuses to run.
+	b3 := mustBuffer(t, c, 4096)
+	if err := k.SetArgs(b3, b, b, int32(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b3.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Run(k, []int{1}, nil); !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "argument 0") {
+		t.Errorf("Run with a closed buffer argument: %v", err)
+	}
+	if err := k.SetArgs(b, b, b, int32(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Run(k, []int{1}, nil); err != nil {
+		t.Errorf("Run after replacing the closed buffer: %v", err)
+	}
 	if err := k2.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -831,6 +848,44 @@ func TestClose(t *testing.T) {
 	}
 	if c.Device() != d || b.Size() != 4096 || k.Name() != "vadd" {
 		t.Error("accessors after Close")
+	}
+}
+
+// TestZeroObjects checks that nil and zero objects give errors, not panics.
+func TestZeroObjects(t *testing.T) {
+	var (
+		nc *Context
+		nq *Queue
+		nb *Buffer
+		np *Program
+		nk *Kernel
+		nd *Device
+		zc = &Context{}
+		zq = &Queue{}
+		zb = &Buffer{}
+		zp = &Program{}
+		zk = &Kernel{}
+	)
+	if nc.Device() != nil || nc.Queue() != nil || nc.Allocated() != 0 || nb.Size() != 0 || nk.Name() != "" || nd.HasExtension("x") || (*Platform)(nil).Name() != "" {
+		t.Error("nil accessors")
+	}
+	for i, err := range []error{
+		second(NewContext(nil)), second(NewContext(&Device{})),
+		second(nc.NewBuffer(1)), second(zc.NewBuffer(1)), second(nc.Build("x", "")), second(zc.Build("x", "")),
+		nq.Finish(), zq.Finish(), nq.Flush(), zq.Flush(),
+		Write(nq, nb, 0, []float32{1}), Write(zq, zb, 0, []float32{1}), Read(zq, zb, 0, []float32{1}),
+		zq.Fill(zb, []byte{0}, 0, 1), zq.Copy(zb, zb, 0, 0, 1), nq.Run(nk, []int{1}, nil), zq.Run(zk, []int{1}, nil),
+		zq.Launch(zk, []int{1}, nil), nk.SetArgs(), zk.SetArgs(), zk.SetArg(0, int32(1)), second(zk.WorkGroupSize()),
+		second(np.Kernel("k")), second(zp.Kernel("k")), second((*Platform)(nil).Devices()),
+	} {
+		if err == nil {
+			t.Errorf("call %d succeeded", i)
+		}
+	}
+	for _, err := range []error{nc.Close(), zc.Close(), nb.Close(), zb.Close(), np.Close(), zp.Close(), nk.Close(), zk.Close()} {
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
 	}
 }
 

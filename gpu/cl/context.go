@@ -64,14 +64,27 @@ func NewContext(d *Device) (*Context, error) {
 }
 
 // Device returns the context's device.
-func (c *Context) Device() *Device { return c.device }
+func (c *Context) Device() *Device {
+	if c == nil {
+		return nil
+	}
+	return c.device
+}
 
 // Queue returns the context's command queue. It is released by
 // [Context.Close].
-func (c *Context) Queue() *Queue { return c.queue }
+func (c *Context) Queue() *Queue {
+	if c == nil {
+		return nil
+	}
+	return c.queue
+}
 
 // Allocated returns the bytes held by the context's live buffers.
 func (c *Context) Allocated() int64 {
+	if c == nil {
+		return 0
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.allocated
@@ -260,7 +273,12 @@ func checkAlloc(d *Device, allocated, size int64) error {
 }
 
 // Size returns the buffer's size in bytes.
-func (b *Buffer) Size() int64 { return b.size }
+func (b *Buffer) Size() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.size
+}
 
 // Close releases the buffer and subtracts it from [Context.Allocated]. It is
 // idempotent, and a no-op once the context is closed. Commands already

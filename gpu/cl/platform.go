@@ -97,19 +97,39 @@ func Platforms() ([]*Platform, error) {
 }
 
 // Name returns the platform's name, e.g. "Portable Computing Language".
-func (p *Platform) Name() string { return p.name }
+func (p *Platform) Name() string {
+	if p == nil {
+		return ""
+	}
+	return p.name
+}
 
 // Vendor returns the platform's vendor.
-func (p *Platform) Vendor() string { return p.vendor }
+func (p *Platform) Vendor() string {
+	if p == nil {
+		return ""
+	}
+	return p.vendor
+}
 
 // Version returns the platform's version string, e.g. "OpenCL 3.0 PoCL 5.0".
-func (p *Platform) Version() string { return p.version }
+func (p *Platform) Version() string {
+	if p == nil {
+		return ""
+	}
+	return p.version
+}
 
 // Extensions returns the platform's extensions, separated by spaces.
-func (p *Platform) Extensions() string { return p.extensions }
+func (p *Platform) Extensions() string {
+	if p == nil {
+		return ""
+	}
+	return p.extensions
+}
 
 // String returns the platform's name.
-func (p *Platform) String() string { return p.name }
+func (p *Platform) String() string { return p.Name() }
 
 // Devices returns all the platform's devices, of every type, with their
 // information read. A platform without devices gives an empty slice and no
@@ -183,6 +203,9 @@ func (d *Device) String() string {
 
 // HasExtension reports whether the device lists the named extension.
 func (d *Device) HasExtension(name string) bool {
+	if d == nil {
+		return false
+	}
 	for _, e := range strings.Fields(d.Extensions) {
 		if e == name {
 			return true

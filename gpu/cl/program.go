@@ -170,14 +170,27 @@ type Kernel struct {
 	handle  uintptr
 	name    string
 	numArgs int // -1 when unknown
+	// buffers holds the buffer arguments set, by index, so that Run refuses
+	// to launch on a buffer closed since.
+	buffers map[int]*Buffer
 }
 
 // Name returns the kernel's function name.
-func (k *Kernel) Name() string { return k.name }
+func (k *Kernel) Name() string {
+	if k == nil {
+		return ""
+	}
+	return k.name
+}
 
 // NumArgs returns the number of the kernel's parameters, or -1 when the
 // driver does not tell.
-func (k *Kernel) NumArgs() int { return k.numArgs }
+func (k *Kernel) NumArgs() int {
+	if k == nil {
+		return -1
+	}
+	return k.numArgs
+}
 
 // Close releases the kernel and drops it from its program's cache. It is
 // idempotent, and a no-op once the program or context is closed.
@@ -297,6 +310,7 @@ func (k *Kernel) setArg(i int, a any) error {
 	var (
 		size uintptr
 		ptr  unsafe.Pointer
+		buf  *Buffer
 	)
 	switch v := a.(type) {
 	case *Buffer:
@@ -304,7 +318,7 @@ func (k *Kernel) setArg(i int, a any) error {
 			return err
 		}
 		h := v.handle
-		size, ptr = sizeofPtr, unsafe.Pointer(&h)
+		size, ptr, buf = sizeofPtr, unsafe.Pointer(&h), v
 	case int32:
 		size, ptr = 4, unsafe.Pointer(&v)
 	case uint32:
@@ -327,6 +341,14 @@ func (k *Kernel) setArg(i int, a any) error {
 	}
 	if err := check("clSetKernelArg", clSetKernelArg(k.handle, uint32(i), size, ptr)); err != nil {
 		return fmt.Errorf("kernel %s: argument %d: %w", k.name, i, err)
+	}
+	if buf == nil {
+		delete(k.buffers, i)
+	} else {
+		if k.buffers == nil {
+			k.buffers = make(map[int]*Buffer)
+		}
+		k.buffers[i] = buf
 	}
 	return nil
 }
@@ -372,6 +394,11 @@ func (q *Queue) run(k *Kernel, global, local []int) error {
 	if k.handle == 0 {
 		return closedError("kernel " + k.name + " (Run)")
 	}
+	for i, b := range k.buffers {
+		if b.handle == 0 {
+			return closedError(fmt.Sprintf("buffer of %d bytes, argument %d of kernel %s (Run)", b.size, i, k.name))
+		}
+	}
 	dims := len(global)
 	if dims < 1 || dims > 3 {
 		return fmt.Errorf("cl: kernel %s: global size has %d dimensions; want 1 to 3", k.name, dims)
@@ -401,4 +428,4 @@ func (q *Queue) run(k *Kernel, global, local []int) error {
 }
 
 // String returns the kernel's name.
-func (k *Kernel) String() string { return k.name }
+func (k *Kernel) String() string { return k.Name() }
