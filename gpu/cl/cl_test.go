@@ -754,6 +754,9 @@ func TestClose(t *testing.T) {
 		t.Errorf("SetArgs with closed buffer: %v", err)
 	}
 	// A kernel whose buffer argument was closed since refuses to run.
+	if err := Write(q, b, 0, make([]float32, 1024)); err != nil {
+		t.Fatal(err)
+	}
 	b3 := mustBuffer(t, c, 4096)
 	if err := k.SetArgs(b3, b, b, int32(1)); err != nil {
 		t.Fatal(err)
