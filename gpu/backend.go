@@ -1,0 +1,611 @@
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"unsafe"
+
+	"github.com/clnmf/clnmf/gpu/cl"
+	"github.com/clnmf/clnmf/kernels"
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+var (
+	_ backend.Backend     = (*Backend)(nil)
+	_ backend.DeviceBytes = (*Backend)(nil)
+)
+
+// Path selects how the dense β ≠ 2 multiplicative-update terms are formed.
+type Path int
+
+const (
+	// PathAuto materialises W·H when its two l×n scratch buffers take at
+	// most MaterialiseFraction of the device's free global memory (and fit
+	// in one allocation), and fuses otherwise.
+	PathAuto Path = iota
+	// PathFused never holds W·H: each work-group forms tiles of it in local
+	// memory and consumes them at once.
+	PathFused
+	// PathMaterialised forms W·H in an l×n scratch buffer and uses GEMM.
+	PathMaterialised
+)
+
+// String returns "auto", "fused" or "materialised".
+func (p Path) String() string {
+	switch p {
+	case PathAuto:
+		return "auto"
+	case PathFused:
+		return "fused"
+	case PathMaterialised:
+		return "materialised"
+	}
+	return fmt.Sprintf("Path(%d)", int(p))
+}
+
+// MaterialiseFraction is the share of free device memory PathAuto lets the
+// l×n scratch of the materialised path take.
+const MaterialiseFraction = 0.25
+
+// Backend is backend.Backend on one OpenCL device. Use it from one
+// goroutine at a time.
+type Backend struct {
+	// Path selects the fused or materialised dense β ≠ 2 terms; the zero
+	// value PathAuto decides per call by size.
+	Path Path
+
+	ctx   *cl.Context
+	q     *cl.Queue
+	dev   *cl.Device
+	spec  string // "opencl:P:D"
+	name  string // Name()
+	label string // error prefix: "opencl:P:D (device)"
+
+	tile  int  // TS = TF = SP_TR = SP_TT
+	wg    int  // RWG = SP_WG
+	acc64 bool // partial sums in double
+
+	progs   [2]*cl.Program // by backend.Precision
+	scratch map[string]*cl.Buffer
+
+	// splitTarget is the number of work-groups below which a GEMM with a
+	// long inner dimension is split along it (tests raise it).
+	splitTarget int
+	closed      bool
+}
+
+func newBackend(ctx *cl.Context, spec string, p *cl.Platform, d *cl.Device) *Backend {
+	dn := strings.TrimSpace(d.Name)
+	b := &Backend{
+		ctx: ctx, q: ctx.Queue(), dev: d, spec: spec,
+		name:    fmt.Sprintf("%s %s (%s)", spec, dn, strings.TrimSpace(p.Name())),
+		label:   fmt.Sprintf("%s (%s)", spec, dn),
+		tile:    16,
+		wg:      256,
+		acc64:   d.FP64,
+		scratch: map[string]*cl.Buffer{},
+	}
+	if d.MaxWorkGroupSize < 256 {
+		b.tile, b.wg = 8, 64
+	}
+	b.splitTarget = 2 * d.ComputeUnits
+	if b.splitTarget < 8 {
+		b.splitTarget = 8
+	}
+	return b
+}
+
+// Name describes the device, e.g.
+// "opencl:0:0 pthread-haswell-AMD EPYC (Portable Computing Language)".
+func (b *Backend) Name() string { return b.name }
+
+// Device returns the device's description.
+func (b *Backend) Device() DeviceInfo {
+	var pi, di int
+	fmt.Sscanf(b.spec, "opencl:%d:%d", &pi, &di)
+	return info(pi, di, b.dev.Platform, b.dev)
+}
+
+// DeviceBytes returns the bytes of device memory the backend holds:
+// matrices, data and scratch.
+func (b *Backend) DeviceBytes() int64 {
+	if b.closed {
+		return 0
+	}
+	return b.ctx.Allocated()
+}
+
+// Close releases every matrix, data and scratch buffer, the programs and
+// the context. It is idempotent.
+func (b *Backend) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	b.scratch = nil
+	b.progs = [2]*cl.Program{}
+	if err := b.ctx.Close(); err != nil {
+		return b.wrap("Close", err)
+	}
+	return nil
+}
+
+// wrap names the device and the step in a device error.
+func (b *Backend) wrap(step string, err error) error {
+	return fmt.Errorf("%s: %s: %w", b.label, step, err)
+}
+
+// errClosed is returned by the methods of a closed backend.
+var errClosed = errors.New("backend is closed")
+
+// ---- handles ----------------------------------------------------------------
+
+// matrix is a dense row-major matrix in a device buffer.
+type matrix struct {
+	b          *Backend
+	buf        *cl.Buffer
+	rows, cols int
+	prec       backend.Precision
+}
+
+func (m *matrix) Dims() (rows, cols int)       { return m.rows, m.cols }
+func (m *matrix) Precision() backend.Precision { return m.prec }
+func (m *matrix) len() int                     { return m.rows * m.cols }
+
+// csr is a CSR matrix on the device: row pointers (long), column indices
+// (int), the row of every entry (int) and the values (real).
+type csr struct {
+	rows, cols            int
+	nnz                   int
+	ptr, idx, rowidx, val *cl.Buffer
+}
+
+// data is X on the device: dense (x) or CSR (sp, with its transpose spT).
+type data struct {
+	b          *Backend
+	rows, cols int
+	prec       backend.Precision
+	x          *cl.Buffer // dense, row-major
+	sp, spT    *csr
+	normX2     float64 // Σ x² over the entries (sparse), for β = 2
+}
+
+func (d *data) Dims() (rows, cols int)       { return d.rows, d.cols }
+func (d *data) Precision() backend.Precision { return d.prec }
+func (d *data) Sparse() bool                 { return d.sp != nil }
+
+func (b *Backend) mat(op string, m backend.Matrix) *matrix {
+	mm, ok := m.(*matrix)
+	if !ok || mm == nil || mm.b != b {
+		panic(fmt.Sprintf("backend: gpu: %s: matrix %T not made by this backend", op, m))
+	}
+	return mm
+}
+
+func (b *Backend) dat(op string, x backend.Data) *data {
+	d, ok := x.(*data)
+	if !ok || d == nil || d.b != b {
+		panic(fmt.Sprintf("backend: gpu: %s: data %T not made by this backend", op, x))
+	}
+	return d
+}
+
+func shapeCheck(op, what string, m *matrix, rows, cols int) {
+	if m.rows != rows || m.cols != cols {
+		panic(fmt.Sprintf("backend: gpu: %s: %s is %d×%d, want %d×%d", op, what, m.rows, m.cols, rows, cols))
+	}
+}
+
+func precCheck(op string, p backend.Precision, ms ...*matrix) {
+	for _, m := range ms {
+		if m.prec != p {
+			panic(fmt.Sprintf("backend: gpu: %s: mixed precisions %v and %v", op, p, m.prec))
+		}
+	}
+}
+
+// ---- device memory ------------------------------------------------------------
+
+// alloc returns a buffer of at least bytes (at least 8: OpenCL has no empty
+// buffers).
+func (b *Backend) alloc(bytes int64) (*cl.Buffer, error) {
+	if bytes < 8 {
+		bytes = 8
+	}
+	return b.ctx.NewBuffer(bytes)
+}
+
+// scratchBuf returns the scratch buffer of that key, of at least bytes,
+// allocating it on first use or when it has to grow.
+func (b *Backend) scratchBuf(key string, bytes int64) (*cl.Buffer, error) {
+	if buf, ok := b.scratch[key]; ok && buf.Size() >= bytes {
+		return buf, nil
+	} else if ok {
+		buf.Close()
+		delete(b.scratch, key)
+	}
+	buf, err := b.alloc(bytes)
+	if err != nil {
+		return nil, err
+	}
+	b.scratch[key] = buf
+	return buf, nil
+}
+
+func (b *Backend) fp64Check(op string, p backend.Precision) error {
+	if p == backend.Float64 && !b.dev.FP64 {
+		return fmt.Errorf("%s: %s: the device has no float64 support (cl_khr_fp64): use float32, or --device cpu", b.label, op)
+	}
+	return nil
+}
+
+// NewMatrix returns a zero-filled rows×cols matrix on the device.
+func (b *Backend) NewMatrix(p backend.Precision, rows, cols int) (backend.Matrix, error) {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("backend: gpu: NewMatrix: negative size %d×%d", rows, cols))
+	}
+	if b.closed {
+		return nil, b.wrap("NewMatrix", errClosed)
+	}
+	if err := b.fp64Check("NewMatrix", p); err != nil {
+		return nil, err
+	}
+	if rows > math.MaxInt32 || cols > math.MaxInt32 {
+		return nil, b.wrap("NewMatrix", fmt.Errorf("%d×%d: dimensions beyond 2³¹−1: %w", rows, cols, cl.ErrTooLarge))
+	}
+	bytes := int64(rows) * int64(cols) * int64(p.Size())
+	buf, err := b.alloc(bytes)
+	if err != nil {
+		return nil, b.wrap("NewMatrix", err)
+	}
+	if err := b.zero(buf, bytes); err != nil {
+		buf.Close()
+		return nil, b.wrap("NewMatrix", err)
+	}
+	return &matrix{b: b, buf: buf, rows: rows, cols: cols, prec: p}, nil
+}
+
+// zero fills the first bytes of buf with zeros.
+func (b *Backend) zero(buf *cl.Buffer, bytes int64) error {
+	if bytes == 0 {
+		return nil
+	}
+	if bytes%8 == 0 {
+		return b.q.Fill(buf, make([]byte, 8), 0, bytes)
+	}
+	return b.q.Fill(buf, make([]byte, 4), 0, bytes)
+}
+
+// Write copies src into m, rounding to m's precision.
+func (b *Backend) Write(m backend.Matrix, src []float64) error {
+	mm := b.mat("Write", m)
+	if len(src) != mm.len() {
+		panic(fmt.Sprintf("backend: gpu: Write: %d values for a %d×%d matrix", len(src), mm.rows, mm.cols))
+	}
+	if b.closed {
+		return b.wrap("Write", errClosed)
+	}
+	if len(src) == 0 {
+		return nil
+	}
+	var err error
+	if mm.prec == backend.Float32 {
+		s := make([]float32, len(src))
+		for i, v := range src {
+			s[i] = float32(v)
+		}
+		err = cl.Write(b.q, mm.buf, 0, s)
+	} else {
+		err = cl.Write(b.q, mm.buf, 0, src)
+	}
+	if err != nil {
+		return b.wrap("Write", err)
+	}
+	return nil
+}
+
+// Read copies m into dst.
+func (b *Backend) Read(m backend.Matrix, dst []float64) error {
+	mm := b.mat("Read", m)
+	if len(dst) != mm.len() {
+		panic(fmt.Sprintf("backend: gpu: Read: %d values for a %d×%d matrix", len(dst), mm.rows, mm.cols))
+	}
+	if b.closed {
+		return b.wrap("Read", errClosed)
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	if mm.prec == backend.Float32 {
+		s := make([]float32, len(dst))
+		if err := cl.Read(b.q, mm.buf, 0, s); err != nil {
+			return b.wrap("Read", err)
+		}
+		for i, v := range s {
+			dst[i] = float64(v)
+		}
+		return nil
+	}
+	if err := cl.Read(b.q, mm.buf, 0, dst); err != nil {
+		return b.wrap("Read", err)
+	}
+	return nil
+}
+
+// upload allocates a buffer holding src.
+func upload[T any](b *Backend, src []T) (*cl.Buffer, error) {
+	var z T
+	bytes := int64(len(src)) * int64(unsafe.Sizeof(z))
+	buf, err := b.alloc(bytes)
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > 0 {
+		if err := cl.Write(b.q, buf, 0, src); err != nil {
+			buf.Close()
+			return nil, err
+		}
+	}
+	return buf, nil
+}
+
+// NewData copies X to the device: dense as it is; CSR without its explicit
+// zeros, together with its transpose (built here on the host, once) so that
+// Xᵀ products need no atomics.
+func (b *Backend) NewData(x backend.HostData) (backend.Data, error) {
+	if b.closed {
+		return nil, b.wrap("NewData", errClosed)
+	}
+	if err := b.fp64Check("NewData", x.Precision()); err != nil {
+		return nil, err
+	}
+	var (
+		d   *data
+		err error
+	)
+	switch x := x.(type) {
+	case *backend.Dense[float64]:
+		d, err = newDense(b, x)
+	case *backend.Dense[float32]:
+		d, err = newDense(b, x)
+	case *backend.CSR[float64]:
+		d, err = newSparse(b, x)
+	case *backend.CSR[float32]:
+		d, err = newSparse(b, x)
+	default:
+		return nil, fmt.Errorf("%s: NewData: unsupported input %T", b.label, x)
+	}
+	if err != nil {
+		return nil, b.wrap("NewData", err)
+	}
+	return d, nil
+}
+
+func newDense[T backend.Float](b *Backend, x *backend.Dense[T]) (*data, error) {
+	if x.Rows < 0 || x.Cols < 0 || len(x.Data) < x.Rows*x.Cols {
+		return nil, fmt.Errorf("dense %d×%d with %d values", x.Rows, x.Cols, len(x.Data))
+	}
+	if x.Rows > math.MaxInt32 || x.Cols > math.MaxInt32 {
+		return nil, fmt.Errorf("%d×%d: dimensions beyond 2³¹−1: %w", x.Rows, x.Cols, cl.ErrTooLarge)
+	}
+	buf, err := upload(b, x.Data[:x.Rows*x.Cols])
+	if err != nil {
+		return nil, err
+	}
+	return &data{b: b, rows: x.Rows, cols: x.Cols, prec: x.Precision(), x: buf}, nil
+}
+
+func newSparse[T backend.Float](b *Backend, x *backend.CSR[T]) (*data, error) {
+	l, n := x.Rows, x.Cols
+	if l < 0 || n < 0 || len(x.Indptr) != l+1 || x.Indptr[0] != 0 ||
+		len(x.Indices) != len(x.Data) || x.Indptr[l] != len(x.Data) {
+		return nil, fmt.Errorf("malformed CSR %d×%d (len(Indptr) %d, len(Indices) %d, len(Data) %d)",
+			l, n, len(x.Indptr), len(x.Indices), len(x.Data))
+	}
+	if l > math.MaxInt32 || n > math.MaxInt32 {
+		return nil, fmt.Errorf("%d×%d: dimensions beyond 2³¹−1: %w", l, n, cl.ErrTooLarge)
+	}
+	// Row-major COO of the stored nonzeros, checked.
+	nnz := 0
+	for i := 0; i < l; i++ {
+		lo, hi := x.Indptr[i], x.Indptr[i+1]
+		if lo > hi || hi > len(x.Data) {
+			return nil, fmt.Errorf("malformed CSR: Indptr[%d:%d] = %d, %d", i, i+2, lo, hi)
+		}
+		for p := lo; p < hi; p++ {
+			if j := x.Indices[p]; j < 0 || j >= n {
+				return nil, fmt.Errorf("malformed CSR: column %d out of range in row %d", j, i)
+			}
+			if x.Data[p] != 0 {
+				nnz++
+			}
+		}
+	}
+	ptr := make([]int64, l+1)
+	idx := make([]int32, 0, nnz)
+	rowidx := make([]int32, 0, nnz)
+	val := make([]T, 0, nnz)
+	colCount := make([]int64, n+1)
+	var norm2 float64
+	for i := 0; i < l; i++ {
+		for p := x.Indptr[i]; p < x.Indptr[i+1]; p++ {
+			if v := x.Data[p]; v != 0 {
+				idx = append(idx, int32(x.Indices[p]))
+				rowidx = append(rowidx, int32(i))
+				val = append(val, v)
+				colCount[x.Indices[p]+1]++
+				norm2 += float64(v) * float64(v)
+			}
+		}
+		ptr[i+1] = int64(len(val))
+	}
+	// The transpose, by counting sort on the column: rows of Xᵀ are X's
+	// columns, and within each the entries keep X's row order.
+	for j := 0; j < n; j++ {
+		colCount[j+1] += colCount[j]
+	}
+	ptrT := append([]int64(nil), colCount...)
+	idxT := make([]int32, nnz)
+	rowidxT := make([]int32, nnz)
+	valT := make([]T, nnz)
+	next := append([]int64(nil), colCount[:n]...)
+	for p := range val {
+		j := idx[p]
+		q := next[j]
+		next[j]++
+		idxT[q] = rowidx[p]
+		rowidxT[q] = j
+		valT[q] = val[p]
+	}
+	d := &data{b: b, rows: l, cols: n, prec: x.Precision(), normX2: norm2}
+	var err error
+	if d.sp, err = uploadCSR(b, l, n, ptr, idx, rowidx, val); err != nil {
+		return nil, err
+	}
+	if d.spT, err = uploadCSR(b, n, l, ptrT, idxT, rowidxT, valT); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func uploadCSR[T any](b *Backend, rows, cols int, ptr []int64, idx, rowidx []int32, val []T) (*csr, error) {
+	c := &csr{rows: rows, cols: cols, nnz: len(val)}
+	var err error
+	if c.ptr, err = upload(b, ptr); err != nil {
+		return nil, err
+	}
+	if c.idx, err = upload(b, idx); err != nil {
+		return nil, err
+	}
+	if c.rowidx, err = upload(b, rowidx); err != nil {
+		return nil, err
+	}
+	if c.val, err = upload(b, val); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ---- programs and launches ----------------------------------------------------
+
+// program returns the program of precision p, building it on first use.
+func (b *Backend) program(p backend.Precision) (*cl.Program, error) {
+	if b.progs[p] != nil {
+		return b.progs[p], nil
+	}
+	bits := 64
+	if p == backend.Float32 {
+		bits = 32
+	}
+	opts := kernels.Options(bits, b.acc64, map[string]int{
+		"TS": b.tile, "TF": b.tile, "SP_TR": b.tile, "SP_TT": b.tile,
+		"RWG": b.wg, "SP_WG": b.wg, "MU_WG": b.wg,
+	})
+	// Correctly rounded float division and square root, as on the host, so
+	// that the float32 updates (coordinate descent above all) give the CPU
+	// path's numbers; double precision always has them.
+	opts += " -cl-fp32-correctly-rounded-divide-sqrt"
+	prog, err := b.ctx.Build(kernels.Source(), opts)
+	if err != nil {
+		return nil, err
+	}
+	b.progs[p] = prog
+	return prog, nil
+}
+
+// scalar converts a scalar argument to the kernels' element type.
+func scalar(p backend.Precision, v float64) any {
+	if p == backend.Float32 {
+		return float32(v)
+	}
+	return v
+}
+
+// flag converts a bool to an int kernel argument.
+func flag(v bool) int32 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// launch runs kernel name of precision p over global (rounded up to
+// multiples of local), doing nothing when the range is empty.
+func (b *Backend) launch(p backend.Precision, name string, global, local []int, args ...any) error {
+	g := make([]int, len(global))
+	for i, v := range global {
+		if v <= 0 {
+			return nil
+		}
+		g[i] = v
+		if local != nil {
+			g[i] = (v + local[i] - 1) / local[i] * local[i]
+		}
+	}
+	prog, err := b.program(p)
+	if err != nil {
+		return err
+	}
+	k, err := prog.Kernel(name)
+	if err != nil {
+		return err
+	}
+	return b.q.Launch(k, g, local, args...)
+}
+
+// groups is the number of work-groups a grid-stride reduction over n items
+// uses: enough to fill the device, at most 1024.
+func (b *Backend) groups(n int64, per int) int {
+	g := (n + int64(per) - 1) / int64(per)
+	limit := int64(8 * b.dev.ComputeUnits)
+	if limit < 16 {
+		limit = 16
+	}
+	if limit > 1024 {
+		limit = 1024
+	}
+	if g > limit {
+		g = limit
+	}
+	if g < 1 {
+		g = 1
+	}
+	return int(g)
+}
+
+// partialBuf returns the scratch buffer for g partial sums.
+func (b *Backend) partialBuf(g int) (*cl.Buffer, error) {
+	return b.scratchBuf("partial", int64(g)*b.accSize())
+}
+
+func (b *Backend) accSize() int64 {
+	if b.acc64 {
+		return 8
+	}
+	return 4
+}
+
+// sumPartials reads the first g partial sums and adds them in float64.
+func (b *Backend) sumPartials(buf *cl.Buffer, g int) (float64, error) {
+	var s float64
+	if b.acc64 {
+		v := make([]float64, g)
+		if err := cl.Read(b.q, buf, 0, v); err != nil {
+			return 0, err
+		}
+		for _, x := range v {
+			s += x
+		}
+		return s, nil
+	}
+	v := make([]float32, g)
+	if err := cl.Read(b.q, buf, 0, v); err != nil {
+		return 0, err
+	}
+	for _, x := range v {
+		s += float64(x)
+	}
+	return s, nil
+}

@@ -1,0 +1,46 @@
+package gpu_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/clnmf/clnmf/gpu"
+	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf/backend/backendtest"
+	"github.com/clnmf/clnmf/nmf/nmftest"
+)
+
+// openerFor returns a constructor of backends on the first OpenCL device.
+// Without any OpenCL device the test is skipped, except under CI=true,
+// where the OpenCL device (PoCL) is part of the set-up and its absence is a
+// failure.
+func openerFor(t *testing.T) func() (backend.Backend, error) {
+	t.Helper()
+	b, err := gpu.Open("opencl")
+	if err != nil {
+		if gpu.IsNoDevice(err) && os.Getenv("CI") != "true" {
+			t.Skipf("no OpenCL device: %v", err)
+		}
+		t.Fatalf("opening the OpenCL device: %v", err)
+	}
+	b.Close()
+	return func() (backend.Backend, error) { return gpu.Open("opencl") }
+}
+
+// TestGolden runs scikit-learn's golden cases on the OpenCL backend: float64
+// cases in double, float32 cases in float, dense and sparse.
+func TestGolden(t *testing.T) {
+	nmftest.Golden(t, "../testdata/golden", openerFor(t))
+}
+
+// TestConformance checks every backend operation against the reference code.
+func TestConformance(t *testing.T) {
+	backendtest.Run(t, openerFor(t))
+}
+
+// TestOclgrind is the small subset `make oclgrind-ci` runs under the
+// oclgrind simulator, which checks every kernel launch for out-of-bounds
+// accesses, data races and uninitialised reads.
+func TestOclgrind(t *testing.T) {
+	backendtest.RunQuick(t, openerFor(t))
+}

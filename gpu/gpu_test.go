@@ -1,0 +1,741 @@
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// One backend, on the first OpenCL device, is shared by the whole test
+// binary: PoCL compiles the kernels once per precision and context.
+var (
+	sharedOnce sync.Once
+	shared     *Backend
+	sharedErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		shared.Close()
+	}
+	os.Exit(code)
+}
+
+// skipNoDevice skips the test when there is no OpenCL device, except under
+// CI=true, where a missing device is a failure.
+func skipNoDevice(t testing.TB, err error) {
+	t.Helper()
+	if IsNoDevice(err) && os.Getenv("CI") != "true" {
+		t.Skipf("no OpenCL device: %v", err)
+	}
+	t.Fatalf("opening OpenCL device: %v", err)
+}
+
+// dev returns the shared backend with its settings restored after the test.
+func dev(t testing.TB) *Backend {
+	t.Helper()
+	sharedOnce.Do(func() { shared, sharedErr = Open("opencl") })
+	if sharedErr != nil {
+		skipNoDevice(t, sharedErr)
+	}
+	path, split := shared.Path, shared.splitTarget
+	t.Cleanup(func() { shared.Path, shared.splitTarget = path, split })
+	return shared
+}
+
+var precisions = []backend.Precision{backend.Float64, backend.Float32}
+
+// tolerance for results compared with the float64 references: float64
+// kernels sum at most a few thousand rounded terms (n·ε ≈ 1e-13), so 1e-12
+// leaves room for pow's few ulps; float32 kernels round every input,
+// product and partial sum to 24 bits (ε ≈ 6e-8, √n·ε and a few ulps of pow
+// and log stay below 1e-5 for these sizes).
+func tolerance(p backend.Precision) float64 {
+	if p == backend.Float32 {
+		return 1e-5
+	}
+	return 1e-12
+}
+
+// round rounds v to the precision in place and returns it.
+func round(p backend.Precision, v []float64) []float64 {
+	if p == backend.Float32 {
+		for i, x := range v {
+			v[i] = float64(float32(x))
+		}
+	}
+	return v
+}
+
+// random returns rows×cols values in [0, 1) with a share of exact zeros,
+// rounded to p.
+func random(rng *rand.Rand, p backend.Precision, rows, cols int, zeros float64) []float64 {
+	v := make([]float64, rows*cols)
+	for i := range v {
+		if rng.Float64() >= zeros {
+			v[i] = rng.Float64()
+		}
+	}
+	return round(p, v)
+}
+
+func upload2(t testing.TB, b *Backend, p backend.Precision, rows, cols int, v []float64) backend.Matrix {
+	t.Helper()
+	m, err := b.NewMatrix(p, rows, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Write(m, v); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func download(t testing.TB, b *Backend, m backend.Matrix) []float64 {
+	t.Helper()
+	r, c := m.Dims()
+	v := make([]float64, r*c)
+	if err := b.Read(m, v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// hostData returns X as dense or CSR host data of precision p.
+func hostData(p backend.Precision, x []float64, l, n int, sparse bool) backend.HostData {
+	if !sparse {
+		if p == backend.Float32 {
+			d := make([]float32, len(x))
+			for i, v := range x {
+				d[i] = float32(v)
+			}
+			return &backend.Dense[float32]{Rows: l, Cols: n, Data: d}
+		}
+		return &backend.Dense[float64]{Rows: l, Cols: n, Data: x}
+	}
+	ptr := []int{0}
+	var idx []int
+	var val []float64
+	for i := 0; i < l; i++ {
+		for j := 0; j < n; j++ {
+			if v := x[i*n+j]; v != 0 || (i+j)%7 == 3 { // some explicit zeros too
+				idx = append(idx, j)
+				val = append(val, v)
+			}
+		}
+		ptr = append(ptr, len(val))
+	}
+	if p == backend.Float32 {
+		d := make([]float32, len(val))
+		for i, v := range val {
+			d[i] = float32(v)
+		}
+		return &backend.CSR[float32]{Rows: l, Cols: n, Indptr: ptr, Indices: idx, Data: d}
+	}
+	return &backend.CSR[float64]{Rows: l, Cols: n, Indptr: ptr, Indices: idx, Data: val}
+}
+
+// closeTo reports the largest error of got against want, measured per
+// element relative to max(|want|, 1e-3·max|want|), and whether it is
+// within tol. The compared quantities are sums of nonnegative terms, whose
+// rounding error is relative to the element itself.
+func closeTo(got, want []float64, tol float64) (float64, bool) {
+	if len(got) != len(want) {
+		return math.Inf(1), false
+	}
+	var scale float64
+	for _, w := range want {
+		scale = max(scale, math.Abs(w))
+	}
+	var worst float64
+	for i := range want {
+		den := max(math.Abs(want[i]), 1e-3*scale)
+		d := math.Abs(got[i] - want[i])
+		if d == 0 {
+			continue
+		}
+		if den == 0 || math.IsNaN(got[i]) {
+			return math.Inf(1), false
+		}
+		worst = max(worst, d/den)
+	}
+	return worst, worst <= tol
+}
+
+// worstSeen records the largest relative error per check family, logged
+// with -v by TestZZWorst.
+var worstSeen = map[string]float64{}
+
+func family(what string) string {
+	f := strings.Fields(what)
+	keep := f[:1]
+	for _, w := range f[1:] {
+		if strings.HasPrefix(w, "side=") || !strings.ContainsAny(w, "0123456789") {
+			keep = append(keep, w)
+		}
+	}
+	return strings.Join(keep, " ")
+}
+
+func check(t testing.TB, what string, got, want []float64, tol float64) {
+	t.Helper()
+	worst, ok := closeTo(got, want, tol)
+	if fam := family(what); worst > worstSeen[fam] || worstSeen[fam] == 0 {
+		worstSeen[fam] = worst
+	}
+	if !ok {
+		i := 0
+		for ; i < len(want) && i < len(got); i++ {
+			if math.Abs(got[i]-want[i]) > tol*max(math.Abs(want[i]), 1e-300) {
+				break
+			}
+		}
+		var g, w float64
+		if i < len(got) && i < len(want) {
+			g, w = got[i], want[i]
+		}
+		t.Errorf("%s: relative error %.3g > %.0g (len %d/%d; first at %d: got %v want %v)", what, worst, tol, len(got), len(want), i, g, w)
+	}
+}
+
+func checkScalar(t testing.TB, what string, got, want, tol float64) {
+	t.Helper()
+	d := math.Abs(got - want)
+	if fam := family(what); want != 0 && d/math.Abs(want) > worstSeen[fam] {
+		worstSeen[fam] = d / math.Abs(want)
+	}
+	if d > tol*math.Abs(want) && d > 1e-300 || math.IsNaN(got) {
+		t.Errorf("%s: got %.17g, want %.17g (relative error %.3g > %.0g)", what, got, want, d/math.Abs(want), tol)
+	}
+}
+
+// ---- devices and errors -------------------------------------------------------
+
+func TestDevicesAndOpen(t *testing.T) {
+	b := dev(t)
+	devs, err := Devices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(devs) == 0 {
+		t.Fatal("Devices: none, but Open(\"opencl\") worked")
+	}
+	for _, d := range devs {
+		t.Logf("%s: %s %s (%s), %s, %d CUs, %d MiB, fp64 %v", d.Spec, d.Name, d.Vendor, d.Platform, d.Type, d.ComputeUnits, d.GlobalMem>>20, d.FP64)
+	}
+	if want := devs[0].Spec + " " + devs[0].Name + " (" + devs[0].Platform + ")"; b.Name() != want {
+		t.Errorf("Name() = %q, want %q", b.Name(), want)
+	}
+	if got := b.Device(); got != devs[0] {
+		t.Errorf("Device() = %+v, want %+v", got, devs[0])
+	}
+
+	for _, spec := range []string{"", "cuda", "opencl:", "opencl:0", "opencl:a:b", "opencl:-1:0", "opencl:0:0:0", "gpu:0"} {
+		if _, err := Open(spec); err == nil || !strings.Contains(err.Error(), "bad device spec") {
+			t.Errorf("Open(%q) = %v, want a bad-spec error", spec, err)
+		}
+	}
+	if _, err := Open("opencl:99:0"); !errors.Is(err, ErrNoPlatform) {
+		t.Errorf("Open(opencl:99:0) = %v, want ErrNoPlatform", err)
+	}
+	if _, err := Open("opencl:0:99"); !errors.Is(err, ErrNoDevice) {
+		t.Errorf("Open(opencl:0:99) = %v, want ErrNoDevice", err)
+	}
+	hasGPU := false
+	for _, d := range devs {
+		hasGPU = hasGPU || strings.Contains(d.Type, "GPU")
+	}
+	g, err := Open("gpu")
+	switch {
+	case hasGPU && err != nil:
+		t.Errorf("Open(gpu) = %v with a GPU present", err)
+	case !hasGPU && !errors.Is(err, ErrNoDevice):
+		t.Errorf("Open(gpu) = %v without a GPU, want ErrNoDevice", err)
+	}
+	if g != nil {
+		g.Close()
+	}
+}
+
+func TestCloseAndBytes(t *testing.T) {
+	dev(t)
+	b, err := Open("opencl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := b.NewMatrix(backend.Float32, 10, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.DeviceBytes(); got < 800 {
+		t.Errorf("DeviceBytes = %d after a 10×20 float32 matrix", got)
+	}
+	// Zero-size matrices are legal.
+	z, err := b.NewMatrix(backend.Float64, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Write(z, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if b.DeviceBytes() != 0 {
+		t.Errorf("DeviceBytes after Close = %d", b.DeviceBytes())
+	}
+	err = b.Write(m, make([]float64, 200))
+	if err == nil || !strings.Contains(err.Error(), "opencl:") || !strings.Contains(err.Error(), "Write") {
+		t.Errorf("Write after Close = %v, want an error naming the device and the step", err)
+	}
+}
+
+func TestNoFP64(t *testing.T) {
+	b := dev(t)
+	d := *b.dev
+	d.FP64 = false
+	nb := newBackend(b.ctx, b.spec, b.dev.Platform, &d)
+	_, err := nb.NewMatrix(backend.Float64, 2, 2)
+	if err == nil || !strings.Contains(err.Error(), "float32") || !strings.Contains(err.Error(), "--device cpu") {
+		t.Errorf("NewMatrix(float64) without fp64 = %v", err)
+	}
+	_, err = nb.NewData(&backend.Dense[float64]{Rows: 1, Cols: 1, Data: []float64{1}})
+	if err == nil {
+		t.Errorf("NewData(float64) without fp64 succeeded")
+	}
+}
+
+func TestWriteRead(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, p := range precisions {
+		v := random(rng, p, 13, 7, 0.2)
+		m := upload2(t, b, p, 13, 7, v)
+		check(t, p.String(), download(t, b, m), v, 0)
+		z, _ := b.NewMatrix(p, 3, 4)
+		check(t, "zero "+p.String(), download(t, b, z), make([]float64, 12), 0)
+	}
+}
+
+// ---- products -------------------------------------------------------------------
+
+func TestMul(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	ts := b.tile
+	sizes := []int{1, 7, ts - 1, ts + 1, 64}
+	for _, p := range precisions {
+		for _, M := range sizes {
+			for _, N := range sizes {
+				for _, K := range sizes {
+					for tr := 0; tr < 4; tr++ {
+						mulCase(t, b, rng, p, M, N, K, tr&1 != 0, tr&2 != 0)
+					}
+				}
+			}
+		}
+		// Tall and wide shapes of a fit (1000×3 factors): W·H, Wᵀ·W (split
+		// along the inner dimension), X·Hᵀ and friends.
+		for _, s := range [][3]int{{1000, 3, 3}, {3, 3, 1000}, {1000, 1000, 3}, {3, 1000, 1000}, {1000, 3, 1000}} {
+			for tr := 0; tr < 4; tr++ {
+				mulCase(t, b, rng, p, s[0], s[1], s[2], tr&1 != 0, tr&2 != 0)
+			}
+		}
+	}
+}
+
+func mulCase(t *testing.T, b *Backend, rng *rand.Rand, p backend.Precision, M, N, K int, ta, tb bool) {
+	t.Helper()
+	ar, ac := M, K
+	if ta {
+		ar, ac = K, M
+	}
+	br, bc := K, N
+	if tb {
+		br, bc = N, K
+	}
+	av := random(rng, p, ar, ac, 0.1)
+	bv := random(rng, p, br, bc, 0.1)
+	a := upload2(t, b, p, ar, ac, av)
+	bm := upload2(t, b, p, br, bc, bv)
+	out, err := b.NewMatrix(p, M, N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Mul(out, a, ta, bm, tb); err != nil {
+		t.Fatal(err)
+	}
+	want, _, _ := refGemm(av, ar, ac, ta, bv, br, bc, tb)
+	check(t, fmt.Sprintf("%v Mul %d×%d×%d ta=%v tb=%v", p, M, N, K, ta, tb), download(t, b, out), want, tolerance(p))
+}
+
+func TestMulSplitK(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	b.splitTarget = 1 << 20 // split every product with a long inner dimension
+	for _, p := range precisions {
+		for _, K := range []int{128, 129, 1000, 4097} {
+			for tr := 0; tr < 4; tr++ {
+				mulCase(t, b, rng, p, 5, 17, K, tr&1 != 0, tr&2 != 0)
+			}
+		}
+	}
+}
+
+func TestGramTranspose(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, p := range precisions {
+		for _, s := range [][2]int{{1, 1}, {7, 3}, {15, 17}, {17, 15}, {64, 64}, {1000, 3}, {3, 1000}, {0, 4}} {
+			r, c := s[0], s[1]
+			av := random(rng, p, r, c, 0.1)
+			a := upload2(t, b, p, r, c, av)
+			g, _ := b.NewMatrix(p, c, c)
+			if err := b.Gram(g, a); err != nil {
+				t.Fatal(err)
+			}
+			want, _, _ := refGemm(av, r, c, true, av, r, c, false)
+			check(t, fmt.Sprintf("%v Gram %d×%d", p, r, c), download(t, b, g), want, tolerance(p))
+			tr, _ := b.NewMatrix(p, c, r)
+			if err := b.Transpose(tr, a); err != nil {
+				t.Fatal(err)
+			}
+			wt := make([]float64, r*c)
+			for i := 0; i < r; i++ {
+				for j := 0; j < c; j++ {
+					wt[j*r+i] = av[i*c+j]
+				}
+			}
+			check(t, fmt.Sprintf("%v Transpose %d×%d", p, r, c), download(t, b, tr), wt, 0)
+		}
+	}
+}
+
+func TestMulX(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, p := range precisions {
+		for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {17, 15, 16}, {64, 33, 5}, {1000, 3, 2}, {3, 1000, 2}, {0, 4, 2}, {4, 0, 2}} {
+			l, n, k := s[0], s[1], s[2]
+			xv := random(rng, p, l, n, 0.6)
+			for _, sparse := range []bool{false, true} {
+				x, err := b.NewData(hostData(p, xv, l, n, sparse))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if x.Sparse() != sparse {
+					t.Fatalf("Sparse() = %v", x.Sparse())
+				}
+				bv := random(rng, p, n, k, 0)
+				bm := upload2(t, b, p, n, k, bv)
+				out, _ := b.NewMatrix(p, l, k)
+				if err := b.MulX(out, x, false, bm); err != nil {
+					t.Fatal(err)
+				}
+				want, _, _ := refGemm(xv, l, n, false, bv, n, k, false)
+				check(t, fmt.Sprintf("%v sparse=%v X·B %d×%d k=%d", p, sparse, l, n, k), download(t, b, out), want, tolerance(p))
+
+				cv := random(rng, p, l, k, 0)
+				cm := upload2(t, b, p, l, k, cv)
+				outT, _ := b.NewMatrix(p, n, k)
+				if err := b.MulX(outT, x, true, cm); err != nil {
+					t.Fatal(err)
+				}
+				want, _, _ = refGemm(xv, l, n, true, cv, l, k, false)
+				check(t, fmt.Sprintf("%v sparse=%v Xᵀ·B %d×%d k=%d", p, sparse, l, n, k), download(t, b, outT), want, tolerance(p))
+			}
+		}
+	}
+}
+
+// ---- multiplicative updates -------------------------------------------------------
+
+var betas = []float64{0, 0.5, 1, 1.5, 2, 3}
+
+// factors returns random X, W and H where X has zeros (some where W·H is
+// not zero and some rows/columns where it is), and W·H has exact zeros: W's
+// row 1 and H's column 2 are zero, so the EPSILON clamps are exercised.
+func factors(rng *rand.Rand, p backend.Precision, l, n, k int) (x, w, h []float64) {
+	x = random(rng, p, l, n, 0.5)
+	w = random(rng, p, l, k, 0.1)
+	h = random(rng, p, k, n, 0.1)
+	if l > 1 {
+		for t := 0; t < k; t++ {
+			w[1*k+t] = 0
+		}
+	}
+	if n > 2 {
+		for t := 0; t < k; t++ {
+			h[t*n+2] = 0
+		}
+	}
+	return x, w, h
+}
+
+var muShapes = [][3]int{{1, 1, 1}, {7, 5, 3}, {15, 17, 4}, {17, 16, 17}, {64, 64, 5}, {1000, 3, 2}, {3, 1000, 2}, {0, 3, 2}, {3, 0, 2}, {3, 4, 0}}
+
+func TestMUTerms(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(11, 12))
+	type variant struct {
+		name   string
+		sparse bool
+		path   Path
+	}
+	variants := []variant{{"fused", false, PathFused}, {"materialised", false, PathMaterialised}, {"sparse", true, PathAuto}}
+	for _, p := range precisions {
+		for _, s := range muShapes {
+			l, n, k := s[0], s[1], s[2]
+			xv, wv, hv := factors(rng, p, l, n, k)
+			w := upload2(t, b, p, l, k, wv)
+			h := upload2(t, b, p, k, n, hv)
+			for _, v := range variants {
+				x, err := b.NewData(hostData(p, xv, l, n, v.sparse))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b.Path = v.path
+				for _, beta := range betas {
+					for _, side := range []backend.Side{backend.SideW, backend.SideH} {
+						r, c := l, k
+						if side == backend.SideH {
+							r, c = k, n
+						}
+						num, _ := b.NewMatrix(p, r, c)
+						den, _ := b.NewMatrix(p, r, c)
+						// garbage in the outputs must not leak into the terms
+						b.Write(num, filled(r*c, 7))
+						b.Write(den, filled(r*c, 7))
+						if err := b.MUTerms(side, x, w, h, beta, num, den); err != nil {
+							t.Fatal(err)
+						}
+						wn, wd := refMUTerms(side, xv, l, n, k, wv, hv, beta)
+						name := fmt.Sprintf("%v %s side=%d β=%v %d×%d k=%d", p, v.name, side, beta, l, n, k)
+						check(t, name+" num", download(t, b, num), wn, tolerance(p))
+						check(t, name+" den", download(t, b, den), wd, tolerance(p))
+					}
+				}
+			}
+		}
+	}
+}
+
+func filled(n int, v float64) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}
+
+func TestMUTermsAutoPath(t *testing.T) {
+	b := dev(t)
+	b.Path = PathAuto
+	if b.useFused(backend.Float64, 100, 100) {
+		t.Errorf("PathAuto fuses a 100×100 X")
+	}
+	huge := int(math.Sqrt(float64(b.dev.GlobalMem))) + 1
+	if !b.useFused(backend.Float64, huge, huge) {
+		t.Errorf("PathAuto materialises a %d×%d X on a device of %d bytes", huge, huge, b.dev.GlobalMem)
+	}
+}
+
+// TestScratchReused checks that repeated updates allocate nothing more.
+func TestScratchReused(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(13, 14))
+	l, n, k := 50, 40, 6
+	for _, path := range []Path{PathFused, PathMaterialised} {
+		b.Path = path
+		xv, wv, hv := factors(rng, backend.Float32, l, n, k)
+		x, _ := b.NewData(hostData(backend.Float32, xv, l, n, false))
+		w := upload2(t, b, backend.Float32, l, k, wv)
+		h := upload2(t, b, backend.Float32, k, n, hv)
+		num, _ := b.NewMatrix(backend.Float32, l, k)
+		den, _ := b.NewMatrix(backend.Float32, l, k)
+		var before int64
+		for it := 0; it < 3; it++ {
+			if it == 1 {
+				before = b.DeviceBytes()
+			}
+			if err := b.MUTerms(backend.SideW, x, w, h, 1.5, num, den); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.MUStep(w, num, den, 0, 0, 1, 0); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Divergence(x, w, h, 1.5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if after := b.DeviceBytes(); after != before {
+			t.Errorf("%v: DeviceBytes grew from %d to %d over iterations", path, before, after)
+		}
+		if path == PathFused {
+			if _, ok := b.scratch["wh"]; ok && b.scratch["wh"].Size() >= int64(l*n*4) {
+				// left from an earlier test; fine
+			}
+		}
+	}
+}
+
+func TestMUStep(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, p := range precisions {
+		for _, s := range [][2]int{{1, 1}, {7, 5}, {33, 17}, {1000, 3}, {0, 3}} {
+			r, c := s[0], s[1]
+			for _, l1 := range []float64{0, 0.1} {
+				for _, l2 := range []float64{0, 0.2} {
+					for _, gamma := range []float64{1, 0.5, 0.7} {
+						for _, flush := range []float64{0, backend.FlushBelow, 0.05} {
+							mv := random(rng, p, r, c, 0.2)
+							nv := random(rng, p, r, c, 0.2)
+							dv := random(rng, p, r, c, 0.3) // zeros: EPSILON when l1 = l2 = 0
+							m := upload2(t, b, p, r, c, mv)
+							num := upload2(t, b, p, r, c, nv)
+							den := upload2(t, b, p, r, c, dv)
+							if err := b.MUStep(m, num, den, l1, l2, gamma, flush); err != nil {
+								t.Fatal(err)
+							}
+							want := refMUStep(mv, nv, dv, l1, l2, gamma, flush)
+							// The float32 kernel rounds l1, l2 (and the
+							// intermediate sums) to float, as numpy does.
+							check(t, fmt.Sprintf("%v MUStep %d×%d l1=%v l2=%v γ=%v flush=%v", p, r, c, l1, l2, gamma, flush),
+								download(t, b, m), want, tolerance(p))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// ---- coordinate descent ---------------------------------------------------------------
+
+func TestCDSweep(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, p := range precisions {
+		for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {33, 20, 17}, {1000, 30, 3}, {0, 3, 2}, {5, 4, 0}} {
+			r, n, k := s[0], s[1], s[2]
+			for _, reg := range [][2]float64{{0, 0}, {0.05, 0}, {0, 0.3}, {0.02, 0.1}} {
+				l1, l2 := reg[0], reg[1]
+				hv := random(rng, p, k, n, 0.2)
+				if k > 1 && l2 == 0 { // a zero row of H: hess = 0, no update
+					for j := 0; j < n; j++ {
+						hv[1*n+j] = 0
+					}
+				}
+				hht, _, _ := refGemm(hv, k, n, false, hv, k, n, true)
+				round(p, hht)
+				xht := random(rng, p, r, k, 0)
+				for i := range xht {
+					xht[i] *= float64(n) / 4
+				}
+				round(p, xht)
+				wv := random(rng, p, r, k, 0.3)
+				perm := rng.Perm(k)
+
+				w := upload2(t, b, p, r, k, wv)
+				hm := upload2(t, b, p, k, k, hht)
+				xm := upload2(t, b, p, r, k, xht)
+				got, err := b.CDSweep(w, hm, xm, l1, l2, perm)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotW := download(t, b, w)
+
+				var want float64
+				wantW := make([]float64, len(wv))
+				if p == backend.Float32 {
+					w32, h32, x32 := to32(wv), to32(hht), to32(xht)
+					want = refCD(w32, r, k, h32, x32, float32(l1), float32(l2), perm)
+					for i, v := range w32 {
+						wantW[i] = float64(v)
+					}
+				} else {
+					copy(wantW, wv)
+					want = refCD(wantW, r, k, hht, xht, l1, l2, perm)
+				}
+				name := fmt.Sprintf("%v CDSweep %d×%d l1=%v l2=%v", p, r, k, l1, l2)
+				// The same operations in the same order: W matches to the
+				// last bit; the violation is summed in another order.
+				check(t, name+" W", gotW, wantW, tolerance(p)*1e-3)
+				checkScalar(t, name+" violation", got, want, tolerance(p))
+			}
+		}
+	}
+}
+
+func to32(v []float64) []float32 {
+	o := make([]float32, len(v))
+	for i, x := range v {
+		o[i] = float32(x)
+	}
+	return o
+}
+
+// ---- divergence ---------------------------------------------------------------------
+
+func TestDivergence(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, p := range precisions {
+		for _, s := range muShapes {
+			l, n, k := s[0], s[1], s[2]
+			xv, wv, hv := factors(rng, p, l, n, k)
+			// entries at or below EPSILON are left out of the terms in X
+			if l*n > 3 {
+				xv[3] = eps32 / 2
+			}
+			w := upload2(t, b, p, l, k, wv)
+			h := upload2(t, b, p, k, n, hv)
+			for _, sparse := range []bool{false, true} {
+				x, err := b.NewData(hostData(p, xv, l, n, sparse))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, beta := range betas {
+					got, err := b.Divergence(x, w, h, beta)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := refDivergence(xv, l, n, k, wv, hv, beta)
+					name := fmt.Sprintf("%v sparse=%v Divergence β=%v %d×%d k=%d", p, sparse, beta, l, n, k)
+					if want == 0 {
+						if math.Abs(got) > 1e-300 {
+							t.Errorf("%s: got %v, want 0", name, got)
+						}
+						continue
+					}
+					checkScalar(t, name, got, want, tolerance(p))
+				}
+			}
+		}
+	}
+}
+
+// TestZZWorst logs the largest errors seen, to show the margins (go test -v).
+func TestZZWorst(t *testing.T) {
+	keys := make([]string, 0, len(worstSeen))
+	for k := range worstSeen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		t.Logf("%-40s worst relative error %.3g", k, worstSeen[k])
+	}
+}
