@@ -41,7 +41,13 @@ func isNumber(field string) bool {
 
 // readDelimited reads a CSV (comma) or TSV (tab) file of numbers.
 func readDelimited(path string, f *os.File, comma rune, kind string) (*Input, error) {
-	r := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	br := bufio.NewReaderSize(f, 1<<16)
+	// Skip a UTF-8 byte-order mark (spreadsheets write one), which would
+	// otherwise make the first row's first field a non-number.
+	if b, _ := br.Peek(3); string(b) == "\ufeff" {
+		br.Discard(3)
+	}
+	r := csv.NewReader(br)
 	r.Comma = comma
 	r.FieldsPerRecord = -1 // checked here, with a better message
 	r.TrimLeadingSpace = true

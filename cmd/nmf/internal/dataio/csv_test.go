@@ -25,6 +25,8 @@ func TestReadCSV(t *testing.T) {
 		{"numeric-looking header", ".csv", "2019,2020,total\n1,2,3\n", []string{"2019", "2020", "total"}, 1, 3, []float64{1, 2, 3}},
 		{"tsv", ".tsv", "x\ty\n1\t2\n3\t4\n", []string{"x", "y"}, 2, 2, []float64{1, 2, 3, 4}},
 		{"tsv with commas in header", ".tsv", "a,b\tc\n1\t2\n", []string{"a,b", "c"}, 1, 2, []float64{1, 2}},
+		{"byte-order mark", ".csv", "\ufeff1,2\n3,4\n", nil, 2, 2, []float64{1, 2, 3, 4}},
+		{"byte-order mark and header", ".csv", "\ufeffa,b\n3,4\n", []string{"a", "b"}, 1, 2, []float64{3, 4}},
 		{"upper-case extension", ".CSV", "1\n2\n", nil, 2, 1, []float64{1, 2}},
 	}
 	for _, tt := range tests {

@@ -18,7 +18,8 @@
 //     quotes allowed); NaN and infinities are rejected here with their
 //     position. When the first row holds a field that is not a number, it is
 //     taken as a header row and its names are kept in [Input.Header]. Blank
-//     lines are skipped; there are no comment lines.
+//     lines and a leading UTF-8 byte-order mark are skipped; there are no
+//     comment lines.
 //   - .mtx: a Matrix Market coordinate file (real, integer or pattern;
 //     general or symmetric), read straight into compressed sparse rows
 //     without ever densifying. Entries are sorted by row and column and
