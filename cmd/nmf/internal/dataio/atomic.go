@@ -29,7 +29,7 @@ import (
 // A new file gets the permissions os.Create would give it (0666 less the
 // umask); a replaced regular file keeps its permission bits. A symbolic
 // link at path is replaced by the new file, not followed.
-func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
+func WriteFileAtomic(path string, write func(w io.Writer) error) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

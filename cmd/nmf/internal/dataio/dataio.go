@@ -72,7 +72,8 @@ type Input struct {
 	Path string
 	// Dense32 is set for a float32 .npy file.
 	Dense32 *backend.Dense[float32]
-	// Dense64 is set for float64 and integer .npy files and for CSV/TSV.
+	// Dense64 is set for float64, integer and bool .npy files and for
+	// CSV/TSV.
 	Dense64 *backend.Dense[float64]
 	// Sparse is set for a Matrix Market file.
 	Sparse *backend.CSR[float64]
