@@ -234,7 +234,9 @@ func TestBadFactors(t *testing.T) {
 	custom := func(w, h backend.HostData) func(*nmf.Options) {
 		return func(o *nmf.Options) { o.Init, o.W0, o.H0 = nmf.InitCustom, w, h }
 	}
-	zero := func(r, c int) *nmf.Dense[float64] { return &nmf.Dense[float64]{Rows: r, Cols: c, Data: make([]float64, r*c)} }
+	zero := func(r, c int) *nmf.Dense[float64] {
+		return &nmf.Dense[float64]{Rows: r, Cols: c, Data: make([]float64, r*c)}
+	}
 	cases := []badCase{
 		{"W0 shape", fitErr[float64](x, custom(positive(2, 4, 3), h0)), nmf.ErrShape, "W0", -1, -1, "4×2"},
 		{"W0 transposed", fitErr[float64](x, custom(positive(2, 2, 4), h0)), nmf.ErrShape, "W0", -1, -1, ""},
@@ -484,7 +486,9 @@ func TestDiverged(t *testing.T) {
 			return nmf.Fit(bg, x32b, base(func(o *nmf.Options) { o.Solver = nmf.CD }))
 		}, 1, "projected-gradient"},
 		{"float64 mu β=0.5", func() (any, error) {
-			return nmf.Fit(bg, tiny, base(func(o *nmf.Options) { o.Loss, o.Solver, o.Init, o.W0, o.H0 = nmf.Beta(0.5), nmf.MU, nmf.InitCustom, w0, h0 }))
+			return nmf.Fit(bg, tiny, base(func(o *nmf.Options) {
+				o.Loss, o.Solver, o.Init, o.W0, o.H0 = nmf.Beta(0.5), nmf.MU, nmf.InitCustom, w0, h0
+			}))
 		}, 10, "reconstruction error"},
 		{"float32 Transform β=3", func() (any, error) {
 			h := convert[float32](absNormal(6, 4, 15))
