@@ -36,6 +36,16 @@ func tolerance(p backend.Precision) float64 {
 // Run checks every operation of the backends newBackend returns, in the
 // given precisions (both when none are given).
 func Run(t *testing.T, newBackend func() (backend.Backend, error), precisions ...backend.Precision) {
+	run(t, newBackend, Sizes, shapes, 1000, precisions)
+}
+
+// RunQuick is Run on a few small shapes only, for slow simulators such as
+// oclgrind.
+func RunQuick(t *testing.T, newBackend func() (backend.Backend, error), precisions ...backend.Precision) {
+	run(t, newBackend, []int{1, 7, 17}, []shape{{1, 1, 1}, {7, 5, 3}, {17, 15, 4}, {3, 40, 2}}, 40, precisions)
+}
+
+func run(t *testing.T, newBackend func() (backend.Backend, error), sizes []int, shapes []shape, big int, precisions []backend.Precision) {
 	if len(precisions) == 0 {
 		precisions = []backend.Precision{backend.Float64, backend.Float32}
 	}
@@ -46,7 +56,7 @@ func Run(t *testing.T, newBackend func() (backend.Backend, error), precisions ..
 	defer b.Close()
 	for _, p := range precisions {
 		t.Run(p.String(), func(t *testing.T) {
-			c := &checker{t: t, b: b, p: p, rng: rand.New(rand.NewPCG(1, 2))}
+			c := &checker{t: t, b: b, p: p, rng: rand.New(rand.NewPCG(1, 2)), sizes: sizes, shapes: shapes, big: big}
 			t.Run("Mul", c.mul)
 			t.Run("Gram", c.gram)
 			t.Run("Transpose", c.transpose)
@@ -60,10 +70,13 @@ func Run(t *testing.T, newBackend func() (backend.Backend, error), precisions ..
 }
 
 type checker struct {
-	t   *testing.T
-	b   backend.Backend
-	p   backend.Precision
-	rng *rand.Rand
+	t      *testing.T
+	b      backend.Backend
+	p      backend.Precision
+	rng    *rand.Rand
+	sizes  []int
+	shapes []shape
+	big    int // the long side of tall-skinny shapes
 }
 
 // host is a row-major float64 matrix, already rounded to the precision
@@ -327,9 +340,9 @@ func refDivergence(x, w, h host, beta float64) float64 {
 // ---- checks ----
 
 func (c *checker) mul(t *testing.T) {
-	for _, m := range Sizes {
+	for _, m := range c.sizes {
 		for _, k := range []int{1, 17, 64} {
-			for _, n := range Sizes {
+			for _, n := range c.sizes {
 				for _, ta := range []bool{false, true} {
 					for _, tb := range []bool{false, true} {
 						a := c.random(m, k, 0.1)
@@ -351,16 +364,16 @@ func (c *checker) mul(t *testing.T) {
 		}
 	}
 	// The tall-skinny shape of an iteration with few components.
-	a, b := c.random(1000, 3, 0.1), c.random(3, 200, 0)
-	out := c.zeros(1000, 200)
+	a, b := c.random(c.big, 3, 0.1), c.random(3, 200, 0)
+	out := c.zeros(c.big, 200)
 	if err := c.b.Mul(out, c.upload(a), false, c.upload(b), false); err != nil {
 		t.Fatal(err)
 	}
-	c.check("1000×3×200", c.read(out), refMul(a, false, b, false).v)
+	c.check(fmt.Sprintf("%d×3×200", c.big), c.read(out), refMul(a, false, b, false).v)
 }
 
 func (c *checker) gram(t *testing.T) {
-	for _, r := range append(Sizes, 1000) {
+	for _, r := range append(c.sizes, c.big) {
 		for _, k := range []int{1, 3, 17} {
 			a := c.random(r, k, 0.2)
 			out := c.zeros(k, k)
@@ -373,8 +386,8 @@ func (c *checker) gram(t *testing.T) {
 }
 
 func (c *checker) transpose(t *testing.T) {
-	for _, r := range Sizes {
-		for _, k := range Sizes {
+	for _, r := range c.sizes {
+		for _, k := range c.sizes {
 			a := c.random(r, k, 0)
 			out := c.zeros(k, r)
 			if err := c.b.Transpose(out, c.upload(a)); err != nil {
@@ -396,7 +409,7 @@ type shape struct{ l, n, k int }
 var shapes = []shape{{1, 1, 1}, {7, 5, 3}, {17, 15, 4}, {33, 31, 7}, {64, 64, 16}, {1000, 3, 3}, {3, 1000, 2}, {40, 70, 17}}
 
 func (c *checker) mulX(t *testing.T) {
-	for _, s := range shapes {
+	for _, s := range c.shapes {
 		for _, sparse := range []bool{false, true} {
 			x := c.random(s.l, s.n, 0.6)
 			xd := c.data(x, sparse)
@@ -417,7 +430,7 @@ func (c *checker) mulX(t *testing.T) {
 }
 
 func (c *checker) muTerms(t *testing.T) {
-	for _, s := range shapes {
+	for _, s := range c.shapes {
 		for _, beta := range Betas {
 			for _, sparse := range []bool{false, true} {
 				zeros := 0.5
@@ -460,7 +473,7 @@ func (c *checker) muTerms(t *testing.T) {
 func (c *checker) muStep(t *testing.T) {
 	type params struct{ l1, l2, gamma, flush float64 }
 	for _, p := range []params{{0, 0, 1, 0}, {0.3, 0, 1, 0}, {0, 0.2, 1, 0}, {0.1, 0.2, 0.5, 0}, {0, 0, 2.0 / 3, backend.FlushBelow}, {0, 0, 1, 0.5}} {
-		for _, n := range []int{1, 7, 33, 1000} {
+		for _, n := range []int{1, 7, 33, c.big} {
 			m := c.random(n, 3, 0.2)
 			num := c.random(n, 3, 0.2)
 			den := c.random(n, 3, 0.4)
@@ -492,7 +505,7 @@ func (c *checker) muStep(t *testing.T) {
 }
 
 func (c *checker) cdSweep(t *testing.T) {
-	for _, s := range shapes {
+	for _, s := range c.shapes {
 		for _, reg := range [][2]float64{{0, 0}, {0.05, 0.1}} {
 			w := c.random(s.l, s.k, 0.3)
 			ht := c.random(s.n, s.k, 0.1)
@@ -544,7 +557,7 @@ func (c *checker) cdSweep(t *testing.T) {
 }
 
 func (c *checker) divergence(t *testing.T) {
-	for _, s := range shapes {
+	for _, s := range c.shapes {
 		for _, beta := range Betas {
 			for _, sparse := range []bool{false, true} {
 				zeros := 0.5

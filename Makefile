@@ -1,0 +1,58 @@
+# clnmf: make (build the command), make test, make demo, make bench.
+GO       ?= go
+BIN      ?= bin
+FUZZTIME ?= 10s
+
+.PHONY: all build install test vet oclgrind oclgrind-ci fuzz-short bench demo setup clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/nmf ./cmd/nmf
+
+install:
+	CGO_ENABLED=0 $(GO) install ./cmd/nmf
+
+setup:
+	bash .ci/setup
+
+# The whole test suite: vet, a cgo-free build, and every package's tests
+# (the OpenCL tests run on PoCL where no GPU is present).
+test: vet
+	CGO_ENABLED=0 $(GO) build ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+vet:
+	$(GO) vet ./...
+
+# The kernel tests under oclgrind: it reports out-of-bounds accesses, data
+# races and uninitialised reads on stderr but does not fail on them, so the
+# log is searched for its error reports.
+OCLGRIND_RUN ?= .
+oclgrind:
+	$(GO) test -c -o $(BIN)/gpu.test ./gpu
+	bash .ci/oclgrind $(BIN)/gpu.test '$(OCLGRIND_RUN)'
+
+oclgrind-ci:
+	$(GO) test -c -o $(BIN)/gpu.test ./gpu
+	bash .ci/oclgrind $(BIN)/gpu.test 'TestOclgrind'
+
+fuzz-short:
+	@for pkg_fuzz in $$($(GO) list -f '{{.ImportPath}}' ./... | while read p; do \
+	    for f in $$($(GO) test -list 'Fuzz.*' $$p 2>/dev/null | grep '^Fuzz'); do echo "$$p:$$f"; done; done); do \
+	  pkg=$${pkg_fuzz%%:*}; fz=$${pkg_fuzz##*:}; \
+	  echo "fuzz $$pkg $$fz"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
+bench: build
+	$(BIN)/nmf bench --compare --markdown > BENCHMARKS.md.tmp && mv BENCHMARKS.md.tmp BENCHMARKS.md
+
+# Sets up a fresh machine, builds the command and factorises the shipped
+# swimmer images: the parts appear in swimmer.nmf/components.png.
+demo: setup build
+	$(BIN)/nmf fit --rank 16 --loss kl --max-iter 300 --force --out swimmer.nmf testdata/samples/swimmer
+	@echo "see swimmer.nmf/components.png and swimmer.nmf/report.json"
+
+clean:
+	rm -rf $(BIN) swimmer.nmf
