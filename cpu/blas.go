@@ -66,6 +66,7 @@ type gemmArgs[T float32 | float64] struct {
 	m, n, k       int32
 	lda, ldb, ldc int32
 	alpha, beta   T
+	argv          [13]uintptr
 }
 
 func (o openBLAS[T]) gemm(ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
@@ -101,15 +102,17 @@ func (o openBLAS[T]) gemm(ta, tb bool, m, n, k int, alpha T, a []T, lda int, b [
 	p.m, p.n, p.k = int32(n), int32(m), int32(k)
 	p.lda, p.ldb, p.ldc = int32(ldb), int32(lda), int32(ldc)
 	p.alpha, p.beta = alpha, beta
-	purego.SyscallN(o.fn,
-		uintptr(unsafe.Pointer(&p.ta)), uintptr(unsafe.Pointer(&p.tb)),
-		uintptr(unsafe.Pointer(&p.m)), uintptr(unsafe.Pointer(&p.n)), uintptr(unsafe.Pointer(&p.k)),
-		uintptr(unsafe.Pointer(&p.alpha)),
-		uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(&p.lda)),
-		uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(&p.ldb)),
-		uintptr(unsafe.Pointer(&p.beta)),
-		uintptr(unsafe.Pointer(unsafe.SliceData(c))), uintptr(unsafe.Pointer(&p.ldc)),
-	)
+	// The argument vector lives in the heap block too: a variadic call
+	// would allocate a new one each time.
+	v := &p.argv
+	v[0], v[1] = uintptr(unsafe.Pointer(&p.ta)), uintptr(unsafe.Pointer(&p.tb))
+	v[2], v[3], v[4] = uintptr(unsafe.Pointer(&p.m)), uintptr(unsafe.Pointer(&p.n)), uintptr(unsafe.Pointer(&p.k))
+	v[5] = uintptr(unsafe.Pointer(&p.alpha))
+	v[6], v[7] = uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(&p.lda))
+	v[8], v[9] = uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(&p.ldb))
+	v[10] = uintptr(unsafe.Pointer(&p.beta))
+	v[11], v[12] = uintptr(unsafe.Pointer(unsafe.SliceData(c))), uintptr(unsafe.Pointer(&p.ldc))
+	purego.SyscallN(o.fn, v[:]...)
 	runtime.KeepAlive(a)
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(c)
