@@ -1,0 +1,151 @@
+// Package bench implements `nmf bench`: fixed workloads timed on the chosen
+// devices (GEMMs through backend.Backend.Mul with every operand on the
+// device, and whole NMF iterations through nmf.Fit), with GFLOP/s, the
+// fraction of the device's own square-GEMM rate, the device memory a fit
+// holds, and, with --compare, scikit-learn timed side by side from the same
+// start for the same iterations.
+//
+// Timing: every figure is the median of the per-repeat times after the
+// warm-up. An iteration's time is taken between consecutive calls of
+// nmf.Options.Progress, which waits for the device's queue first, so it
+// holds the device's work, not only its enqueueing.
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Config is the parsed command line of nmf bench.
+type Config struct {
+	Devices    []string // "cpu", "opencl", "opencl:P:D"
+	Precisions []string // "float32", "float64"
+	JSON       bool
+	Compare    bool
+	Markdown   bool
+	Quick      bool
+	Repeats    int
+	Warmup     int
+	Python     string // the interpreter for --compare
+	Args       []string
+}
+
+// Usage is the usage text of nmf bench.
+const Usage = `usage: nmf bench [--device D] [--precision P] [--json] [--compare] [--markdown] [--quick] [--repeats N] [--warmup N]
+
+Times fixed workloads (GEMMs of the shapes an iteration runs, square 2048
+GEMM, whole iterations of mu Frobenius/KL/IS/β=1.5 and cd on dense, sparse and
+audio-like data, and a growth series) and prints ms per iteration (median
+after warm-up), GFLOP/s, the fraction of the device's measured GEMM rate and
+the device memory of a fit.
+
+  --device D      cpu, opencl, opencl:P:D, or a comma-separated list (default cpu,opencl;
+                  an unavailable OpenCL device is skipped with a note)
+  --precision P   float32, float64 or both (default both)
+  --json          print the rows as JSON instead of a table
+  --compare       time scikit-learn (Debian's /usr/bin/python3) on the same
+                  workloads, same start, same iterations, and print the ratios
+  --markdown      print a BENCHMARKS.md document (machine, tables, targets)
+  --quick         small sizes (seconds, for tests)
+  --repeats N     timed repeats after the warm-up (default 3)
+  --warmup N      untimed warm-up repeats (default 1, at least 1)
+  --python PATH   interpreter for --compare (default /usr/bin/python3)
+`
+
+// UsageError is a bad command line.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return "bench: " + e.Msg }
+
+// ParseArgs parses the arguments of nmf bench (without "bench").
+func ParseArgs(args []string) (*Config, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dev := fs.String("device", "cpu,opencl", "")
+	prec := fs.String("precision", "both", "")
+	c := &Config{Args: append([]string(nil), args...)}
+	fs.BoolVar(&c.JSON, "json", false, "")
+	fs.BoolVar(&c.Compare, "compare", false, "")
+	fs.BoolVar(&c.Markdown, "markdown", false, "")
+	fs.BoolVar(&c.Quick, "quick", false, "")
+	fs.IntVar(&c.Repeats, "repeats", 3, "")
+	fs.IntVar(&c.Warmup, "warmup", 1, "")
+	fs.StringVar(&c.Python, "python", "/usr/bin/python3", "")
+	if err := fs.Parse(args); err != nil {
+		return nil, &UsageError{Msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, &UsageError{Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if c.Repeats < 1 {
+		return nil, &UsageError{Msg: fmt.Sprintf("--repeats %d: must be at least 1", c.Repeats)}
+	}
+	if c.Warmup < 1 {
+		return nil, &UsageError{Msg: fmt.Sprintf("--warmup %d: must be at least 1", c.Warmup)}
+	}
+	// Iterations are timed between Progress calls and must stay below 10,
+	// where the solver evaluates the error for its trace.
+	if c.Warmup+c.Repeats > 9 {
+		return nil, &UsageError{Msg: fmt.Sprintf("--warmup + --repeats = %d: at most 9 (the solver evaluates the error at iteration 10)", c.Warmup+c.Repeats)}
+	}
+	if c.JSON && c.Markdown {
+		return nil, &UsageError{Msg: "--json and --markdown exclude each other"}
+	}
+	for _, d := range strings.Split(*dev, ",") {
+		d = strings.TrimSpace(d)
+		switch {
+		case d == "cpu", d == "opencl", strings.HasPrefix(d, "opencl:"):
+			c.Devices = append(c.Devices, d)
+		case d == "":
+		default:
+			return nil, &UsageError{Msg: fmt.Sprintf("--device %q: want cpu, opencl or opencl:P:D", d)}
+		}
+	}
+	if len(c.Devices) == 0 {
+		return nil, &UsageError{Msg: "--device: no device"}
+	}
+	switch *prec {
+	case "both", "all":
+		c.Precisions = []string{"float32", "float64"}
+	case "float32", "f32", "single":
+		c.Precisions = []string{"float32"}
+	case "float64", "f64", "double":
+		c.Precisions = []string{"float64"}
+	default:
+		return nil, &UsageError{Msg: fmt.Sprintf("--precision %q: want float32, float64 or both", *prec)}
+	}
+	return c, nil
+}
+
+// Run runs nmf bench with args (without "bench"): the report goes to stdout,
+// progress and notes to stderr.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			_, err := io.WriteString(stdout, Usage)
+			return err
+		}
+	}
+	c, err := ParseArgs(args)
+	if err != nil {
+		return err
+	}
+	rep, err := Measure(ctx, c, stderr)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.JSON:
+		return rep.WriteJSON(stdout)
+	case c.Markdown:
+		return rep.WriteMarkdown(stdout)
+	default:
+		return rep.WriteTable(stdout)
+	}
+}
+
+var errCancelled = errors.New("bench: cancelled")

@@ -1,0 +1,592 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// Row is one measured workload on one device in one precision.
+type Row struct {
+	Kind       string  `json:"kind"` // "gemm", "iteration" or "growth"
+	Workload   string  `json:"workload"`
+	Device     string  `json:"device"`
+	DeviceName string  `json:"device_name"`
+	Precision  string  `json:"precision"`
+	L          int     `json:"l"`
+	N          int     `json:"n"`
+	K          int     `json:"k"`
+	NNZ        int     `json:"nnz,omitempty"`
+	Repeats    int     `json:"repeats"`
+	MsPerIter  float64 `json:"ms_per_iter"`
+	Flops      float64 `json:"flops"`
+	GFLOPS     float64 `json:"gflops"`
+	// FracGEMM is GFLOPS over the device's square-2048 GEMM rate in the
+	// same precision, measured first in the same run.
+	FracGEMM    float64 `json:"frac_gemm"`
+	DeviceBytes int64   `json:"device_bytes,omitempty"`
+	// SklearnMs is scikit-learn's ms per iteration on the same workload,
+	// and Ratio = SklearnMs / MsPerIter (above 1: we are faster).
+	SklearnMs float64 `json:"sklearn_ms_per_iter,omitempty"`
+	Ratio     float64 `json:"ratio_vs_sklearn,omitempty"`
+	// Target is the issue's minimum Ratio for this row (0: none).
+	Target float64 `json:"target,omitempty"`
+	// CLBlastMs is CLBlast's GEMM on the same device and buffers, and
+	// RatioCLBlast = CLBlastMs / MsPerIter.
+	CLBlastMs    float64 `json:"clblast_ms,omitempty"`
+	RatioCLBlast float64 `json:"ratio_vs_clblast,omitempty"`
+	Note         string  `json:"note,omitempty"`
+
+	job *sklearnJob
+}
+
+// Report is everything one bench run measured.
+type Report struct {
+	Command  string   `json:"command"`
+	Machine  Machine  `json:"machine"`
+	Rows     []*Row   `json:"rows"`
+	Notes    []string `json:"notes,omitempty"`
+	Sklearn  string   `json:"sklearn,omitempty"`
+	Started  string   `json:"started"`
+	Duration float64  `json:"duration_s"`
+	cfg      *Config
+}
+
+// sizes are the workload sizes of a run.
+type sizes struct {
+	square     int
+	gemmL      int   // l = n of the GEMM shapes
+	gemmK      []int // k of the GEMM shapes
+	dense      [][3]int
+	sparse     [3]int // l, n, k
+	density    float64
+	audio      [3]int
+	growth     [][3]int
+	growthLoss string
+}
+
+func sizesFor(quick bool) sizes {
+	if quick {
+		return sizes{
+			square: 128, gemmL: 200, gemmK: []int{16},
+			dense:  [][3]int{{120, 100, 8}},
+			sparse: [3]int{800, 400, 5}, density: 0.01,
+			audio:      [3]int{65, 200, 4},
+			growth:     [][3]int{{40, 40, 8}, {80, 80, 8}, {120, 120, 8}, {220, 220, 8}},
+			growthLoss: "frobenius",
+		}
+	}
+	return sizes{
+		square: 2048, gemmL: 2000, gemmK: []int{16, 32, 64, 128},
+		dense:  [][3]int{{2000, 2000, 50}, {4096, 1000, 64}},
+		sparse: [3]int{20000, 10000, 20}, density: 0.005,
+		audio: [3]int{1025, 5000, 32},
+		// l·n·k from 5.12e6 to 1.55e8: 30.25×.
+		growth:     [][3]int{{400, 400, 32}, {800, 800, 32}, {1400, 1400, 32}, {2200, 2200, 32}},
+		growthLoss: "frobenius",
+	}
+}
+
+// iterWork is one whole-iteration workload.
+type iterWork struct {
+	name   string
+	loss   string // "frobenius", "kullback-leibler", "itakura-saito", "1.5"
+	beta   float64
+	solver nmf.Solver
+	data   string // "dense", "sparse", "audio"
+	l, n   int
+	k      int
+	target float64 // minimum ratio vs scikit-learn on the cpu
+	kind   string
+}
+
+func iterWorkloads(s sizes) []iterWork {
+	var ws []iterWork
+	mus := []struct {
+		loss   string
+		beta   float64
+		target float64
+	}{{"frobenius", 2, 1}, {"kullback-leibler", 1, 1.5}, {"itakura-saito", 0, 1.5}, {"1.5", 1.5, 1.5}}
+	for _, d := range s.dense {
+		for _, m := range mus {
+			ws = append(ws, iterWork{name: "mu " + short(m.loss), loss: m.loss, beta: m.beta, solver: nmf.MU, data: "dense", l: d[0], n: d[1], k: d[2], target: m.target, kind: "iteration"})
+		}
+		ws = append(ws, iterWork{name: "cd", loss: "frobenius", beta: 2, solver: nmf.CD, data: "dense", l: d[0], n: d[1], k: d[2], target: 1, kind: "iteration"})
+	}
+	sp := s.sparse
+	ws = append(ws,
+		iterWork{name: "mu KL sparse", loss: "kullback-leibler", beta: 1, solver: nmf.MU, data: "sparse", l: sp[0], n: sp[1], k: sp[2], target: 2, kind: "iteration"},
+		iterWork{name: "mu Frobenius sparse", loss: "frobenius", beta: 2, solver: nmf.MU, data: "sparse", l: sp[0], n: sp[1], k: sp[2], target: 1, kind: "iteration"},
+	)
+	a := s.audio
+	ws = append(ws, iterWork{name: "mu IS audio", loss: "itakura-saito", beta: 0, solver: nmf.MU, data: "audio", l: a[0], n: a[1], k: a[2], target: 1.5, kind: "iteration"})
+	for _, g := range s.growth {
+		ws = append(ws, iterWork{name: "growth mu Frobenius", loss: s.growthLoss, beta: 2, solver: nmf.MU, data: "dense", l: g[0], n: g[1], k: g[2], kind: "growth"})
+	}
+	return ws
+}
+
+func short(loss string) string {
+	switch loss {
+	case "frobenius":
+		return "Frobenius"
+	case "kullback-leibler":
+		return "KL"
+	case "itakura-saito":
+		return "IS"
+	}
+	return "β=" + loss
+}
+
+// iterFlops is the floating-point operation count of one iteration (a
+// multiply-add is 2), products only; elementwise passes are left out.
+//
+//	mu β = 2 and cd:  2·(2·lnk + 2·(l+n)·k²)   (X·Hᵀ, Wᵀ·X; the two Grams and
+//	                  the k×k products W·(HHᵀ), (WᵀW)·H; cd's sweeps are the
+//	                  same 2·(l+n)·k² as those products)
+//	mu β = 1:         2·(2·lnk + 2·lnk) = 8·lnk  (V = W·H and the product
+//	                  with X/V, per side; the denominators are sums)
+//	mu other β:       2·(3·2·lnk) = 12·lnk  (V, the X⊙V^(β−2) product and the
+//	                  V^(β−1) product, per side)
+//
+// For sparse X, lnk becomes nnz·k in the terms that touch X (V only at X's
+// nonzeros), except β ≠ 1, 2 which still needs the dense V^(β−1) product.
+func iterFlops(w iterWork, nnz int) float64 {
+	l, n, k := float64(w.l), float64(w.n), float64(w.k)
+	lnk := l * n * k
+	xk := lnk
+	if w.data == "sparse" {
+		xk = float64(nnz) * k
+	}
+	switch {
+	case w.solver == nmf.CD || w.beta == 2:
+		return 2 * (2*xk + 2*(l+n)*k*k)
+	case w.beta == 1:
+		return 8 * xk
+	default:
+		return 2 * (2*xk + 2*lnk + 2*lnk) // sparse: V and num at nonzeros
+	}
+}
+
+// host holds the matrices of one workload in one precision.
+type host struct {
+	x      nmf.Matrix[float64]
+	w0, h0 *nmf.Dense[float64]
+	nnz    int
+	csr    *nmf.CSR[float64]
+	dense  *nmf.Dense[float64]
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
+
+// makeHost builds X, W0 and H0 for a workload, deterministically. W0 and H0
+// are scikit-learn's "random" init: |N(0,1)|·sqrt(mean(X)/k).
+func makeHost(w iterWork, density float64) *host {
+	r := newRand(uint64(w.l)*7919 + uint64(w.n)*31 + uint64(w.k))
+	h := &host{}
+	var sum float64
+	switch w.data {
+	case "sparse":
+		c := &nmf.CSR[float64]{Rows: w.l, Cols: w.n, Indptr: make([]int, w.l+1)}
+		per := density * float64(w.n)
+		for i := 0; i < w.l; i++ {
+			m := int(per)
+			if r.Float64() < per-float64(m) {
+				m++
+			}
+			cols := map[int]bool{}
+			for len(cols) < m {
+				cols[r.IntN(w.n)] = true
+			}
+			idx := make([]int, 0, m)
+			for j := range cols {
+				idx = append(idx, j)
+			}
+			sort.Ints(idx)
+			for _, j := range idx {
+				v := 1 + 4*r.Float64()
+				c.Indices = append(c.Indices, j)
+				c.Data = append(c.Data, v)
+				sum += v
+			}
+			c.Indptr[i+1] = len(c.Indices)
+		}
+		h.csr, h.x, h.nnz = c, c, len(c.Data)
+	default:
+		d := &nmf.Dense[float64]{Rows: w.l, Cols: w.n, Data: make([]float64, w.l*w.n)}
+		for i := range d.Data {
+			v := r.Float64()
+			if w.data == "audio" {
+				// A power spectrogram: positive, heavy-tailed.
+				v = v*v*v + 1e-3
+			}
+			d.Data[i] = v
+			sum += v
+		}
+		h.dense, h.x, h.nnz = d, d, len(d.Data)
+	}
+	avg := math.Sqrt(sum / float64(w.l*w.n) / float64(w.k))
+	h.w0 = &nmf.Dense[float64]{Rows: w.l, Cols: w.k, Data: make([]float64, w.l*w.k)}
+	h.h0 = &nmf.Dense[float64]{Rows: w.k, Cols: w.n, Data: make([]float64, w.k*w.n)}
+	for i := range h.w0.Data {
+		h.w0.Data[i] = avg * math.Abs(r.NormFloat64())
+	}
+	for i := range h.h0.Data {
+		h.h0.Data[i] = avg * math.Abs(r.NormFloat64())
+	}
+	return h
+}
+
+func to32d(d *nmf.Dense[float64]) *nmf.Dense[float32] {
+	o := &nmf.Dense[float32]{Rows: d.Rows, Cols: d.Cols, Data: make([]float32, len(d.Data))}
+	for i, v := range d.Data {
+		o.Data[i] = float32(v)
+	}
+	return o
+}
+
+func to32c(c *nmf.CSR[float64]) *nmf.CSR[float32] {
+	o := &nmf.CSR[float32]{Rows: c.Rows, Cols: c.Cols, Indptr: c.Indptr, Indices: c.Indices, Data: make([]float32, len(c.Data))}
+	for i, v := range c.Data {
+		o.Data[i] = float32(v)
+	}
+	return o
+}
+
+type finisher interface{ Finish() error }
+
+func finish(b backend.Backend) error {
+	if f, ok := b.(finisher); ok {
+		return f.Finish()
+	}
+	return nil
+}
+
+func median(ts []float64) float64 {
+	s := append([]float64(nil), ts...)
+	sort.Float64s(s)
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	return (s[m-1] + s[m]) / 2
+}
+
+func precOf(p string) backend.Precision {
+	if p == "float32" {
+		return backend.Float32
+	}
+	return backend.Float64
+}
+
+// fitTimes runs warmup+repeats iterations of w on dev from the start in h
+// and returns the per-iteration times (ms) after the warm-up, the device
+// memory and the device's name.
+func fitTimes[T nmf.Float](ctx context.Context, dev string, prec string, x nmf.Matrix[T], w0, h0 *nmf.Dense[T], w iterWork, c *Config) ([]float64, int64, string, error) {
+	loss, err := nmf.ParseLoss(w.loss)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	var be backend.Backend
+	var stamps []time.Time
+	var syncErr error
+	opt := nmf.Options{
+		Components: w.k, Loss: loss, Solver: w.solver, Init: nmf.InitCustom,
+		W0: w0, H0: h0, MaxIter: c.Warmup + c.Repeats, Tol: 0,
+		Backend: func() (backend.Backend, error) {
+			b, _, err := nmf.OpenDevice(dev, precOf(prec))
+			be = b
+			return b, err
+		},
+		Progress: func(int, float64) {
+			if err := finish(be); err != nil && syncErr == nil {
+				syncErr = err
+			}
+			stamps = append(stamps, time.Now())
+		},
+	}
+	res, err := nmf.Fit(ctx, x, opt)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	if syncErr != nil {
+		return nil, 0, "", syncErr
+	}
+	if len(stamps) != c.Warmup+c.Repeats {
+		return nil, 0, "", fmt.Errorf("bench: %d progress calls for %d iterations", len(stamps), c.Warmup+c.Repeats)
+	}
+	var ts []float64
+	for i := c.Warmup; i < len(stamps); i++ {
+		ts = append(ts, float64(stamps[i].Sub(stamps[i-1]).Nanoseconds())/1e6)
+	}
+	return ts, res.DeviceBytes, res.Device, nil
+}
+
+// gemmTimes times out = op(a)·op(b) on b with the operands on the device.
+func gemmTimes(ctx context.Context, be backend.Backend, prec string, m, n, k int, shape string, c *Config, r *rand.Rand) ([]float64, error) {
+	p := precOf(prec)
+	// Shapes: "WH" (m×k)·(k×n); "WtX" (k×m)ᵀ... stored as W m'×k with
+	// ta; "XHt" X (m×k')·(n×k')ᵀ. a and b are allocated in their stored form.
+	var ar, ac, br, bc int
+	var ta, tb bool
+	switch shape {
+	case "WtX": // out k'×n' = Wᵀ·X: W is K×M (l×k), X is K×N (l×n); here m = k, k = l
+		ar, ac, ta = k, m, true
+		br, bc = k, n
+	case "XHt": // out l×k = X·Hᵀ: X m×k (l×n), H n×k (k×n stored)
+		ar, ac = m, k
+		br, bc, tb = n, k, true
+	default: // plain out m×n = a (m×k) · b (k×n)
+		ar, ac = m, k
+		br, bc = k, n
+	}
+	a, err := be.NewMatrix(p, ar, ac)
+	if err != nil {
+		return nil, err
+	}
+	b, err := be.NewMatrix(p, br, bc)
+	if err != nil {
+		return nil, err
+	}
+	out, err := be.NewMatrix(p, m, n)
+	if err != nil {
+		return nil, err
+	}
+	fill := func(mm backend.Matrix, rr, cc int) error {
+		d := make([]float64, rr*cc)
+		for i := range d {
+			d[i] = r.Float64()
+		}
+		return be.Write(mm, d)
+	}
+	if err := fill(a, ar, ac); err != nil {
+		return nil, err
+	}
+	if err := fill(b, br, bc); err != nil {
+		return nil, err
+	}
+	if err := finish(be); err != nil {
+		return nil, err
+	}
+	var ts []float64
+	for i := 0; i < c.Warmup+c.Repeats; i++ {
+		if ctx.Err() != nil {
+			return nil, errCancelled
+		}
+		t := time.Now()
+		if err := be.Mul(out, a, ta, b, tb); err != nil {
+			return nil, err
+		}
+		if err := finish(be); err != nil {
+			return nil, err
+		}
+		if i >= c.Warmup {
+			ts = append(ts, float64(time.Since(t).Nanoseconds())/1e6)
+		}
+	}
+	if cb, ok := clblastFor(be); ok {
+		ms, err := cb.time(out, a, ta, b, tb, c)
+		if err != nil {
+			return ts, fmt.Errorf("clblast: %w", err)
+		}
+		ts = append(ts, -ms) // negative tail: CLBlast's time (see caller)
+	}
+	return ts, nil
+}
+
+// Measure runs every workload of c and returns the report.
+func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
+	start := time.Now()
+	rep := &Report{Command: "nmf bench " + strings.Join(c.Args, " "), Machine: machine(), Started: start.UTC().Format(time.RFC3339), cfg: c}
+	s := sizesFor(c.Quick)
+	logf := func(f string, a ...any) { fmt.Fprintf(logw, "bench: "+f+"\n", a...) }
+	gemmRate := map[string]float64{} // device|prec → GFLOP/s of square GEMM
+	r := newRand(1)
+
+	var devs []string
+	for _, d := range c.Devices {
+		b, _, err := nmf.OpenDevice(d, backend.Float32)
+		if err != nil {
+			msg := fmt.Sprintf("device %s skipped: %v", d, err)
+			rep.Notes = append(rep.Notes, msg)
+			logf("%s", msg)
+			continue
+		}
+		b.Close()
+		devs = append(devs, d)
+	}
+
+	// GEMMs: square first (the device's reference rate), then the shapes.
+	for _, d := range devs {
+		for _, prec := range c.Precisions {
+			be, _, err := nmf.OpenDevice(d, precOf(prec))
+			if err != nil {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s %s: %v", d, prec, err))
+				continue
+			}
+			type shape struct {
+				name        string
+				m, n, k     int
+				kind, label string
+			}
+			L := s.gemmL
+			shapes := []shape{{"square", s.square, s.square, s.square, "", fmt.Sprintf("GEMM %d² square", s.square)}}
+			for _, k := range s.gemmK {
+				shapes = append(shapes,
+					shape{"WH", L, L, k, "", fmt.Sprintf("GEMM W·H (%d×%d)·(%d×%d)", L, k, k, L)},
+					shape{"WtX", k, L, L, "WtX", fmt.Sprintf("GEMM Wᵀ·X (%d×%d)ᵀ·(%d×%d)", L, k, L, L)},
+					shape{"XHt", L, k, L, "XHt", fmt.Sprintf("GEMM X·Hᵀ (%d×%d)·(%d×%d)ᵀ", L, L, k, L)},
+				)
+			}
+			for _, sh := range shapes {
+				logf("%s %s %s", d, prec, sh.label)
+				ts, err := gemmTimes(ctx, be, prec, sh.m, sh.n, sh.k, sh.kind, c, r)
+				row := &Row{Kind: "gemm", Workload: sh.label, Device: d, DeviceName: be.Name(), Precision: prec, L: sh.m, N: sh.n, K: sh.k, Repeats: c.Repeats}
+				if err != nil && ts == nil {
+					row.Note = err.Error()
+					rep.Rows = append(rep.Rows, row)
+					continue
+				}
+				if err != nil {
+					row.Note = err.Error()
+				}
+				var own []float64
+				for _, t := range ts {
+					if t < 0 {
+						row.CLBlastMs = -t
+					} else {
+						own = append(own, t)
+					}
+				}
+				// A GEMM of (m×k)·(k×n) is 2·m·n·k flops.
+				row.Flops = 2 * float64(sh.m) * float64(sh.n) * float64(sh.k)
+				row.MsPerIter = median(own)
+				row.GFLOPS = row.Flops / row.MsPerIter / 1e6
+				if sh.name == "square" {
+					gemmRate[d+"|"+prec] = row.GFLOPS
+				}
+				if g := gemmRate[d+"|"+prec]; g > 0 {
+					row.FracGEMM = row.GFLOPS / g
+				}
+				if row.CLBlastMs > 0 {
+					row.RatioCLBlast = row.CLBlastMs / row.MsPerIter
+					if sh.name != "square" {
+						row.Target = 1
+					}
+				}
+				rep.Rows = append(rep.Rows, row)
+			}
+			be.Close()
+		}
+	}
+
+	// Whole iterations.
+	var sk *sklearnRun
+	if c.Compare {
+		var err error
+		sk, err = newSklearnRun(c.Python)
+		if err != nil {
+			rep.Notes = append(rep.Notes, "scikit-learn comparison skipped: "+err.Error())
+			logf("scikit-learn comparison skipped: %v", err)
+		}
+		defer sk.close()
+	}
+	for _, w := range iterWorkloads(s) {
+		h := makeHost(w, s.density)
+		for _, prec := range c.Precisions {
+			var job *sklearnJob
+			if sk != nil {
+				var err error
+				job, err = sk.add(w, h, prec, c)
+				if err != nil {
+					rep.Notes = append(rep.Notes, "scikit-learn input: "+err.Error())
+				}
+			}
+			for _, d := range devs {
+				if ctx.Err() != nil {
+					return nil, errCancelled
+				}
+				logf("%s %s %s %d×%d k=%d", d, prec, w.name, w.l, w.n, w.k)
+				row := &Row{Kind: w.kind, Workload: w.name, Device: d, Precision: prec, L: w.l, N: w.n, K: w.k, NNZ: h.nnz, Repeats: c.Repeats, job: job}
+				if w.data == "sparse" {
+					row.Workload += fmt.Sprintf(" (%.1f%% nnz)", 100*s.density)
+				}
+				if d == "cpu" && w.kind == "iteration" {
+					row.Target = w.target
+				}
+				var ts []float64
+				var db int64
+				var name string
+				var err error
+				if prec == "float32" {
+					var x nmf.Matrix[float32]
+					if h.csr != nil {
+						x = to32c(h.csr)
+					} else {
+						x = to32d(h.dense)
+					}
+					ts, db, name, err = fitTimes(ctx, d, prec, x, to32d(h.w0), to32d(h.h0), w, c)
+				} else {
+					ts, db, name, err = fitTimes(ctx, d, prec, h.x, h.w0, h.h0, w, c)
+				}
+				if err != nil {
+					row.Note = err.Error()
+					logf("%s", err)
+					rep.Rows = append(rep.Rows, row)
+					continue
+				}
+				row.DeviceName, row.DeviceBytes = name, db
+				row.MsPerIter = median(ts)
+				row.Flops = iterFlops(w, h.nnz)
+				row.GFLOPS = row.Flops / row.MsPerIter / 1e6
+				if g := gemmRate[d+"|"+prec]; g > 0 {
+					row.FracGEMM = row.GFLOPS / g
+				}
+				rep.Rows = append(rep.Rows, row)
+			}
+		}
+	}
+	if sk != nil {
+		logf("running scikit-learn (%d workloads)", len(sk.jobs))
+		res, ver, err := sk.run(ctx, logw)
+		if err != nil {
+			rep.Notes = append(rep.Notes, "scikit-learn comparison failed: "+err.Error())
+		}
+		if ver != "" {
+			rep.Sklearn = ver
+		}
+		for _, row := range rep.Rows {
+			if row.job == nil {
+				continue
+			}
+			if ms, ok := res[row.job.ID]; ok && ms > 0 {
+				row.SklearnMs = ms
+				if row.MsPerIter > 0 {
+					row.Ratio = ms / row.MsPerIter
+				}
+			}
+		}
+	}
+	if len(devs) > 0 && !hasCLBlast(rep) {
+		rep.Notes = append(rep.Notes, clblastNote())
+	}
+	rep.Duration = time.Since(start).Seconds()
+	return rep, nil
+}
+
+func hasCLBlast(rep *Report) bool {
+	for _, r := range rep.Rows {
+		if r.CLBlastMs > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,75 @@
+# Times scikit-learn 1.2's NMF iterations on the matrices nmf bench wrote,
+# one iteration at a time, exactly as _fit_multiplicative_update and
+# _fit_coordinate_descent run their loop bodies (tol = 0: no error checks).
+# Reads a JSON job list (argv[1]); prints one JSON line per job.
+import json
+import sys
+import time
+
+try:
+    import numpy as np
+    import scipy.sparse as sp
+    import sklearn
+    from sklearn.decomposition import _nmf
+except Exception as e:  # noqa: BLE001
+    print(json.dumps({"error": "scikit-learn unavailable: %s" % e}), flush=True)
+    sys.exit(0)
+
+EPS = np.finfo(np.float64).eps
+
+
+def load_x(j):
+    if j.get("sparse"):
+        data = np.load(j["data"]).ravel()
+        ind = np.load(j["indices"]).ravel().astype(np.int32)
+        ptr = np.load(j["indptr"]).ravel().astype(np.int64)
+        return sp.csr_matrix((data, ind, ptr), shape=(j["l"], j["n"]))
+    return np.load(j["x"])
+
+
+def mu_iter(X, W, H, beta, gamma):
+    W, _, _, _ = _nmf._multiplicative_update_w(
+        X, W, H, beta_loss=beta, l1_reg_W=0, l2_reg_W=0, gamma=gamma,
+        H_sum=None, HHt=None, XHt=None, update_H=True)
+    if beta < 1:
+        W[W < EPS] = 0.0
+    H = _nmf._multiplicative_update_h(
+        X, W, H, beta_loss=beta, l1_reg_H=0, l2_reg_H=0, gamma=gamma)
+    if beta <= 1:
+        H[H < EPS] = 0.0
+    return W, H
+
+
+def main():
+    jobs = json.load(open(sys.argv[1]))
+    print(json.dumps({"version": sklearn.__version__}), flush=True)
+    for j in jobs:
+        X = load_x(j)
+        W = np.load(j["w"]).copy()
+        H = np.load(j["h"]).copy()
+        times = []
+        if j["solver"] == "cd":
+            Ht = np.ascontiguousarray(H.T)
+            rng = np.random.RandomState(0)
+            for _ in range(j["warmup"] + j["repeats"]):
+                t = time.perf_counter()
+                _nmf._update_coordinate_descent(X, W, Ht, 0, 0, False, rng)
+                _nmf._update_coordinate_descent(X.T, Ht, W, 0, 0, False, rng)
+                times.append(time.perf_counter() - t)
+        else:
+            beta = float(j["beta"])
+            if beta < 1:
+                gamma = 1.0 / (2.0 - beta)
+            elif beta > 2:
+                gamma = 1.0 / (beta - 1.0)
+            else:
+                gamma = 1.0
+            for _ in range(j["warmup"] + j["repeats"]):
+                t = time.perf_counter()
+                W, H = mu_iter(X, W, H, beta, gamma)
+                times.append(time.perf_counter() - t)
+        ms = float(np.median(times[j["warmup"]:])) * 1e3
+        print(json.dumps({"id": j["id"], "ms": ms}), flush=True)
+
+
+main()
