@@ -325,6 +325,10 @@ func pow(x, p float64) float64 {
 	case -2:
 		r := 1 / x
 		return r * r
+	case -0.5:
+		return 1 / math.Sqrt(x)
+	case 1.5:
+		return x * math.Sqrt(x)
 	}
 	return math.Pow(x, p)
 }

@@ -482,7 +482,7 @@ func (t *powBlockTask[T]) run(c, lo, hi int) {
 func sumPow[T backend.Float](blk []T, beta float64) float64 {
 	var s float64
 	for _, v := range blk {
-		s += math.Pow(float64(v), beta)
+		s += pow(float64(v), beta)
 	}
 	return s
 }
@@ -718,7 +718,7 @@ func (t *divDenseTask[T]) run(c, lo, hi int) {
 			continue
 		}
 		if beta != 1 && beta != 0 {
-			s[3] += math.Pow(v, beta)
+			s[3] += pow(v, beta)
 		}
 		if x <= backend.Epsilon {
 			continue
@@ -741,8 +741,8 @@ func accumulate(s *[4]float64, x, v, beta float64) {
 		s[0] += d
 		s[1] += math.Log(d)
 	default:
-		s[0] += math.Pow(x, beta)
-		s[1] += x * math.Pow(v, beta-1)
+		s[0] += pow(x, beta)
+		s[1] += x * pow(v, beta-1)
 	}
 }
 

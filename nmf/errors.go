@@ -69,9 +69,15 @@ func (e *IterationError) Unwrap() error { return e.Err }
 // checkData validates X: dimensions, CSR structure, finite and nonnegative
 // entries. It reports whether X has a zero (implicit entries included).
 func checkData[T Float](arg string, x Matrix[T]) (hasZero bool, err error) {
+	if isNil(x) {
+		return false, inputErr(arg, -1, -1, ErrInvalid, "missing (nil matrix)")
+	}
 	rows, cols := x.Dims()
 	if rows <= 0 || cols <= 0 {
 		return false, inputErr(arg, -1, -1, ErrEmpty, "%d×%d", rows, cols)
+	}
+	if rows > maxDim/cols {
+		return false, inputErr(arg, -1, -1, ErrShape, "%d×%d has more entries than can be addressed", rows, cols)
 	}
 	switch m := any(x).(type) {
 	case *Dense[T]:
@@ -124,6 +130,27 @@ func checkData[T Float](arg string, x Matrix[T]) (hasZero bool, err error) {
 	return hasZero, nil
 }
 
+// maxDim bounds the entries of any one matrix (and of W and H for any k ≤
+// min(l, n)), so that sizes never overflow an int.
+const maxDim = 1 << 50
+
+// isNil reports whether m is nil or a typed nil pointer.
+func isNil(m any) bool {
+	switch v := m.(type) {
+	case nil:
+		return true
+	case *Dense[float32]:
+		return v == nil
+	case *Dense[float64]:
+		return v == nil
+	case *CSR[float32]:
+		return v == nil
+	case *CSR[float64]:
+		return v == nil
+	}
+	return false
+}
+
 func first(s []int) int {
 	if len(s) == 0 {
 		return 0
@@ -144,7 +171,7 @@ func checkValue(arg string, i, j int, v float64) error {
 // checkFactor validates a custom W0, H0 or a fixed H: a dense matrix of X's
 // element type and the given shape, finite, nonnegative, not all zero.
 func checkFactor[T Float](arg string, m backend.HostData, rows, cols int) (*Dense[T], error) {
-	if m == nil {
+	if isNil(m) {
 		return nil, inputErr(arg, -1, -1, ErrInvalid, "missing (init custom needs both W0 and H0)")
 	}
 	switch m.(type) {

@@ -23,17 +23,17 @@ import (
 // state reached (Result.Partial, NIter the iterations done) together with an
 // error wrapping ctx.Err().
 func Fit[T Float](ctx context.Context, x Matrix[T], opt Options) (*Result[T], error) {
-	l, n := x.Dims()
 	hasZero, err := checkData("X", x)
 	if err != nil {
 		return nil, err
 	}
+	l, n := x.Dims()
 	p, err := resolve(l, n, opt)
 	if err != nil {
 		return nil, err
 	}
-	if p.Beta <= 0 && hasZero {
-		return nil, inputErr("X", -1, -1, ErrZeros, "β = %v (%s) is infinite where X is 0; use a loss with β > 0 or add a small offset to X", p.Beta, p.Loss)
+	if err := checkZeros(p, hasZero); err != nil {
+		return nil, err
 	}
 	p.Precision = precisionOf[T]().String()
 	var w0, h0 []float64
@@ -72,15 +72,16 @@ func Fit[T Float](ctx context.Context, x Matrix[T], opt Options) (*Result[T], er
 // and at zero for coordinate descent, and the solver, loss, penalties,
 // MaxIter and Tol are those of opt. Result.H is a copy of h.
 func Transform[T Float](ctx context.Context, x Matrix[T], h *Dense[T], opt Options) (*Result[T], error) {
-	l, n := x.Dims()
-	if _, err := checkData("X", x); err != nil {
+	hasZero, err := checkData("X", x)
+	if err != nil {
 		return nil, err
 	}
+	l, n := x.Dims()
 	if h == nil {
 		return nil, inputErr("H", -1, -1, ErrInvalid, "missing")
 	}
-	if h.Cols != n {
-		return nil, inputErr("H", -1, -1, ErrShape, "is %d×%d but X has %d columns", h.Rows, h.Cols, n)
+	if h.Cols != n || h.Rows < 1 {
+		return nil, inputErr("H", -1, -1, ErrShape, "is %d×%d; want k×%d with k ≥ 1 (X has %d columns)", h.Rows, h.Cols, n, n)
 	}
 	k := h.Rows
 	if opt.Components != 0 && opt.Components != k {
@@ -94,6 +95,9 @@ func Transform[T Float](ctx context.Context, x Matrix[T], h *Dense[T], opt Optio
 	opt.Init, opt.W0, opt.H0 = InitCustom, nil, nil
 	p, err := resolve(l, n, opt)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkZeros(p, hasZero); err != nil {
 		return nil, err
 	}
 	p.Precision = precisionOf[T]().String()
@@ -145,6 +149,15 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h
 	return res, nil
 }
 
+// checkZeros refuses zeros in X for β ≤ 0, where the divergence is
+// infinite, as scikit-learn does.
+func checkZeros(p Params, hasZero bool) error {
+	if p.Beta <= 0 && hasZero {
+		return inputErr("X", -1, -1, ErrZeros, "β = %v (%s) is infinite where X is 0; use a loss with β > 0 or add a small offset to X", p.Beta, p.Loss)
+	}
+	return nil
+}
+
 // resolve checks the options and fills in every default for an l×n X.
 func resolve(l, n int, o Options) (Params, error) {
 	p := Params{Beta: o.Loss.Beta(), Loss: o.Loss.String(), MaxIter: o.MaxIter, Tol: o.Tol,
@@ -162,6 +175,9 @@ func resolve(l, n int, o Options) (Params, error) {
 	}
 	if p.Components < 1 {
 		return p, invalid("Components", "k = %d after defaults; want ≥ 1", p.Components)
+	}
+	if p.Components > maxDim/max(l, n) {
+		return p, invalid("Components", "k = %d makes W or H too large to address", p.Components)
 	}
 	if o.MaxIter < 0 {
 		return p, invalid("MaxIter", "%d; want ≥ 0", o.MaxIter)
@@ -223,8 +239,17 @@ func resolve(l, n int, o Options) (Params, error) {
 
 // InverseTransform returns W·H.
 func InverseTransform[T Float](w, h *Dense[T]) (*Dense[T], error) {
-	if w == nil || h == nil || w.Cols != h.Rows {
-		return nil, inputErr("W", -1, -1, ErrShape, "W and H do not multiply")
+	if w == nil || h == nil {
+		return nil, inputErr("W", -1, -1, ErrShape, "missing W or H")
+	}
+	if w.Cols != h.Rows {
+		return nil, inputErr("W", -1, -1, ErrShape, "W is %d×%d and H %d×%d: they do not multiply", w.Rows, w.Cols, h.Rows, h.Cols)
+	}
+	if len(w.Data) < w.Rows*w.Cols || w.Rows < 0 || w.Cols < 0 {
+		return nil, inputErr("W", -1, -1, ErrShape, "%d×%d needs %d values, have %d", w.Rows, w.Cols, w.Rows*w.Cols, len(w.Data))
+	}
+	if len(h.Data) < h.Rows*h.Cols || h.Rows < 0 || h.Cols < 0 {
+		return nil, inputErr("H", -1, -1, ErrShape, "%d×%d needs %d values, have %d", h.Rows, h.Cols, h.Rows*h.Cols, len(h.Data))
 	}
 	var out mat.Dense
 	out.Mul(mat.NewDense(w.Rows, w.Cols, toFloat64(w.Data[:w.Rows*w.Cols])), mat.NewDense(h.Rows, h.Cols, toFloat64(h.Data[:h.Rows*h.Cols])))
@@ -234,10 +259,10 @@ func InverseTransform[T Float](w, h *Dense[T]) (*Dense[T], error) {
 // Divergence returns scikit-learn's _beta_divergence(X, W, H, β) without
 // the square root, computed on the CPU; sparse X is not densified.
 func Divergence[T Float](x Matrix[T], w, h *Dense[T], beta float64) (float64, error) {
-	l, n := x.Dims()
 	if _, err := checkData("X", x); err != nil {
 		return 0, err
 	}
+	l, n := x.Dims()
 	if w == nil || h == nil {
 		return 0, inputErr("W", -1, -1, ErrInvalid, "missing W or H")
 	}
@@ -270,8 +295,11 @@ func Divergence[T Float](x Matrix[T], w, h *Dense[T], beta float64) (float64, er
 }
 
 func checkFactorAllowZero[T Float](arg string, d *Dense[T], rows, cols int) (*Dense[T], error) {
-	if d.Rows != rows || d.Cols != cols || len(d.Data) < rows*cols {
+	if d.Rows != rows || d.Cols != cols {
 		return nil, inputErr(arg, -1, -1, ErrShape, "is %d×%d, want %d×%d", d.Rows, d.Cols, rows, cols)
+	}
+	if len(d.Data) < rows*cols {
+		return nil, inputErr(arg, -1, -1, ErrShape, "%d×%d needs %d values, have %d", rows, cols, rows*cols, len(d.Data))
 	}
 	for p, v := range d.Data[:rows*cols] {
 		if e := checkValue(arg, p/cols, p%cols, float64(v)); e != nil {

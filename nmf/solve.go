@@ -73,7 +73,7 @@ func (pr *problem) solve(ctx context.Context, w0, h0 []float64) (*outcome, error
 	if err != nil && !out.partial {
 		return nil, err
 	}
-	if out.nIter == pr.p.MaxIter && pr.p.Tol > 0 && !out.partial {
+	if pr.p.MaxIter > 0 && out.nIter == pr.p.MaxIter && pr.p.Tol > 0 && !out.partial {
 		out.warnings = append(out.warnings, Warning{"max_iter", fmt.Sprintf("maximum number of iterations %d reached; increase it to improve convergence", pr.p.MaxIter)})
 	}
 	return out, cancelErr
