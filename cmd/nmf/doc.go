@@ -1,0 +1,218 @@
+// Command nmf factorises nonnegative data X ≈ W·H with scikit-learn 1.2's
+// NMF, exactly, on an OpenCL device or the CPU: matrices from .npy, .csv,
+// .tsv and .mtx files, folders of images, and the spectrograms of WAV files,
+// whose components it also turns back into pictures and sounds.
+//
+// Install it and try it on the sample data it generates itself:
+//
+//	go install github.com/clnmf/clnmf/cmd/nmf@latest
+//	nmf samples nmf-samples
+//	nmf fit -k 17 nmf-samples/swimmer
+//
+// The 17 parts of the swimmer (four limbs in four positions each, and the
+// torso) are then the images in swimmer.nmf/components.png.
+//
+// # Usage
+//
+//	nmf fit [flags] INPUT
+//	nmf fit --resume DIR [flags] [INPUT]
+//	nmf transform (--model DIR | --h FILE) [flags] INPUT
+//	nmf devices [--json]
+//	nmf samples DIR
+//	nmf help [SUBCOMMAND]
+//	nmf --version
+//
+// Flags may come before or after INPUT; "-k 5", "--rank 5", "--rank=5" and
+// "-rank 5" are the same.
+//
+// # nmf fit
+//
+// Fit factorises X (rows × columns) into W (rows × k) and H (k × columns)
+// by minimising the β-divergence between X and W·H, as
+// sklearn.decomposition.NMF(...).fit_transform does, and writes the result
+// into the folder --out. Its flags, with their defaults:
+//
+//	-k, --rank K          number of components (default: the columns of X)
+//	--loss L              frobenius, kullback-leibler (kl), itakura-saito (is),
+//	                      or any number β (default frobenius)
+//	--solver S            auto, mu (multiplicative update) or cd (coordinate
+//	                      descent, Frobenius only); auto is cd for frobenius
+//	                      and mu otherwise (default auto)
+//	--init I              auto, random, nndsvd, nndsvda, nndsvdar or custom;
+//	                      auto is nndsvda when k ≤ min(rows, columns) and
+//	                      random otherwise (default auto)
+//	--w0 FILE --h0 FILE   a custom start: W0 (rows × k) and H0 (k × columns)
+//	                      in any matrix format; giving both means --init custom
+//	--max-iter N          at most N iterations; 0 writes the start (default 200)
+//	--tol T               stopping tolerance; 0 runs all --max-iter (default 1e-4)
+//	--alpha-w A           regularisation of W (default 0)
+//	--alpha-h A|same      regularisation of H; same takes --alpha-w's (default same)
+//	--l1-ratio R          the L1 share of the regularisation, 0 to 1 (default 0)
+//	--seed S              seed of the random starts (default 0)
+//	--device D            auto, cpu, opencl (the first OpenCL device) or
+//	                      opencl:P:D (device D of platform P, see nmf devices);
+//	                      auto takes the first OpenCL GPU, else the CPU
+//	                      (default auto)
+//	--precision P         float32 or float64 (default: float32 for images, WAV
+//	                      and float32 .npy files; float64 for the rest)
+//	--fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
+//	--hop N               WAV: samples from one frame to the next (default 512)
+//	--out DIR             the output folder (default: INPUT's name without its
+//	                      extension, plus .nmf, in the current folder)
+//	--format F            npy or csv, for W and H (default npy)
+//	--force               replace the results already in --out
+//	--resume DIR          go on from the checkpoint in DIR (see Interrupting)
+//	-q, --quiet           no progress and no summary (warnings still)
+//	-v, --verbose         a line on stderr every 10 iterations
+//
+// The stopping rules are scikit-learn's: the multiplicative update stops when
+// the error, computed every 10 iterations, has fallen by less than --tol
+// times the initial error since the last computation; coordinate descent
+// when the projected gradient of an iteration is at most --tol times that
+// of the first.
+//
+// # nmf transform
+//
+// Transform solves for the factor of new data with the other one held fixed,
+// as sklearn's NMF.transform. For a matrix file, whose rows are the samples,
+// H (k × columns) stays fixed and W is solved for the rows of INPUT. For a
+// folder of images or a WAV file, whose samples are the columns, the model's
+// W stays fixed and H is solved: how much of each part is in each new image,
+// or when each of the model's spectra sounds in the new recording.
+//
+// --model DIR takes an output folder of nmf fit: its factor and its
+// parameters (loss, solver, --max-iter, --tol, regularisation, seed,
+// precision and, for WAV, --fft-size and --hop); a flag given on the command
+// line overrides the model's value. --h FILE takes H from a matrix file and
+// the parameters from the flags, which are fit's except --init, --w0, --h0
+// and --resume. The output is that of fit, in --out (default: INPUT's name
+// without extension, plus .transform.nmf).
+//
+// # nmf devices
+//
+// Devices lists the host CPU ("cpu") and every OpenCL device by the spec
+// --device takes ("opencl:P:D"), with its type, platform, global memory,
+// largest allocation, compute units and float64 support, and marks what
+// --device auto chooses for float32 and for float64. Without an OpenCL
+// library or driver it lists the CPU alone and says why. --json prints the
+// same as JSON.
+//
+// # nmf samples
+//
+// Samples writes the two sample data sets, generated in code, into a folder:
+// swimmer/, 256 PNG images of 32×32 pixels of a stick figure with four limbs
+// in four positions each, and melody.wav, 3.6 seconds of a tune of eight
+// notes on four pitches (262, 330, 392 and 523 Hz) at 16 kHz. The
+// repository ships them in testdata/samples (go generate re-creates them).
+//
+// # Inputs
+//
+// The kind of INPUT is told by its extension (in any case):
+//
+//   - .npy: a 2-D NumPy array of float32, float64, any integer type or bool,
+//     in C or Fortran order, either byte order. Integers and bools become
+//     float64. A header that claims more data than the file holds is refused
+//     before anything is allocated.
+//   - .csv, .tsv: comma- or tab-separated numbers, computed in float64. A
+//     first row holding a field that is not a number is a header; its names
+//     go into the report.
+//   - .mtx: a Matrix Market coordinate file (real, integer or pattern; general
+//     or symmetric), read as a sparse matrix and never densified; float64.
+//   - a folder: every .png, .jpg, .jpeg and .gif image in it (not in its
+//     subfolders), all of one size, converted to gray values in [0, 1]; image
+//     j, in name order, is column j of X, its pixels row by row the rows.
+//     float32.
+//   - .wav: PCM of 8, 16, 24 or 32 bits or IEEE float, channels mixed to mono.
+//     X is the magnitude of its short-time Fourier transform with a periodic
+//     Hann window of --fft-size samples every --hop samples, without padding:
+//     row f is the frequency f·rate/fft-size, column t the frame starting at
+//     sample t·hop. float32.
+//
+// W0, H0 and H files may be in any of the matrix formats (a sparse one is
+// made dense); they are converted to the precision of the computation.
+//
+// # Outputs
+//
+// Into --out, which is created if needed, nmf writes:
+//
+//   - W.npy and H.npy, in the precision of the computation (W.csv and H.csv
+//     with --format csv);
+//   - report.json: the version; every parameter as used (params: rank, loss,
+//     beta, solver, init, max_iter, tol, alpha_w, alpha_h, l1_ratio, the
+//     scaled penalties, seed, precision); the input (path, kind, shape,
+//     nonzeros, whether sparse, precision, CSV header, image names and size,
+//     WAV rate, channels, bit depth, length, fft_size and hop); n_iter,
+//     reconstruction_err (sqrt(2·divergence)), the error trace every 10
+//     iterations, the device requested, the one that ran and why auto chose
+//     it, the device memory used, elapsed_seconds of the solve alone,
+//     warnings, partial (true in a checkpoint), and the files written;
+//   - for a folder of images, components.png: W's columns as images on a grid,
+//     each scaled to its own maximum;
+//   - for a WAV file, spectrogram.png (the spectrogram in dB with W's spectra
+//     beside it and H's activations below) and component_00.wav,
+//     component_01.wav, …: each component's share X·(W_k·H_k)/(W·H) of the
+//     spectrogram with the input's phase, back through the inverse STFT.
+//     They add up to the input (away from its first and last frame).
+//
+// Everything is first written into a temporary folder beside --out and moved
+// into place only once complete, each file synced: a run that fails leaves
+// no W or H behind. A folder that already holds results is refused unless
+// --force, and a run with --force that fails leaves the old results as they
+// were; one that succeeds also removes the old result files it did not
+// rewrite. Without --quiet, fit prints one line naming what it wrote. The
+// progress goes to stderr: a bar with the iteration, error, iterations per
+// second and time left when stderr is a terminal, a line every 10
+// iterations with --verbose, nothing with --quiet. Warnings (such as
+// --max-iter reached before --tol) always go to stderr.
+//
+// # Interrupting
+//
+// On Ctrl-C (SIGINT) or SIGTERM, fit stops at the end of the current
+// iteration, writes a checkpoint into --out (W, H and report.json with
+// "partial": true and the iterations done, n_iter) and exits with status
+// 130; a second Ctrl-C kills it at once. Then
+//
+//	nmf fit --resume DIR
+//
+// goes on from the checkpoint with the same parameters and input (the
+// report's, unless INPUT or flags are given) for the remaining --max-iter
+// iterations, and writes into DIR. With --tol 0 the result is the one an
+// uninterrupted run gives; with --tol > 0 the stopping test starts afresh
+// at the checkpoint. A checkpoint may be interrupted and resumed again.
+//
+// # Errors and exit status
+//
+// Every error is one line on stderr, "nmf: FILE: what is wrong", with the
+// position where there is one: CSV line and field, .mtx line, .npy header,
+// or the row and column of a bad value (negative, NaN or infinite). Nothing
+// is written then. The exit status is
+//
+//	0    done
+//	1    an error: a missing, unreadable, empty, truncated or malformed file,
+//	     bad values, images of different sizes, a WAV shorter than one frame,
+//	     an unknown extension, parameters the data does not allow (such as
+//	     --init nndsvd with k > min(rows, columns)), --out holding results,
+//	     a device that cannot be opened
+//	2    misuse of the command line: an unknown flag, a bad flag value, a
+//	     missing INPUT; the usage is printed
+//	130  interrupted (after writing the checkpoint)
+//
+// # Examples
+//
+// These command lines are run by the tests (example_test.go), from a folder
+// holding a copy of testdata:
+//
+//	$ nmf fit -k 17 testdata/samples/swimmer
+//	$ nmf fit -k 4 --loss kl testdata/samples/melody.wav
+//	$ nmf transform --model melody.nmf --out again.nmf testdata/samples/melody.wav
+//	$ nmf fit testdata/samples/melody.wav -k 4 --loss kl --init random --seed 3 --max-iter 50 --tol 0 --out melody-random.nmf
+//	$ nmf fit -k 8 --solver mu --loss 1.5 --alpha-w 0.01 --l1-ratio 0.5 --max-iter 40 --precision float64 --format csv -q --out swimmer-mu.nmf testdata/samples/swimmer
+//	$ nmf fit -k 17 --force testdata/samples/swimmer
+//	$ nmf devices
+//	$ nmf samples fresh-samples
+//	$ nmf help fit
+//
+// The swimmer's parts appear in swimmer.nmf/components.png; the notes of the
+// melody in melody.nmf/spectrogram.png, and each note alone in
+// melody.nmf/component_00.wav to component_03.wav.
+package main

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
+	"github.com/clnmf/clnmf/nmf"
+)
+
+const fitUsage = `usage: nmf fit [flags] INPUT
+       nmf fit --resume DIR [flags] [INPUT]
+
+Factorises the nonnegative matrix X read from INPUT as X ≈ W·H, W with k
+columns and H with k rows, and writes W, H, report.json and, for images and
+sounds, pictures and one sound per component into --out. INPUT is a .npy,
+.csv, .tsv, .mtx or .wav file or a folder of images; flags may follow it.
+
+Flags:
+  -k, --rank K          number of components (default: the number of columns of X)
+  --loss L              frobenius, kullback-leibler (kl), itakura-saito (is) or a
+                        number β (default frobenius)
+  --solver S            auto, mu or cd; auto is cd for frobenius, mu otherwise
+  --init I              auto, random, nndsvd, nndsvda, nndsvdar or custom; auto is
+                        nndsvda when k ≤ min(rows, columns), random otherwise
+  --w0 FILE --h0 FILE   a custom start, W0 (rows×k) and H0 (k×columns); giving
+                        both means --init custom
+  --max-iter N          at most N iterations; 0 writes the start (default 200)
+  --tol T               stopping tolerance; 0 runs all --max-iter (default 0.0001)
+  --alpha-w A           regularisation of W (default 0)
+  --alpha-h A|same      regularisation of H; same is --alpha-w's (default same)
+  --l1-ratio R          share of L1 in the regularisation, 0 to 1 (default 0)
+  --seed S              seed of the random starts (default 0)
+  --device D            auto, cpu, opencl or opencl:P:D, see nmf devices (default auto)
+  --precision P         float32 or float64 (default: float32 for images, WAV and
+                        float32 .npy files; float64 otherwise)
+  --fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
+  --hop N               WAV: samples from one frame to the next (default 512)
+  --out DIR             output folder (default: INPUT's name without its
+                        extension + .nmf, in the current folder)
+  --format F            npy or csv: the files of W and H (default npy)
+  --force               replace the results already in --out
+  --resume DIR          go on from the checkpoint an interrupted fit wrote in DIR
+  -q, --quiet           no progress on stderr (warnings still)
+  -v, --verbose         a line on stderr every 10 iterations
+`
+
+// progressHookKey is a context key for tests: a func(iter int) called after
+// every iteration with the iterations done, resumed ones included.
+type progressHookKey struct{}
+
+func runFit(ctx context.Context, args []string, e *env) error {
+	o, err := parseOptions("fit", fitUsage, args)
+	if err != nil {
+		return err
+	}
+	var rs *resumeState
+	if o.resume != "" {
+		if rs, err = prepareResume(o); err != nil {
+			return err
+		}
+	}
+	kind, err := classify(o.input)
+	if err != nil {
+		return err
+	}
+	if err := o.checkKind(kind, fitUsage); err != nil {
+		return err
+	}
+	out := o.out
+	if out == "" {
+		out = defaultOut(o.input, "fit")
+	}
+	resumeDir := ""
+	if rs != nil {
+		resumeDir = rs.dir
+	}
+	if err := checkOut(out, o.force, resumeDir); err != nil {
+		return err
+	}
+	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop})
+	if err != nil {
+		return err
+	}
+	if o.precision == "" {
+		o.precision = ds.nativePrecision()
+	}
+	if o.verbose {
+		describe(e.stderr, ds, o)
+	}
+	if o.precision == "float32" {
+		return fitAs[float32](ctx, e, o, ds, out, rs)
+	}
+	return fitAs[float64](ctx, e, o, ds, out, rs)
+}
+
+// resumeState is the checkpoint fit --resume goes on from.
+type resumeState struct {
+	dir string
+	rep *runReport
+}
+
+// prepareResume reads the checkpoint in o.resume and takes from it every
+// parameter not given as a flag, the input and the output folder.
+func prepareResume(o *options) (*resumeState, error) {
+	rep, err := readReport(o.resume)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(o.resume, "report.json")
+	if rep.Command != "fit" {
+		return nil, &cliError{file: path, msg: fmt.Sprintf("is the report of nmf %s, not of a fit", rep.Command)}
+	}
+	if !rep.Partial {
+		return nil, &cliError{file: path, msg: fmt.Sprintf("is not a checkpoint: that fit finished after %d iterations", rep.NIter)}
+	}
+	if err := o.adopt(rep.Params); err != nil {
+		return nil, &cliError{file: path, msg: err.Error()}
+	}
+	if !o.set["format"] && rep.Params.Format != "" {
+		o.format = rep.Params.Format
+	}
+	if o.input == "" {
+		o.input = rep.Input.Path
+		if _, err := os.Stat(rep.Input.AbsPath); rep.Input.AbsPath != "" && err == nil {
+			o.input = rep.Input.AbsPath
+		}
+		if o.input == "" {
+			return nil, &cliError{file: path, msg: "names no input; give INPUT"}
+		}
+	}
+	if w := rep.Input.WAV; w != nil {
+		if !o.set["fft-size"] {
+			o.fftSize = w.FFTSize
+		}
+		if !o.set["hop"] {
+			o.hop = w.Hop
+		}
+	}
+	if o.out == "" {
+		o.out = o.resume
+	}
+	return &resumeState{dir: o.resume, rep: rep}, nil
+}
+
+// describe prints what is about to be fitted (--verbose).
+func describe(w io.Writer, ds *dataset, o *options) {
+	rows, cols := ds.dims()
+	k := "n"
+	if o.rank > 0 {
+		k = fmt.Sprint(o.rank)
+	}
+	extra := ""
+	if ds.s64 != nil {
+		extra = fmt.Sprintf(", sparse with %d stored entries", ds.nnz)
+	}
+	fmt.Fprintf(w, "nmf: %s: %s, X %d×%d %s%s; k %s, loss %s, device %s\n",
+		ds.path, kindName(ds.kind), rows, cols, o.precision, extra, k, o.loss, o.device)
+}
+
+func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, out string, rs *resumeState) error {
+	x := matrixAs[T](ds)
+	opt := o.nmfOptions()
+	roles := map[string]string{}
+	var start *startReport
+	offset := 0
+	if o.w0 != "" {
+		w0, err := readFactor[T](o.w0)
+		if err != nil {
+			return err
+		}
+		h0, err := readFactor[T](o.h0)
+		if err != nil {
+			return err
+		}
+		opt.Init, opt.W0, opt.H0 = nmf.InitCustom, w0, h0
+		if !o.set["rank"] {
+			opt.Components = w0.Cols
+		}
+		roles["W0"], roles["H0"] = o.w0, o.h0
+		start = &startReport{W0: o.w0, H0: o.h0}
+	}
+	if rs != nil {
+		wp, hp := filepath.Join(rs.dir, rs.rep.Files.W), filepath.Join(rs.dir, rs.rep.Files.H)
+		w0, err := readFactor[T](wp)
+		if err != nil {
+			return err
+		}
+		h0, err := readFactor[T](hp)
+		if err != nil {
+			return err
+		}
+		opt.Init, opt.W0, opt.H0 = nmf.InitCustom, w0, h0
+		opt.Components = rs.rep.Params.Rank
+		offset = rs.rep.NIter
+		opt.MaxIter = max(0, o.maxIter-offset)
+		roles["W0"], roles["H0"] = wp, hp
+		start = rs.rep.Start
+	}
+	prog := newProgress(e.stderr, o, offset, offset+opt.MaxIter)
+	hook, _ := ctx.Value(progressHookKey{}).(func(int))
+	opt.Progress = func(it int, err float64) {
+		prog.update(it, err)
+		if hook != nil {
+			hook(it + offset)
+		}
+	}
+	t0 := time.Now()
+	res, err := nmf.Fit(ctx, x, opt)
+	elapsed := time.Since(t0).Seconds()
+	prog.finish()
+	if err != nil && (res == nil || !res.Partial) {
+		return solveError(err, ds, roles, false)
+	}
+	rep := &runReport{
+		Version:           version(),
+		Command:           "fit",
+		Partial:           res.Partial,
+		NIter:             offset + res.NIter,
+		ReconstructionErr: res.ReconstructionErr,
+		Trace:             traceReport(res.Trace, offset),
+		ElapsedSeconds:    elapsed,
+		Device:            deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes},
+		Warnings:          warningsReport(res.Warnings),
+		Params:            paramsReport(res.Params, o, false),
+		Input:             inputReportOf(ds, o.precision),
+		Start:             start,
+	}
+	if rs != nil {
+		rep.Params.Init = rs.rep.Params.Init
+		rep.Params.MaxIter = o.maxIter
+		rep.Trace = append(rs.rep.Trace, rep.Trace...)
+		rep.ElapsedSeconds += rs.rep.ElapsedSeconds
+		abs, _ := filepath.Abs(rs.dir)
+		rep.Resumed = append(rs.rep.Resumed, resumeEntry{Dir: abs, NIter: offset})
+		for i, w := range rep.Warnings {
+			if w.Code == "max_iter" {
+				rep.Warnings[i].Message = fmt.Sprintf("maximum number of iterations %d reached; increase it to improve convergence", o.maxIter)
+			}
+		}
+	}
+	outs := &outputs[T]{W: res.W, H: res.H, ds: ds, format: o.format, checkpoint: res.Partial}
+	if werr := outs.write(ctx, out, rep); werr != nil {
+		return werr
+	}
+	if res.Partial {
+		return &interruptedError{out: out, iter: rep.NIter, err: err}
+	}
+	finish(e, o, out, rep)
+	return nil
+}
+
+// finish prints the warnings, always, and a summary unless --quiet.
+func finish(e *env, o *options, out string, rep *runReport) {
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(e.stderr, "nmf: warning: %s\n", w.Message)
+	}
+	if o.quiet {
+		return
+	}
+	files := []string{rep.Files.W, rep.Files.H}
+	files = append(files, rep.Files.Pictures...)
+	if n := len(rep.Files.Sounds); n > 0 {
+		files = append(files, fmt.Sprintf("%d sounds", n))
+	}
+	files = append(files, "report.json")
+	fmt.Fprintf(e.stdout, "%s: %s (k %d, %d iterations, error %.6g, %.3g s on %s)\n",
+		out, strings.Join(files, ", "), rep.Params.Rank, rep.NIter, rep.ReconstructionErr, rep.ElapsedSeconds, rep.Device.Name)
+}
+
+// optionFlags maps the library's option names to the flags that set them.
+var optionFlags = map[string]string{
+	"Components": "rank", "Loss": "loss", "Solver": "solver", "Init": "init", "MaxIter": "max-iter",
+	"Tol": "tol", "AlphaW": "alpha-w", "AlphaH": "alpha-h", "L1Ratio": "l1-ratio", "Device": "device",
+}
+
+// solveError turns an error of Fit or Transform into the one-line form,
+// naming the file the bad entry is in. roles maps the library's argument
+// names (W0, H0, H) to their files; swapped says X and H were transposed
+// (transform of images or WAV, where H is the model's Wᵀ).
+func solveError(err error, ds *dataset, roles map[string]string, swapped bool) error {
+	var ie *nmf.InputError
+	if errors.As(err, &ie) {
+		what := ie.Err.Error()
+		if ie.Msg != "" {
+			what += ": " + ie.Msg
+		}
+		row, col := ie.Row, ie.Col
+		switch ie.Arg {
+		case "X":
+			if swapped {
+				row, col = col, row
+			}
+			if pos := ds.position(row, col); pos != "" {
+				what = pos + ": " + what
+			}
+			return &cliError{file: ds.path, msg: what, err: err}
+		case "W0", "H0", "H":
+			file, name := roles[ie.Arg], ie.Arg
+			if swapped && ie.Arg == "H" {
+				name, row, col = "W", col, row
+			}
+			if row >= 0 && col >= 0 {
+				name = fmt.Sprintf("%s[%d, %d]", name, row, col)
+			}
+			return &cliError{file: file, msg: name + ": " + what, err: err}
+		}
+		if f, ok := optionFlags[ie.Arg]; ok {
+			return &cliError{file: ds.path, msg: "--" + f + ": " + what, err: err}
+		}
+		return &cliError{file: ds.path, msg: ie.Arg + ": " + what, err: err}
+	}
+	if errors.Is(err, nmf.ErrDevice) {
+		return &cliError{msg: strings.TrimPrefix(err.Error(), "nmf: "), err: err}
+	}
+	return &cliError{file: ds.path, msg: strings.TrimPrefix(err.Error(), "nmf: "), err: err}
+}

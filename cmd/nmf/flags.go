@@ -1,0 +1,324 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
+	"github.com/clnmf/clnmf/nmf"
+)
+
+// options are the flags of fit and transform, parsed and checked.
+type options struct {
+	cmd   string // "fit" or "transform"
+	input string // the INPUT positional; "" with --resume
+
+	rank      int
+	lossFlag  string
+	loss      nmf.Loss
+	solver    string
+	init      string
+	w0, h0    string
+	maxIter   int
+	tol       float64
+	alphaW    float64
+	alphaHArg string
+	alphaH    *float64 // nil: same as alpha-w
+	l1Ratio   float64
+	seed      uint64
+	device    string
+	precision string // "" until resolved from the input
+	out       string
+	format    string
+	force     bool
+	quiet     bool
+	verbose   bool
+	fftSize   int
+	hop       int
+
+	resume string // fit
+	model  string // transform
+	hFile  string // transform
+
+	set map[string]bool // flags given on the command line, by long name
+}
+
+// aliases maps the short flags to their long names.
+var aliases = map[string]string{"k": "rank", "q": "quiet", "v": "verbose"}
+
+// newFlagSet registers the flags of cmd ("fit" or "transform") on a fresh
+// FlagSet bound to o.
+func newFlagSet(cmd string, o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet("nmf "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // run prints errors and usage itself
+	fs.Usage = func() {}
+	o.cmd = cmd
+	fs.IntVar(&o.rank, "rank", 0, "")
+	fs.IntVar(&o.rank, "k", 0, "")
+	fs.StringVar(&o.lossFlag, "loss", "frobenius", "")
+	fs.StringVar(&o.solver, "solver", "auto", "")
+	fs.IntVar(&o.maxIter, "max-iter", 200, "")
+	fs.Float64Var(&o.tol, "tol", 1e-4, "")
+	fs.Float64Var(&o.alphaW, "alpha-w", 0, "")
+	fs.StringVar(&o.alphaHArg, "alpha-h", "same", "")
+	fs.Float64Var(&o.l1Ratio, "l1-ratio", 0, "")
+	fs.Uint64Var(&o.seed, "seed", 0, "")
+	fs.StringVar(&o.device, "device", "auto", "")
+	fs.StringVar(&o.precision, "precision", "", "")
+	fs.StringVar(&o.out, "out", "", "")
+	fs.StringVar(&o.format, "format", "npy", "")
+	fs.BoolVar(&o.force, "force", false, "")
+	fs.BoolVar(&o.quiet, "quiet", false, "")
+	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.BoolVar(&o.verbose, "verbose", false, "")
+	fs.BoolVar(&o.verbose, "v", false, "")
+	fs.IntVar(&o.fftSize, "fft-size", 2048, "")
+	fs.IntVar(&o.hop, "hop", 512, "")
+	switch cmd {
+	case "fit":
+		fs.StringVar(&o.init, "init", "auto", "")
+		fs.StringVar(&o.w0, "w0", "", "")
+		fs.StringVar(&o.h0, "h0", "", "")
+		fs.StringVar(&o.resume, "resume", "", "")
+	case "transform":
+		fs.StringVar(&o.model, "model", "", "")
+		fs.StringVar(&o.hFile, "h", "", "")
+	}
+	return fs
+}
+
+// parseInterspersed parses args with fs, allowing flags after positional
+// arguments (nmf fit data.npy -k 5), and returns the positionals. A "--"
+// ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+var deviceSpec = regexp.MustCompile(`^(auto|cpu|opencl|opencl:[0-9]+:[0-9]+)$`)
+
+// parseOptions parses and checks the flags of fit or transform. Every error
+// it returns is a *usageError.
+func parseOptions(cmd, usage string, args []string) (*options, error) {
+	o := &options{}
+	fs := newFlagSet(cmd, o)
+	bad := func(format string, a ...any) error {
+		return &usageError{usage: usage, msg: fmt.Sprintf("%s: ", cmd) + fmt.Sprintf(format, a...)}
+	}
+	if cmd == "transform" && len(args) > 0 && (args[len(args)-1] == "-h" || args[len(args)-1] == "--h") {
+		// transform's --h takes a file; a -h without one asks for help.
+		return nil, &helpError{usage: usage}
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, &helpError{usage: usage}
+		}
+		return nil, bad("%v", err)
+	}
+	o.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) {
+		name := f.Name
+		if long, ok := aliases[name]; ok {
+			name = long
+		}
+		o.set[name] = true
+	})
+	switch {
+	case len(pos) > 1:
+		return nil, bad("one INPUT expected, got %d: %s", len(pos), strings.Join(pos, " "))
+	case len(pos) == 1:
+		o.input = pos[0]
+		if o.input == "" {
+			return nil, bad("INPUT is an empty string")
+		}
+	case o.resume == "":
+		return nil, bad("missing INPUT")
+	}
+
+	if o.set["rank"] && o.rank < 1 {
+		return nil, bad("--rank %d: must be at least 1", o.rank)
+	}
+	if o.loss, err = nmf.ParseLoss(o.lossFlag); err != nil {
+		return nil, bad("--loss %q: want frobenius, kullback-leibler, itakura-saito, kl, is or a number β", o.lossFlag)
+	}
+	switch o.solver {
+	case "auto", "mu":
+	case "cd":
+		if o.loss.Beta() != 2 {
+			return nil, bad("--solver cd minimises the Frobenius loss only, not --loss %s; use --solver mu", o.lossFlag)
+		}
+	default:
+		return nil, bad("--solver %q: want auto, mu or cd", o.solver)
+	}
+	if cmd == "fit" {
+		switch o.init {
+		case "auto", "random", "nndsvd", "nndsvda", "nndsvdar", "custom":
+		default:
+			return nil, bad("--init %q: want auto, random, nndsvd, nndsvda, nndsvdar or custom", o.init)
+		}
+		if (o.w0 == "") != (o.h0 == "") {
+			return nil, bad("--w0 and --h0 go together: a custom start needs both")
+		}
+		if o.w0 != "" && o.init != "auto" && o.init != "custom" {
+			return nil, bad("--w0 and --h0 are a custom start, but --init is %s", o.init)
+		}
+		if o.init == "custom" && o.w0 == "" {
+			return nil, bad("--init custom needs --w0 FILE and --h0 FILE")
+		}
+		if o.resume != "" {
+			for _, f := range []string{"rank", "init", "w0", "h0"} {
+				if o.set[f] {
+					return nil, bad("--%s cannot be used with --resume: the checkpoint fixes it", f)
+				}
+			}
+		}
+	}
+	if o.maxIter < 0 {
+		return nil, bad("--max-iter %d: must be at least 0", o.maxIter)
+	}
+	if !(o.tol >= 0) || math.IsInf(o.tol, 0) {
+		return nil, bad("--tol %v: must be a finite number ≥ 0", o.tol)
+	}
+	if !(o.alphaW >= 0) || math.IsInf(o.alphaW, 0) {
+		return nil, bad("--alpha-w %v: must be a finite number ≥ 0", o.alphaW)
+	}
+	if o.alphaHArg != "same" {
+		a, err := strconv.ParseFloat(o.alphaHArg, 64)
+		if err != nil || !(a >= 0) || math.IsInf(a, 0) {
+			return nil, bad("--alpha-h %q: want same or a finite number ≥ 0", o.alphaHArg)
+		}
+		o.alphaH = &a
+	}
+	if !(o.l1Ratio >= 0 && o.l1Ratio <= 1) {
+		return nil, bad("--l1-ratio %v: must be between 0 and 1", o.l1Ratio)
+	}
+	o.device = strings.ToLower(strings.TrimSpace(o.device))
+	if !deviceSpec.MatchString(o.device) {
+		return nil, bad("--device %q: want auto, cpu, opencl or opencl:P:D (see nmf devices)", o.device)
+	}
+	switch o.precision {
+	case "", "float32", "float64":
+	default:
+		return nil, bad("--precision %q: want float32 or float64", o.precision)
+	}
+	switch o.format {
+	case "npy", "csv":
+	default:
+		return nil, bad("--format %q: want npy or csv", o.format)
+	}
+	if o.quiet && o.verbose {
+		return nil, bad("--quiet and --verbose contradict each other")
+	}
+	if err := (audio.STFT{FFTSize: o.fftSize, Hop: o.hop}).Validate(); err != nil {
+		return nil, bad("--fft-size %d --hop %d: %s", o.fftSize, o.hop, strings.TrimPrefix(err.Error(), "audio: "))
+	}
+	if cmd == "transform" {
+		if (o.model == "") == (o.hFile == "") {
+			return nil, bad("give either --model DIR or --h FILE")
+		}
+	}
+	if o.out == "" && o.set["out"] {
+		return nil, bad("--out is an empty string")
+	}
+	return o, nil
+}
+
+// checkKind rejects flags that do not apply to the kind of input.
+func (o *options) checkKind(kind, usage string) error {
+	if kind != kindWAV {
+		for _, f := range []string{"fft-size", "hop"} {
+			if o.set[f] {
+				return &usageError{usage: usage, msg: fmt.Sprintf("%s: --%s applies to .wav input only, %s is %s", o.cmd, f, o.input, kindName(kind))}
+			}
+		}
+	}
+	return nil
+}
+
+// nmfOptions are the library options for the flags, without the start,
+// device hooks or progress.
+func (o *options) nmfOptions() nmf.Options {
+	opt := nmf.DefaultOptions()
+	opt.Components = o.rank
+	opt.Loss = o.loss
+	switch o.solver {
+	case "mu":
+		opt.Solver = nmf.MU
+	case "cd":
+		opt.Solver = nmf.CD
+	}
+	switch o.init {
+	case "", "auto":
+	default:
+		opt.Init = nmf.Init(o.init)
+	}
+	opt.MaxIter = o.maxIter
+	opt.Tol = o.tol
+	opt.AlphaW = o.alphaW
+	opt.AlphaH = o.alphaH
+	opt.L1Ratio = o.l1Ratio
+	opt.Seed = o.seed
+	opt.Device = o.device
+	return opt
+}
+
+// adopt takes the algorithm parameters of an earlier run's report for every
+// flag not given on the command line (transform --model, fit --resume).
+func (o *options) adopt(p reportParams) error {
+	if !o.set["loss"] {
+		o.loss = nmf.Beta(p.Beta)
+		o.lossFlag = p.Loss
+	}
+	if !o.set["solver"] {
+		o.solver = p.Solver
+	}
+	if !o.set["max-iter"] {
+		o.maxIter = p.MaxIter
+	}
+	if !o.set["tol"] {
+		o.tol = p.Tol
+	}
+	if !o.set["alpha-w"] {
+		o.alphaW = p.AlphaW
+	}
+	if !o.set["alpha-h"] {
+		o.alphaH = nil
+		if !p.AlphaHSame {
+			a := p.AlphaH
+			o.alphaH = &a
+		}
+	}
+	if !o.set["l1-ratio"] {
+		o.l1Ratio = p.L1Ratio
+	}
+	if !o.set["seed"] {
+		o.seed = p.Seed
+	}
+	if !o.set["precision"] {
+		o.precision = p.Precision
+	}
+	if o.solver == "cd" && o.loss.Beta() != 2 {
+		return fmt.Errorf("--solver cd minimises the Frobenius loss only, not %s", o.loss)
+	}
+	return nil
+}

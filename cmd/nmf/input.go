@@ -1,0 +1,282 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
+	"github.com/clnmf/clnmf/cmd/nmf/internal/dataio"
+	"github.com/clnmf/clnmf/cmd/nmf/internal/picture"
+	"github.com/clnmf/clnmf/nmf"
+)
+
+// The kinds of input.
+const (
+	kindNPY    = "npy"
+	kindCSV    = "csv"
+	kindTSV    = "tsv"
+	kindMTX    = "mtx"
+	kindImages = "images"
+	kindWAV    = "wav"
+)
+
+func kindName(kind string) string {
+	switch kind {
+	case kindImages:
+		return "a folder of images"
+	case kindWAV:
+		return "a WAV file"
+	}
+	return "a ." + kind + " file"
+}
+
+// columnsAreSamples reports whether the kind's samples are the columns of X
+// (images, frames), so that transform holds W fixed instead of H.
+func columnsAreSamples(kind string) bool { return kind == kindImages || kind == kindWAV }
+
+// classify says what kind of input path is, from its type and extension,
+// without reading it.
+func classify(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fileErr(path, err)
+	}
+	if fi.IsDir() {
+		return kindImages, nil
+	}
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".npy":
+		return kindNPY, nil
+	case ".csv":
+		return kindCSV, nil
+	case ".tsv", ".tab":
+		return kindTSV, nil
+	case ".mtx":
+		return kindMTX, nil
+	case ".wav", ".wave":
+		return kindWAV, nil
+	default:
+		what := "no extension"
+		if ext != "" {
+			what = "unknown extension " + ext
+		}
+		return "", &cliError{file: path, msg: what + "; want .npy, .csv, .tsv, .mtx, .wav or a folder of images"}
+	}
+}
+
+// dataset is the input matrix X with what the report and the pictures need
+// to know about where it came from. Exactly one of d32, d64 and s64 is set.
+type dataset struct {
+	path, kind string
+	d32        *nmf.Dense[float32]
+	d64        *nmf.Dense[float64]
+	s64        *nmf.CSR[float64]
+	nnz        int
+
+	header []string // CSV/TSV column names
+
+	images        []string // image file names, one a column
+	width, height int
+
+	sound *audio.Sound // WAV
+	stft  audio.STFT
+	phase *audio.Phase
+}
+
+// load reads the input of the given kind; stft is the analysis of a WAV.
+func load(path, kind string, stft audio.STFT) (*dataset, error) {
+	ds := &dataset{path: path, kind: kind}
+	switch kind {
+	case kindImages:
+		x, names, w, h, err := picture.ReadImageFolder(path)
+		if err != nil {
+			return nil, fileErr(path, err)
+		}
+		ds.d32, ds.images, ds.width, ds.height = x, names, w, h
+		ds.nnz = countNonzero(x.Data)
+	case kindWAV:
+		s, err := audio.ReadWAV(path)
+		if err != nil {
+			return nil, fileErr(path, err)
+		}
+		if stft.Frames(len(s.Samples)) == 0 {
+			return nil, &cliError{file: path, msg: fmt.Sprintf("%d samples (%.3g s) are shorter than one frame of %d (--fft-size)", len(s.Samples), float64(len(s.Samples))/float64(s.Rate), stft.FFTSize)}
+		}
+		mag, ph, err := stft.Forward(s.Samples)
+		if err != nil {
+			return nil, fileErr(path, err)
+		}
+		ds.d32, ds.sound, ds.stft, ds.phase = mag, s, stft, ph
+		ds.nnz = countNonzero(mag.Data)
+	default:
+		in, err := dataio.Read(path)
+		if err != nil {
+			return nil, fileErr(path, err)
+		}
+		ds.d32, ds.d64, ds.s64, ds.header = in.Dense32, in.Dense64, in.Sparse, in.Header
+		ds.nnz = in.NNZ()
+	}
+	return ds, nil
+}
+
+func countNonzero[T nmf.Float](v []T) int {
+	n := 0
+	for _, x := range v {
+		if x != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func (ds *dataset) dims() (rows, cols int) {
+	switch {
+	case ds.d32 != nil:
+		return ds.d32.Dims()
+	case ds.d64 != nil:
+		return ds.d64.Dims()
+	}
+	return ds.s64.Dims()
+}
+
+// nativePrecision is the default --precision: float32 for float32 .npy
+// files, images and WAV; float64 otherwise.
+func (ds *dataset) nativePrecision() string {
+	if ds.d32 != nil {
+		return "float32"
+	}
+	return "float64"
+}
+
+// matrixAs returns X in precision T, converting explicitly when the file's
+// precision differs. Data already of type T is shared, not copied: the
+// library never modifies X.
+func matrixAs[T nmf.Float](ds *dataset) nmf.Matrix[T] {
+	switch {
+	case ds.d32 != nil:
+		return &nmf.Dense[T]{Rows: ds.d32.Rows, Cols: ds.d32.Cols, Data: convert[T](ds.d32.Data)}
+	case ds.d64 != nil:
+		return &nmf.Dense[T]{Rows: ds.d64.Rows, Cols: ds.d64.Cols, Data: convert[T](ds.d64.Data)}
+	}
+	s := ds.s64
+	return &nmf.CSR[T]{Rows: s.Rows, Cols: s.Cols, Indptr: s.Indptr, Indices: s.Indices, Data: convert[T](s.Data)}
+}
+
+// float64Data returns dense X as float64, for pictures and sounds.
+func (ds *dataset) float64Data() []float64 {
+	switch {
+	case ds.d32 != nil:
+		return convert[float64](ds.d32.Data)
+	case ds.d64 != nil:
+		return ds.d64.Data
+	}
+	return nil
+}
+
+// convert returns s as a []T: s itself when it already is one, otherwise a
+// converted copy (float64 to float32 rounds to nearest).
+func convert[T, S nmf.Float](s []S) []T {
+	if v, ok := any(s).([]T); ok {
+		return v
+	}
+	out := make([]T, len(s))
+	for i, x := range s {
+		out[i] = T(x)
+	}
+	return out
+}
+
+// transpose returns mᵀ.
+func transpose[T nmf.Float](m *nmf.Dense[T]) *nmf.Dense[T] {
+	t := &nmf.Dense[T]{Rows: m.Cols, Cols: m.Rows, Data: make([]T, len(m.Data))}
+	for i := 0; i < m.Rows; i++ {
+		for j := 0; j < m.Cols; j++ {
+			t.Data[j*m.Rows+i] = m.Data[i*m.Cols+j]
+		}
+	}
+	return t
+}
+
+// readFactor reads a factor matrix (W0, H0, H, a model's W) in precision T.
+// A sparse file is densified: factors are small.
+func readFactor[T nmf.Float](path string) (*nmf.Dense[T], error) {
+	if fi, err := os.Stat(path); err != nil {
+		return nil, fileErr(path, err)
+	} else if fi.IsDir() {
+		return nil, &cliError{file: path, msg: "is a folder; want a matrix file (.npy, .csv, .tsv or .mtx)"}
+	}
+	in, err := dataio.Read(path)
+	if err != nil {
+		return nil, fileErr(path, err)
+	}
+	switch {
+	case in.Dense32 != nil:
+		return &nmf.Dense[T]{Rows: in.Dense32.Rows, Cols: in.Dense32.Cols, Data: convert[T](in.Dense32.Data)}, nil
+	case in.Dense64 != nil:
+		return &nmf.Dense[T]{Rows: in.Dense64.Rows, Cols: in.Dense64.Cols, Data: convert[T](in.Dense64.Data)}, nil
+	}
+	s := in.Sparse
+	d := &nmf.Dense[T]{Rows: s.Rows, Cols: s.Cols, Data: make([]T, s.Rows*s.Cols)}
+	for i := 0; i < s.Rows; i++ {
+		for p := s.Indptr[i]; p < s.Indptr[i+1]; p++ {
+			d.Data[i*s.Cols+s.Indices[p]] = T(s.Data[p])
+		}
+	}
+	return d, nil
+}
+
+// fileErr turns an error about path into the one-line "<file>: <what>"
+// form, whatever package it came from.
+func fileErr(path string, err error) error {
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return err
+	}
+	var fe *dataio.FormatError
+	if errors.As(err, &fe) {
+		return &cliError{msg: fe.Error(), err: err}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &cliError{file: pe.Path, msg: pe.Err.Error(), err: err}
+	}
+	msg := err.Error()
+	for _, p := range []string{"nmf: ", "picture: ", "audio: ", "dataio: ", "samples: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	if errors.Is(err, dataio.ErrUnknownFormat) {
+		return &cliError{file: path, msg: "unknown extension; want .npy, .csv, .tsv or .mtx", err: err}
+	}
+	if strings.HasPrefix(msg, path+": ") || strings.HasPrefix(msg, path+" ") ||
+		strings.HasPrefix(msg, filepath.Clean(path)+string(filepath.Separator)) {
+		return &cliError{msg: msg, err: err}
+	}
+	return &cliError{file: path, msg: msg, err: err}
+}
+
+// position names entry (row, col) of X in the terms of the input file.
+func (ds *dataset) position(row, col int) string {
+	if row < 0 || col < 0 {
+		return ""
+	}
+	switch ds.kind {
+	case kindCSV, kindTSV:
+		if col < len(ds.header) {
+			return fmt.Sprintf("data row %d, column %d (%s)", row+1, col+1, ds.header[col])
+		}
+		return fmt.Sprintf("data row %d, column %d", row+1, col+1)
+	case kindMTX:
+		return fmt.Sprintf("entry (%d, %d)", row+1, col+1)
+	case kindImages:
+		if col < len(ds.images) && ds.width > 0 {
+			return fmt.Sprintf("image %s, pixel (%d, %d)", ds.images[col], row%ds.width, row/ds.width)
+		}
+	case kindWAV:
+		return fmt.Sprintf("frequency bin %d, frame %d", row, col)
+	}
+	return fmt.Sprintf("element [%d, %d]", row, col)
+}

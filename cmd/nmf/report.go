@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/clnmf/clnmf/nmf"
+)
+
+// runReport is report.json: everything about a run of fit or transform.
+type runReport struct {
+	Version string `json:"version"`
+	Command string `json:"command"` // "fit" or "transform"
+	// Partial is set in a checkpoint: the fit was interrupted after NIter
+	// iterations and can go on with nmf fit --resume.
+	Partial           bool          `json:"partial"`
+	NIter             int           `json:"n_iter"`
+	ReconstructionErr float64       `json:"reconstruction_err"`
+	Trace             []tracePoint  `json:"trace"`
+	ElapsedSeconds    float64       `json:"elapsed_seconds"`
+	Device            deviceReport  `json:"device"`
+	Warnings          []warning     `json:"warnings"`
+	Params            reportParams  `json:"params"`
+	Input             inputReport   `json:"input"`
+	Start             *startReport  `json:"start,omitempty"`
+	Model             *modelReport  `json:"model,omitempty"`
+	Resumed           []resumeEntry `json:"resumed,omitempty"`
+	Files             filesReport   `json:"files"`
+}
+
+type tracePoint struct {
+	Iter int     `json:"iter"`
+	Err  float64 `json:"err"`
+}
+
+type warning struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type deviceReport struct {
+	Requested string `json:"requested"` // the --device flag
+	Name      string `json:"name"`      // what ran
+	Reason    string `json:"reason"`    // why it was chosen
+	Bytes     int64  `json:"bytes"`     // device memory held at the end
+}
+
+// reportParams are the parameters as used, every default resolved; their
+// names are those of the flags.
+type reportParams struct {
+	Rank       int     `json:"rank"`
+	Loss       string  `json:"loss"`
+	Beta       float64 `json:"beta"`
+	Solver     string  `json:"solver"`
+	Init       string  `json:"init"`
+	MaxIter    int     `json:"max_iter"`
+	Tol        float64 `json:"tol"`
+	AlphaW     float64 `json:"alpha_w"`
+	AlphaH     float64 `json:"alpha_h"`
+	AlphaHSame bool    `json:"alpha_h_same"` // --alpha-h same
+	L1Ratio    float64 `json:"l1_ratio"`
+	L1RegW     float64 `json:"l1_reg_w"`
+	L2RegW     float64 `json:"l2_reg_w"`
+	L1RegH     float64 `json:"l1_reg_h"`
+	L2RegH     float64 `json:"l2_reg_h"`
+	Seed       uint64  `json:"seed"`
+	Precision  string  `json:"precision"`
+	Format     string  `json:"format"`
+}
+
+type inputReport struct {
+	Path      string   `json:"path"`     // as given
+	AbsPath   string   `json:"abs_path"` // absolute, for --resume from elsewhere
+	Kind      string   `json:"kind"`     // npy, csv, tsv, mtx, images or wav
+	Shape     [2]int   `json:"shape"`    // rows, columns of X
+	NNZ       int      `json:"nnz"`      // nonzero (or stored, for .mtx) entries
+	Sparse    bool     `json:"sparse"`
+	Precision string   `json:"precision"` // the computation's
+	Header    []string `json:"header,omitempty"`
+	Images    []string `json:"images,omitempty"`
+	Width     int      `json:"image_width,omitempty"`
+	Height    int      `json:"image_height,omitempty"`
+	WAV       *wavInfo `json:"wav,omitempty"`
+}
+
+type wavInfo struct {
+	Rate     int     `json:"rate"`
+	Channels int     `json:"channels"`
+	BitDepth int     `json:"bit_depth"`
+	Samples  int     `json:"samples"`
+	Seconds  float64 `json:"seconds"`
+	FFTSize  int     `json:"fft_size"`
+	Hop      int     `json:"hop"`
+	Window   string  `json:"window"`
+}
+
+// startReport names the files of a custom start.
+type startReport struct {
+	W0 string `json:"w0"`
+	H0 string `json:"h0"`
+}
+
+// modelReport says what transform held fixed, and where it came from.
+type modelReport struct {
+	Dir   string `json:"dir,omitempty"` // --model
+	File  string `json:"file"`          // the fixed factor's file
+	Fixed string `json:"fixed"`         // "H" (matrix files) or "W" (images, WAV)
+}
+
+// resumeEntry records a checkpoint a fit went on from.
+type resumeEntry struct {
+	Dir   string `json:"dir"`
+	NIter int    `json:"n_iter"`
+}
+
+type filesReport struct {
+	W        string   `json:"W"`
+	H        string   `json:"H"`
+	Pictures []string `json:"pictures,omitempty"`
+	Sounds   []string `json:"sounds,omitempty"`
+}
+
+// paramsReport turns the library's resolved parameters into the report's.
+// swap exchanges the roles of W and H (transform of images or WAV, solved
+// transposed).
+func paramsReport(p nmf.Params, o *options, swap bool) reportParams {
+	r := reportParams{
+		Rank: p.Components, Loss: p.Loss, Beta: p.Beta, Solver: string(p.Solver), Init: string(p.Init),
+		MaxIter: p.MaxIter, Tol: p.Tol, AlphaW: p.AlphaW, AlphaH: p.AlphaH, AlphaHSame: o.alphaH == nil,
+		L1Ratio: p.L1Ratio, L1RegW: p.L1RegW, L2RegW: p.L2RegW, L1RegH: p.L1RegH, L2RegH: p.L2RegH,
+		Seed: p.Seed, Precision: p.Precision, Format: o.format,
+	}
+	if swap {
+		r.AlphaW, r.AlphaH = r.AlphaH, r.AlphaW
+		r.L1RegW, r.L1RegH = r.L1RegH, r.L1RegW
+		r.L2RegW, r.L2RegH = r.L2RegH, r.L2RegW
+	}
+	return r
+}
+
+func inputReportOf(ds *dataset, precision string) inputReport {
+	rows, cols := ds.dims()
+	abs, err := filepath.Abs(ds.path)
+	if err != nil {
+		abs = ds.path
+	}
+	r := inputReport{Path: ds.path, AbsPath: abs, Kind: ds.kind, Shape: [2]int{rows, cols}, NNZ: ds.nnz,
+		Sparse: ds.s64 != nil, Precision: precision, Header: ds.header, Images: ds.images, Width: ds.width, Height: ds.height}
+	if s := ds.sound; s != nil {
+		r.WAV = &wavInfo{Rate: s.Rate, Channels: s.Channels, BitDepth: s.BitDepth, Samples: len(s.Samples),
+			Seconds: float64(len(s.Samples)) / float64(s.Rate), FFTSize: ds.stft.FFTSize, Hop: ds.stft.Hop, Window: "hann"}
+	}
+	return r
+}
+
+func traceReport(t []nmf.TracePoint, offset int) []tracePoint {
+	out := make([]tracePoint, 0, len(t))
+	for _, p := range t {
+		out = append(out, tracePoint{Iter: p.Iter + offset, Err: p.Err})
+	}
+	return out
+}
+
+func warningsReport(ws []nmf.Warning) []warning {
+	out := []warning{}
+	for _, w := range ws {
+		out = append(out, warning{Code: w.Code, Message: w.Message})
+	}
+	return out
+}
+
+func (r *runReport) write(w io.Writer) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}
+
+// readReport reads dir/report.json.
+func readReport(dir string) (*runReport, error) {
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fileErr(dir, err)
+	} else if !fi.IsDir() {
+		return nil, &cliError{file: dir, msg: "is not a folder; want the --out folder of nmf fit"}
+	}
+	path := filepath.Join(dir, "report.json")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &cliError{file: dir, msg: "has no report.json; want the --out folder of nmf fit", err: err}
+	}
+	if err != nil {
+		return nil, fileErr(path, err)
+	}
+	var r runReport
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&r); err != nil {
+		return nil, &cliError{file: path, msg: fmt.Sprintf("not a report of nmf: %v", err), err: err}
+	}
+	if r.Command == "" || r.Files.W == "" || r.Files.H == "" || r.Params.Rank < 1 {
+		return nil, &cliError{file: path, msg: "not a report of nmf: command, files or rank missing"}
+	}
+	for _, f := range []string{r.Files.W, r.Files.H} {
+		if f != filepath.Base(f) || f == "." || f == ".." {
+			return nil, &cliError{file: path, msg: fmt.Sprintf("names the file %q outside its folder", f)}
+		}
+	}
+	return &r, nil
+}

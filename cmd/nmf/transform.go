@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
+	"github.com/clnmf/clnmf/nmf"
+)
+
+const transformUsage = `usage: nmf transform (--model DIR | --h FILE) [flags] INPUT
+
+Solves for the factor of new data with the other one held fixed, as
+scikit-learn's NMF.transform. For a matrix file (.npy, .csv, .tsv, .mtx),
+whose rows are the samples, H (k×columns) is held fixed and W is solved for
+the rows of INPUT. For a folder of images or a WAV file, whose samples are
+the columns (images, frames), W of the model is held fixed and H is solved:
+the activations of the model's parts in the new images or sound.
+
+--model DIR takes the output folder of nmf fit: its H (or W) and its
+parameters (loss, solver, tolerances, regularisation, precision, STFT), any
+of which a flag given here overrides. --h FILE takes H from a matrix file,
+with the parameters of the flags.
+
+Writes W, H, report.json and, for images and WAV, the same pictures and
+sounds as nmf fit into --out (default: INPUT's name without its extension +
+.transform.nmf, in the current folder).
+
+Flags:
+  --model DIR           the output folder of nmf fit to take H (or W) from
+  --h FILE              H (k×columns) for a matrix file INPUT
+  -k, --rank K          k, checked against the fixed factor
+  --loss L              frobenius, kullback-leibler (kl), itakura-saito (is) or β
+  --solver S            auto, mu or cd
+  --max-iter N          at most N iterations (default 200)
+  --tol T               stopping tolerance (default 0.0001)
+  --alpha-w A           regularisation of W (default 0)
+  --alpha-h A|same      regularisation of H (default same)
+  --l1-ratio R          share of L1 in the regularisation (default 0)
+  --seed S              seed (default 0)
+  --device D            auto, cpu, opencl or opencl:P:D (default auto)
+  --precision P         float32 or float64
+  --fft-size N          WAV: samples per STFT frame (default 2048, or the model's)
+  --hop N               WAV: samples between frames (default 512, or the model's)
+  --out DIR             output folder
+  --format F            npy or csv (default npy)
+  --force               replace the results already in --out
+  -q, --quiet           no summary
+  -v, --verbose         a line on stderr every 10 iterations
+`
+
+// modelState is the fit a transform takes its fixed factor from.
+type modelState struct {
+	dir  string
+	rep  *runReport
+	file string // the fixed factor's file
+}
+
+func runTransform(ctx context.Context, args []string, e *env) error {
+	o, err := parseOptions("transform", transformUsage, args)
+	if err != nil {
+		return err
+	}
+	kind, err := classify(o.input)
+	if err != nil {
+		return err
+	}
+	if err := o.checkKind(kind, transformUsage); err != nil {
+		return err
+	}
+	var m *modelState
+	if o.model != "" {
+		if m, err = loadModel(o, kind); err != nil {
+			return err
+		}
+	} else if columnsAreSamples(kind) {
+		return &usageError{usage: transformUsage, msg: fmt.Sprintf("transform: --h holds H fixed, for matrix files; %s is %s, use --model DIR", o.input, kindName(kind))}
+	}
+	out := o.out
+	if out == "" {
+		out = defaultOut(o.input, "transform")
+	}
+	if err := checkOut(out, o.force, ""); err != nil {
+		return err
+	}
+	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop})
+	if err != nil {
+		return err
+	}
+	if o.precision == "" {
+		o.precision = ds.nativePrecision()
+	}
+	if o.verbose {
+		describe(e.stderr, ds, o)
+	}
+	if o.precision == "float32" {
+		return transformAs[float32](ctx, e, o, ds, out, m)
+	}
+	return transformAs[float64](ctx, e, o, ds, out, m)
+}
+
+// loadModel reads the fit in o.model, checks it suits an input of kind, and
+// takes its parameters for every flag not given.
+func loadModel(o *options, kind string) (*modelState, error) {
+	rep, err := readReport(o.model)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(o.model, "report.json")
+	switch {
+	case rep.Command != "fit":
+		return nil, &cliError{file: path, msg: fmt.Sprintf("is the report of nmf %s, not of a fit", rep.Command)}
+	case rep.Partial:
+		return nil, &cliError{file: path, msg: fmt.Sprintf("is a checkpoint of a fit interrupted after %d iterations; finish it with nmf fit --resume %s", rep.NIter, shellQuote(o.model))}
+	}
+	mk := rep.Input.Kind
+	if (columnsAreSamples(mk) || columnsAreSamples(kind)) && mk != kind {
+		return nil, &cliError{file: o.model, msg: fmt.Sprintf("was fitted on %s; it cannot transform %s (%s)", kindName(mk), kindName(kind), o.input)}
+	}
+	if err := o.adopt(rep.Params); err != nil {
+		return nil, &cliError{file: path, msg: err.Error()}
+	}
+	if w := rep.Input.WAV; w != nil {
+		if !o.set["fft-size"] {
+			o.fftSize = w.FFTSize
+		}
+		if !o.set["hop"] {
+			o.hop = w.Hop
+		}
+	}
+	m := &modelState{dir: o.model, rep: rep, file: filepath.Join(o.model, rep.Files.H)}
+	if columnsAreSamples(kind) {
+		m.file = filepath.Join(o.model, rep.Files.W)
+	}
+	return m, nil
+}
+
+func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, out string, m *modelState) error {
+	swap := columnsAreSamples(ds.kind)
+	file := o.hFile
+	mr := &modelReport{File: o.hFile, Fixed: "H"}
+	if m != nil {
+		file = m.file
+		mr = &modelReport{Dir: m.dir, File: m.file, Fixed: "H"}
+		if swap {
+			mr.Fixed = "W"
+		}
+	}
+	fixed, err := readFactor[T](file)
+	if err != nil {
+		return err
+	}
+	x := matrixAs[T](ds)
+	if rows, _ := ds.dims(); swap && fixed.Rows != rows {
+		what := fmt.Sprintf("%d pixels (%d×%d images)", rows, ds.width, ds.height)
+		if ds.kind == kindWAV {
+			what = fmt.Sprintf("%d frequencies (--fft-size %d)", rows, ds.stft.FFTSize)
+		}
+		return &cliError{file: file, msg: fmt.Sprintf("W: wrong shape: the model's W has %d rows, but %s has %s", fixed.Rows, ds.path, what), err: nmf.ErrShape}
+	}
+	opt := o.nmfOptions()
+	opt.Init = nmf.InitAuto
+	hIn := fixed
+	if swap {
+		// Samples are columns: Xᵀ ≈ Hᵀ·Wᵀ with Wᵀ fixed. The factor solved
+		// for is H, so it takes H's regularisation, which the library
+		// scales by the rows of X just as the fit did.
+		x = transpose(x.(*nmf.Dense[T]))
+		hIn = transpose(fixed)
+		aw := o.alphaW
+		opt.AlphaW, opt.AlphaH = o.alphaW, &aw
+		if o.alphaH != nil {
+			opt.AlphaW = *o.alphaH
+		}
+	}
+	prog := newProgress(e.stderr, o, 0, opt.MaxIter)
+	opt.Progress = prog.update
+	t0 := time.Now()
+	res, err := nmf.Transform(ctx, x, hIn, opt)
+	elapsed := time.Since(t0).Seconds()
+	prog.finish()
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return &cliError{file: ds.path, msg: "interrupted; nothing written", err: err}
+		}
+		return solveError(err, ds, map[string]string{"H": file}, swap)
+	}
+	W, H := res.W, res.H
+	if swap {
+		W, H = fixed, transpose(res.W)
+	}
+	rep := &runReport{
+		Version:           version(),
+		Command:           "transform",
+		NIter:             res.NIter,
+		ReconstructionErr: res.ReconstructionErr,
+		Trace:             traceReport(res.Trace, 0),
+		ElapsedSeconds:    elapsed,
+		Device:            deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes},
+		Warnings:          warningsReport(res.Warnings),
+		Params:            paramsReport(res.Params, o, swap),
+		Input:             inputReportOf(ds, o.precision),
+		Model:             mr,
+	}
+	rep.Params.Init = "" // transform's start is fixed by the solver
+	outs := &outputs[T]{W: W, H: H, ds: ds, format: o.format}
+	if err := outs.write(ctx, out, rep); err != nil {
+		return err
+	}
+	finish(e, o, out, rep)
+	return nil
+}
