@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -71,8 +72,8 @@ func TestDevices(t *testing.T) {
 // TestMain): exit statuses, and Ctrl-C during a fit writing a checkpoint
 // and exiting with 130.
 func TestMainProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
+	if testing.Short() || runtime.GOOS == "windows" {
+		t.Skip("starts processes and sends them SIGINT")
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -137,15 +137,7 @@
 //
 //   - W.npy and H.npy, in the precision of the computation (W.csv and H.csv
 //     with --format csv);
-//   - report.json: the version; every parameter as used (params: rank, loss,
-//     beta, solver, init, max_iter, tol, alpha_w, alpha_h, l1_ratio, the
-//     scaled penalties, seed, precision); the input (path, kind, shape,
-//     nonzeros, whether sparse, precision, CSV header, image names and size,
-//     WAV rate, channels, bit depth, length, fft_size and hop); n_iter,
-//     reconstruction_err (sqrt(2·divergence)), the error trace every 10
-//     iterations, the device requested, the one that ran and why auto chose
-//     it, the device memory used, elapsed_seconds of the solve alone,
-//     warnings, partial (true in a checkpoint), and the files written;
+//   - report.json, described below;
 //   - for a folder of images, components.png: W's columns as images on a grid,
 //     each scaled to its own maximum;
 //   - for a WAV file, spectrogram.png (the spectrogram in dB with W's spectra
@@ -153,6 +145,46 @@
 //     component_01.wav, …: each component's share X·(W_k·H_k)/(W·H) of the
 //     spectrogram with the input's phase, back through the inverse STFT.
 //     They add up to the input (away from its first and last frame).
+//
+// report.json holds everything about the run. For nmf fit -k 4 --loss kl
+// melody.wav (lists shortened):
+//
+//	{
+//	  "version": "v0.1.0", "command": "fit",
+//	  "partial": false,                 // true in a checkpoint
+//	  "n_iter": 30,                     // iterations done
+//	  "reconstruction_err": 96.26,      // sqrt(2·divergence(X, W·H))
+//	  "trace": [{"iter": 0, "err": 342.6}, {"iter": 10, "err": 96.64}, …],
+//	  "elapsed_seconds": 0.155,         // the solve alone, without reading,
+//	                                    // writing or opening the device
+//	  "device": {"requested": "auto", "name": "cpu (OpenBLAS)",
+//	             "reason": "auto: no usable OpenCL GPU: …",
+//	             "bytes": 501332, "open_seconds": 0.14},
+//	  "warnings": [],                   // {"code": "max_iter", "message": …}
+//	  "params": {"rank": 4, "loss": "kullback-leibler", "beta": 1,
+//	             "solver": "mu", "init": "nndsvda", "max_iter": 200,
+//	             "tol": 0.0001, "alpha_w": 0, "alpha_h": 0,
+//	             "alpha_h_same": true, "l1_ratio": 0, "l1_reg_w": 0,
+//	             "l2_reg_w": 0, "l1_reg_h": 0, "l2_reg_h": 0, "seed": 0,
+//	             "precision": "float32", "format": "npy"},
+//	  "input": {"path": "melody.wav", "abs_path": "/…/melody.wav",
+//	            "kind": "wav", "shape": [1025, 109], "nnz": 111725,
+//	            "sparse": false, "precision": "float32",
+//	            "wav": {"rate": 16000, "channels": 1, "bit_depth": 16,
+//	                    "samples": 57600, "seconds": 3.6, "fft_size": 2048,
+//	                    "hop": 512, "window": "hann"}},
+//	  "files": {"W": "W.npy", "H": "H.npy", "pictures": ["spectrogram.png"],
+//	            "sounds": ["component_00.wav", …, "component_03.wav"]}
+//	}
+//
+// The params are the values used, every default resolved; l1_reg_w and the
+// like are scikit-learn's penalties scaled by the size of X. The input
+// holds "header" (CSV/TSV column names) and "images", "image_width",
+// "image_height" for an image folder. A fit from --w0/--h0 has "start":
+// {"w0", "h0"}, their files; a resumed fit "resumed": [{"dir", "n_iter"},
+// …], the checkpoints it went on from; a transform "model": {"dir", "file",
+// "fixed"}, the --model folder, the file of the fixed factor and which
+// factor that is, "H" or "W".
 //
 // Everything is first written into a temporary folder beside --out and moved
 // into place only once complete, each file synced: a run that fails leaves

@@ -37,6 +37,7 @@ func docExamples(t *testing.T) [][]string {
 // folder holding a copy of testdata/samples, so that the manual stays true.
 func TestDocExamples(t *testing.T) {
 	examples := docExamples(t)
+	doc := docText(t)
 	if len(examples) < 5 {
 		t.Fatalf("only %d examples in doc.go", len(examples))
 	}
@@ -49,6 +50,27 @@ func TestDocExamples(t *testing.T) {
 			t.Errorf("nmf %s: no output", strings.Join(args, " "))
 		}
 	}
+	// The manual names every key of report.json.
+	_, raw := loadReport(t, "melody.nmf")
+	_, again := loadReport(t, "again.nmf")
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if !strings.Contains(doc, `"`+k+`"`) {
+					t.Errorf("doc.go does not name report.json's %s%s", prefix, k)
+				}
+				walk(prefix+k+".", x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(prefix, x)
+			}
+		}
+	}
+	walk("", raw)
+	walk("", again)
 	// What the manual says the examples leave behind.
 	for _, f := range []string{"swimmer.nmf/components.png", "melody.nmf/spectrogram.png", "melody.nmf/component_00.wav",
 		"melody.nmf/component_03.wav", "again.nmf/H.npy", "swimmer-mu.nmf/W.csv", "fresh-samples/melody.wav"} {

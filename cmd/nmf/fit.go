@@ -12,6 +12,7 @@ import (
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
 	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/backend"
 )
 
 const fitUsage = `usage: nmf fit [flags] INPUT
@@ -146,21 +147,25 @@ func prepareResume(o *options) (*resumeState, error) {
 	if o.out == "" {
 		o.out = o.resume
 	}
+	o.rank = rep.Params.Rank
 	return &resumeState{dir: o.resume, rep: rep}, nil
 }
 
 // describe prints what is about to be fitted (--verbose).
 func describe(w io.Writer, ds *dataset, o *options) {
 	rows, cols := ds.dims()
-	k := "n"
-	if o.rank > 0 {
-		k = fmt.Sprint(o.rank)
-	}
 	extra := ""
 	if ds.s64 != nil {
 		extra = fmt.Sprintf(", sparse with %d stored entries", ds.nnz)
 	}
-	fmt.Fprintf(w, "nmf: %s: %s, X %d×%d %s%s; k %s, loss %s, device %s\n",
+	k := ""
+	switch {
+	case o.rank > 0:
+		k = fmt.Sprintf("k %d, ", o.rank)
+	case o.cmd == "fit" && o.w0 == "":
+		k = fmt.Sprintf("k %d (the columns), ", cols)
+	}
+	fmt.Fprintf(w, "nmf: %s: %s, X %d×%d %s%s; %sloss %s, device %s\n",
 		ds.path, kindName(ds.kind), rows, cols, o.precision, extra, k, o.loss, o.device)
 }
 
@@ -211,9 +216,10 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, ou
 			hook(it + offset)
 		}
 	}
+	dev := openDevice[T](&opt)
 	t0 := time.Now()
 	res, err := nmf.Fit(ctx, x, opt)
-	elapsed := time.Since(t0).Seconds()
+	elapsed := time.Since(t0).Seconds() - dev.seconds
 	prog.finish()
 	if err != nil && (res == nil || !res.Partial) {
 		return solveError(err, ds, roles, false)
@@ -226,7 +232,7 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, ou
 		ReconstructionErr: res.ReconstructionErr,
 		Trace:             traceReport(res.Trace, offset),
 		ElapsedSeconds:    elapsed,
-		Device:            deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes},
+		Device:            dev.report(res.Device, res.DeviceBytes),
 		Warnings:          warningsReport(res.Warnings),
 		Params:            paramsReport(res.Params, o, false),
 		Input:             inputReportOf(ds, o.precision),
@@ -274,6 +280,36 @@ func finish(e *env, o *options, out string, rep *runReport) {
 		out, strings.Join(files, ", "), rep.Params.Rank, rep.NIter, rep.ReconstructionErr, rep.ElapsedSeconds, rep.Device.Name)
 }
 
+// deviceOpening records how the device of a fit was opened.
+type deviceOpening struct {
+	requested string
+	reason    string  // why it was chosen
+	seconds   float64 // time taken to open it
+}
+
+// openDevice makes opt open its device through nmf.OpenDevice itself, to
+// time the opening apart from the solve.
+func openDevice[T nmf.Float](opt *nmf.Options) *deviceOpening {
+	d := &deviceOpening{requested: opt.Device}
+	prec := (&nmf.Dense[T]{}).Precision()
+	opt.Backend = func() (backend.Backend, error) {
+		t0 := time.Now()
+		b, reason, err := nmf.OpenDevice(d.requested, prec)
+		d.seconds = time.Since(t0).Seconds()
+		d.reason = reason
+		if err != nil {
+			// The library wraps this; solveError finds it again.
+			return nil, &cliError{msg: strings.TrimPrefix(err.Error(), "nmf: "), err: err}
+		}
+		return b, nil
+	}
+	return d
+}
+
+func (d *deviceOpening) report(name string, bytes int64) deviceReport {
+	return deviceReport{Requested: d.requested, Name: name, Reason: d.reason, Bytes: bytes, OpenSeconds: d.seconds}
+}
+
 // optionFlags maps the library's option names to the flags that set them.
 var optionFlags = map[string]string{
 	"Components": "rank", "Loss": "loss", "Solver": "solver", "Init": "init", "MaxIter": "max-iter",
@@ -285,6 +321,10 @@ var optionFlags = map[string]string{
 // names (W0, H0, H) to their files; swapped says X and H were transposed
 // (transform of images or WAV, where H is the model's Wᵀ).
 func solveError(err error, ds *dataset, roles map[string]string, swapped bool) error {
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return ce
+	}
 	var ie *nmf.InputError
 	if errors.As(err, &ie) {
 		what := ie.Err.Error()
@@ -315,9 +355,6 @@ func solveError(err error, ds *dataset, roles map[string]string, swapped bool) e
 			return &cliError{file: ds.path, msg: "--" + f + ": " + what, err: err}
 		}
 		return &cliError{file: ds.path, msg: ie.Arg + ": " + what, err: err}
-	}
-	if errors.Is(err, nmf.ErrDevice) {
-		return &cliError{msg: strings.TrimPrefix(err.Error(), "nmf: "), err: err}
 	}
 	return &cliError{file: ds.path, msg: strings.TrimPrefix(err.Error(), "nmf: "), err: err}
 }

@@ -136,6 +136,15 @@ func TestFormats(t *testing.T) {
 			results[c.file] = w
 		})
 	}
+	// A sparse file computed in float32 stays sparse.
+	out := file("sparse32.nmf")
+	mustRun(t, "fit", "--device", "cpu", "-k", "3", "--precision", "float32", "--out", out, file("sparse.mtx"))
+	if rep, _ := loadReport(t, out); !rep.Input.Sparse || rep.Params.Precision != "float32" {
+		t.Errorf("float32 sparse: %+v", rep.Input)
+	}
+	if w := readMatrix(t, filepath.Join(out, "W.npy")); w.prec != "float32" {
+		t.Errorf("W is %s", w.prec)
+	}
 	if a, b := results["f64.npy"], results["fortran.npy"]; a != nil && b != nil && !reflect.DeepEqual(a.data, b.data) {
 		t.Error("Fortran order gives another fit")
 	}

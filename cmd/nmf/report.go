@@ -49,6 +49,9 @@ type deviceReport struct {
 	Name      string `json:"name"`      // what ran
 	Reason    string `json:"reason"`    // why it was chosen
 	Bytes     int64  `json:"bytes"`     // device memory held at the end
+	// OpenSeconds is the time taken to open the device (an OpenCL context),
+	// left out of elapsed_seconds.
+	OpenSeconds float64 `json:"open_seconds"`
 }
 
 // reportParams are the parameters as used, every default resolved; their

@@ -178,9 +178,10 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 	}
 	prog := newProgress(e.stderr, o, 0, opt.MaxIter)
 	opt.Progress = prog.update
+	dev := openDevice[T](&opt)
 	t0 := time.Now()
 	res, err := nmf.Transform(ctx, x, hIn, opt)
-	elapsed := time.Since(t0).Seconds()
+	elapsed := time.Since(t0).Seconds() - dev.seconds
 	prog.finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -199,7 +200,7 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 		ReconstructionErr: res.ReconstructionErr,
 		Trace:             traceReport(res.Trace, 0),
 		ElapsedSeconds:    elapsed,
-		Device:            deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes},
+		Device:            dev.report(res.Device, res.DeviceBytes),
 		Warnings:          warningsReport(res.Warnings),
 		Params:            paramsReport(res.Params, o, swap),
 		Input:             inputReportOf(ds, o.precision),

@@ -102,9 +102,26 @@ func TestTransformMatrix(t *testing.T) {
 		t.Errorf("precision %s", rep.Params.Precision)
 	}
 
+	// --verbose, --quiet, --force, --seed and --l1-ratio.
+	out = filepath.Join(dir, "t1.nmf")
+	r := mustRun(t, "transform", "--model", model, nw, "--device", "cpu", "--out", out, "--force", "-v", "--tol", "0", "--max-iter", "20")
+	if !strings.Contains(r.stderr, "nmf: iteration 20/20") || !strings.HasPrefix(r.stdout, out+": W.npy") {
+		t.Errorf("-v: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	r = mustRun(t, "transform", "--model", model, nw, "--device", "cpu", "--out", out, "--force", "-q", "--seed", "3", "--l1-ratio", "0.2")
+	if r.stdout != "" || r.stderr != "" {
+		t.Errorf("-q: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	if rep, _ := loadReport(t, out); rep.Params.Seed != 3 || rep.Params.L1Ratio != 0.2 || rep.Params.AlphaW != 0.01 {
+		t.Errorf("params %+v", rep.Params)
+	}
+	if r := nmfRun(context.Background(), "transform", "--model", model, nw, "--device", "cpu", "--out", out); r.code != 1 || !strings.Contains(r.stderr, "already holds results") {
+		t.Errorf("without --force: exit %d, %q", r.code, r.stderr)
+	}
+
 	// The default --out.
 	t.Chdir(dir)
-	r := mustRun(t, "transform", "--model", "m.nmf", "new.npy", "--device", "cpu")
+	r = mustRun(t, "transform", "--model", "m.nmf", "new.npy", "--device", "cpu")
 	if !exists("new.transform.nmf/W.npy") || !strings.HasPrefix(r.stdout, "new.transform.nmf: W.npy, H.npy, report.json") {
 		t.Errorf("default out: %q", r.stdout)
 	}
@@ -179,5 +196,30 @@ func TestTransformImages(t *testing.T) {
 	r := nmfRun(context.Background(), "transform", "--model", model, other, "--device", "cpu", "--out", filepath.Join(dir, "o.nmf"))
 	if r.code != 1 || !strings.HasPrefix(r.stderr, "nmf: "+filepath.Join(model, "W.npy")+": W: wrong shape") {
 		t.Errorf("other size: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestTransformWAVSTFT checks that transform of a WAV takes the model's STFT
+// unless --fft-size and --hop are given.
+func TestTransformWAVSTFT(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(samplesDir, "melody.wav")
+	model := filepath.Join(dir, "m.nmf")
+	mustRun(t, "fit", in, "-k", "2", "--fft-size", "1024", "--hop", "256", "--max-iter", "20", "--device", "cpu", "-q", "--out", model)
+	for i, args := range [][]string{nil, {"--fft-size", "1024", "--hop", "512"}} {
+		out := filepath.Join(dir, "t"+string(rune('0'+i))+".nmf")
+		mustRun(t, append([]string{"transform", "--model", model, in, "--device", "cpu", "-q", "--max-iter", "10", "--out", out}, args...)...)
+		rep, _ := loadReport(t, out)
+		hop := 256
+		if args != nil {
+			hop = 512
+		}
+		if w := rep.Input.WAV; w == nil || w.FFTSize != 1024 || w.Hop != hop || rep.Input.Shape[0] != 513 {
+			t.Errorf("%q: wav %+v, shape %v", args, w, rep.Input.Shape)
+		}
+	}
+	r := nmfRun(context.Background(), "transform", "--model", model, in, "--fft-size", "512", "--out", filepath.Join(dir, "x.nmf"))
+	if r.code != 1 || !strings.Contains(r.stderr, "the model's W has 513 rows, but "+in+" has 257 frequencies (--fft-size 512)") {
+		t.Errorf("other --fft-size: exit %d, %q", r.code, r.stderr)
 	}
 }
