@@ -241,7 +241,11 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, ou
 	if rs != nil {
 		rep.Params.Init = rs.rep.Params.Init
 		rep.Params.MaxIter = o.maxIter
-		rep.Trace = append(rs.rep.Trace, rep.Trace...)
+		trace := rep.Trace
+		if n := len(rs.rep.Trace); n > 0 && len(trace) > 0 && trace[0].Iter == rs.rep.Trace[n-1].Iter {
+			trace = trace[1:] // the checkpoint's last point again
+		}
+		rep.Trace = append(rs.rep.Trace, trace...)
 		rep.ElapsedSeconds += rs.rep.ElapsedSeconds
 		abs, _ := filepath.Abs(rs.dir)
 		rep.Resumed = append(rs.rep.Resumed, resumeEntry{Dir: abs, NIter: offset})

@@ -53,11 +53,11 @@ func classify(path string) (string, error) {
 		return kindNPY, nil
 	case ".csv":
 		return kindCSV, nil
-	case ".tsv", ".tab":
+	case ".tsv":
 		return kindTSV, nil
 	case ".mtx":
 		return kindMTX, nil
-	case ".wav", ".wave":
+	case ".wav":
 		return kindWAV, nil
 	default:
 		what := "no extension"

@@ -86,14 +86,23 @@ func checkOut(out string, force bool, resumeDir string) error {
 // file; commit moves them into place, so that a failed run leaves --out as
 // it was.
 type staging struct {
-	out, dir string
-	names    []string // files written, in order
+	out, dir  string
+	names     []string // files written, in order
+	created   []string // folders made for --out, innermost first
+	committed bool
 }
 
 // newStaging creates the temporary folder "<out>.tmp-XXXXXXXX", and the
 // folder --out goes into if needed.
 func newStaging(out string) (*staging, error) {
 	parent := filepath.Dir(out)
+	var created []string
+	for d := parent; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		created = append(created, d)
+	}
 	if err := os.MkdirAll(parent, 0o777); err != nil {
 		return nil, fileErr(parent, err)
 	}
@@ -105,7 +114,7 @@ func newStaging(out string) (*staging, error) {
 		dir := out + ".tmp-" + hex.EncodeToString(b[:])
 		err := os.Mkdir(dir, 0o777) // permissions as a plain mkdir, less the umask
 		if err == nil {
-			return &staging{out: out, dir: dir}, nil
+			return &staging{out: out, dir: dir, created: created}, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, fileErr(dir, err)
@@ -128,8 +137,16 @@ func (s *staging) file(name string, write func(w io.Writer) error) error {
 	return nil
 }
 
-// discard removes the staging folder; harmless after commit.
-func (s *staging) discard() { os.RemoveAll(s.dir) }
+// discard removes the staging folder and, unless the commit happened, the
+// folders made for --out; harmless after commit.
+func (s *staging) discard() {
+	os.RemoveAll(s.dir)
+	if !s.committed {
+		for _, d := range s.created {
+			os.Remove(d) // only if still empty
+		}
+	}
+}
 
 // commit moves the staged files into --out. A missing --out is the staging
 // folder renamed, in one step. Into an existing --out the files are renamed
@@ -140,6 +157,7 @@ func (s *staging) commit() error {
 		if err := os.Rename(s.dir, s.out); err != nil {
 			return fileErr(s.out, err)
 		}
+		s.committed = true
 		if err := dataio.SyncDir(filepath.Dir(s.out)); err != nil {
 			return fileErr(filepath.Dir(s.out), err)
 		}
@@ -156,6 +174,7 @@ func (s *staging) commit() error {
 		}
 		return -1
 	})
+	s.committed = true
 	for _, n := range names {
 		if err := os.Rename(filepath.Join(s.dir, n), filepath.Join(s.out, n)); err != nil {
 			return fileErr(filepath.Join(s.out, n), err)

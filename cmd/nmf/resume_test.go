@@ -46,7 +46,7 @@ func TestInterruptAndResume(t *testing.T) {
 		format string
 	}{
 		{"mu-float64", in, []string{"-k", "3", "--solver", "mu", "--loss", "kl", "--tol", "0", "--max-iter", "60", "--init", "random", "--seed", "4"}, []int{17}, "npy"},
-		{"mu-twice-csv", in, []string{"-k", "3", "--solver", "mu", "--tol", "0", "--max-iter", "60", "--alpha-w", "0.01", "--format", "csv"}, []int{12, 40}, "csv"},
+		{"mu-twice-csv", in, []string{"-k", "3", "--solver", "mu", "--tol", "0", "--max-iter", "60", "--alpha-w", "0.01", "--format", "csv"}, []int{12, 40, 50}, "csv"},
 		{"cd", in, []string{"-k", "2", "--solver", "cd", "--tol", "0", "--max-iter", "50"}, []int{25}, "npy"},
 		{"images-float32", imgs, []string{"-k", "2", "--loss", "kl", "--tol", "0", "--max-iter", "40"}, []int{9}, "npy"},
 	}
@@ -76,6 +76,11 @@ func TestInterruptAndResume(t *testing.T) {
 				len(rep.Resumed) != len(c.stops) || rep.Resumed[0].NIter != c.stops[0] {
 				t.Errorf("resumed report: partial %v n_iter %d init %s max_iter %d resumed %v; want n_iter %d init %s", rep.Partial, rep.NIter,
 					rep.Params.Init, rep.Params.MaxIter, rep.Resumed, want.NIter, want.Params.Init)
+			}
+			for i := 1; i < len(rep.Trace); i++ {
+				if rep.Trace[i].Iter <= rep.Trace[i-1].Iter {
+					t.Errorf("trace not increasing: %v", rep.Trace)
+				}
 			}
 			if !reflect.DeepEqual(rep.Files, want.Files) {
 				t.Errorf("files %+v, want %+v", rep.Files, want.Files)
@@ -180,13 +185,12 @@ func TestForce(t *testing.T) {
 	}
 	sameSnapshot(t, "failed commit with --force", before, snapshot(t, dir))
 	// The same failure into a new folder leaves nothing.
-	if r := nmfRun(ctx, "fit", "--device", "cpu", "--out", filepath.Join(dir, "new", "x.nmf"), in); r.code != 1 {
+	if r := nmfRun(ctx, "fit", "--device", "cpu", "--out", filepath.Join(dir, "new", "deeper", "x.nmf"), in); r.code != 1 {
 		t.Errorf("failed commit: exit %d", r.code)
 	}
-	if exists(filepath.Join(dir, "new", "x.nmf")) {
-		t.Error("a failed run left its --out")
+	if exists(filepath.Join(dir, "new")) {
+		t.Error("a failed run left the folders made for its --out")
 	}
-	os.Remove(filepath.Join(dir, "new"))
 	sameSnapshot(t, "failed commit into a new folder", before, snapshot(t, dir))
 
 	// With --force the results are replaced, old result files not written
@@ -210,6 +214,11 @@ func TestForce(t *testing.T) {
 	mustRun(t, "fit", "--device", "cpu", "-q", "--out", other, in)
 	if !exists(filepath.Join(other, "keep.txt")) || !exists(filepath.Join(other, "W.npy")) {
 		t.Error("writing into a folder without results")
+	}
+	// Missing folders above --out are made.
+	mustRun(t, "fit", "--device", "cpu", "-q", "--out", filepath.Join(dir, "n1", "n2", "ok.nmf"), in)
+	if !exists(filepath.Join(dir, "n1", "n2", "ok.nmf", "report.json")) {
+		t.Error("nested --out not written")
 	}
 	leftovers(t, dir)
 	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm()&0o700 != 0o700 {
