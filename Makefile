@@ -51,7 +51,7 @@ bench: build
 # Sets up a fresh machine, builds the command and factorises the shipped
 # swimmer images: the parts appear in swimmer.nmf/components.png.
 demo: setup build
-	$(BIN)/nmf fit --rank 16 --loss kl --max-iter 300 --force --out swimmer.nmf testdata/samples/swimmer
+	$(BIN)/nmf fit -k 17 --force --out swimmer.nmf testdata/samples/swimmer
 	@echo "see swimmer.nmf/components.png and swimmer.nmf/report.json"
 
 clean:
