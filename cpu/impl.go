@@ -336,12 +336,35 @@ type ratioTask[T backend.Float] struct {
 
 func (t *ratioTask[T]) run(_, lo, hi int) {
 	beta := t.beta
-	for p := lo * t.n; p < hi*t.n; p++ {
-		wh := float64(t.v[p])
-		if t.u != nil {
-			t.u[p] = T(denPow(wh, beta))
+	x, v, u := t.x[lo*t.n:hi*t.n], t.v[lo*t.n:hi*t.n], t.u
+	if u != nil {
+		u = u[lo*t.n : hi*t.n]
+	}
+	eps := T(backend.Epsilon)
+	// One tight loop per β the solvers treat specially, in the precision of
+	// the data as numpy computes them; other β go through pow.
+	switch beta {
+	case 1: // X / V
+		for p, wh := range v {
+			if wh == 0 {
+				wh = eps
+			}
+			v[p] = x[p] / wh
 		}
-		t.v[p] = T(ratio(float64(t.x[p]), wh, beta))
+	case 0: // X · V^-2 and U^-1
+		for p, wh := range v {
+			if wh == 0 {
+				wh = eps
+			}
+			r := 1 / wh
+			u[p] = r
+			v[p] = r * r * x[p]
+		}
+	default:
+		for p, wh := range v {
+			u[p] = T(denPow(float64(wh), beta))
+			v[p] = T(ratio(float64(x[p]), float64(wh), beta))
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -31,11 +32,14 @@ type Config struct {
 	Repeats    int
 	Warmup     int
 	Python     string // the interpreter for --compare
-	Args       []string
+	// Only, when set, keeps the workloads whose label matches it (the
+	// square GEMM, every device's reference rate, always runs).
+	Only *regexp.Regexp
+	Args []string
 }
 
 // Usage is the usage text of nmf bench.
-const Usage = `usage: nmf bench [--device D] [--precision P] [--json] [--compare] [--markdown] [--quick] [--repeats N] [--warmup N]
+const Usage = `usage: nmf bench [--device D] [--precision P] [--json] [--compare] [--markdown] [--quick] [--repeats N] [--warmup N] [--only REGEXP]
 
 Times fixed workloads (GEMMs of the shapes an iteration runs, square 2048
 GEMM, whole iterations of mu Frobenius/KL/IS/β=1.5 and cd on dense, sparse and
@@ -54,6 +58,7 @@ the device memory of a fit.
   --repeats N     timed repeats after the warm-up (default 3)
   --warmup N      untimed warm-up repeats (default 1, at least 1)
   --python PATH   interpreter for --compare (default /usr/bin/python3)
+  --only REGEXP   run only the workloads whose label matches, e.g. 'mu KL' or 'X·Hᵀ'
 `
 
 // UsageError is a bad command line.
@@ -75,8 +80,16 @@ func ParseArgs(args []string) (*Config, error) {
 	fs.IntVar(&c.Repeats, "repeats", 3, "")
 	fs.IntVar(&c.Warmup, "warmup", 1, "")
 	fs.StringVar(&c.Python, "python", "/usr/bin/python3", "")
+	only := fs.String("only", "", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, &UsageError{Msg: err.Error()}
+	}
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			return nil, &UsageError{Msg: fmt.Sprintf("--only %q: %v", *only, err)}
+		}
+		c.Only = re
 	}
 	if fs.NArg() > 0 {
 		return nil, &UsageError{Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}

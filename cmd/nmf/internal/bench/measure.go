@@ -447,6 +447,9 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 				)
 			}
 			for _, sh := range shapes {
+				if sh.name != "square" && c.Only != nil && !c.Only.MatchString(sh.label) {
+					continue
+				}
 				logf("%s %s %s", d, prec, sh.label)
 				ts, err := gemmTimes(ctx, be, prec, sh.m, sh.n, sh.k, sh.kind, c, r)
 				row := &Row{Kind: "gemm", Workload: sh.label, Device: d, DeviceName: be.Name(), Precision: prec, L: sh.m, N: sh.n, K: sh.k, Repeats: c.Repeats}
@@ -500,6 +503,9 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 		defer sk.close()
 	}
 	for _, w := range iterWorkloads(s) {
+		if c.Only != nil && !c.Only.MatchString(fmt.Sprintf("%s %d×%d k=%d", w.name, w.l, w.n, w.k)) {
+			continue
+		}
 		h := makeHost(w, s.density)
 		for _, prec := range c.Precisions {
 			var job *sklearnJob
