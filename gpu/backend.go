@@ -73,7 +73,13 @@ type Backend struct {
 	// splitTarget is the number of work-groups below which a GEMM with a
 	// long inner dimension is split along it (tests raise it).
 	splitTarget int
-	closed      bool
+	// keepGrown keeps the buffers that grown scratch replaced until Close.
+	// It is set on oclgrind's simulator, whose --uninitialized checker
+	// (21.10) flags reads of a buffer made at the address of a released
+	// smaller one beyond the old size, even after a kernel wrote them.
+	keepGrown bool
+	grown     []*cl.Buffer
+	closed    bool
 }
 
 func newBackend(ctx *cl.Context, spec string, p *cl.Platform, d *cl.Device) *Backend {
@@ -87,6 +93,7 @@ func newBackend(ctx *cl.Context, spec string, p *cl.Platform, d *cl.Device) *Bac
 		acc64:   d.FP64,
 		scratch: map[string]*cl.Buffer{},
 	}
+	b.keepGrown = strings.TrimSpace(p.Name()) == "Oclgrind"
 	if d.MaxWorkGroupSize < 256 {
 		b.tile, b.wg = 8, 64
 	}
@@ -124,7 +131,7 @@ func (b *Backend) Close() error {
 		return nil
 	}
 	b.closed = true
-	b.scratch = nil
+	b.scratch, b.grown = nil, nil
 	b.progs = [2]*cl.Program{}
 	if err := b.ctx.Close(); err != nil {
 		return b.wrap("Close", err)
@@ -218,17 +225,37 @@ func (b *Backend) alloc(bytes int64) (*cl.Buffer, error) {
 }
 
 // scratchBuf returns the scratch buffer of that key, of at least bytes,
-// allocating it on first use or when it has to grow.
+// allocating it on first use or when it has to grow. Small sizes are
+// rounded up to a power of two (at least 4 KiB), large ones to whole MiB,
+// so that a buffer grows rarely; in a fit the sizes are fixed after the
+// first iteration. A grown buffer is allocated before the old one is
+// released, so the two never share an address.
 func (b *Backend) scratchBuf(key string, bytes int64) (*cl.Buffer, error) {
-	if buf, ok := b.scratch[key]; ok && buf.Size() >= bytes {
-		return buf, nil
-	} else if ok {
-		buf.Close()
-		delete(b.scratch, key)
+	old, ok := b.scratch[key]
+	if ok && old.Size() >= bytes {
+		return old, nil
 	}
-	buf, err := b.alloc(bytes)
+	size := int64(4096)
+	if bytes > 1<<24 {
+		size = (bytes + 1<<20 - 1) >> 20 << 20 // large: whole MiB
+	}
+	for size < bytes {
+		size *= 2
+	}
+	if size > b.dev.MaxAlloc && bytes <= b.dev.MaxAlloc {
+		size = bytes
+	}
+	buf, err := b.alloc(size)
+	if err != nil && size > bytes {
+		buf, err = b.alloc(bytes) // the rounding must not cost the fit
+	}
 	if err != nil {
 		return nil, err
+	}
+	if ok && b.keepGrown {
+		b.grown = append(b.grown, old)
+	} else if ok {
+		old.Close()
 	}
 	b.scratch[key] = buf
 	return buf, nil
@@ -260,22 +287,21 @@ func (b *Backend) NewMatrix(p backend.Precision, rows, cols int) (backend.Matrix
 	if err != nil {
 		return nil, b.wrap("NewMatrix", err)
 	}
-	if err := b.zero(buf, bytes); err != nil {
+	if err := b.zero(p, buf, bytes); err != nil {
 		buf.Close()
 		return nil, b.wrap("NewMatrix", err)
 	}
 	return &matrix{b: b, buf: buf, rows: rows, cols: cols, prec: p}, nil
 }
 
-// zero fills the first bytes of buf with zeros.
-func (b *Backend) zero(buf *cl.Buffer, bytes int64) error {
+// zero fills the first bytes of buf (a multiple of 4) with zeros, with a
+// kernel of precision p's program.
+func (b *Backend) zero(p backend.Precision, buf *cl.Buffer, bytes int64) error {
 	if bytes == 0 {
 		return nil
 	}
-	if bytes%8 == 0 {
-		return b.q.Fill(buf, make([]byte, 8), 0, bytes)
-	}
-	return b.q.Fill(buf, make([]byte, 4), 0, bytes)
+	words := bytes / 4
+	return b.launch(p, "zero_fill", []int{int(words)}, []int{b.wg}, words, buf)
 }
 
 // Write copies src into m, rounding to m's precision.

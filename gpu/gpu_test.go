@@ -52,6 +52,38 @@ func dev(t testing.TB) *Backend {
 	return shared
 }
 
+// fits says whether a shape is kept: in -short mode (used under oclgrind,
+// which simulates every work-item) only shapes whose dimensions are all at
+// most 20.
+func fits(dims ...int) bool {
+	if !testing.Short() {
+		return true
+	}
+	for _, d := range dims {
+		if d > 20 {
+			return false
+		}
+	}
+	return true
+}
+
+func small[A [2]int | [3]int](shapes []A) []A {
+	var out []A
+	for _, sh := range shapes {
+		var dims []int
+		switch v := any(sh).(type) {
+		case [2]int:
+			dims = v[:]
+		case [3]int:
+			dims = v[:]
+		}
+		if fits(dims...) {
+			out = append(out, sh)
+		}
+	}
+	return out
+}
+
 var precisions = []backend.Precision{backend.Float64, backend.Float32}
 
 // tolerance for results compared with the float64 references: float64
@@ -336,6 +368,9 @@ func TestMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	ts := b.tile
 	sizes := []int{1, 7, ts - 1, ts + 1, 64}
+	if testing.Short() {
+		sizes = []int{1, ts + 1}
+	}
 	for _, p := range precisions {
 		for _, M := range sizes {
 			for _, N := range sizes {
@@ -348,7 +383,7 @@ func TestMul(t *testing.T) {
 		}
 		// Tall and wide shapes of a fit (1000×3 factors): W·H, Wᵀ·W (split
 		// along the inner dimension), X·Hᵀ and friends.
-		for _, s := range [][3]int{{1000, 3, 3}, {3, 3, 1000}, {1000, 1000, 3}, {3, 1000, 1000}, {1000, 3, 1000}} {
+		for _, s := range small([][3]int{{1000, 3, 3}, {3, 3, 1000}, {1000, 1000, 3}, {3, 1000, 1000}, {1000, 3, 1000}}) {
 			for tr := 0; tr < 4; tr++ {
 				mulCase(t, b, rng, p, s[0], s[1], s[2], tr&1 != 0, tr&2 != 0)
 			}
@@ -387,6 +422,9 @@ func TestMulSplitK(t *testing.T) {
 	b.splitTarget = 1 << 20 // split every product with a long inner dimension
 	for _, p := range precisions {
 		for _, K := range []int{128, 129, 1000, 4097} {
+			if testing.Short() && K > 129 {
+				continue
+			}
 			for tr := 0; tr < 4; tr++ {
 				mulCase(t, b, rng, p, 5, 17, K, tr&1 != 0, tr&2 != 0)
 			}
@@ -398,7 +436,7 @@ func TestGramTranspose(t *testing.T) {
 	b := dev(t)
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, p := range precisions {
-		for _, s := range [][2]int{{1, 1}, {7, 3}, {15, 17}, {17, 15}, {64, 64}, {1000, 3}, {3, 1000}, {0, 4}} {
+		for _, s := range small([][2]int{{1, 1}, {7, 3}, {15, 17}, {17, 15}, {64, 64}, {1000, 3}, {3, 1000}, {0, 4}}) {
 			r, c := s[0], s[1]
 			av := random(rng, p, r, c, 0.1)
 			a := upload2(t, b, p, r, c, av)
@@ -427,7 +465,7 @@ func TestMulX(t *testing.T) {
 	b := dev(t)
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, p := range precisions {
-		for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {17, 15, 16}, {64, 33, 5}, {1000, 3, 2}, {3, 1000, 2}, {0, 4, 2}, {4, 0, 2}} {
+		for _, s := range small([][3]int{{1, 1, 1}, {7, 5, 3}, {17, 15, 16}, {64, 33, 5}, {1000, 3, 2}, {3, 1000, 2}, {0, 4, 2}, {4, 0, 2}}) {
 			l, n, k := s[0], s[1], s[2]
 			xv := random(rng, p, l, n, 0.6)
 			for _, sparse := range []bool{false, true} {
@@ -496,7 +534,7 @@ func TestMUTerms(t *testing.T) {
 	}
 	variants := []variant{{"fused", false, PathFused}, {"materialised", false, PathMaterialised}, {"sparse", true, PathAuto}}
 	for _, p := range precisions {
-		for _, s := range muShapes {
+		for _, s := range small(muShapes) {
 			l, n, k := s[0], s[1], s[2]
 			xv, wv, hv := factors(rng, p, l, n, k)
 			w := upload2(t, b, p, l, k, wv)
@@ -595,7 +633,7 @@ func TestMUStep(t *testing.T) {
 	b := dev(t)
 	rng := rand.New(rand.NewPCG(15, 16))
 	for _, p := range precisions {
-		for _, s := range [][2]int{{1, 1}, {7, 5}, {33, 17}, {1000, 3}, {0, 3}} {
+		for _, s := range small([][2]int{{1, 1}, {7, 5}, {33, 17}, {1000, 3}, {0, 3}}) {
 			r, c := s[0], s[1]
 			for _, l1 := range []float64{0, 0.1} {
 				for _, l2 := range []float64{0, 0.2} {
@@ -629,7 +667,7 @@ func TestCDSweep(t *testing.T) {
 	b := dev(t)
 	rng := rand.New(rand.NewPCG(17, 18))
 	for _, p := range precisions {
-		for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {33, 20, 17}, {1000, 30, 3}, {0, 3, 2}, {5, 4, 0}} {
+		for _, s := range small([][3]int{{1, 1, 1}, {7, 5, 3}, {33, 20, 17}, {1000, 30, 3}, {0, 3, 2}, {5, 4, 0}}) {
 			r, n, k := s[0], s[1], s[2]
 			for _, reg := range [][2]float64{{0, 0}, {0.05, 0}, {0, 0.3}, {0.02, 0.1}} {
 				l1, l2 := reg[0], reg[1]
@@ -694,7 +732,7 @@ func TestDivergence(t *testing.T) {
 	b := dev(t)
 	rng := rand.New(rand.NewPCG(19, 20))
 	for _, p := range precisions {
-		for _, s := range muShapes {
+		for _, s := range small(muShapes) {
 			l, n, k := s[0], s[1], s[2]
 			xv, wv, hv := factors(rng, p, l, n, k)
 			// entries at or below EPSILON are left out of the terms in X

@@ -357,12 +357,12 @@ func (b *Backend) fused(side backend.Side, d *data, w, h *matrix, mp muParams, n
 	}
 	if walk == 0 { // nothing to sum over: the terms are zero
 		if wantNum {
-			if err := b.zero(num.buf, int64(num.len())*int64(p.Size())); err != nil {
+			if err := b.zero(p, num.buf, int64(num.len())*int64(p.Size())); err != nil {
 				return err
 			}
 		}
 		if wantDen {
-			return b.zero(den.buf, int64(den.len())*int64(p.Size()))
+			return b.zero(p, den.buf, int64(den.len())*int64(p.Size()))
 		}
 		return nil
 	}
@@ -665,8 +665,11 @@ func (b *Backend) divDense(p backend.Precision, x *cl.Buffer, hasX bool, w, h *m
 	if l == 0 || n == 0 {
 		return 0, nil
 	}
-	tiles := int64((l+b.tile-1)/b.tile) * int64((n+b.tile-1)/b.tile)
-	g := b.groups(tiles, 1)
+	tr, tc := (l+b.tile-1)/b.tile, (n+b.tile-1)/b.tile
+	g := b.groups(int64(tr)*int64(tc), 1)
+	gx := min(tc, g)
+	gy := max(1, min(tr, g/gx))
+	g = gx * gy
 	part, err := b.partialBuf(g)
 	if err != nil {
 		return 0, err
@@ -674,7 +677,7 @@ func (b *Backend) divDense(p backend.Precision, x *cl.Buffer, hasX bool, w, h *m
 	if x == nil {
 		x = w.buf
 	}
-	if err := b.launch(p, "div_dense", []int{g * b.tile, b.tile}, []int{b.tile, b.tile},
+	if err := b.launch(p, "div_dense", []int{gx * b.tile, gy * b.tile}, []int{b.tile, b.tile},
 		int32(l), int32(n), int32(k), x, flag(hasX), w.buf, h.buf,
 		mode, scalar(p, beta), scalar(p, beta-1), part); err != nil {
 		return 0, err

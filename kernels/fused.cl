@@ -128,8 +128,9 @@ void mu_fused_h(const int l, const int n, const int k,
 
 // div_dense writes to partial[g] work-group g's share of the β-divergence
 // sum over the l×n elements of W·H (see div_x_term and div_wh_term; with
-// has_x false only the W·H terms, for sparse X). Work-groups take the TF×TF
-// tiles in turn (tile g, g + G, ...), G the number of groups.
+// has_x false only the W·H terms, for sparse X). The groups form a GX×GY
+// grid (g = gy*GX + gx) that walks the TF×TF tiles: tile rows gy, gy+GY,
+// ..., tile columns gx, gx+GX, ...
 __kernel __attribute__((reqd_work_group_size(TF, TF, 1)))
 void div_dense(const int l, const int n, const int k,
                __global const real* restrict X, const int has_x,
@@ -140,18 +141,19 @@ void div_dense(const int l, const int n, const int k,
     __local real Ws[TF * (TF + 1)], Hs[TF * (TF + 1)];
     __local acc red[TF2];
     const int lx = get_local_id(0), ly = get_local_id(1);
-    const int tr = ceildiv(l, TF), tc = ceildiv(n, TF);
-    const long tiles = (long)tr * tc;
+    const int gx = get_group_id(0), gy = get_group_id(1);
+    const int GX = get_num_groups(0), GY = get_num_groups(1);
     acc sum = 0;
-    for (long g = get_group_id(0); g < tiles; g += get_num_groups(0)) {
-        const int i0 = (int)(g / tc) * TF, j0 = (int)(g % tc) * TF;
-        const real v = wh_tile(l, n, k, W, H, i0, j0, Ws, Hs);
-        const int i = i0 + ly, j = j0 + lx;
-        if (i < l && j < n) {
-            if (has_x) sum += div_x_term(X[IDX(i, n, j)], v, mode, beta, bm1);
-            sum += div_wh_term(v, mode, beta, bm1);
+    for (int i0 = gy * TF; i0 < l; i0 += GY * TF) {
+        for (int j0 = gx * TF; j0 < n; j0 += GX * TF) {
+            const real v = wh_tile(l, n, k, W, H, i0, j0, Ws, Hs);
+            const int i = i0 + ly, j = j0 + lx;
+            if (i < l && j < n) {
+                if (has_x) sum += div_x_term(X[IDX(i, n, j)], v, mode, beta, bm1);
+                sum += div_wh_term(v, mode, beta, bm1);
+            }
         }
     }
     sum = group_sum(sum, red);
-    if (lx == 0 && ly == 0) partial[get_group_id(0)] = sum;
+    if (lx == 0 && ly == 0) partial[gy * GX + gx] = sum;
 }

@@ -63,3 +63,12 @@ __kernel void mu_step(const long len, __global real* restrict m,
     if (flush > (real)0 && y < flush) y = (real)0;
     m[e] = y;
 }
+
+// zero_fill sets the first n 32-bit words of p to zero (used instead of
+// clEnqueueFillBuffer, which needs OpenCL 1.2 and which oclgrind's
+// uninitialised-value checker mishandles).
+__kernel void zero_fill(const long n, __global uint* restrict p)
+{
+    const size_t e = get_global_id(0);
+    if (e < (size_t)n) p[e] = 0u;
+}
