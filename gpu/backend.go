@@ -526,7 +526,7 @@ func (b *Backend) program(p backend.Precision) (*cl.Program, error) {
 		bits = 32
 	}
 	opts := kernels.Options(bits, b.acc64, map[string]int{
-		"TS": b.tile, "TF": b.tile, "SP_TR": b.tile, "SP_TT": b.tile,
+		"TS": b.tile, "TF": b.tile, "RB_T": rbTile, "SP_TR": b.tile, "SP_TT": b.tile,
 		"RWG": b.wg, "SP_WG": b.wg, "MU_WG": b.wg,
 	})
 	// Correctly rounded float division and square root, as on the host, so

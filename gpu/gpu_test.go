@@ -391,6 +391,28 @@ func TestMul(t *testing.T) {
 	}
 }
 
+// TestMulBlocked covers the register-blocked GEMM (outputs of 64×64 and
+// more), with partial tiles on every side.
+func TestMulBlocked(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(23, 24))
+	mn, ks := []int{64, 65, 100, 130}, []int{1, 17, 100}
+	if testing.Short() {
+		mn, ks = []int{65}, []int{17}
+	}
+	for _, p := range precisions {
+		for _, M := range mn {
+			for _, N := range mn {
+				for _, K := range ks {
+					for tr := 0; tr < 4; tr++ {
+						mulCase(t, b, rng, p, M, N, K, tr&1 != 0, tr&2 != 0)
+					}
+				}
+			}
+		}
+	}
+}
+
 func mulCase(t *testing.T, b *Backend, rng *rand.Rand, p backend.Precision, M, N, K int, ta, tb bool) {
 	t.Helper()
 	ar, ac := M, K

@@ -18,6 +18,9 @@ type operand struct {
 func plain(buf *cl.Buffer, cols int) operand { return operand{buf, cols, 1} }
 func trans(buf *cl.Buffer, cols int) operand { return operand{buf, 1, cols} }
 
+// rbTile is the output tile side of gemm_rb (RB_T = 4·TS).
+const rbTile = 64
+
 // gemm sets C (M×N) = A·B with A M×K and B K×N given as strided operands.
 // A long inner dimension with few output tiles is split over several
 // work-groups whose partial products are added afterwards.
@@ -41,6 +44,12 @@ func (b *Backend) gemm(p backend.Precision, M, N, K int, A, B operand, C *cl.Buf
 	}
 	if kchunk < 1 {
 		kchunk = 1
+	}
+	if slices == 1 && M >= rbTile && N >= rbTile {
+		// Large outputs: register-blocked tiles.
+		return b.launch(p, "gemm_rb", []int{(N + rbTile - 1) / rbTile * ts, (M + rbTile - 1) / rbTile * ts}, []int{ts, ts},
+			int32(M), int32(N), int32(K),
+			A.buf, int32(A.sr), int32(A.sc), B.buf, int32(B.sr), int32(B.sc), C)
 	}
 	out := C
 	if slices > 1 {

@@ -49,6 +49,76 @@ void gemm(const int M, const int N, const int K, const int kchunk,
         C[(size_t)s * M * N + IDX(m, N, n)] = sum;
 }
 
+// RB_T is the side of the output tile of gemm_rb, RB_K the depth of its
+// inner-dimension tiles; each of its TS×TS work-items computes
+// (RB_T/TS)² outputs, rows ly, ly+TS, ... and columns lx, lx+TS, ...
+#ifndef RB_T
+#define RB_T 64
+#endif
+#ifndef RB_K
+#define RB_K 16
+#endif
+#define RB_W (RB_T / TS)
+
+// gemm_rb is gemm (one slice, same operands) with register blocking, for
+// outputs of at least RB_T×RB_T: work-group (x, y) computes
+// C[y*RB_T.., x*RB_T..]. Loads and stores are guarded as in gemm. RB_T and
+// RB_K are powers of two, RB_T a multiple of TS and RB_T·RB_K of TS².
+__kernel __attribute__((reqd_work_group_size(TS, TS, 1)))
+void gemm_rb(const int M, const int N, const int K,
+             __global const real* restrict A, const int sam, const int sak,
+             __global const real* restrict B, const int sbk, const int sbn,
+             __global real* restrict C)
+{
+    __local real As[RB_K][RB_T + 1]; // As[kk][mm]
+    __local real Bs[RB_K][RB_T + 1]; // Bs[kk][nn]
+    const int lx = get_local_id(0), ly = get_local_id(1);
+    const uint tid = ly * TS + lx;
+    const int m0 = get_group_id(1) * RB_T, n0 = get_group_id(0) * RB_T;
+    real sum[RB_W][RB_W];
+    for (int wi = 0; wi < RB_W; wi++)
+        for (int wj = 0; wj < RB_W; wj++)
+            sum[wi][wj] = 0;
+    for (int k0 = 0; k0 < K; k0 += RB_K) {
+        // Consecutive work-items read consecutive addresses: along kk
+        // when A's rows are contiguous, along m when A is transposed.
+        // (Unsigned indices: power-of-two divisions become shifts.)
+        for (uint r = 0; r < RB_T * RB_K / (TS * TS); r++) {
+            const uint e = tid + r * (TS * TS);
+            const int mm = sak == 1 ? e / RB_K : e % RB_T;
+            const int kk = sak == 1 ? e % RB_K : e / RB_T;
+            const int am = m0 + mm, ak = k0 + kk;
+            As[kk][mm] = (am < M && ak < K) ? A[(size_t)am * sam + (size_t)ak * sak] : (real)0;
+        }
+        for (uint r = 0; r < RB_T * RB_K / (TS * TS); r++) {
+            const uint e = tid + r * (TS * TS);
+            const int nn = sbn == 1 ? e % RB_T : e / RB_K;
+            const int kk = sbn == 1 ? e / RB_T : e % RB_K;
+            const int bk = k0 + kk, bn = n0 + nn;
+            Bs[kk][nn] = (bk < K && bn < N) ? B[(size_t)bk * sbk + (size_t)bn * sbn] : (real)0;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < RB_K; kk++) {
+            real a[RB_W], b[RB_W];
+            for (int w = 0; w < RB_W; w++) {
+                a[w] = As[kk][ly + w * TS];
+                b[w] = Bs[kk][lx + w * TS];
+            }
+            for (int wi = 0; wi < RB_W; wi++)
+                for (int wj = 0; wj < RB_W; wj++)
+                    sum[wi][wj] += a[wi] * b[wj];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int wi = 0; wi < RB_W; wi++) {
+        const int m = m0 + ly + wi * TS;
+        for (int wj = 0; wj < RB_W; wj++) {
+            const int n = n0 + lx + wj * TS;
+            if (m < M && n < N) C[IDX(m, N, n)] = sum[wi][wj];
+        }
+    }
+}
+
 // gemm_slices sets C[e] = Σ_s P[s*len + e] for e < len.
 __kernel void gemm_slices(const int len, const int S,
                           __global const real* restrict P,
