@@ -335,10 +335,19 @@ type ratioTask[T backend.Float] struct {
 }
 
 func (t *ratioTask[T]) run(_, lo, hi int) {
-	beta := t.beta
-	x, v, u := t.x[lo*t.n:hi*t.n], t.v[lo*t.n:hi*t.n], t.u
-	if u != nil {
-		u = u[lo*t.n : hi*t.n]
+	var u []T
+	if t.u != nil {
+		u = t.u[lo*t.n : hi*t.n]
+	}
+	applyRatio(t.x[lo*t.n:hi*t.n], t.v[lo*t.n:hi*t.n], u, t.beta)
+}
+
+// applyRatio turns v = W·H into X ⊙ V^(β−2) in place and, for β ≠ 1, writes
+// U^(β−1) into u (same length as v).
+func applyRatio[T backend.Float](x, v, u []T, beta float64) {
+	x = x[:len(v)]
+	if beta != 1 {
+		u = u[:len(v)]
 	}
 	eps := T(backend.Epsilon)
 	// One tight loop per β the solvers treat specially, in the precision of
@@ -359,6 +368,20 @@ func (t *ratioTask[T]) run(_, lo, hi int) {
 			r := 1 / wh
 			u[p] = r
 			v[p] = r * r * x[p]
+		}
+	case 1.5: // X · V^-0.5 and U^0.5
+		for p, wh := range v {
+			s := T(math.Sqrt(float64(wh)))
+			u[p] = s
+			if wh == 0 {
+				s = T(math.Sqrt(float64(eps)))
+			}
+			v[p] = 1 / s * x[p]
+		}
+	case 3: // X · V and U²
+		for p, wh := range v {
+			u[p] = wh * wh
+			v[p] = wh * x[p]
 		}
 	default:
 		for p, wh := range v {
