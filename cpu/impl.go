@@ -349,6 +349,13 @@ func applyRatio[T backend.Float](x, v, u []T, beta float64) {
 	if beta != 1 {
 		u = u[:len(v)]
 	}
+	if hasAVX2 {
+		done := ratioAVX(x, v, u, beta)
+		x, v = x[done:], v[done:]
+		if u != nil {
+			u = u[done:]
+		}
+	}
 	eps := T(backend.Epsilon)
 	// One tight loop per β the solvers treat specially, in the precision of
 	// the data as numpy computes them; other β go through pow.
@@ -389,6 +396,61 @@ func applyRatio[T backend.Float](x, v, u []T, beta float64) {
 			v[p] = T(ratio(float64(x[p]), float64(wh), beta))
 		}
 	}
+}
+
+// The constants of the AVX2 ratio kernels: Epsilon, 1, sqrt(Epsilon).
+var (
+	ratioConsts32 = [3]float32{backend.Epsilon, 1, float32(math.Sqrt(float64(float32(backend.Epsilon))))}
+	ratioConsts64 = [3]float64{backend.Epsilon, 1, math.Sqrt(backend.Epsilon)}
+)
+
+// ratioAVX runs the AVX2 kernel for β, where there is one, over the longest
+// prefix of whole vectors and returns its length (0 where there is none).
+func ratioAVX[T backend.Float](x, v, u []T, beta float64) int {
+	if beta != 1 && beta != 0 && beta != 1.5 {
+		return 0
+	}
+	switch vv := any(v).(type) {
+	case []float32:
+		n := len(vv) &^ 7
+		if n == 0 {
+			return 0
+		}
+		xx := any(x).([]float32)
+		var up *float32
+		if beta != 1 {
+			up = &any(u).([]float32)[0]
+		}
+		switch beta {
+		case 1:
+			ratioKL32(&xx[0], &vv[0], up, n, &ratioConsts32[0])
+		case 0:
+			ratioIS32(&xx[0], &vv[0], up, n, &ratioConsts32[0])
+		case 1.5:
+			ratio15F32(&xx[0], &vv[0], up, n, &ratioConsts32[0])
+		}
+		return n
+	case []float64:
+		n := len(vv) &^ 3
+		if n == 0 {
+			return 0
+		}
+		xx := any(x).([]float64)
+		var up *float64
+		if beta != 1 {
+			up = &any(u).([]float64)[0]
+		}
+		switch beta {
+		case 1:
+			ratioKL64(&xx[0], &vv[0], up, n, &ratioConsts64[0])
+		case 0:
+			ratioIS64(&xx[0], &vv[0], up, n, &ratioConsts64[0])
+		case 1.5:
+			ratio15F64(&xx[0], &vv[0], up, n, &ratioConsts64[0])
+		}
+		return n
+	}
+	return 0
 }
 
 // muTermsSparse computes the numerator at X's nonzeros only (W·H formed

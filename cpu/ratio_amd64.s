@@ -1,0 +1,204 @@
+#include "textflag.h"
+
+// func cpuidex(op, op2 uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuidex(SB), NOSPLIT, $0-24
+	MOVL op+0(FP), AX
+	MOVL op2+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv() (eax, edx uint32)
+TEXT ·xgetbv(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET
+
+// func ratioKL32(x, v, u *T, n int, c *T)
+TEXT ·ratioKL32(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ v+8(FP), DI
+	MOVQ u+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSS 0(AX), Y1
+	VBROADCASTSS 4(AX), Y2
+	VBROADCASTSS 8(AX), Y3
+	VXORPS Y0, Y0, Y0
+	XORQ BX, BX
+loopratioKL32:
+	CMPQ BX, CX
+	JGE doneratioKL32
+	VMOVUPS (DI)(BX*4), Y4
+	VCMPPS $0, Y0, Y4, Y5
+	VANDPS Y1, Y5, Y6
+	VADDPS Y6, Y4, Y7
+	VMOVUPS (SI)(BX*4), Y8
+	VDIVPS Y7, Y8, Y8
+	VMOVUPS Y8, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP loopratioKL32
+doneratioKL32:
+	VZEROUPPER
+	RET
+
+// func ratioIS32(x, v, u *T, n int, c *T)
+TEXT ·ratioIS32(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ v+8(FP), DI
+	MOVQ u+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSS 0(AX), Y1
+	VBROADCASTSS 4(AX), Y2
+	VBROADCASTSS 8(AX), Y3
+	VXORPS Y0, Y0, Y0
+	XORQ BX, BX
+loopratioIS32:
+	CMPQ BX, CX
+	JGE doneratioIS32
+	VMOVUPS (DI)(BX*4), Y4
+	VCMPPS $0, Y0, Y4, Y5
+	VANDPS Y1, Y5, Y6
+	VADDPS Y6, Y4, Y7
+	VDIVPS Y7, Y2, Y8
+	VMOVUPS Y8, (DX)(BX*4)
+	VMULPS Y8, Y8, Y9
+	VMOVUPS (SI)(BX*4), Y10
+	VMULPS Y10, Y9, Y9
+	VMOVUPS Y9, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP loopratioIS32
+doneratioIS32:
+	VZEROUPPER
+	RET
+
+// func ratio15F32(x, v, u *T, n int, c *T)
+TEXT ·ratio15F32(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ v+8(FP), DI
+	MOVQ u+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSS 0(AX), Y1
+	VBROADCASTSS 4(AX), Y2
+	VBROADCASTSS 8(AX), Y3
+	VXORPS Y0, Y0, Y0
+	XORQ BX, BX
+loopratio15F32:
+	CMPQ BX, CX
+	JGE doneratio15F32
+	VMOVUPS (DI)(BX*4), Y4
+	VCMPPS $0, Y0, Y4, Y5
+	VANDPS Y1, Y5, Y6
+	VADDPS Y6, Y4, Y7
+	VSQRTPS Y7, Y8
+	VANDPS Y3, Y5, Y9
+	VSUBPS Y9, Y8, Y9
+	VMOVUPS Y9, (DX)(BX*4)
+	VDIVPS Y8, Y2, Y10
+	VMOVUPS (SI)(BX*4), Y11
+	VMULPS Y11, Y10, Y10
+	VMOVUPS Y10, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP loopratio15F32
+doneratio15F32:
+	VZEROUPPER
+	RET
+
+// func ratioKL64(x, v, u *T, n int, c *T)
+TEXT ·ratioKL64(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ v+8(FP), DI
+	MOVQ u+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSD 0(AX), Y1
+	VBROADCASTSD 8(AX), Y2
+	VBROADCASTSD 16(AX), Y3
+	VXORPD Y0, Y0, Y0
+	XORQ BX, BX
+loopratioKL64:
+	CMPQ BX, CX
+	JGE doneratioKL64
+	VMOVUPD (DI)(BX*8), Y4
+	VCMPPD $0, Y0, Y4, Y5
+	VANDPD Y1, Y5, Y6
+	VADDPD Y6, Y4, Y7
+	VMOVUPD (SI)(BX*8), Y8
+	VDIVPD Y7, Y8, Y8
+	VMOVUPD Y8, (DI)(BX*8)
+	ADDQ $4, BX
+	JMP loopratioKL64
+doneratioKL64:
+	VZEROUPPER
+	RET
+
+// func ratioIS64(x, v, u *T, n int, c *T)
+TEXT ·ratioIS64(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ v+8(FP), DI
+	MOVQ u+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSD 0(AX), Y1
+	VBROADCASTSD 8(AX), Y2
+	VBROADCASTSD 16(AX), Y3
+	VXORPD Y0, Y0, Y0
+	XORQ BX, BX
+loopratioIS64:
+	CMPQ BX, CX
+	JGE doneratioIS64
+	VMOVUPD (DI)(BX*8), Y4
+	VCMPPD $0, Y0, Y4, Y5
+	VANDPD Y1, Y5, Y6
+	VADDPD Y6, Y4, Y7
+	VDIVPD Y7, Y2, Y8
+	VMOVUPD Y8, (DX)(BX*8)
+	VMULPD Y8, Y8, Y9
+	VMOVUPD (SI)(BX*8), Y10
+	VMULPD Y10, Y9, Y9
+	VMOVUPD Y9, (DI)(BX*8)
+	ADDQ $4, BX
+	JMP loopratioIS64
+doneratioIS64:
+	VZEROUPPER
+	RET
+
+// func ratio15F64(x, v, u *T, n int, c *T)
+TEXT ·ratio15F64(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ v+8(FP), DI
+	MOVQ u+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSD 0(AX), Y1
+	VBROADCASTSD 8(AX), Y2
+	VBROADCASTSD 16(AX), Y3
+	VXORPD Y0, Y0, Y0
+	XORQ BX, BX
+loopratio15F64:
+	CMPQ BX, CX
+	JGE doneratio15F64
+	VMOVUPD (DI)(BX*8), Y4
+	VCMPPD $0, Y0, Y4, Y5
+	VANDPD Y1, Y5, Y6
+	VADDPD Y6, Y4, Y7
+	VSQRTPD Y7, Y8
+	VANDPD Y3, Y5, Y9
+	VSUBPD Y9, Y8, Y9
+	VMOVUPD Y9, (DX)(BX*8)
+	VDIVPD Y8, Y2, Y10
+	VMOVUPD (SI)(BX*8), Y11
+	VMULPD Y11, Y10, Y10
+	VMOVUPD Y10, (DI)(BX*8)
+	ADDQ $4, BX
+	JMP loopratio15F64
+doneratio15F64:
+	VZEROUPPER
+	RET
