@@ -334,6 +334,30 @@ func TestCloseAndBytes(t *testing.T) {
 	}
 }
 
+// TestSmallWorkGroups runs the kernels with the settings for devices whose
+// work-groups hold fewer than 256 work-items (8×8 tiles, 64-item
+// reductions), on the same device.
+func TestSmallWorkGroups(t *testing.T) {
+	b := dev(t)
+	d := *b.dev
+	d.MaxWorkGroupSize = 128
+	sb := newBackend(b.ctx, b.spec, b.dev.Platform, &d)
+	if sb.tile != 8 || sb.wg != 64 {
+		t.Fatalf("tile %d, wg %d for a device of 128 work-items", sb.tile, sb.wg)
+	}
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, p := range precisions {
+		for _, s := range small([][3]int{{1, 1, 1}, {7, 9, 8}, {9, 7, 17}, {65, 70, 3}, {70, 65, 130}}) {
+			for tr := 0; tr < 4; tr++ {
+				mulCase(t, sb, rng, p, s[0], s[1], s[2], tr&1 != 0, tr&2 != 0)
+			}
+		}
+	}
+	shapes := small([][3]int{{1, 1, 1}, {7, 9, 3}, {9, 17, 10}, {40, 30, 5}})
+	muTermsCases(t, sb, shapes)
+	divergenceCases(t, sb, shapes)
+}
+
 func TestNoFP64(t *testing.T) {
 	b := dev(t)
 	d := *b.dev
@@ -547,7 +571,10 @@ func factors(rng *rand.Rand, p backend.Precision, l, n, k int) (x, w, h []float6
 var muShapes = [][3]int{{1, 1, 1}, {7, 5, 3}, {15, 17, 4}, {17, 16, 17}, {64, 64, 5}, {1000, 3, 2}, {3, 1000, 2}, {0, 3, 2}, {3, 0, 2}, {3, 4, 0}}
 
 func TestMUTerms(t *testing.T) {
-	b := dev(t)
+	muTermsCases(t, dev(t), small(muShapes))
+}
+
+func muTermsCases(t *testing.T, b *Backend, shapes [][3]int) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	type variant struct {
 		name   string
@@ -556,7 +583,7 @@ func TestMUTerms(t *testing.T) {
 	}
 	variants := []variant{{"fused", false, PathFused}, {"materialised", false, PathMaterialised}, {"sparse", true, PathAuto}}
 	for _, p := range precisions {
-		for _, s := range small(muShapes) {
+		for _, s := range shapes {
 			l, n, k := s[0], s[1], s[2]
 			xv, wv, hv := factors(rng, p, l, n, k)
 			w := upload2(t, b, p, l, k, wv)
@@ -751,10 +778,13 @@ func to32(v []float64) []float32 {
 // ---- divergence ---------------------------------------------------------------------
 
 func TestDivergence(t *testing.T) {
-	b := dev(t)
+	divergenceCases(t, dev(t), small(muShapes))
+}
+
+func divergenceCases(t *testing.T, b *Backend, shapes [][3]int) {
 	rng := rand.New(rand.NewPCG(19, 20))
 	for _, p := range precisions {
-		for _, s := range small(muShapes) {
+		for _, s := range shapes {
 			l, n, k := s[0], s[1], s[2]
 			xv, wv, hv := factors(rng, p, l, n, k)
 			// entries at or below EPSILON are left out of the terms in X
