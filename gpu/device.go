@@ -101,18 +101,18 @@ func find(spec string) (pi, di int, p *cl.Platform, d *cl.Device, err error) {
 	}
 	plats, err := cl.Platforms()
 	if err != nil {
-		return 0, 0, nil, nil, fmt.Errorf("gpu: %s: %w", spec, err)
+		return 0, 0, nil, nil, fmt.Errorf("gpu: device %s: %w", spec, err)
 	}
 	if want < 0 {
 		if pi >= len(plats) {
-			return 0, 0, nil, nil, fmt.Errorf("gpu: %s: platform %d does not exist (%d platforms): %w", spec, pi, len(plats), ErrNoPlatform)
+			return 0, 0, nil, nil, fmt.Errorf("gpu: device %s: platform %d does not exist (%d platforms): %w", spec, pi, len(plats), ErrNoPlatform)
 		}
 		devs, err := plats[pi].Devices()
 		if err != nil {
-			return 0, 0, nil, nil, fmt.Errorf("gpu: %s: %w", spec, err)
+			return 0, 0, nil, nil, fmt.Errorf("gpu: device %s: %w", spec, err)
 		}
 		if di >= len(devs) {
-			return 0, 0, nil, nil, fmt.Errorf("gpu: %s: platform %d (%s) has no device %d (%d devices): %w", spec, pi, plats[pi].Name(), di, len(devs), ErrNoDevice)
+			return 0, 0, nil, nil, fmt.Errorf("gpu: device %s: platform %d (%s) has no device %d (%d devices): %w", spec, pi, plats[pi].Name(), di, len(devs), ErrNoDevice)
 		}
 		return pi, di, plats[pi], devs[di], nil
 	}
@@ -120,7 +120,7 @@ func find(spec string) (pi, di int, p *cl.Platform, d *cl.Device, err error) {
 	for pi, p := range plats {
 		devs, err := p.Devices()
 		if err != nil {
-			return 0, 0, nil, nil, fmt.Errorf("gpu: %s: platform %d (%s): %w", spec, pi, p.Name(), err)
+			return 0, 0, nil, nil, fmt.Errorf("gpu: device %s: platform %d (%s): %w", spec, pi, p.Name(), err)
 		}
 		for di, d := range devs {
 			n++
