@@ -123,6 +123,47 @@ var openblas struct {
 	once         sync.Once
 	dgemm, sgemm uintptr
 	err          error
+	// openblas_set_num_threads and openblas_get_num_threads, 0 where the
+	// library lacks them.
+	setThreads, getThreads uintptr
+}
+
+// threadControl switches OpenBLAS between its own thread count and one
+// thread, around regions where our workers call it concurrently. The
+// argument vector is preallocated so that a switch allocates nothing.
+type threadControl struct {
+	set, get uintptr
+	argv     *[1]uintptr
+}
+
+func newThreadControl(lib BLAS) threadControl {
+	if lib != BLASOpenBLAS || openblas.setThreads == 0 || openblas.getThreads == 0 {
+		return threadControl{}
+	}
+	return threadControl{set: openblas.setThreads, get: openblas.getThreads, argv: new([1]uintptr)}
+}
+
+// single sets OpenBLAS to one thread and returns the previous count, or 0
+// where the thread count cannot be controlled.
+func (tc threadControl) single() int {
+	if tc.set == 0 {
+		return 0
+	}
+	prev, _, _ := purego.SyscallN(tc.get)
+	if int32(prev) > 1 {
+		tc.argv[0] = 1
+		purego.SyscallN(tc.set, tc.argv[:]...)
+	}
+	return int(int32(prev))
+}
+
+// restore sets OpenBLAS back to the count single returned.
+func (tc threadControl) restore(prev int) {
+	if tc.set == 0 || prev <= 1 {
+		return
+	}
+	tc.argv[0] = uintptr(prev)
+	purego.SyscallN(tc.set, tc.argv[:]...)
 }
 
 // openBLASNames are the shared objects tried, in order.
@@ -155,6 +196,13 @@ func loadOpenBLAS() error {
 			return
 		}
 		openblas.dgemm, openblas.sgemm = d, s
+		// Optional: without them the fused passes run with OpenBLAS's own
+		// threading inside each worker's call.
+		if f, err := purego.Dlsym(lib, "openblas_set_num_threads"); err == nil {
+			if g, err := purego.Dlsym(lib, "openblas_get_num_threads"); err == nil {
+				openblas.setThreads, openblas.getThreads = f, g
+			}
+		}
 	})
 	return openblas.err
 }

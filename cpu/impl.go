@@ -19,6 +19,8 @@ type impl[T backend.Float] struct {
 
 	// Long-lived task values: dispatching them allocates nothing.
 	ratio     ratioTask[T]
+	fused     fusedTask[T]
+	threads   threadControl
 	step      stepTask[T]
 	sddmm     sddmmTask[T]
 	blockW    powBlockTask[T]
@@ -49,6 +51,7 @@ func newImpl[T backend.Float](p *pool, lib BLAS) *impl[T] {
 		}
 	}
 	im.g = im.slots[0]
+	im.threads = newThreadControl(lib)
 	im.partial = make([]float64, 4*p.workers)
 	im.blockSums = make([]float64, p.workers)
 	return im
@@ -301,8 +304,13 @@ func (im *impl[T]) muTermsFrobenius(side backend.Side, x *data[T], w, h *matrix[
 }
 
 // muTermsDense forms W·H once, turns it into the ratio and the power in one
-// pass, and multiplies each by the fixed factor.
+// pass, and multiplies each by the fixed factor; with more than one worker,
+// each worker does all of that for its own share (muTermsSplit).
 func (im *impl[T]) muTermsDense(side backend.Side, x *data[T], w, h *matrix[T], beta float64, num, den *matrix[T]) {
+	if im.pool.chunks(x.rows, 1) > 1 && im.pool.chunks(x.cols, 1) > 1 {
+		im.muTermsSplit(side, x, w, h, beta, num, den)
+		return
+	}
 	l, n, k := x.rows, x.cols, w.cols
 	v := im.buf("wh", l*n)
 	im.g.gemm(false, false, l, n, k, 1, w.data, max(k, 1), h.data, max(n, 1), 0, v, max(n, 1))
@@ -396,6 +404,84 @@ func applyRatio[T backend.Float](x, v, u []T, beta float64) {
 			v[p] = T(ratio(float64(x[p]), float64(wh), beta))
 		}
 	}
+}
+
+// fusedTask computes MUTerms for dense X a block of W·H at a time in
+// per-worker scratch: side W walks blocks of rows (num and den rows are
+// independent), side H blocks of columns. Every output entry is formed by
+// one product over the whole inner dimension, so the result does not depend
+// on how blocks are shared between workers.
+type fusedTask[T backend.Float] struct {
+	im       *impl[T]
+	x        []T
+	w, h     *matrix[T]
+	num, den *matrix[T]
+	beta     float64
+	side     backend.Side
+	bs       int // rows (side W) or columns (side H) per block
+	scratch  []T
+	size     int // elements of one of a worker's two buffers
+}
+
+func (t *fusedTask[T]) run(c, lo, hi int) {
+	w, h := t.w, t.h
+	l, k, n := w.rows, w.cols, h.cols
+	g := t.im.slots[c]
+	s := t.scratch[2*c*t.size : 2*(c+1)*t.size]
+	v, u := s[:t.size], s[t.size:]
+	for b := lo; b < hi; b++ {
+		if t.side == backend.SideW {
+			r0, r1 := b*t.bs, min((b+1)*t.bs, l)
+			m := r1 - r0
+			blk, pw := v[:m*n], u[:m*n]
+			g.gemm(false, false, m, n, k, 1, w.data[r0*k:], max(k, 1), h.data, max(n, 1), 0, blk, max(n, 1))
+			applyRatio(t.x[r0*n:r1*n], blk, pw, t.beta)
+			g.gemm(false, true, m, k, n, 1, blk, max(n, 1), h.data, max(n, 1), 0, t.num.data[r0*k:], max(k, 1))
+			if t.beta != 1 {
+				g.gemm(false, true, m, k, n, 1, pw, max(n, 1), h.data, max(n, 1), 0, t.den.data[r0*k:], max(k, 1))
+			}
+			continue
+		}
+		c0, c1 := b*t.bs, min((b+1)*t.bs, n)
+		m := c1 - c0
+		blk, pw := v[:l*m], u[:l*m]
+		g.gemm(false, false, l, m, k, 1, w.data, max(k, 1), h.data[c0:], max(n, 1), 0, blk, max(m, 1))
+		for i := 0; i < l; i++ {
+			var ui []T
+			if t.beta != 1 {
+				ui = pw[i*m : i*m+m]
+			}
+			applyRatio(t.x[i*n+c0:i*n+c1], blk[i*m:i*m+m], ui, t.beta)
+		}
+		g.gemm(true, false, k, m, l, 1, w.data, max(k, 1), blk, max(m, 1), 0, t.num.data[c0:], max(n, 1))
+		if t.beta != 1 {
+			g.gemm(true, false, k, m, l, 1, w.data, max(k, 1), pw, max(m, 1), 0, t.den.data[c0:], max(n, 1))
+		}
+	}
+}
+
+// muTermsSplit runs fusedTask over X's rows (side W) or columns (side H),
+// one contiguous share per worker, with OpenBLAS set to one thread while
+// the workers call it: one synchronisation per call instead of one per
+// product, and no OpenBLAS threads spinning beside the ratio pass. The
+// scratch is the "wh" buffer the unsplit path and the divergence use.
+func (im *impl[T]) muTermsSplit(side backend.Side, x *data[T], w, h *matrix[T], beta float64, num, den *matrix[T]) {
+	l, n := x.rows, x.cols
+	total := l
+	if side == backend.SideH {
+		total = n
+	}
+	workers := im.pool.chunks(total, 1)
+	bs := (total + workers - 1) / workers
+	size := bs * n
+	if side == backend.SideH {
+		size = l * bs
+	}
+	t := &im.fused
+	*t = fusedTask[T]{im: im, x: x.x, w: w, h: h, num: num, den: den, beta: beta, side: side, bs: bs, scratch: im.buf("wh", 2*size*workers), size: size}
+	prev := im.threads.single()
+	im.pool.parallel((total+bs-1)/bs, 1, t)
+	im.threads.restore(prev)
 }
 
 // The constants of the AVX2 ratio kernels: Epsilon, 1, sqrt(Epsilon).
