@@ -130,7 +130,7 @@ func find(spec string) (pi, di int, p *cl.Platform, d *cl.Device, err error) {
 		}
 	}
 	if wantType != 0 {
-		return 0, 0, nil, nil, fmt.Errorf("gpu: %s: no OpenCL GPU among %d devices: %w", spec, n, ErrNoDevice)
+		return 0, 0, nil, nil, fmt.Errorf("gpu: no OpenCL GPU among %d devices: %w", n, ErrNoDevice)
 	}
 	return 0, 0, nil, nil, fmt.Errorf("gpu: %s: no OpenCL device on %d platforms: %w", spec, len(plats), ErrNoDevice)
 }
