@@ -66,6 +66,7 @@ type Backend struct {
 	tile  int  // TS = TF = SP_TR = SP_TT
 	wg    int  // RWG = SP_WG
 	acc64 bool // partial sums in double
+	gp    GemmParams
 
 	progs   [2]*cl.Program // by backend.Precision
 	scratch map[string]*cl.Buffer
@@ -96,6 +97,10 @@ func newBackend(ctx *cl.Context, spec string, p *cl.Platform, d *cl.Device) *Bac
 	b.keepGrown = strings.TrimSpace(p.Name()) == "Oclgrind"
 	if d.MaxWorkGroupSize < 256 {
 		b.tile, b.wg = 8, 64
+	}
+	b.gp = DefaultGemmParams(d.Type&cl.DeviceCPU != 0)
+	if p, ok := cachedParams(d); ok && !b.keepGrown {
+		b.gp = p
 	}
 	b.splitTarget = 2 * d.ComputeUnits
 	if b.splitTarget < 8 {
@@ -525,10 +530,14 @@ func (b *Backend) program(p backend.Precision) (*cl.Program, error) {
 	if p == backend.Float32 {
 		bits = 32
 	}
-	opts := kernels.Options(bits, b.acc64, map[string]int{
+	defs := map[string]int{
 		"TS": b.tile, "TF": b.tile, "RB_T": rbTile, "SP_TR": b.tile, "SP_TT": b.tile,
 		"RWG": b.wg, "SP_WG": b.wg, "MU_WG": b.wg,
-	})
+	}
+	for k, v := range b.gp.defines(bits) {
+		defs[k] = v
+	}
+	opts := kernels.Options(bits, b.acc64, defs)
 	// Correctly rounded float division and square root, as on the host, so
 	// that the float32 updates (coordinate descent above all) give the CPU
 	// path's numbers; double precision always has them.

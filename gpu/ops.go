@@ -28,6 +28,23 @@ func (b *Backend) gemm(p backend.Precision, M, N, K int, A, B operand, C *cl.Buf
 	if M == 0 || N == 0 {
 		return nil
 	}
+	if gp := b.gp; gp.Vec {
+		vw := gp.VW
+		if p == backend.Float64 && vw > 2 {
+			vw /= 2
+		}
+		switch {
+		case B.sc == 1:
+			nw := vw * gp.VN
+			return b.launch(p, "gemm_vn", []int{(N + nw - 1) / nw, (M + gp.RM - 1) / gp.RM}, []int{gp.LX, gp.LY},
+				int32(M), int32(N), int32(K),
+				A.buf, int32(A.sr), int32(A.sc), B.buf, int32(B.sr), C)
+		case A.sc == 1 && B.sr == 1:
+			return b.launch(p, "gemm_vd", []int{(N + gp.DN - 1) / gp.DN, (M + gp.DM - 1) / gp.DM}, []int{gp.LX, gp.LY},
+				int32(M), int32(N), int32(K),
+				A.buf, int32(A.sr), B.buf, int32(B.sc), C)
+		}
+	}
 	ts := b.tile
 	tiles := ((M + ts - 1) / ts) * ((N + ts - 1) / ts)
 	slices, kchunk := 1, K

@@ -119,6 +119,147 @@ void gemm_rb(const int M, const int N, const int K,
     }
 }
 
+// ---- CPU variants: no local memory, no barriers --------------------------
+//
+// On CPU devices (PoCL) a work-item is a loop iteration and local memory is
+// ordinary memory behind the same caches, so the tiled kernels above pay for
+// their copies and barriers and win nothing. gemm_vn and gemm_vd instead keep
+// a block of C in vector registers and read A and B straight from global
+// memory, with explicit vector loads along a contiguous dimension:
+//   gemm_vn: B's rows contiguous (sbn = 1); each work-item computes CG_RM
+//            rows × CG_VN vectors of CG_VW columns, k in order (the same
+//            sums, rounded the same way, as gemm);
+//   gemm_vd: A's and B's rows contiguous along k (sak = sbk = 1); each
+//            work-item computes CG_DM×CG_DN outputs as dot products with
+//            CG_VW-wide partial sums along k.
+// Row indices are clamped to the last row so that every load is in bounds;
+// stores are guarded. CG_VW is 2, 4, 8 or 16; the other sizes are ≥ 1.
+#ifndef CG_VW
+#define CG_VW 8
+#endif
+#ifndef CG_RM
+#define CG_RM 4
+#endif
+#ifndef CG_VN
+#define CG_VN 2
+#endif
+#ifndef CG_DM
+#define CG_DM 4
+#endif
+#ifndef CG_DN
+#define CG_DN 2
+#endif
+#define CG_CAT_(a, b) a##b
+#define CG_CAT(a, b) CG_CAT_(a, b)
+#if PRECISION == 64
+#define CG_VT CG_CAT(double, CG_VW)
+#else
+#define CG_VT CG_CAT(float, CG_VW)
+#endif
+#define CG_VLOAD CG_CAT(vload, CG_VW)
+#define CG_VSTORE CG_CAT(vstore, CG_VW)
+#define CG_NW (CG_VW * CG_VN)
+
+__kernel void gemm_vn(const int M, const int N, const int K,
+                      __global const real* restrict A, const int sam, const int sak,
+                      __global const real* restrict B, const int sbk,
+                      __global real* restrict C)
+{
+    const int n0 = get_global_id(0) * CG_NW, m0 = get_global_id(1) * CG_RM;
+    if (n0 >= N || m0 >= M) return;
+    size_t ar[CG_RM];
+    for (int i = 0; i < CG_RM; i++)
+        ar[i] = (size_t)min(m0 + i, M - 1) * sam;
+    CG_VT acc[CG_RM][CG_VN];
+    for (int i = 0; i < CG_RM; i++)
+        for (int j = 0; j < CG_VN; j++)
+            acc[i][j] = (CG_VT)0;
+    if (n0 + CG_NW <= N) {
+        for (int k = 0; k < K; k++) {
+            __global const real* bp = B + (size_t)k * sbk + n0;
+            CG_VT b[CG_VN];
+            for (int j = 0; j < CG_VN; j++)
+                b[j] = CG_VLOAD(j, bp);
+            const size_t ak = (size_t)k * sak;
+            for (int i = 0; i < CG_RM; i++) {
+                const real a = A[ar[i] + ak];
+                for (int j = 0; j < CG_VN; j++)
+                    acc[i][j] += a * b[j];
+            }
+        }
+        for (int i = 0; i < CG_RM; i++)
+            if (m0 + i < M)
+                for (int j = 0; j < CG_VN; j++)
+                    CG_VSTORE(acc[i][j], j, C + IDX(m0 + i, N, n0));
+        return;
+    }
+    // The last columns: B read element by element.
+    for (int k = 0; k < K; k++) {
+        real t[CG_NW];
+        for (int c = 0; c < CG_NW; c++)
+            t[c] = n0 + c < N ? B[(size_t)k * sbk + n0 + c] : (real)0;
+        CG_VT b[CG_VN];
+        for (int j = 0; j < CG_VN; j++)
+            b[j] = CG_VLOAD(j, t);
+        const size_t ak = (size_t)k * sak;
+        for (int i = 0; i < CG_RM; i++) {
+            const real a = A[ar[i] + ak];
+            for (int j = 0; j < CG_VN; j++)
+                acc[i][j] += a * b[j];
+        }
+    }
+    for (int i = 0; i < CG_RM; i++) {
+        if (m0 + i >= M) continue;
+        real t[CG_NW];
+        for (int j = 0; j < CG_VN; j++)
+            CG_VSTORE(acc[i][j], j, t);
+        for (int c = 0; c < CG_NW; c++)
+            if (n0 + c < N) C[IDX(m0 + i, N, n0 + c)] = t[c];
+    }
+}
+
+__kernel void gemm_vd(const int M, const int N, const int K,
+                      __global const real* restrict A, const int sam,
+                      __global const real* restrict B, const int sbn,
+                      __global real* restrict C)
+{
+    const int n0 = get_global_id(0) * CG_DN, m0 = get_global_id(1) * CG_DM;
+    if (n0 >= N || m0 >= M) return;
+    size_t ar[CG_DM], br[CG_DN];
+    for (int i = 0; i < CG_DM; i++)
+        ar[i] = (size_t)min(m0 + i, M - 1) * sam;
+    for (int j = 0; j < CG_DN; j++)
+        br[j] = (size_t)min(n0 + j, N - 1) * sbn;
+    CG_VT acc[CG_DM][CG_DN];
+    for (int i = 0; i < CG_DM; i++)
+        for (int j = 0; j < CG_DN; j++)
+            acc[i][j] = (CG_VT)0;
+    int k = 0;
+    for (; k + CG_VW <= K; k += CG_VW) {
+        CG_VT a[CG_DM], b[CG_DN];
+        for (int i = 0; i < CG_DM; i++)
+            a[i] = CG_VLOAD(0, A + ar[i] + k);
+        for (int j = 0; j < CG_DN; j++)
+            b[j] = CG_VLOAD(0, B + br[j] + k);
+        for (int i = 0; i < CG_DM; i++)
+            for (int j = 0; j < CG_DN; j++)
+                acc[i][j] += a[i] * b[j];
+    }
+    for (int i = 0; i < CG_DM; i++) {
+        for (int j = 0; j < CG_DN; j++) {
+            real t[CG_VW];
+            CG_VSTORE(acc[i][j], 0, t);
+            real s = t[0];
+            for (int c = 1; c < CG_VW; c++)
+                s += t[c];
+            for (int kk = k; kk < K; kk++)
+                s += A[ar[i] + kk] * B[br[j] + kk];
+            if (m0 + i < M && n0 + j < N)
+                C[IDX(m0 + i, N, n0 + j)] = s;
+        }
+    }
+}
+
 // gemm_slices sets C[e] = Σ_s P[s*len + e] for e < len.
 __kernel void gemm_slices(const int len, const int S,
                           __global const real* restrict P,

@@ -1,0 +1,92 @@
+package gpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+)
+
+// gemmParamSets are the GEMM settings the tests run: the tiled kernels,
+// the CPU defaults, and vector variants with sizes that divide nothing.
+var gemmParamSets = []GemmParams{
+	{},
+	DefaultGemmParams(true),
+	{Vec: true, VW: 4, RM: 3, VN: 1, DM: 3, DN: 3, LX: 2, LY: 3},
+	{Vec: true, VW: 16, RM: 1, VN: 3, DM: 1, DN: 1, LX: 1, LY: 1},
+	{Vec: true, VW: 2, RM: 5, VN: 2, DM: 2, DN: 5, LX: 3, LY: 2},
+}
+
+// TestOclgrindGemmParams checks every transpose of the product, on shapes
+// on and off each setting's blocks, with each of gemmParamSets (its name
+// matches TestOclgrind, so that make oclgrind-ci runs it under the
+// simulator too).
+func TestOclgrindGemmParams(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(41, 42))
+	shapes := [][3]int{{1, 1, 1}, {7, 9, 8}, {17, 33, 9}, {65, 70, 3}, {33, 5, 100}, {70, 65, 130}}
+	if testing.Short() {
+		shapes = [][3]int{{1, 1, 1}, {7, 9, 8}, {17, 33, 19}}
+	}
+	for _, gp := range gemmParamSets {
+		nb := newBackend(b.ctx, b.spec, b.dev.Platform, b.dev)
+		nb.keepGrown = b.keepGrown
+		if err := nb.SetGemmParams(gp); err != nil {
+			t.Fatal(err)
+		}
+		for _, split := range []bool{false, true} {
+			if split && gp.Vec {
+				continue
+			}
+			if split {
+				nb.splitTarget = 1 << 20
+			}
+			for _, p := range precisions {
+				for _, s := range shapes {
+					for tr := 0; tr < 4; tr++ {
+						t.Run(fmt.Sprintf("%v/%v/split=%v", gp, p, split), func(t *testing.T) {
+							mulCase(t, nb, rng, p, s[0], s[1], s[2], tr&1 != 0, tr&2 != 0)
+						})
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGemmParamsValid(t *testing.T) {
+	for _, gp := range gemmParamSets {
+		if !gp.valid() {
+			t.Errorf("%v not valid", gp)
+		}
+	}
+	for _, gp := range []GemmParams{{Vec: true, VW: 3, RM: 1, VN: 1, DM: 1, DN: 1, LX: 1, LY: 1}, {Vec: true, VW: 4}} {
+		if gp.valid() {
+			t.Errorf("%v valid", gp)
+		}
+	}
+}
+
+// TestTuneCache saves parameters and checks that a new backend on the same
+// device loads them.
+func TestTuneCache(t *testing.T) {
+	b := dev(t)
+	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", dir)
+	t.Setenv("HOME", dir)
+	want := GemmParams{Vec: true, VW: 4, RM: 3, VN: 1, DM: 3, DN: 3, LX: 2, LY: 3}
+	path, err := b.SaveGemmParams(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(path) != "tune.json" || filepath.Base(filepath.Dir(path)) != "clnmf" {
+		t.Errorf("cache path %s", path)
+	}
+	nb := newBackend(b.ctx, b.spec, b.dev.Platform, b.dev)
+	if b.keepGrown {
+		return // the simulator ignores the cache
+	}
+	if got := nb.GemmParams(); got != want {
+		t.Errorf("loaded %v, want %v", got, want)
+	}
+}
