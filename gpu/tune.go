@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/clnmf/clnmf/gpu/cl"
-	"github.com/clnmf/clnmf/kernels"
 )
 
 // GemmParams are the tuning parameters of the GEMM kernels (the -D defines
@@ -157,28 +156,11 @@ func (b *Backend) SetGemmParams(p GemmParams) error {
 	return nil
 }
 
-// CandidateGemmParams is the space nmf bench --tune searches on b's device.
-func (b *Backend) CandidateGemmParams() []GemmParams {
-	out := []GemmParams{b.gp, DefaultGemmParams(b.dev.Type&cl.DeviceCPU != 0), {}}
-	for _, vw := range []int{4, 8, 16} {
-		for _, rm := range []int{2, 4, 6} {
-			for _, vn := range []int{1, 2} {
-				for _, wg := range [][2]int{{4, 4}, {8, 8}} {
-					out = append(out, GemmParams{Vec: true, VW: vw, RM: rm, VN: vn, DM: rm, DN: vn * 2 / 2, LX: wg[0], LY: wg[1]})
-				}
-			}
-		}
-	}
-	// Deduplicate.
-	seen := map[GemmParams]bool{}
-	var u []GemmParams
-	for _, p := range out {
-		if !seen[p] && p.valid() {
-			seen[p] = true
-			u = append(u, p)
-		}
-	}
-	return u
-}
+// IsCPU reports whether b's device is a CPU (PoCL's, for one).
+func (b *Backend) IsCPU() bool { return b.dev.Type&cl.DeviceCPU != 0 }
 
-var _ = kernels.Options
+// TuneKey is the key of b's device in the tuning cache (name and driver).
+func (b *Backend) TuneKey() string { return deviceKey(b.dev) }
+
+// Valid reports whether p can be built and run.
+func (p GemmParams) Valid() bool { return p.valid() }

@@ -29,6 +29,7 @@ type Config struct {
 	Compare    bool
 	Markdown   bool
 	Quick      bool
+	Tune       bool // search GEMM parameters and cache the best (see Tune)
 	Repeats    int
 	Warmup     int
 	Python     string // the interpreter for --compare
@@ -39,7 +40,7 @@ type Config struct {
 }
 
 // Usage is the usage text of nmf bench.
-const Usage = `usage: nmf bench [--device D] [--precision P] [--json] [--compare] [--markdown] [--quick] [--repeats N] [--warmup N] [--only REGEXP]
+const Usage = `usage: nmf bench [--device D] [--precision P] [--json] [--compare] [--markdown] [--quick] [--repeats N] [--warmup N] [--only REGEXP] [--tune]
 
 Times fixed workloads (GEMMs of the shapes an iteration runs, square 2048
 GEMM, whole iterations of mu Frobenius/KL/IS/β=1.5 and cd on dense, sparse and
@@ -59,6 +60,12 @@ the device memory of a fit.
   --warmup N      untimed warm-up repeats (default 1, at least 1)
   --python PATH   interpreter for --compare (default /usr/bin/python3)
   --only REGEXP   run only the workloads whose label matches, e.g. 'mu KL' or 'X·Hᵀ'
+  --tune          instead of the workloads, search the GEMM kernels' parameters (variant,
+                  vector width, register block, work-group shape) on each OpenCL device:
+                  each candidate is built, checked against a host product and timed on
+                  the iteration shapes in the chosen precisions; the fastest is cached
+                  per device (name + driver) in <user cache dir>/clnmf/tune.json, which
+                  every later opencl run loads
 `
 
 // UsageError is a bad command line.
@@ -77,6 +84,7 @@ func ParseArgs(args []string) (*Config, error) {
 	fs.BoolVar(&c.Compare, "compare", false, "")
 	fs.BoolVar(&c.Markdown, "markdown", false, "")
 	fs.BoolVar(&c.Quick, "quick", false, "")
+	fs.BoolVar(&c.Tune, "tune", false, "")
 	fs.IntVar(&c.Repeats, "repeats", 3, "")
 	fs.IntVar(&c.Warmup, "warmup", 1, "")
 	fs.StringVar(&c.Python, "python", "/usr/bin/python3", "")
@@ -146,6 +154,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := ParseArgs(args)
 	if err != nil {
 		return err
+	}
+	if c.Tune {
+		return Tune(ctx, c, stdout, stderr)
 	}
 	rep, err := Measure(ctx, c, stderr)
 	if err != nil {
