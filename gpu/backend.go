@@ -74,6 +74,9 @@ type Backend struct {
 	// splitTarget is the number of work-groups below which a GEMM with a
 	// long inner dimension is split along it (tests raise it).
 	splitTarget int
+	// packMin is the least K·N for which the CPU GEMM packs B into
+	// panels (tests lower it).
+	packMin int64
 	// keepGrown keeps the buffers that grown scratch replaced until Close.
 	// It is set on oclgrind's simulator, whose --uninitialized checker
 	// (21.10) flags reads of a buffer made at the address of a released
@@ -102,6 +105,7 @@ func newBackend(ctx *cl.Context, spec string, p *cl.Platform, d *cl.Device) *Bac
 	if p, ok := cachedParams(d); ok && !b.keepGrown {
 		b.gp = p
 	}
+	b.packMin = 1 << 16
 	b.splitTarget = 2 * d.ComputeUnits
 	if b.splitTarget < 8 {
 		b.splitTarget = 8

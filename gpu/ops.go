@@ -33,16 +33,43 @@ func (b *Backend) gemm(p backend.Precision, M, N, K int, A, B operand, C *cl.Buf
 		if p == backend.Float64 && vw > 2 {
 			vw /= 2
 		}
+		// Walk m first when A is the smaller operand: B's columns stay in
+		// cache while A is read again for every panel.
+		mfast := M <= N
+		grid := func(nb, mb int) ([]int, []int) {
+			if mfast {
+				return []int{mb, nb}, []int{gp.LY, gp.LX}
+			}
+			return []int{nb, mb}, []int{gp.LX, gp.LY}
+		}
+		nw := vw * gp.VN
+		pack := gp.PK > 0 && M >= gp.PK && int64(K)*int64(N) >= b.packMin
 		switch {
-		case B.sc == 1:
-			nw := vw * gp.VN
-			return b.launch(p, "gemm_vn", []int{(N + nw - 1) / nw, (M + gp.RM - 1) / gp.RM}, []int{gp.LX, gp.LY},
+		case B.sc == 1 && !pack:
+			g, l := grid((N+nw-1)/nw, (M+gp.RM-1)/gp.RM)
+			return b.launch(p, "gemm_vn", g, l,
 				int32(M), int32(N), int32(K),
-				A.buf, int32(A.sr), int32(A.sc), B.buf, int32(B.sr), C)
-		case A.sc == 1 && B.sr == 1:
-			return b.launch(p, "gemm_vd", []int{(N + gp.DN - 1) / gp.DN, (M + gp.DM - 1) / gp.DM}, []int{gp.LX, gp.LY},
+				A.buf, int32(A.sr), int32(A.sc), B.buf, int32(nw), int32(B.sr), int32(0), flag(mfast), C)
+		case A.sc == 1 && B.sr == 1 && !pack:
+			g, l := grid((N+gp.DN-1)/gp.DN, (M+gp.DM-1)/gp.DM)
+			return b.launch(p, "gemm_vd", g, l,
 				int32(M), int32(N), int32(K),
-				A.buf, int32(A.sr), B.buf, int32(B.sc), C)
+				A.buf, int32(A.sr), B.buf, int32(B.sc), flag(mfast), C)
+		case pack:
+			// B in contiguous panels of nw columns, then gemm_vn.
+			panels := (N + nw - 1) / nw
+			pb, err := b.scratchBuf("gemm-pack", int64(panels)*int64(nw)*int64(K)*int64(p.Size()))
+			if err != nil {
+				return err
+			}
+			if err := b.launch(p, "gemm_pack", []int{panels * nw, K}, []int{nw, 1},
+				int32(N), int32(K), B.buf, int32(B.sr), int32(B.sc), pb); err != nil {
+				return err
+			}
+			g, l := grid(panels, (M+gp.RM-1)/gp.RM)
+			return b.launch(p, "gemm_vn", g, l,
+				int32(M), int32(N), int32(K),
+				A.buf, int32(A.sr), int32(A.sc), pb, int32(K*nw), int32(nw), int32(1), flag(mfast), C)
 		}
 	}
 	ts := b.tile

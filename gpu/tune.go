@@ -23,6 +23,7 @@ type GemmParams struct {
 	VN  int  `json:"vn"` // CG_VN: vectors per row of gemm_vn
 	DM  int  `json:"dm"` // CG_DM: rows per work-item of gemm_vd
 	DN  int  `json:"dn"` // CG_DN: columns per work-item of gemm_vd
+	PK  int  `json:"pk"` // pack B into column panels when M ≥ PK (0: never)
 	LX  int  `json:"lx"` // work-group shape of the CPU variants
 	LY  int  `json:"ly"`
 }
@@ -42,7 +43,7 @@ func (p GemmParams) valid() bool {
 			return false
 		}
 	}
-	return p.LX*p.LY <= 4096
+	return p.PK >= 0 && p.LX*p.LY <= 4096 && p.VW*p.VN <= 256
 }
 
 // String is a short description, e.g. "vec vw=8 rm=4 vn=2 dm=4 dn=2 wg=8×8".
@@ -50,7 +51,7 @@ func (p GemmParams) String() string {
 	if !p.Vec {
 		return "tiled"
 	}
-	return fmt.Sprintf("vec vw=%d rm=%d vn=%d dm=%d dn=%d wg=%d×%d", p.VW, p.RM, p.VN, p.DM, p.DN, p.LX, p.LY)
+	return fmt.Sprintf("vec vw=%d rm=%d vn=%d dm=%d dn=%d pk=%d wg=%d×%d", p.VW, p.RM, p.VN, p.DM, p.DN, p.PK, p.LX, p.LY)
 }
 
 // defines are p's -D defines for precision bits.
@@ -69,7 +70,7 @@ func (p GemmParams) defines(bits int) map[string]int {
 // variants on CPUs, the tiled kernels elsewhere.
 func DefaultGemmParams(cpu bool) GemmParams {
 	if cpu {
-		return GemmParams{Vec: true, VW: 8, RM: 4, VN: 2, DM: 4, DN: 2, LX: 4, LY: 4}
+		return GemmParams{Vec: true, VW: 8, RM: 4, VN: 2, DM: 4, DN: 2, PK: 256, LX: 4, LY: 4}
 	}
 	return GemmParams{}
 }

@@ -13,8 +13,9 @@ var gemmParamSets = []GemmParams{
 	{},
 	DefaultGemmParams(true),
 	{Vec: true, VW: 4, RM: 3, VN: 1, DM: 3, DN: 3, LX: 2, LY: 3},
-	{Vec: true, VW: 16, RM: 1, VN: 3, DM: 1, DN: 1, LX: 1, LY: 1},
-	{Vec: true, VW: 2, RM: 5, VN: 2, DM: 2, DN: 5, LX: 3, LY: 2},
+	{Vec: true, VW: 16, RM: 1, VN: 3, DM: 1, DN: 1, PK: 1, LX: 1, LY: 1},
+	{Vec: true, VW: 2, RM: 5, VN: 2, DM: 2, DN: 5, PK: 8, LX: 3, LY: 2},
+	{Vec: true, VW: 8, RM: 6, VN: 2, DM: 4, DN: 2, PK: 1, LX: 4, LY: 4},
 }
 
 // TestOclgrindGemmParams checks every transpose of the product, on shapes
@@ -31,6 +32,7 @@ func TestOclgrindGemmParams(t *testing.T) {
 	for _, gp := range gemmParamSets {
 		nb := newBackend(b.ctx, b.spec, b.dev.Platform, b.dev)
 		nb.keepGrown = b.keepGrown
+		nb.packMin = 0
 		if err := nb.SetGemmParams(gp); err != nil {
 			t.Fatal(err)
 		}

@@ -160,13 +160,22 @@ void gemm_rb(const int M, const int N, const int K,
 #define CG_VSTORE CG_CAT(vstore, CG_VW)
 #define CG_NW (CG_VW * CG_VN)
 
+// gemm_vn reads the CG_NW columns of B at n0 from B + (n0/CG_NW)*sbp +
+// k*sbk: sbp = CG_NW and sbk = N for a plain row-major B, sbp = K*CG_NW and
+// sbk = CG_NW for B packed by gemm_pack (panels of CG_NW columns, each
+// contiguous, the last padded with zeros: packed = 1). With mfast the
+// work-items of consecutive ids walk m first (B's panel stays in cache),
+// else n first (A's rows stay in cache).
 __kernel void gemm_vn(const int M, const int N, const int K,
                       __global const real* restrict A, const int sam, const int sak,
-                      __global const real* restrict B, const int sbk,
+                      __global const real* restrict B, const int sbp, const int sbk,
+                      const int packed, const int mfast,
                       __global real* restrict C)
 {
-    const int n0 = get_global_id(0) * CG_NW, m0 = get_global_id(1) * CG_RM;
+    const int g0 = get_global_id(0), g1 = get_global_id(1);
+    const int n0 = (mfast ? g1 : g0) * CG_NW, m0 = (mfast ? g0 : g1) * CG_RM;
     if (n0 >= N || m0 >= M) return;
+    B += (size_t)(n0 / CG_NW) * sbp;
     size_t ar[CG_RM];
     for (int i = 0; i < CG_RM; i++)
         ar[i] = (size_t)min(m0 + i, M - 1) * sam;
@@ -174,9 +183,9 @@ __kernel void gemm_vn(const int M, const int N, const int K,
     for (int i = 0; i < CG_RM; i++)
         for (int j = 0; j < CG_VN; j++)
             acc[i][j] = (CG_VT)0;
-    if (n0 + CG_NW <= N) {
+    if (packed || n0 + CG_NW <= N) {
         for (int k = 0; k < K; k++) {
-            __global const real* bp = B + (size_t)k * sbk + n0;
+            __global const real* bp = B + (size_t)k * sbk;
             CG_VT b[CG_VN];
             for (int j = 0; j < CG_VN; j++)
                 b[j] = CG_VLOAD(j, bp);
@@ -187,25 +196,28 @@ __kernel void gemm_vn(const int M, const int N, const int K,
                     acc[i][j] += a * b[j];
             }
         }
-        for (int i = 0; i < CG_RM; i++)
-            if (m0 + i < M)
-                for (int j = 0; j < CG_VN; j++)
-                    CG_VSTORE(acc[i][j], j, C + IDX(m0 + i, N, n0));
-        return;
-    }
-    // The last columns: B read element by element.
-    for (int k = 0; k < K; k++) {
-        real t[CG_NW];
-        for (int c = 0; c < CG_NW; c++)
-            t[c] = n0 + c < N ? B[(size_t)k * sbk + n0 + c] : (real)0;
-        CG_VT b[CG_VN];
-        for (int j = 0; j < CG_VN; j++)
-            b[j] = CG_VLOAD(j, t);
-        const size_t ak = (size_t)k * sak;
-        for (int i = 0; i < CG_RM; i++) {
-            const real a = A[ar[i] + ak];
+        if (n0 + CG_NW <= N) {
+            for (int i = 0; i < CG_RM; i++)
+                if (m0 + i < M)
+                    for (int j = 0; j < CG_VN; j++)
+                        CG_VSTORE(acc[i][j], j, C + IDX(m0 + i, N, n0));
+            return;
+        }
+    } else {
+        // The last columns of a plain B: read element by element.
+        for (int k = 0; k < K; k++) {
+            real t[CG_NW];
+            for (int c = 0; c < CG_NW; c++)
+                t[c] = n0 + c < N ? B[(size_t)k * sbk + c] : (real)0;
+            CG_VT b[CG_VN];
             for (int j = 0; j < CG_VN; j++)
-                acc[i][j] += a * b[j];
+                b[j] = CG_VLOAD(j, t);
+            const size_t ak = (size_t)k * sak;
+            for (int i = 0; i < CG_RM; i++) {
+                const real a = A[ar[i] + ak];
+                for (int j = 0; j < CG_VN; j++)
+                    acc[i][j] += a * b[j];
+            }
         }
     }
     for (int i = 0; i < CG_RM; i++) {
@@ -218,12 +230,26 @@ __kernel void gemm_vn(const int M, const int N, const int K,
     }
 }
 
+// gemm_pack sets P, the K×N operand B(kk, n) = B[kk*sbk + n*sbn] in
+// panels of CG_NW columns: P[((n/CG_NW)*K + kk)*CG_NW + n%CG_NW], with
+// zeros for the columns n ≥ N of the last panel (global: panels·CG_NW × K).
+__kernel void gemm_pack(const int N, const int K,
+                        __global const real* restrict B, const int sbk, const int sbn,
+                        __global real* restrict P)
+{
+    const int n = get_global_id(0), kk = get_global_id(1);
+    if (kk >= K || n >= (N + CG_NW - 1) / CG_NW * CG_NW) return;
+    P[((size_t)(n / CG_NW) * K + kk) * CG_NW + n % CG_NW] =
+        n < N ? B[(size_t)kk * sbk + (size_t)n * sbn] : (real)0;
+}
+
 __kernel void gemm_vd(const int M, const int N, const int K,
                       __global const real* restrict A, const int sam,
                       __global const real* restrict B, const int sbn,
-                      __global real* restrict C)
+                      const int mfast, __global real* restrict C)
 {
-    const int n0 = get_global_id(0) * CG_DN, m0 = get_global_id(1) * CG_DM;
+    const int g0 = get_global_id(0), g1 = get_global_id(1);
+    const int n0 = (mfast ? g1 : g0) * CG_DN, m0 = (mfast ? g0 : g1) * CG_DM;
     if (n0 >= N || m0 >= M) return;
     size_t ar[CG_DM], br[CG_DN];
     for (int i = 0; i < CG_DM; i++)
