@@ -471,20 +471,28 @@ type fusedTask[T backend.Float] struct {
 	side     backend.Side
 	bs       int // rows (side W) or columns (side H) per block
 	scratch  []T
-	size     int // elements of one of a worker's two buffers
+	size     int // elements of one of a worker's buffers (two, one for β = 1)
 }
 
 func (t *fusedTask[T]) run(c, lo, hi int) {
 	w, h := t.w, t.h
 	l, k, n := w.rows, w.cols, h.cols
 	g := t.im.slots[c]
-	s := t.scratch[2*c*t.size : 2*(c+1)*t.size]
-	v, u := s[:t.size], s[t.size:]
+	nbuf := 2 // W·H and the power U^(β−1), none for β = 1
+	if t.beta == 1 {
+		nbuf = 1
+	}
+	s := t.scratch[nbuf*c*t.size : nbuf*(c+1)*t.size]
+	v := s[:t.size]
+	var u []T // nil for β = 1
+	if nbuf == 2 {
+		u = s[t.size:]
+	}
 	for b := lo; b < hi; b++ {
 		if t.side == backend.SideW {
 			r0, r1 := b*t.bs, min((b+1)*t.bs, l)
 			m := r1 - r0
-			blk, pw := v[:m*n], u[:m*n]
+			blk, pw := v[:m*n], u[:min(len(u), m*n)]
 			g.gemm(false, false, m, n, k, 1, w.data[r0*k:], max(k, 1), h.data, max(n, 1), 0, blk, max(n, 1))
 			applyRatio(t.x[r0*n:r1*n], blk, pw, t.beta)
 			g.gemm(false, true, m, k, n, 1, blk, max(n, 1), h.data, max(n, 1), 0, t.num.data[r0*k:], max(k, 1))
@@ -495,7 +503,7 @@ func (t *fusedTask[T]) run(c, lo, hi int) {
 		}
 		c0, c1 := b*t.bs, min((b+1)*t.bs, n)
 		m := c1 - c0
-		blk, pw := v[:l*m], u[:l*m]
+		blk, pw := v[:l*m], u[:min(len(u), l*m)]
 		g.gemm(false, false, l, m, k, 1, w.data, max(k, 1), h.data[c0:], max(n, 1), 0, blk, max(m, 1))
 		for i := 0; i < l; i++ {
 			var ui []T
@@ -528,8 +536,12 @@ func (im *impl[T]) muTermsSplit(side backend.Side, x *data[T], w, h *matrix[T], 
 	if side == backend.SideH {
 		size = l * bs
 	}
+	nbuf := 2
+	if beta == 1 {
+		nbuf = 1
+	}
 	t := &im.fused
-	*t = fusedTask[T]{im: im, x: x.x, w: w, h: h, num: num, den: den, beta: beta, side: side, bs: bs, scratch: im.buf("wh", 2*size*workers), size: size}
+	*t = fusedTask[T]{im: im, x: x.x, w: w, h: h, num: num, den: den, beta: beta, side: side, bs: bs, scratch: im.buf("wh", nbuf*size*workers), size: size}
 	prev := im.threads.single()
 	im.pool.parallel((total+bs-1)/bs, 1, t)
 	im.threads.restore(prev)
