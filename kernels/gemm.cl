@@ -177,28 +177,36 @@ __kernel void gemm_vn(const int M, const int N, const int K,
     if (n0 >= N || m0 >= M) return;
     B += (size_t)(n0 / CG_NW) * sbp;
     size_t ar[CG_RM];
+    #pragma unroll
     for (int i = 0; i < CG_RM; i++)
         ar[i] = (size_t)min(m0 + i, M - 1) * sam;
     CG_VT acc[CG_RM][CG_VN];
+    #pragma unroll
     for (int i = 0; i < CG_RM; i++)
+        #pragma unroll
         for (int j = 0; j < CG_VN; j++)
             acc[i][j] = (CG_VT)0;
     if (packed || n0 + CG_NW <= N) {
         for (int k = 0; k < K; k++) {
             __global const real* bp = B + (size_t)k * sbk;
             CG_VT b[CG_VN];
+            #pragma unroll
             for (int j = 0; j < CG_VN; j++)
                 b[j] = CG_VLOAD(j, bp);
             const size_t ak = (size_t)k * sak;
+            #pragma unroll
             for (int i = 0; i < CG_RM; i++) {
                 const real a = A[ar[i] + ak];
+                #pragma unroll
                 for (int j = 0; j < CG_VN; j++)
                     acc[i][j] += a * b[j];
             }
         }
         if (n0 + CG_NW <= N) {
+            #pragma unroll
             for (int i = 0; i < CG_RM; i++)
                 if (m0 + i < M)
+                    #pragma unroll
                     for (int j = 0; j < CG_VN; j++)
                         CG_VSTORE(acc[i][j], j, C + IDX(m0 + i, N, n0));
             return;
@@ -207,24 +215,31 @@ __kernel void gemm_vn(const int M, const int N, const int K,
         // The last columns of a plain B: read element by element.
         for (int k = 0; k < K; k++) {
             real t[CG_NW];
+            #pragma unroll
             for (int c = 0; c < CG_NW; c++)
                 t[c] = n0 + c < N ? B[(size_t)k * sbk + c] : (real)0;
             CG_VT b[CG_VN];
+            #pragma unroll
             for (int j = 0; j < CG_VN; j++)
                 b[j] = CG_VLOAD(j, t);
             const size_t ak = (size_t)k * sak;
+            #pragma unroll
             for (int i = 0; i < CG_RM; i++) {
                 const real a = A[ar[i] + ak];
+                #pragma unroll
                 for (int j = 0; j < CG_VN; j++)
                     acc[i][j] += a * b[j];
             }
         }
     }
+    #pragma unroll
     for (int i = 0; i < CG_RM; i++) {
         if (m0 + i >= M) continue;
         real t[CG_NW];
+        #pragma unroll
         for (int j = 0; j < CG_VN; j++)
             CG_VSTORE(acc[i][j], j, t);
+        #pragma unroll
         for (int c = 0; c < CG_NW; c++)
             if (n0 + c < N) C[IDX(m0 + i, N, n0 + c)] = t[c];
     }
@@ -252,30 +267,41 @@ __kernel void gemm_vd(const int M, const int N, const int K,
     const int n0 = (mfast ? g1 : g0) * CG_DN, m0 = (mfast ? g0 : g1) * CG_DM;
     if (n0 >= N || m0 >= M) return;
     size_t ar[CG_DM], br[CG_DN];
+    #pragma unroll
     for (int i = 0; i < CG_DM; i++)
         ar[i] = (size_t)min(m0 + i, M - 1) * sam;
+    #pragma unroll
     for (int j = 0; j < CG_DN; j++)
         br[j] = (size_t)min(n0 + j, N - 1) * sbn;
     CG_VT acc[CG_DM][CG_DN];
+    #pragma unroll
     for (int i = 0; i < CG_DM; i++)
+        #pragma unroll
         for (int j = 0; j < CG_DN; j++)
             acc[i][j] = (CG_VT)0;
     int k = 0;
     for (; k + CG_VW <= K; k += CG_VW) {
         CG_VT a[CG_DM], b[CG_DN];
+        #pragma unroll
         for (int i = 0; i < CG_DM; i++)
             a[i] = CG_VLOAD(0, A + ar[i] + k);
+        #pragma unroll
         for (int j = 0; j < CG_DN; j++)
             b[j] = CG_VLOAD(0, B + br[j] + k);
+        #pragma unroll
         for (int i = 0; i < CG_DM; i++)
+            #pragma unroll
             for (int j = 0; j < CG_DN; j++)
                 acc[i][j] += a[i] * b[j];
     }
+    #pragma unroll
     for (int i = 0; i < CG_DM; i++) {
+        #pragma unroll
         for (int j = 0; j < CG_DN; j++) {
             real t[CG_VW];
             CG_VSTORE(acc[i][j], 0, t);
             real s = t[0];
+            #pragma unroll
             for (int c = 1; c < CG_VW; c++)
                 s += t[c];
             for (int kk = k; kk < K; kk++)
