@@ -62,7 +62,7 @@ func (b *Backend) gemm(p backend.Precision, M, N, K int, A, B operand, C *cl.Buf
 			if err != nil {
 				return err
 			}
-			if err := b.launch(p, "gemm_pack", []int{panels * nw, K}, []int{nw, 1},
+			if err := b.launch(p, "gemm_pack", []int{nw, K, panels}, []int{nw, 1, 1},
 				int32(N), int32(K), B.buf, int32(B.sr), int32(B.sc), pb); err != nil {
 				return err
 			}

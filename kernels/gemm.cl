@@ -246,15 +246,17 @@ __kernel void gemm_vn(const int M, const int N, const int K,
 }
 
 // gemm_pack sets P, the K×N operand B(kk, n) = B[kk*sbk + n*sbn] in
-// panels of CG_NW columns: P[((n/CG_NW)*K + kk)*CG_NW + n%CG_NW], with
-// zeros for the columns n ≥ N of the last panel (global: panels·CG_NW × K).
+// panels of CG_NW columns: P[(p*K + kk)*CG_NW + c] = B(kk, p*CG_NW + c), with
+// zeros for the columns ≥ N of the last panel (global: CG_NW × K × panels;
+// no division, whose div/rem pairs oclgrind cannot follow).
 __kernel void gemm_pack(const int N, const int K,
                         __global const real* restrict B, const int sbk, const int sbn,
                         __global real* restrict P)
 {
-    const int n = get_global_id(0), kk = get_global_id(1);
-    if (kk >= K || n >= (N + CG_NW - 1) / CG_NW * CG_NW) return;
-    P[((size_t)(n / CG_NW) * K + kk) * CG_NW + n % CG_NW] =
+    const int c = get_global_id(0), kk = get_global_id(1), p = get_global_id(2);
+    const int n = p * CG_NW + c;
+    if (c >= CG_NW || kk >= K || p * CG_NW >= N) return;
+    P[((size_t)p * K + kk) * CG_NW + c] =
         n < N ? B[(size_t)kk * sbk + (size_t)n * sbn] : (real)0;
 }
 
