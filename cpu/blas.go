@@ -167,14 +167,14 @@ func (tc threadControl) restore(prev int) {
 }
 
 // openBLASNames are the shared objects tried, in order.
-var openBLASNames = []string{"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", "/opt/homebrew/opt/openblas/lib/libopenblas.dylib", "/usr/local/opt/openblas/lib/libopenblas.dylib"}
+var openBLASNames = []string{"libopenblas.so.0", "libopenblas.so", "libopenblas.dll", "libopenblas.dylib", "/opt/homebrew/opt/openblas/lib/libopenblas.dylib", "/usr/local/opt/openblas/lib/libopenblas.dylib"}
 
 func loadOpenBLAS() error {
 	openblas.once.Do(func() {
 		var lib uintptr
 		var last error
 		for _, name := range openBLASNames {
-			h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+			h, err := dlopen(name)
 			if err == nil {
 				lib = h
 				break
@@ -185,12 +185,12 @@ func loadOpenBLAS() error {
 			openblas.err = fmt.Errorf("%w: %v", ErrNoOpenBLAS, last)
 			return
 		}
-		d, err := purego.Dlsym(lib, "dgemm_")
+		d, err := dlsym(lib, "dgemm_")
 		if err != nil {
 			openblas.err = fmt.Errorf("%w: dgemm_: %v", ErrNoOpenBLAS, err)
 			return
 		}
-		s, err := purego.Dlsym(lib, "sgemm_")
+		s, err := dlsym(lib, "sgemm_")
 		if err != nil {
 			openblas.err = fmt.Errorf("%w: sgemm_: %v", ErrNoOpenBLAS, err)
 			return
@@ -198,8 +198,8 @@ func loadOpenBLAS() error {
 		openblas.dgemm, openblas.sgemm = d, s
 		// Optional: without them the fused passes run with OpenBLAS's own
 		// threading inside each worker's call.
-		if f, err := purego.Dlsym(lib, "openblas_set_num_threads"); err == nil {
-			if g, err := purego.Dlsym(lib, "openblas_get_num_threads"); err == nil {
+		if f, err := dlsym(lib, "openblas_set_num_threads"); err == nil {
+			if g, err := dlsym(lib, "openblas_get_num_threads"); err == nil {
 				openblas.setThreads, openblas.getThreads = f, g
 			}
 		}

@@ -45,7 +45,7 @@ func LoadCLBlast() (*CLBlast, error) {
 		var h uintptr
 		var err error
 		for _, name := range []string{"libclblast.so.1", "libclblast.so", "libclblast.dylib"} {
-			if h, err = purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL); err == nil {
+			if h, err = dlopen(name); err == nil {
 				break
 			}
 		}
