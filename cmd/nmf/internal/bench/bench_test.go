@@ -7,6 +7,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/clnmf/clnmf/gpu"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -104,6 +106,26 @@ func TestQuickMarkdown(t *testing.T) {
 	for _, want := range []string{"# Benchmarks", "## Machine", "## Targets", "## Growth", "nmf bench --quick"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q", want)
+		}
+	}
+}
+
+func TestTuneArgs(t *testing.T) {
+	c, err := ParseArgs([]string{"--tune", "--device", "opencl", "--quick"})
+	if err != nil || !c.Tune {
+		t.Fatalf("--tune: %+v, %v", c, err)
+	}
+	// Without an OpenCL device among --device, --tune is a usage error.
+	err = Tune(context.Background(), &Config{Devices: []string{"cpu"}, Precisions: []string{"float32"}, Repeats: 1, Warmup: 1}, &bytes.Buffer{}, &bytes.Buffer{})
+	var ue *UsageError
+	if !errors.As(err, &ue) {
+		t.Errorf("--tune --device cpu: %v, want a UsageError", err)
+	}
+	// Every candidate of the search is valid.
+	def := gpu.DefaultGemmParams(true)
+	for _, gp := range append(append(tuneStage1(def), tuneStage2(def)...), tuneStage3(def)...) {
+		if !gp.Valid() {
+			t.Errorf("candidate %v is not valid", gp)
 		}
 	}
 }

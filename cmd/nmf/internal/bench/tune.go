@@ -24,10 +24,11 @@ import (
 // time is cached for the device (name + driver) in
 // os.UserCacheDir()/clnmf/tune.json, which gpu.Open reads.
 //
-// The search is two coordinate passes: first the vector width, gemm_vn's
+// The search is coordinate passes: first the vector width, gemm_vn's
 // register block and the work-group shape, with gemm_vd's block at the
 // starting point; then gemm_vd's block, with the best of the first pass.
-// The tiled kernels are one more candidate.
+// A third pass varies PK (when B is packed). The tiled kernels are one more
+// candidate.
 
 // tuneShape is one timed product: out m×n, inner k, the bench's shape kinds.
 type tuneShape struct {
@@ -69,6 +70,17 @@ func tuneStage2(base gpu.GemmParams) []gpu.GemmParams {
 	for _, d := range [][2]int{{1, 1}, {2, 2}, {4, 2}, {2, 4}, {3, 3}, {4, 4}, {6, 2}, {8, 1}} {
 		p := base
 		p.DM, p.DN = d[0], d[1]
+		out = append(out, p)
+	}
+	return out
+}
+
+// tuneStage3 varies when B is packed into panels.
+func tuneStage3(base gpu.GemmParams) []gpu.GemmParams {
+	var out []gpu.GemmParams
+	for _, pk := range []int{0, 1, 64, 256, 1024} {
+		p := base
+		p.PK = pk
 		out = append(out, p)
 	}
 	return out
@@ -282,8 +294,11 @@ func Tune(ctx context.Context, c *Config, stdout, logw io.Writer) error {
 				return err
 			}
 		}
-		if best.Vec {
-			for _, gp := range tuneStage2(best) {
+		for _, stage := range []func(gpu.GemmParams) []gpu.GemmParams{tuneStage2, tuneStage3} {
+			if !best.Vec {
+				break
+			}
+			for _, gp := range stage(best) {
 				if err := try(gp); err != nil {
 					be.Close()
 					return err
