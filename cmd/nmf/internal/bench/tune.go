@@ -89,6 +89,25 @@ func tuneStage3(base gpu.GemmParams) []gpu.GemmParams {
 type tuneOperands struct {
 	a, b, out backend.Matrix
 	ta, tb    bool
+	av, bv    []float64
+}
+
+// tuneOps holds the operands of every shape, allocated once: the backend
+// frees device memory only when it is closed.
+type tuneOps map[string]*tuneOperands
+
+func (ops tuneOps) get(be backend.Backend, p backend.Precision, s tuneShape, r *rand.Rand) (*tuneOperands, error) {
+	key := fmt.Sprint(p, s)
+	if o, ok := ops[key]; ok {
+		return o, nil
+	}
+	o, av, bv, err := tuneAlloc(be, p, s, r)
+	if err != nil {
+		return nil, err
+	}
+	o.av, o.bv = av, bv
+	ops[key] = o
+	return o, nil
 }
 
 // operands allocates and fills the operands of one shape.
@@ -145,7 +164,7 @@ func tuneAlloc(be backend.Backend, p backend.Precision, s tuneShape, r *rand.Ran
 
 // tuneCheck compares the candidate's products with float64 host products
 // on shapes off every block grid, all four transposes.
-func tuneCheck(be *gpu.Backend, p backend.Precision, r *rand.Rand) error {
+func tuneCheck(be *gpu.Backend, ops tuneOps, p backend.Precision, r *rand.Rand) error {
 	tol := 1e-12
 	if p == backend.Float32 {
 		tol = 1e-5
@@ -153,10 +172,11 @@ func tuneCheck(be *gpu.Backend, p backend.Precision, r *rand.Rand) error {
 	for _, sh := range [][3]int{{67, 45, 131}, {5, 101, 37}, {1, 1, 1}} {
 		for _, kind := range []string{"WH", "WtX", "XHt", "AtBt"} {
 			s := tuneShape{sh[0], sh[1], sh[2], kind}
-			o, av, bv, err := tuneAlloc(be, p, s, r)
+			o, err := ops.get(be, p, s, r)
 			if err != nil {
 				return err
 			}
+			av, bv := o.av, o.bv
 			if err := be.Mul(o.out, o.a, o.ta, o.b, o.tb); err != nil {
 				return err
 			}
@@ -189,10 +209,10 @@ func tuneCheck(be *gpu.Backend, p backend.Precision, r *rand.Rand) error {
 }
 
 // tuneTime returns the total of the median times (ms) of the shapes.
-func tuneTime(ctx context.Context, be *gpu.Backend, p backend.Precision, shapes []tuneShape, c *Config, r *rand.Rand) (float64, error) {
+func tuneTime(ctx context.Context, be *gpu.Backend, ops tuneOps, p backend.Precision, shapes []tuneShape, c *Config, r *rand.Rand) (float64, error) {
 	var total float64
 	for _, s := range shapes {
-		o, _, _, err := tuneAlloc(be, p, s, r)
+		o, err := ops.get(be, p, s, r)
 		if err != nil {
 			return 0, err
 		}
@@ -245,16 +265,17 @@ func Tune(ctx context.Context, c *Config, stdout, logw io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "tuning GEMM on %s (%s), %d shapes × %d precisions\n", d, be.TuneKey(), len(shapes), len(precs))
 		r := newRand(7)
+		ops := tuneOps{}
 		score := func(gp gpu.GemmParams) (float64, error) {
 			if err := be.SetGemmParams(gp); err != nil {
 				return 0, err
 			}
 			var total float64
 			for _, p := range precs {
-				if err := tuneCheck(be, p, r); err != nil {
+				if err := tuneCheck(be, ops, p, r); err != nil {
 					return 0, fmt.Errorf("%v: wrong result: %w", p, err)
 				}
-				t, err := tuneTime(ctx, be, p, shapes, c, r)
+				t, err := tuneTime(ctx, be, ops, p, shapes, c, r)
 				if err != nil {
 					return 0, err
 				}
