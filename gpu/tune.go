@@ -70,7 +70,7 @@ func (p GemmParams) defines(bits int) map[string]int {
 // variants on CPUs, the tiled kernels elsewhere.
 func DefaultGemmParams(cpu bool) GemmParams {
 	if cpu {
-		return GemmParams{Vec: true, VW: 8, RM: 4, VN: 2, DM: 4, DN: 2, PK: 256, LX: 4, LY: 4}
+		return GemmParams{Vec: true, VW: 8, RM: 4, VN: 2, DM: 4, DN: 2, PK: 1, LX: 4, LY: 4}
 	}
 	return GemmParams{}
 }
