@@ -77,6 +77,8 @@ type Backend struct {
 	// packMin is the least K·N for which the CPU GEMM packs B into
 	// panels (tests lower it).
 	packMin int64
+	// packCap bounds the elements of the packed copy of B (tests lower it).
+	packCap int64
 	// keepGrown keeps the buffers that grown scratch replaced until Close.
 	// It is set on oclgrind's simulator, whose --uninitialized checker
 	// (21.10) flags reads of a buffer made at the address of a released
@@ -106,6 +108,7 @@ func newBackend(ctx *cl.Context, spec string, p *cl.Platform, d *cl.Device) *Bac
 		b.gp = p
 	}
 	b.packMin = 1 << 16
+	b.packCap = 1 << 20
 	b.splitTarget = 2 * d.ComputeUnits
 	if b.splitTarget < 8 {
 		b.splitTarget = 8

@@ -49,27 +49,44 @@ func (b *Backend) gemm(p backend.Precision, M, N, K int, A, B operand, C *cl.Buf
 			g, l := grid((N+nw-1)/nw, (M+gp.RM-1)/gp.RM)
 			return b.launch(p, "gemm_vn", g, l,
 				int32(M), int32(N), int32(K),
-				A.buf, int32(A.sr), int32(A.sc), B.buf, int32(nw), int32(B.sr), int32(0), flag(mfast), C)
+				A.buf, int32(A.sr), int32(A.sc), B.buf, int32(nw), int32(B.sr),
+				int32(0), flag(mfast), int32(0), int32(0), C)
 		case A.sc == 1 && B.sr == 1 && !pack:
 			g, l := grid((N+gp.DN-1)/gp.DN, (M+gp.DM-1)/gp.DM)
 			return b.launch(p, "gemm_vd", g, l,
 				int32(M), int32(N), int32(K),
 				A.buf, int32(A.sr), B.buf, int32(B.sc), flag(mfast), C)
 		case pack:
-			// B in contiguous panels of nw columns, then gemm_vn.
+			// B in contiguous panels of nw columns, then gemm_vn, a chunk
+			// of at most packCap/N rows of B at a time (the scratch stays
+			// O(1), not K×N), each continuing the sums of the last.
 			panels := (N + nw - 1) / nw
-			pb, err := b.scratchBuf("gemm-pack", int64(panels)*int64(nw)*int64(K)*int64(p.Size()))
+			kc := int(b.packCap / int64(panels*nw))
+			if kc < 1 {
+				kc = 1
+			}
+			if kc > K {
+				kc = K
+			}
+			pb, err := b.scratchBuf("gemm-pack", int64(panels)*int64(nw)*int64(kc)*int64(p.Size()))
 			if err != nil {
 				return err
 			}
-			if err := b.launch(p, "gemm_pack", []int{nw, K, panels}, []int{nw, 1, 1},
-				int32(N), int32(K), B.buf, int32(B.sr), int32(B.sc), pb); err != nil {
-				return err
-			}
 			g, l := grid(panels, (M+gp.RM-1)/gp.RM)
-			return b.launch(p, "gemm_vn", g, l,
-				int32(M), int32(N), int32(K),
-				A.buf, int32(A.sr), int32(A.sc), pb, int32(K*nw), int32(nw), int32(1), flag(mfast), C)
+			for k0 := 0; k0 < K; k0 += kc {
+				n := min(kc, K-k0)
+				if err := b.launch(p, "gemm_pack", []int{nw, n, panels}, []int{nw, 1, 1},
+					int32(N), int32(n), B.buf, int32(B.sr), int32(B.sc), int32(k0), pb); err != nil {
+					return err
+				}
+				if err := b.launch(p, "gemm_vn", g, l,
+					int32(M), int32(N), int32(n),
+					A.buf, int32(A.sr), int32(A.sc), pb, int32(n*nw), int32(nw),
+					int32(1), flag(mfast), int32(k0), flag(k0 > 0), C); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
 	ts := b.tile

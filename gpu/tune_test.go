@@ -33,6 +33,7 @@ func TestOclgrindGemmParams(t *testing.T) {
 		nb := newBackend(b.ctx, b.spec, b.dev.Platform, b.dev)
 		nb.keepGrown = b.keepGrown
 		nb.packMin = 0
+		nb.packCap = 100 // chunks of k on the larger shapes
 		if err := nb.SetGemmParams(gp); err != nil {
 			t.Fatal(err)
 		}

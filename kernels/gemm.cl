@@ -169,7 +169,7 @@ void gemm_rb(const int M, const int N, const int K,
 __kernel void gemm_vn(const int M, const int N, const int K,
                       __global const real* restrict A, const int sam, const int sak,
                       __global const real* restrict B, const int sbp, const int sbk,
-                      const int packed, const int mfast,
+                      const int packed, const int mfast, const int k0, const int accum,
                       __global real* restrict C)
 {
     const int g0 = get_global_id(0), g1 = get_global_id(1);
@@ -180,12 +180,20 @@ __kernel void gemm_vn(const int M, const int N, const int K,
     #pragma unroll
     for (int i = 0; i < CG_RM; i++)
         ar[i] = (size_t)min(m0 + i, M - 1) * sam;
+    // With accum the sums continue from C (a previous chunk of k), in the
+    // same order of operations as one pass; A's columns start at k0.
     CG_VT acc[CG_RM][CG_VN];
     #pragma unroll
-    for (int i = 0; i < CG_RM; i++)
+    for (int i = 0; i < CG_RM; i++) {
+        real t[CG_NW];
+        #pragma unroll
+        for (int c = 0; c < CG_NW; c++)
+            t[c] = accum && m0 + i < M && n0 + c < N ? C[IDX(m0 + i, N, n0 + c)] : (real)0;
         #pragma unroll
         for (int j = 0; j < CG_VN; j++)
-            acc[i][j] = (CG_VT)0;
+            acc[i][j] = CG_VLOAD(j, t);
+    }
+    A += (size_t)k0 * sak;
     if (packed || n0 + CG_NW <= N) {
         for (int k = 0; k < K; k++) {
             __global const real* bp = B + (size_t)k * sbk;
@@ -247,12 +255,14 @@ __kernel void gemm_vn(const int M, const int N, const int K,
 
 // gemm_pack sets P, the K×N operand B(kk, n) = B[kk*sbk + n*sbn] in
 // panels of CG_NW columns: P[(p*K + kk)*CG_NW + c] = B(kk, p*CG_NW + c), with
-// zeros for the columns ≥ N of the last panel (global: CG_NW × K × panels;
+// zeros for the columns ≥ N of the last panel, for the K rows from k0 of B
+// (global: CG_NW × K × panels;
 // no division, whose div/rem pairs oclgrind cannot follow).
 __kernel void gemm_pack(const int N, const int K,
                         __global const real* restrict B, const int sbk, const int sbn,
-                        __global real* restrict P)
+                        const int k0, __global real* restrict P)
 {
+    B += (size_t)k0 * sbk;
     const int c = get_global_id(0), kk = get_global_id(1), p = get_global_id(2);
     const int n = p * CG_NW + c;
     if (c >= CG_NW || kk >= K || p * CG_NW >= N) return;
