@@ -56,13 +56,17 @@ typedef float acc;
 
 // rpow is x^e with numpy's fast paths for scalar exponents (-1, 0, 0.5, 1,
 // 2), so that the common exponents are computed as numpy computes them:
-// reciprocal, one, square root, copy, square.
+// reciprocal, one, square root, copy, square; and, as the CPU backend does,
+// -0.5 and 1.5 (β = 1.5) through the square root, which is correctly
+// rounded where pow is not and far faster than pow on some devices.
 inline real rpow(real x, real e) {
     if (e == (real)2) return x * x;
     if (e == (real)1) return x;
     if (e == (real)0.5) return sqrt(x);
     if (e == (real)-1) return (real)1 / x;
     if (e == (real)0) return (real)1;
+    if (e == (real)-0.5) return (real)1 / sqrt(x);
+    if (e == (real)1.5) return x * sqrt(x);
     return pow(x, e);
 }
 
