@@ -44,3 +44,26 @@ func TestConformance(t *testing.T) {
 func TestOclgrind(t *testing.T) {
 	backendtest.RunQuick(t, openerFor(t))
 }
+
+// TestGoldenPaths runs the golden cases with the dense β ≠ 2 terms forced
+// through each path: fused (W·H never held in device memory) and
+// materialised. PathAuto picks between them by size, so small cases would
+// otherwise test one path only.
+func TestGoldenPaths(t *testing.T) {
+	openerFor(t)
+	for _, p := range []struct {
+		name string
+		path gpu.Path
+	}{{"fused", gpu.PathFused}, {"materialised", gpu.PathMaterialised}} {
+		t.Run(p.name, func(t *testing.T) {
+			nmftest.Golden(t, "../testdata/golden", func() (backend.Backend, error) {
+				b, err := gpu.Open("opencl")
+				if err != nil {
+					return nil, err
+				}
+				b.Path = p.path
+				return b, nil
+			})
+		})
+	}
+}
