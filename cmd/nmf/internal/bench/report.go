@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -181,6 +182,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
-// analysis is the hand-written part of BENCHMARKS.md: the bottlenecks of
-// targets not met, from this machine's measurements (see analysis.go).
+// analysis is the hand-written part of BENCHMARKS.md (analysis.md): what
+// the tables show, the bottlenecks of targets not met and what was tried.
+// Markdown output for other machines carries it too, as the reference.
+//
+//go:embed analysis.md
 var analysis string
