@@ -85,15 +85,9 @@ func runFit(ctx context.Context, args []string, e *env) error {
 	if err := checkOut(out, o.force, resumeDir); err != nil {
 		return err
 	}
-	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop})
+	ds, err := loadInput(e, o, kind)
 	if err != nil {
 		return err
-	}
-	if o.precision == "" {
-		o.precision = ds.nativePrecision()
-	}
-	if o.verbose {
-		describe(e.stderr, ds, o)
 	}
 	if o.precision == "float32" {
 		return fitAs[float32](ctx, e, o, ds, out, rs)
@@ -152,6 +146,22 @@ func prepareResume(o *options) (*resumeState, error) {
 }
 
 // describe prints what is about to be fitted (--verbose).
+// loadInput reads o.input, settles the precision (the input's own unless
+// --precision says otherwise) and, with --verbose, describes the input.
+func loadInput(e *env, o *options, kind string) (*dataset, error) {
+	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop})
+	if err != nil {
+		return nil, err
+	}
+	if o.precision == "" {
+		o.precision = ds.nativePrecision()
+	}
+	if o.verbose {
+		describe(e.stderr, ds, o)
+	}
+	return ds, nil
+}
+
 func describe(w io.Writer, ds *dataset, o *options) {
 	rows, cols := ds.dims()
 	extra := ""

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
 	"github.com/clnmf/clnmf/nmf"
 )
 
@@ -86,15 +85,9 @@ func runTransform(ctx context.Context, args []string, e *env) error {
 	if err := checkOut(out, o.force, ""); err != nil {
 		return err
 	}
-	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop})
+	ds, err := loadInput(e, o, kind)
 	if err != nil {
 		return err
-	}
-	if o.precision == "" {
-		o.precision = ds.nativePrecision()
-	}
-	if o.verbose {
-		describe(e.stderr, ds, o)
 	}
 	if o.precision == "float32" {
 		return transformAs[float32](ctx, e, o, ds, out, m)
