@@ -252,29 +252,17 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 		if rng != nil {
 			shuffle(rng, perm)
 		}
-		if err := pr.b.Gram(hht, ht); err != nil {
-			return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
-		}
-		if err := pr.b.MulX(xht, pr.x, false, ht); err != nil {
-			return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
-		}
-		violation, err := pr.b.CDSweep(w, hht, xht, pr.p.L1RegW, pr.p.L2RegW, perm)
+		violation, err := pr.cdUpdate(it, "W", w, ht, false, hht, xht, pr.p.L1RegW, pr.p.L2RegW, perm)
 		if err != nil {
-			return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+			return err
 		}
 		if pr.updateH {
 			if rng != nil {
 				shuffle(rng, perm)
 			}
-			if err := pr.b.Gram(hht, w); err != nil {
-				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
-			}
-			if err := pr.b.MulX(xtw, pr.x, true, w); err != nil {
-				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
-			}
-			v, err := pr.b.CDSweep(ht, hht, xtw, pr.p.L1RegH, pr.p.L2RegH, perm)
+			v, err := pr.cdUpdate(it, "H", ht, w, true, hht, xtw, pr.p.L1RegH, pr.p.L2RegH, perm)
 			if err != nil {
-				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+				return err
 			}
 			violation += v
 		}
@@ -304,6 +292,23 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 		}
 	}
 	return nil
+}
+
+// cdUpdate is scikit-learn's _update_coordinate_descent: a (W, or Hᵀ) is
+// swept against the other factor b (Hᵀ, or W) with g = bᵀ·b and xb = X·b
+// (Xᵀ·b when trans); it returns the violation.
+func (pr *problem) cdUpdate(it int, name string, a, b backend.Matrix, trans bool, g, xb backend.Matrix, l1, l2 float64, perm []int) (float64, error) {
+	if err := pr.b.Gram(g, b); err != nil {
+		return 0, pr.wrap(fmt.Sprintf("iteration %d: update of %s", it, name), err)
+	}
+	if err := pr.b.MulX(xb, pr.x, trans, b); err != nil {
+		return 0, pr.wrap(fmt.Sprintf("iteration %d: update of %s", it, name), err)
+	}
+	v, err := pr.b.CDSweep(a, g, xb, l1, l2, perm)
+	if err != nil {
+		return 0, pr.wrap(fmt.Sprintf("iteration %d: update of %s", it, name), err)
+	}
+	return v, nil
 }
 
 // shuffle is a Fisher-Yates permutation of the identity, as
