@@ -17,6 +17,7 @@ import (
 	"github.com/clnmf/clnmf/cpu"
 	"github.com/clnmf/clnmf/nmf"
 	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf/nmftest"
 )
 
 // badCase is one bad input and the error it must give.
@@ -115,11 +116,11 @@ func TestBadX(t *testing.T) {
 		{"NaN", fitErr[float64](with(x, 2, 0, nan), nil), nmf.ErrNotFinite, "X", 2, 0, "NaN"},
 		{"+Inf", fitErr[float64](with(x, 3, 4, inf), nil), nmf.ErrNotFinite, "X", 3, 4, "+Inf"},
 		{"-Inf", fitErr[float64](with(x, 0, 1, -inf), nil), nmf.ErrNotFinite, "X", 0, 1, "-Inf"},
-		{"CSR negative", fitErr[float64](toCSR(with(x, 1, 2, -0.5)), nil), nmf.ErrNegative, "X", 1, 2, ""},
-		{"CSR NaN", fitErr[float64](toCSR(with(x, 2, 3, nan)), nil), nmf.ErrNotFinite, "X", 2, 3, ""},
-		{"CSR +Inf", fitErr[float64](toCSR(with(x, 3, 1, inf)), nil), nmf.ErrNotFinite, "X", 3, 1, ""},
+		{"CSR negative", fitErr[float64](nmftest.ToCSR(with(x, 1, 2, -0.5)), nil), nmf.ErrNegative, "X", 1, 2, ""},
+		{"CSR NaN", fitErr[float64](nmftest.ToCSR(with(x, 2, 3, nan)), nil), nmf.ErrNotFinite, "X", 2, 3, ""},
+		{"CSR +Inf", fitErr[float64](nmftest.ToCSR(with(x, 3, 1, inf)), nil), nmf.ErrNotFinite, "X", 3, 1, ""},
 		{"float32 NaN", fitErr[float32](convert[float32](with(x, 2, 2, nan)), nil), nmf.ErrNotFinite, "X", 2, 2, ""},
-		{"float32 negative CSR", fitErr[float32](toCSR(convert[float32](with(x, 0, 4, -1))), nil), nmf.ErrNegative, "X", 0, 4, ""},
+		{"float32 negative CSR", fitErr[float32](nmftest.ToCSR(convert[float32](with(x, 0, 4, -1))), nil), nmf.ErrNegative, "X", 0, 4, ""},
 		{"0 rows", fitErr[float64](&nmf.Dense[float64]{Rows: 0, Cols: 5}, nil), nmf.ErrEmpty, "X", -1, -1, "0×5"},
 		{"0 columns", fitErr[float64](&nmf.Dense[float64]{Rows: 4, Cols: 0}, nil), nmf.ErrEmpty, "X", -1, -1, "4×0"},
 		{"0×0", fitErr[float64](&nmf.Dense[float64]{}, nil), nmf.ErrEmpty, "X", -1, -1, ""},
@@ -145,7 +146,7 @@ func TestBadX(t *testing.T) {
 		return err
 	}, nmf.ErrNegative, "X", 3, 3, ""})
 	checkBad(t, badCase{"Transform CSR NaN", func() error {
-		_, err := nmf.Transform[float64](bg, toCSR(with(x, 1, 4, nan)), h, cpuOptions())
+		_, err := nmf.Transform[float64](bg, nmftest.ToCSR(with(x, 1, 4, nan)), h, cpuOptions())
 		return err
 	}, nmf.ErrNotFinite, "X", 1, 4, ""})
 	checkBad(t, badCase{"Divergence +Inf", func() error {
@@ -182,7 +183,7 @@ func TestBadOptions(t *testing.T) {
 		{"cd with β = 1.5", fitErr[float64](x, func(o *nmf.Options) { o.Solver, o.Loss = nmf.CD, nmf.Beta(1.5) }), nmf.ErrInvalid, "Solver", -1, -1, ""},
 		{"IS with a zero", fitErr[float64](withZero, func(o *nmf.Options) { o.Loss = nmf.ItakuraSaito }), nmf.ErrZeros, "X", -1, -1, ""},
 		{"β < 0 with a zero", fitErr[float64](withZero, func(o *nmf.Options) { o.Loss = nmf.Beta(-0.5) }), nmf.ErrZeros, "X", -1, -1, ""},
-		{"IS with implicit zeros", fitErr[float64](toCSR(withZero), func(o *nmf.Options) { o.Loss = nmf.ItakuraSaito }), nmf.ErrZeros, "X", -1, -1, ""},
+		{"IS with implicit zeros", fitErr[float64](nmftest.ToCSR(withZero), func(o *nmf.Options) { o.Loss = nmf.ItakuraSaito }), nmf.ErrZeros, "X", -1, -1, ""},
 		{"IS with an explicit zero", fitErr[float64](explicitZero(x), func(o *nmf.Options) { o.Loss = nmf.ItakuraSaito }), nmf.ErrZeros, "X", -1, -1, ""},
 		{"float32 IS with a zero", fitErr[float32](convert[float32](withZero), func(o *nmf.Options) { o.Loss = nmf.ItakuraSaito }), nmf.ErrZeros, "X", -1, -1, ""},
 	}
@@ -196,7 +197,7 @@ func TestBadOptions(t *testing.T) {
 	// The zero check looks at zeros only: a positive X, dense or fully
 	// stored CSR, is fine with β ≤ 0; and β ≤ 0 is fine with zeros in
 	// nothing but W0 and H0.
-	for _, xm := range []nmf.Matrix[float64]{x, toCSR(x)} {
+	for _, xm := range []nmf.Matrix[float64]{x, nmftest.ToCSR(x)} {
 		if err := fitErr(xm, func(o *nmf.Options) { o.Loss, o.MaxIter = nmf.ItakuraSaito, 20 })(); err != nil {
 			t.Errorf("IS on a positive %T: %v", xm, err)
 		}
@@ -251,7 +252,7 @@ func TestBadFactors(t *testing.T) {
 		{"W0 float32, X float64", fitErr[float64](x, custom(convert[float32](w0), h0)), nmf.ErrPrecision, "W0", -1, -1, "float32"},
 		{"H0 float32, X float64", fitErr[float64](x, custom(w0, convert[float32](h0))), nmf.ErrPrecision, "H0", -1, -1, "float32"},
 		{"W0 float64, X float32", fitErr[float32](convert[float32](x), custom(w0, convert[float32](h0))), nmf.ErrPrecision, "W0", -1, -1, "float64"},
-		{"W0 sparse", fitErr[float64](x, custom(toCSR(w0), h0)), nmf.ErrInvalid, "W0", -1, -1, "sparse"},
+		{"W0 sparse", fitErr[float64](x, custom(nmftest.ToCSR(w0), h0)), nmf.ErrInvalid, "W0", -1, -1, "sparse"},
 		{"W0 missing", fitErr[float64](x, custom(nil, h0)), nmf.ErrInvalid, "W0", -1, -1, "missing"},
 		{"H0 missing", fitErr[float64](x, custom(w0, nil)), nmf.ErrInvalid, "H0", -1, -1, "missing"},
 		{"both missing", fitErr[float64](x, custom(nil, nil)), nmf.ErrInvalid, "W0", -1, -1, "missing"},
@@ -377,7 +378,7 @@ func TestBadTransform(t *testing.T) {
 		{"bad option", tr(x, h, func(o *nmf.Options) { o.Tol = -1 }), nmf.ErrInvalid, "Tol", -1, -1, ""},
 		{"cd with KL", tr(x, h, func(o *nmf.Options) { o.Solver, o.Loss = nmf.CD, nmf.KullbackLeibler }), nmf.ErrInvalid, "Solver", -1, -1, ""},
 		{"IS with a zero in X", tr(with(x, 1, 1, 0), h, func(o *nmf.Options) { o.Loss = nmf.ItakuraSaito }), nmf.ErrZeros, "X", -1, -1, ""},
-		{"β < 0 with implicit zeros", tr(toCSR(with(x, 2, 2, 0)), h, func(o *nmf.Options) { o.Loss = nmf.Beta(-1) }), nmf.ErrZeros, "X", -1, -1, ""},
+		{"β < 0 with implicit zeros", tr(nmftest.ToCSR(with(x, 2, 2, 0)), h, func(o *nmf.Options) { o.Loss = nmf.Beta(-1) }), nmf.ErrZeros, "X", -1, -1, ""},
 	}
 	for _, c := range cases {
 		checkBad(t, c)

@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/nmftest"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -35,21 +36,6 @@ func absNormal(seed uint64, r, c int) *nmf.Dense[float64] {
 		d.Data[i] = math.Abs(rng.NormFloat64())
 	}
 	return d
-}
-
-// toCSR returns the nonzeros of d as a CSR matrix.
-func toCSR[T nmf.Float](d *nmf.Dense[T]) *nmf.CSR[T] {
-	s := &nmf.CSR[T]{Rows: d.Rows, Cols: d.Cols, Indptr: make([]int, d.Rows+1)}
-	for i := 0; i < d.Rows; i++ {
-		for j := 0; j < d.Cols; j++ {
-			if v := d.Data[i*d.Cols+j]; v != 0 {
-				s.Indices = append(s.Indices, j)
-				s.Data = append(s.Data, v)
-			}
-		}
-		s.Indptr[i+1] = len(s.Data)
-	}
-	return s
 }
 
 // convert returns d in element type U.
@@ -470,7 +456,7 @@ func TestDenseEqualsSparse(t *testing.T) {
 			x.Data[i] = 0
 		}
 	}
-	xs := toCSR(x)
+	xs := nmftest.ToCSR(x)
 	const k = 5
 	w0, h0 := initFactors(t, x, k, nmf.InitRandom, 3)
 	for _, c := range []struct {
@@ -684,7 +670,7 @@ func TestUnderflow(t *testing.T) {
 	if math.Abs(res-ref) > 1e-9*math.Abs(ref) || math.IsNaN(res) {
 		t.Errorf("KL divergence with X[0,0] = 1e-323: %v, with 0: %v", res, ref)
 	}
-	for _, xs := range []nmf.Matrix[float64]{x, toCSR(x)} {
+	for _, xs := range []nmf.Matrix[float64]{x, nmftest.ToCSR(x)} {
 		got := fit(t, xs, o)
 		checkFactors(t, "denormal X", got)
 		if d := max(maxAbsDiff(got.W.Data, fitRef.W.Data), maxAbsDiff(got.H.Data, fitRef.H.Data)); d > 1e-12 {

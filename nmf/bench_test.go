@@ -18,6 +18,7 @@ import (
 	"github.com/clnmf/clnmf/cpu"
 	"github.com/clnmf/clnmf/nmf"
 	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf/nmftest"
 )
 
 // benchLoss is one solver × loss of the benchmarks and the allocation test.
@@ -207,7 +208,7 @@ func allocsOfFits[T nmf.Float](t *testing.T, lib cpu.BLAS, c benchLoss, x, w0, h
 	t.Helper()
 	var xm nmf.Matrix[T] = x
 	if sparse {
-		xm = toCSR(x)
+		xm = nmftest.ToCSR(x)
 	}
 	o := nmf.Options{Components: w0.Cols, Solver: c.solver, Loss: c.loss, Init: nmf.InitCustom, W0: w0, H0: h0, Tol: 0,
 		Backend: func() (backend.Backend, error) { return cpu.NewWith(cpu.Options{BLAS: lib}) }}

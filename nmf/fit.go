@@ -28,14 +28,10 @@ func Fit[T Float](ctx context.Context, x Matrix[T], opt Options) (*Result[T], er
 		return nil, err
 	}
 	l, n := x.Dims()
-	p, err := resolve(l, n, opt)
+	p, err := resolveFor[T](l, n, opt, hasZero)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkZeros(p, hasZero); err != nil {
-		return nil, err
-	}
-	p.Precision = precisionOf[T]().String()
 	var w0, h0 []float64
 	k := p.Components
 	switch p.Init {
@@ -93,14 +89,10 @@ func Transform[T Float](ctx context.Context, x Matrix[T], h *Dense[T], opt Optio
 	}
 	opt.Components = k
 	opt.Init, opt.W0, opt.H0 = InitCustom, nil, nil
-	p, err := resolve(l, n, opt)
+	p, err := resolveFor[T](l, n, opt, hasZero)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkZeros(p, hasZero); err != nil {
-		return nil, err
-	}
-	p.Precision = precisionOf[T]().String()
 	w0 := make([]float64, l*k)
 	if p.Solver == MU {
 		avg := math.Sqrt(hostOf(x).mean() / float64(k))
@@ -149,13 +141,19 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h
 	return res, nil
 }
 
-// checkZeros refuses zeros in X for β ≤ 0, where the divergence is
-// infinite, as scikit-learn does.
-func checkZeros(p Params, hasZero bool) error {
-	if p.Beta <= 0 && hasZero {
-		return inputErr("X", -1, -1, ErrZeros, "β = %v (%s) is infinite where X is 0; use a loss with β > 0 or add a small offset to X", p.Beta, p.Loss)
+// resolveFor resolves the options for an l×n X of element type T, and
+// refuses zeros in X (hasZero) for β ≤ 0, where the divergence is infinite,
+// as scikit-learn does.
+func resolveFor[T Float](l, n int, opt Options, hasZero bool) (Params, error) {
+	p, err := resolve(l, n, opt)
+	if err != nil {
+		return p, err
 	}
-	return nil
+	if p.Beta <= 0 && hasZero {
+		return p, inputErr("X", -1, -1, ErrZeros, "β = %v (%s) is infinite where X is 0; use a loss with β > 0 or add a small offset to X", p.Beta, p.Loss)
+	}
+	p.Precision = precisionOf[T]().String()
+	return p, nil
 }
 
 // resolve checks the options and fills in every default for an l×n X.

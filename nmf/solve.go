@@ -54,11 +54,9 @@ func (pr *problem) solve(ctx context.Context, w0, h0 []float64) (*outcome, error
 			return nil, err
 		}
 	} else {
-		e, derr := pr.error(0, w, h)
-		if derr != nil {
-			return nil, derr
+		if _, err := pr.record(0, w, h, out); err != nil {
+			return nil, err
 		}
-		out.trace = append(out.trace, TracePoint{0, e})
 	}
 	cancelErr := err
 	out.w = make([]float64, pr.l*pr.k)
@@ -109,6 +107,16 @@ func (pr *problem) error(iter int, w, h backend.Matrix) (float64, error) {
 	return math.Sqrt(2 * math.Max(d, 0)), nil
 }
 
+// record computes the error after iteration it and adds it to the trace.
+func (pr *problem) record(it int, w, h backend.Matrix, out *outcome) (float64, error) {
+	e, err := pr.error(it, w, h)
+	if err != nil {
+		return 0, err
+	}
+	out.trace = append(out.trace, TracePoint{it, e})
+	return e, nil
+}
+
 // multiplicative is scikit-learn's _fit_multiplicative_update.
 func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out *outcome) error {
 	beta := pr.p.Beta
@@ -142,11 +150,10 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 			return err
 		}
 	}
-	errInit, err := pr.error(0, w, h)
+	errInit, err := pr.record(0, w, h, out)
 	if err != nil {
 		return err
 	}
-	out.trace = append(out.trace, TracePoint{0, errInit})
 	previous, last := errInit, errInit
 	for it := 1; it <= pr.p.MaxIter; it++ {
 		if err := ctx.Err(); err != nil {
@@ -177,11 +184,10 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 		}
 		out.nIter = it
 		if it%10 == 0 {
-			e, err := pr.error(it, w, h)
+			e, err := pr.record(it, w, h, out)
 			if err != nil {
 				return err
 			}
-			out.trace = append(out.trace, TracePoint{it, e})
 			last = e
 			if pr.prog != nil {
 				pr.prog(it, last)
@@ -229,11 +235,10 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 			rerr = pr.wrap("transposing H", terr)
 		}
 	}()
-	errInit, err := pr.error(0, w, h)
+	errInit, err := pr.record(0, w, h, out)
 	if err != nil {
 		return err
 	}
-	out.trace = append(out.trace, TracePoint{0, errInit})
 	last := errInit
 	perm := make([]int, k)
 	for t := range perm {
@@ -274,11 +279,10 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 			if err := pr.b.Transpose(h, ht); err != nil {
 				return pr.wrap("transposing H", err)
 			}
-			e, err := pr.error(it, w, h)
+			e, err := pr.record(it, w, h, out)
 			if err != nil {
 				return err
 			}
-			out.trace = append(out.trace, TracePoint{it, e})
 			last = e
 		}
 		if pr.prog != nil {
