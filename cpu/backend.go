@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 
 	"github.com/clnmf/clnmf/nmf/backend"
 )
@@ -25,7 +26,16 @@ type Options struct {
 	// Workers is the number of goroutines elementwise passes use; 0 means
 	// GOMAXPROCS.
 	Workers int
+	// NoKernels turns off the AVX2/FMA micro-kernels of the dense
+	// multiplicative update (kernel.go), so that every product goes
+	// through the BLAS; so does CLNMF_KERNELS=off. Where the CPU lacks AVX2
+	// or FMA they are off anyway.
+	NoKernels bool
 }
+
+// EnvKernels names the environment variable that, set to "off", turns off
+// the micro-kernels (Options.NoKernels).
+const EnvKernels = "CLNMF_KERNELS"
 
 // Backend implements backend.Backend on the host.
 type Backend struct {
@@ -34,6 +44,7 @@ type Backend struct {
 	f64    *impl[float64]
 	f32    *impl[float32]
 	closed bool
+	single bool // holds OpenBLAS's single-thread mode (acquireSingle)
 }
 
 var (
@@ -50,22 +61,45 @@ func NewWith(o Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch env := os.Getenv(EnvKernels); env {
+	case "", "on", "auto":
+	case "off":
+		o.NoKernels = true
+	default:
+		return nil, fmt.Errorf("cpu: %s=%q: want on or off", EnvKernels, env)
+	}
 	p := newPool(o.Workers)
 	b := &Backend{blas: lib, pool: p}
 	b.f64 = newImpl[float64](p, lib)
 	b.f32 = newImpl[float32](p, lib)
+	b.f64.noKernels, b.f32.noKernels = o.NoKernels, o.NoKernels
+	if lib == BLASOpenBLAS && b.Kernels() && p.workers > 1 {
+		// Our workers carry every large product; OpenBLAS, left with
+		// the small ones, runs single-threaded so that its idle threads
+		// do not spin beside them.
+		acquireSingle(b.f64.threads)
+		b.single = true
+	}
 	return b, nil
 }
 
 // BLAS returns the matrix-product library in use: BLASGo or BLASOpenBLAS.
 func (b *Backend) BLAS() BLAS { return b.blas }
 
-// Name returns "cpu (OpenBLAS)" or "cpu (gonum)".
+// Kernels reports whether the AVX2/FMA micro-kernels are in use.
+func (b *Backend) Kernels() bool { return b.f64.useKernels() }
+
+// Name returns "cpu (OpenBLAS)" or "cpu (gonum)", with "+ AVX2/FMA
+// kernels" where those are in use.
 func (b *Backend) Name() string {
+	name := "cpu (gonum"
 	if b.blas == BLASOpenBLAS {
-		return "cpu (OpenBLAS)"
+		name = "cpu (OpenBLAS"
 	}
-	return "cpu (gonum)"
+	if b.Kernels() {
+		name += " + AVX2/FMA kernels"
+	}
+	return name + ")"
 }
 
 // DeviceBytes returns the bytes held in matrices and scratch buffers (data
@@ -78,6 +112,9 @@ func (b *Backend) Close() error {
 		return nil
 	}
 	b.closed = true
+	if b.single {
+		releaseSingle()
+	}
 	b.pool.close()
 	b.f64.release()
 	b.f32.release()

@@ -3,15 +3,13 @@ package cpu_test
 import (
 	"testing"
 
-	"github.com/clnmf/clnmf/cpu"
 	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 )
 
-// TestBackend checks every operation against the reference code, with both
-// matrix-product libraries.
+// TestBackend checks every operation against the reference code on every
+// path (each BLAS, with and without the micro-kernels).
 func TestBackend(t *testing.T) {
-	t.Run("gonum", func(t *testing.T) { backendtest.Run(t, newWith(cpu.BLASGo)) })
-	if cpu.OpenBLASAvailable() {
-		t.Run("openblas", func(t *testing.T) { backendtest.Run(t, newWith(cpu.BLASOpenBLAS)) })
+	for _, c := range configs(t) {
+		t.Run(c.name, func(t *testing.T) { backendtest.Run(t, c.new) })
 	}
 }

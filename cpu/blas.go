@@ -166,6 +166,36 @@ func (tc threadControl) restore(prev int) {
 	purego.SyscallN(tc.set, tc.argv[:]...)
 }
 
+// The process-wide single-thread mode of OpenBLAS while any backend that
+// runs its own kernels is open: OpenBLAS's idle threads spin (sched_yield)
+// after each multi-threaded call and take cores from our workers, and the
+// products left to OpenBLAS there are small.
+var singleMode struct {
+	sync.Mutex
+	users int
+	prev  int
+	tc    threadControl
+}
+
+func acquireSingle(tc threadControl) {
+	singleMode.Lock()
+	defer singleMode.Unlock()
+	if singleMode.users == 0 {
+		singleMode.tc = tc
+		singleMode.prev = tc.single()
+	}
+	singleMode.users++
+}
+
+func releaseSingle() {
+	singleMode.Lock()
+	defer singleMode.Unlock()
+	singleMode.users--
+	if singleMode.users == 0 {
+		singleMode.tc.restore(singleMode.prev)
+	}
+}
+
 // openBLASNames are the shared objects tried, in order.
 var openBLASNames = []string{"libopenblas.so.0", "libopenblas.so", "libopenblas.dll", "libopenblas.dylib", "/opt/homebrew/opt/openblas/lib/libopenblas.dylib", "/usr/local/opt/openblas/lib/libopenblas.dylib"}
 

@@ -21,6 +21,10 @@ type impl[T backend.Float] struct {
 	ratio     ratioTask[T]
 	fused     fusedTask[T]
 	frob      frobTask[T]
+	kern      kernTask[T]
+	whRows    whTask[T]
+	mulRows   mulTask[T]
+	noKernels bool // Options.NoKernels
 	threads   threadControl
 	step      stepTask[T]
 	sddmm     sddmmTask[T]
@@ -157,7 +161,35 @@ func (im *impl[T]) mul(out, a *matrix[T], ta bool, b *matrix[T], tb bool) {
 	if k != kb || out.rows != m || out.cols != n {
 		panic(fmt.Sprintf("backend: cpu: Mul: %d×%d · %d×%d into %d×%d", m, k, kb, n, out.rows, out.cols))
 	}
+	if im.useKernels() && float64(m)*float64(n)*float64(k) >= 1<<22 && im.pool.chunks(m, 16) > 1 {
+		// OpenBLAS is single-threaded while the kernels are on: large
+		// products share out's rows between the workers.
+		t := &im.mulRows
+		*t = mulTask[T]{im: im, a: a.data, lda: a.cols, ta: ta, b: b.data, ldb: b.cols, tb: tb, out: out.data, n: n, k: k}
+		im.pool.parallel(m, 16, t)
+		return
+	}
 	im.g.gemm(ta, tb, m, n, k, 1, a.data, max(a.cols, 1), b.data, max(b.cols, 1), 0, out.data, max(out.cols, 1))
+}
+
+// mulTask forms rows [lo, hi) of out = op(a)·op(b), one worker's share.
+// It holds the slices, not the matrices, so that callers' matrix headers
+// stay on their stacks.
+type mulTask[T backend.Float] struct {
+	im             *impl[T]
+	a, b, out      []T
+	lda, ldb, n, k int
+	ta, tb         bool
+}
+
+func (t *mulTask[T]) run(c, lo, hi int) {
+	// Rows lo.. of op(a) start at a[lo, 0], or at column lo of a when
+	// transposed.
+	off := lo * t.lda
+	if t.ta {
+		off = lo
+	}
+	t.im.slots[c].gemm(t.ta, t.tb, hi-lo, t.n, t.k, 1, t.a[off:], max(t.lda, 1), t.b, max(t.ldb, 1), 0, t.out[lo*t.n:], max(t.n, 1))
 }
 
 func (im *impl[T]) mulX(out *matrix[T], x *data[T], tr bool, b *matrix[T]) {
@@ -170,6 +202,22 @@ func (im *impl[T]) mulX(out *matrix[T], x *data[T], tr bool, b *matrix[T]) {
 		panic(fmt.Sprintf("backend: cpu: MulX: X %d×%d (trans %v) · %d×%d into %d×%d", l, n, tr, b.rows, b.cols, out.rows, out.cols))
 	}
 	k := b.cols
+	if !x.Sparse() && im.useKernels() {
+		if !tr {
+			p, ld := im.prodXB(x, b.data, k, false)
+			for i := 0; i < l; i++ {
+				copy(out.data[i*k:(i+1)*k], p[i*ld:])
+			}
+			return
+		}
+		p, ld := im.prodBtX(x, b.data, k)
+		for kk := 0; kk < k; kk++ {
+			for j, v := range p[kk*ld : kk*ld+n] {
+				out.data[j*k+kk] = v
+			}
+		}
+		return
+	}
 	if !x.Sparse() {
 		im.g.gemm(tr, false, outer, k, inner, 1, x.x, max(n, 1), b.data, max(k, 1), 0, out.data, max(k, 1))
 		return
@@ -283,6 +331,26 @@ func (im *impl[T]) muTermsFrobenius(side backend.Side, x *data[T], w, h *matrix[
 	// faster than OpenBLAS's own threads here; not so for float32).
 	var z T
 	split := !x.Sparse() && sizeof(z) == 8 && im.pool.chunks(x.rows, 1) > 1 && im.pool.chunks(x.cols, 1) > 1
+	if !x.Sparse() && im.useKernels() {
+		// num from the micro-kernels, den from the Gram matrix.
+		if side == backend.SideW {
+			p, ld := im.prodXB(x, h.data, k, true)
+			for i := 0; i < x.rows; i++ {
+				copy(num.data[i*k:(i+1)*k], p[i*ld:])
+			}
+			im.g.gemm(false, true, k, k, h.cols, 1, h.data, max(h.cols, 1), h.data, max(h.cols, 1), 0, g.data, max(k, 1))
+			im.mul(den, w, false, g, false)
+		} else {
+			p, ld := im.prodBtX(x, w.data, k)
+			n := x.cols
+			for kk := 0; kk < k; kk++ {
+				copy(num.data[kk*n:(kk+1)*n], p[kk*ld:])
+			}
+			im.gram(g, w)
+			im.mul(den, g, false, h, false)
+		}
+		return
+	}
 	if side == backend.SideW {
 		// num = X·Hᵀ; den = W·(H·Hᵀ)
 		if x.Sparse() {
@@ -358,6 +426,10 @@ func (t *frobTask[T]) run(c, lo, hi int) {
 // pass, and multiplies each by the fixed factor; with more than one worker,
 // each worker does all of that for its own share (muTermsSplit).
 func (im *impl[T]) muTermsDense(side backend.Side, x *data[T], w, h *matrix[T], beta float64, num, den *matrix[T]) {
+	if im.useKernels() {
+		im.muTermsKernels(side, x, w, h, beta, num, den)
+		return
+	}
 	if im.pool.chunks(x.rows, 1) > 1 && im.pool.chunks(x.cols, 1) > 1 {
 		im.muTermsSplit(side, x, w, h, beta, num, den)
 		return
@@ -916,7 +988,14 @@ func (im *impl[T]) divergence(x *data[T], w, h *matrix[T], beta float64) float64
 	clear(im.partial)
 	if !x.Sparse() {
 		v := im.buf("wh", l*n)
-		im.g.gemm(false, false, l, n, k, 1, w.data, max(k, 1), h.data, max(n, 1), 0, v, max(n, 1))
+		if im.useKernels() {
+			// OpenBLAS is single-threaded here: share the rows.
+			t := &im.whRows
+			*t = whTask[T]{im: im, w: w, h: h, v: v}
+			im.pool.parallel(l, 1, t)
+		} else {
+			im.g.gemm(false, false, l, n, k, 1, w.data, max(k, 1), h.data, max(n, 1), 0, v, max(n, 1))
+		}
 		t := &im.divD
 		*t = divDenseTask[T]{x: x.x, v: v, beta: beta, partial: im.partial}
 		im.pool.parallel(l*n, 4096, t)
@@ -945,6 +1024,18 @@ func (im *impl[T]) divergence(x *data[T], w, h *matrix[T], beta float64) float64
 		im.partial[3] = s
 	}
 	return finishDivergence(im.partial, beta, float64(l)*float64(n), im.sumWH(w, h))
+}
+
+// whTask forms rows [lo, hi) of W·H into v, one worker's share.
+type whTask[T backend.Float] struct {
+	im   *impl[T]
+	w, h *matrix[T]
+	v    []T
+}
+
+func (t *whTask[T]) run(c, lo, hi int) {
+	k, n := t.w.cols, t.h.cols
+	t.im.slots[c].gemm(false, false, hi-lo, n, k, 1, t.w.data[lo*k:], max(k, 1), t.h.data, max(n, 1), 0, t.v[lo*n:], max(n, 1))
 }
 
 // sumWH is Σ W·H = (column sums of W)·(row sums of H).

@@ -3,6 +3,7 @@ package cpu
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // task is a unit of data-parallel work over the index range [lo, hi).
@@ -24,6 +25,7 @@ type pool struct {
 	jobs    chan chunk
 	wg      sync.WaitGroup
 	once    sync.Once
+	dyn     dynTask // the state of dynamic, reused: dispatch allocates nothing
 }
 
 func newPool(workers int) *pool {
@@ -68,6 +70,49 @@ func (p *pool) parallel(n, grain int, t task) {
 	lo, hi := bounds(n, chunks, 0)
 	t.run(0, lo, hi)
 	p.wg.Wait()
+}
+
+// dynamic runs t over the blocks [0, n) one block at a time, each worker
+// taking the next block when it finishes one, so that a worker slowed by
+// the machine does not hold the others up. For tasks whose blocks produce
+// disjoint outputs independent of the worker (the result must not depend
+// on which chunk number c ran a block).
+func (p *pool) dynamic(n int, t task) {
+	if n <= 0 {
+		return
+	}
+	chunks := p.chunks(n, 1)
+	if chunks == 1 {
+		t.run(0, 0, n)
+		return
+	}
+	d := &p.dyn
+	d.t = t
+	d.n = int64(n)
+	d.next.Store(0)
+	p.wg.Add(chunks - 1)
+	for c := 1; c < chunks; c++ {
+		p.jobs <- chunk{d, c, 0, 0}
+	}
+	d.run(0, 0, 0)
+	p.wg.Wait()
+}
+
+// dynTask hands out the blocks of one dynamic call.
+type dynTask struct {
+	t    task
+	n    int64
+	next atomic.Int64
+}
+
+func (d *dynTask) run(c, _, _ int) {
+	for {
+		b := d.next.Add(1) - 1
+		if b >= d.n {
+			return
+		}
+		d.t.run(c, int(b), int(b)+1)
+	}
 }
 
 // chunks is the number of chunks parallel splits n indices into.

@@ -6,7 +6,8 @@
 // start for the same iterations.
 //
 // Timing: every figure is the median of the per-repeat times after the
-// warm-up. An iteration's time is taken between consecutive calls of
+// warm-up, pooled over the rounds for whole iterations; scikit-learn's
+// rounds alternate with ours, so a ratio compares times taken together. An iteration's time is taken between consecutive calls of
 // nmf.Options.Progress, which waits for the device's queue first, so it
 // holds the device's work, not only its enqueueing.
 package bench
@@ -32,6 +33,7 @@ type Config struct {
 	Tune       bool // search GEMM parameters and cache the best (see Tune)
 	Repeats    int
 	Warmup     int
+	Rounds     int // fresh starts per iteration workload, alternating with scikit-learn's
 	Python     string // the interpreter for --compare
 	// Only, when set, keeps the workloads whose label matches it (the
 	// square GEMM, every device's reference rate, always runs).
@@ -40,7 +42,7 @@ type Config struct {
 }
 
 // Usage is the usage text of nmf bench.
-const Usage = `usage: nmf bench [--device D] [--precision P] [--json] [--compare] [--markdown] [--quick] [--repeats N] [--warmup N] [--only REGEXP] [--tune]
+const Usage = `usage: nmf bench [--device D] [--precision P] [--json] [--compare] [--markdown] [--quick] [--repeats N] [--warmup N] [--rounds N] [--only REGEXP] [--tune]
 
 Times fixed workloads (GEMMs of the shapes an iteration runs, square 2048
 GEMM, whole iterations of mu Frobenius/KL/IS/β=1.5 and cd on dense, sparse and
@@ -58,6 +60,9 @@ the device memory of a fit.
   --quick         small sizes (seconds, for tests)
   --repeats N     timed repeats after the warm-up (default 3)
   --warmup N      untimed warm-up repeats (default 1, at least 1)
+  --rounds N      whole-iteration workloads: fresh starts, each of warm-up + repeats
+                  iterations, pooled for the median (default 3); with --compare each
+                  round of ours is followed by the same round in scikit-learn
   --python PATH   interpreter for --compare (default /usr/bin/python3)
   --only REGEXP   run only the workloads whose label matches, e.g. 'mu KL' or 'X·Hᵀ'
   --tune          instead of the workloads, search the GEMM kernels' parameters (variant,
@@ -87,6 +92,7 @@ func ParseArgs(args []string) (*Config, error) {
 	fs.BoolVar(&c.Tune, "tune", false, "")
 	fs.IntVar(&c.Repeats, "repeats", 3, "")
 	fs.IntVar(&c.Warmup, "warmup", 1, "")
+	fs.IntVar(&c.Rounds, "rounds", 3, "")
 	fs.StringVar(&c.Python, "python", "/usr/bin/python3", "")
 	only := fs.String("only", "", "")
 	if err := fs.Parse(args); err != nil {
@@ -104,6 +110,9 @@ func ParseArgs(args []string) (*Config, error) {
 	}
 	if c.Repeats < 1 {
 		return nil, &UsageError{Msg: fmt.Sprintf("--repeats %d: must be at least 1", c.Repeats)}
+	}
+	if c.Rounds < 1 {
+		return nil, &UsageError{Msg: fmt.Sprintf("--rounds %d: must be at least 1", c.Rounds)}
 	}
 	if c.Warmup < 1 {
 		return nil, &UsageError{Msg: fmt.Sprintf("--warmup %d: must be at least 1", c.Warmup)}

@@ -16,18 +16,18 @@ func TestParseArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.Devices, ",") != "cpu,opencl" || strings.Join(c.Precisions, ",") != "float32,float64" || c.Repeats != 3 || c.Warmup != 1 || c.Python != "/usr/bin/python3" {
+	if strings.Join(c.Devices, ",") != "cpu,opencl" || strings.Join(c.Precisions, ",") != "float32,float64" || c.Repeats != 3 || c.Warmup != 1 || c.Rounds != 3 || c.Python != "/usr/bin/python3" {
 		t.Errorf("defaults: %+v", c)
 	}
-	c, err = ParseArgs([]string{"--device", "cpu,opencl:0:0", "--precision", "float32", "--json", "--compare", "--quick", "--repeats", "5", "--warmup", "2"})
+	c, err = ParseArgs([]string{"--device", "cpu,opencl:0:0", "--precision", "float32", "--json", "--compare", "--quick", "--repeats", "5", "--warmup", "2", "--rounds", "4"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.Devices, ",") != "cpu,opencl:0:0" || len(c.Precisions) != 1 || c.Precisions[0] != "float32" || !c.JSON || !c.Compare || !c.Quick || c.Repeats != 5 || c.Warmup != 2 {
+	if strings.Join(c.Devices, ",") != "cpu,opencl:0:0" || len(c.Precisions) != 1 || c.Precisions[0] != "float32" || !c.JSON || !c.Compare || !c.Quick || c.Repeats != 5 || c.Warmup != 2 || c.Rounds != 4 {
 		t.Errorf("parsed: %+v", c)
 	}
 	for _, bad := range [][]string{
-		{"--device", "tpu"}, {"--precision", "half"}, {"--repeats", "0"}, {"--warmup", "0"},
+		{"--device", "tpu"}, {"--precision", "half"}, {"--repeats", "0"}, {"--warmup", "0"}, {"--rounds", "0"},
 		{"--repeats", "9"}, {"--json", "--markdown"}, {"extra"}, {"--nope"}, {"--device", ""},
 	} {
 		_, err := ParseArgs(bad)

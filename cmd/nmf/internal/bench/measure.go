@@ -26,6 +26,7 @@ type Row struct {
 	K          int     `json:"k"`
 	NNZ        int     `json:"nnz,omitempty"`
 	Repeats    int     `json:"repeats"`
+	Rounds     int     `json:"rounds"`
 	MsPerIter  float64 `json:"ms_per_iter"`
 	Flops      float64 `json:"flops"`
 	GFLOPS     float64 `json:"gflops"`
@@ -45,7 +46,6 @@ type Row struct {
 	RatioCLBlast float64 `json:"ratio_vs_clblast,omitempty"`
 	Note         string  `json:"note,omitempty"`
 
-	job *sklearnJob
 }
 
 // Report is everything one bench run measured.
@@ -330,6 +330,20 @@ func fitTimes[T nmf.Float](ctx context.Context, dev string, prec string, x nmf.M
 	return ts, res.DeviceBytes, res.Device, nil
 }
 
+// timeFit converts h to precision prec and times w on d (fitTimes).
+func timeFit(ctx context.Context, d, prec string, h *host, w iterWork, c *Config) ([]float64, int64, string, error) {
+	if prec == "float32" {
+		var x nmf.Matrix[float32]
+		if h.csr != nil {
+			x = to32c(h.csr)
+		} else {
+			x = to32d(h.dense)
+		}
+		return fitTimes(ctx, d, prec, x, to32d(h.w0), to32d(h.h0), w, c)
+	}
+	return fitTimes(ctx, d, prec, h.x, h.w0, h.h0, w, c)
+}
+
 // gemmTimes times out = op(a)·op(b) on b with the operands on the device.
 func gemmTimes(ctx context.Context, be backend.Backend, prec string, m, n, k int, shape string, c *Config, r *rand.Rand) ([]float64, error) {
 	p := precOf(prec)
@@ -491,16 +505,27 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 		}
 	}
 
-	// Whole iterations.
+	// Whole iterations: each workload runs c.Rounds rounds, every round a
+	// fresh fit from the same start on each device and then, with
+	// --compare, the same round in scikit-learn, so that the two sides of a
+	// ratio share the machine's slow and quiet spells.
 	var sk *sklearnRun
 	if c.Compare {
 		var err error
-		sk, err = newSklearnRun(c.Python)
+		if sk, err = newSklearnRun(c.Python); err == nil {
+			logf("starting scikit-learn (%s)", c.Python)
+			if err = sk.start(ctx); err != nil {
+				sk.close()
+				sk = nil
+			}
+		}
 		if err != nil {
 			rep.Notes = append(rep.Notes, "scikit-learn comparison skipped: "+err.Error())
 			logf("scikit-learn comparison skipped: %v", err)
+		} else {
+			rep.Sklearn = sk.version
+			defer sk.close()
 		}
-		defer sk.close()
 	}
 	for _, w := range iterWorkloads(s) {
 		if c.Only != nil && !c.Only.MatchString(fmt.Sprintf("%s %d×%d k=%d", w.name, w.l, w.n, w.k)) {
@@ -509,75 +534,72 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 		h := makeHost(w, s.density)
 		for _, prec := range c.Precisions {
 			var job *sklearnJob
-			if sk != nil {
+			if sk != nil && sk.err == nil {
 				var err error
-				job, err = sk.add(w, h, prec, c)
-				if err != nil {
+				if job, err = sk.add(w, h, prec, c); err != nil {
 					rep.Notes = append(rep.Notes, "scikit-learn input: "+err.Error())
+					job = nil
 				}
 			}
-			for _, d := range devs {
-				if ctx.Err() != nil {
-					return nil, errCancelled
-				}
-				logf("%s %s %s %d×%d k=%d", d, prec, w.name, w.l, w.n, w.k)
-				row := &Row{Kind: w.kind, Workload: w.name, Device: d, Precision: prec, L: w.l, N: w.n, K: w.k, NNZ: h.nnz, Repeats: c.Repeats, job: job}
+			rows := make([]*Row, len(devs))
+			own := make([][]float64, len(devs))
+			for i, d := range devs {
+				rows[i] = &Row{Kind: w.kind, Workload: w.name, Device: d, Precision: prec, L: w.l, N: w.n, K: w.k, NNZ: h.nnz, Repeats: c.Repeats, Rounds: c.Rounds}
 				if w.data == "sparse" {
-					row.Workload += fmt.Sprintf(" (%.1f%% nnz)", 100*s.density)
+					rows[i].Workload += fmt.Sprintf(" (%.1f%% nnz)", 100*s.density)
 				}
 				if d == "cpu" && w.kind == "iteration" {
-					row.Target = w.target
+					rows[i].Target = w.target
 				}
-				var ts []float64
-				var db int64
-				var name string
-				var err error
-				if prec == "float32" {
-					var x nmf.Matrix[float32]
-					if h.csr != nil {
-						x = to32c(h.csr)
-					} else {
-						x = to32d(h.dense)
+			}
+			var skTimes []float64
+			for r := 1; r <= c.Rounds; r++ {
+				for i, d := range devs {
+					if rows[i].Note != "" {
+						continue
 					}
-					ts, db, name, err = fitTimes(ctx, d, prec, x, to32d(h.w0), to32d(h.h0), w, c)
-				} else {
-					ts, db, name, err = fitTimes(ctx, d, prec, h.x, h.w0, h.h0, w, c)
+					if ctx.Err() != nil {
+						return nil, errCancelled
+					}
+					logf("%s %s %s %d×%d k=%d, round %d/%d", d, prec, w.name, w.l, w.n, w.k, r, c.Rounds)
+					ts, db, name, err := timeFit(ctx, d, prec, h, w, c)
+					if err != nil {
+						rows[i].Note = err.Error()
+						logf("%s", err)
+						continue
+					}
+					rows[i].DeviceName, rows[i].DeviceBytes = name, db
+					own[i] = append(own[i], ts...)
 				}
-				if err != nil {
-					row.Note = err.Error()
-					logf("%s", err)
-					rep.Rows = append(rep.Rows, row)
-					continue
+				if job != nil && sk.err == nil {
+					if ctx.Err() != nil {
+						return nil, errCancelled
+					}
+					logf("scikit-learn %s %s %d×%d k=%d, round %d/%d", prec, w.name, w.l, w.n, w.k, r, c.Rounds)
+					ts, err := sk.time(job)
+					if err != nil {
+						rep.Notes = append(rep.Notes, "scikit-learn comparison failed: "+err.Error())
+						logf("scikit-learn: %v", err)
+						continue
+					}
+					skTimes = append(skTimes, ts...)
 				}
-				row.DeviceName, row.DeviceBytes = name, db
-				row.MsPerIter = median(ts)
-				row.Flops = iterFlops(w, h.nnz)
-				row.GFLOPS = row.Flops / row.MsPerIter / 1e6
-				if g := gemmRate[d+"|"+prec]; g > 0 {
-					row.FracGEMM = row.GFLOPS / g
+			}
+			for i, d := range devs {
+				row := rows[i]
+				if len(own[i]) > 0 {
+					row.MsPerIter = median(own[i])
+					row.Flops = iterFlops(w, h.nnz)
+					row.GFLOPS = row.Flops / row.MsPerIter / 1e6
+					if g := gemmRate[d+"|"+prec]; g > 0 {
+						row.FracGEMM = row.GFLOPS / g
+					}
+					if len(skTimes) > 0 {
+						row.SklearnMs = median(skTimes)
+						row.Ratio = row.SklearnMs / row.MsPerIter
+					}
 				}
 				rep.Rows = append(rep.Rows, row)
-			}
-		}
-	}
-	if sk != nil {
-		logf("running scikit-learn (%d workloads)", len(sk.jobs))
-		res, ver, err := sk.run(ctx, logw)
-		if err != nil {
-			rep.Notes = append(rep.Notes, "scikit-learn comparison failed: "+err.Error())
-		}
-		if ver != "" {
-			rep.Sklearn = ver
-		}
-		for _, row := range rep.Rows {
-			if row.job == nil {
-				continue
-			}
-			if ms, ok := res[row.job.ID]; ok && ms > 0 {
-				row.SklearnMs = ms
-				if row.MsPerIter > 0 {
-					row.Ratio = ms / row.MsPerIter
-				}
 			}
 		}
 	}

@@ -39,10 +39,19 @@ type sklearnJob struct {
 	Repeats int     `json:"repeats"`
 }
 
+// sklearnRun is one scikit-learn server process (sklearn_bench.py) and the
+// folder of its inputs.
 type sklearnRun struct {
-	python string
-	dir    string
-	jobs   []*sklearnJob
+	python  string
+	dir     string
+	jobs    []*sklearnJob
+	version string
+	err     error // the first failure; later rounds are not sent
+
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Scanner
+	stderr bytes.Buffer
 }
 
 // newSklearnRun checks that python exists; whether scikit-learn is there is
@@ -58,10 +67,16 @@ func newSklearnRun(python string) (*sklearnRun, error) {
 	return &sklearnRun{python: python, dir: dir}, nil
 }
 
+// close stops the server and removes the inputs.
 func (s *sklearnRun) close() {
-	if s != nil {
-		os.RemoveAll(s.dir)
+	if s == nil {
+		return
 	}
+	if s.in != nil {
+		s.in.Close()
+		s.cmd.Wait()
+	}
+	os.RemoveAll(s.dir)
 }
 
 func writeNPY(path string, d *nmf.Dense[float64], prec string) error {
@@ -116,63 +131,87 @@ func (s *sklearnRun) add(w iterWork, h *host, prec string, c *Config) (*sklearnJ
 	return j, nil
 }
 
-// run runs every job in one python process and returns ms per iteration by
-// job id, and scikit-learn's version.
-func (s *sklearnRun) run(ctx context.Context, logw io.Writer) (map[string]float64, string, error) {
-	out := map[string]float64{}
-	if len(s.jobs) == 0 {
-		return out, "", nil
-	}
+// start launches the script as a server; a failure to start, or a python
+// without scikit-learn, is an error that says so.
+func (s *sklearnRun) start(ctx context.Context) error {
 	script := filepath.Join(s.dir, "sklearn_bench.py")
 	if err := os.WriteFile(script, sklearnScript, 0o644); err != nil {
-		return out, "", err
+		return err
 	}
-	jobs := filepath.Join(s.dir, "jobs.json")
-	b, _ := json.Marshal(s.jobs)
-	if err := os.WriteFile(jobs, b, 0o644); err != nil {
-		return out, "", err
-	}
-	cmd := exec.CommandContext(ctx, s.python, script, jobs)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
-	pipe, err := cmd.StdoutPipe()
+	s.cmd = exec.CommandContext(ctx, s.python, script)
+	s.cmd.Stderr = &s.stderr
+	s.cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	in, err := s.cmd.StdinPipe()
 	if err != nil {
-		return out, "", err
+		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return out, "", err
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		return err
 	}
-	var version, failure string
-	sc := bufio.NewScanner(pipe)
-	for sc.Scan() {
-		var m struct {
-			ID      string  `json:"id"`
-			MS      float64 `json:"ms"`
-			Version string  `json:"version"`
-			Error   string  `json:"error"`
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	s.in, s.out = in, bufio.NewScanner(out)
+	s.out.Buffer(make([]byte, 64<<10), 16<<20)
+	var m sklearnReply
+	if err := s.read(&m); err != nil {
+		return err
+	}
+	if m.Error != "" {
+		return fmt.Errorf("%s", m.Error)
+	}
+	s.version = "scikit-learn " + m.Version
+	return nil
+}
+
+type sklearnReply struct {
+	ID      string    `json:"id"`
+	Times   []float64 `json:"times"`
+	Version string    `json:"version"`
+	Error   string    `json:"error"`
+}
+
+func (s *sklearnRun) read(m *sklearnReply) error {
+	if !s.out.Scan() {
+		err := s.out.Err()
+		if err == nil {
+			err = io.ErrUnexpectedEOF
 		}
-		if json.Unmarshal(sc.Bytes(), &m) != nil {
-			continue
+		return fmt.Errorf("%s: %v: %s", s.python, err, strings.TrimSpace(lastLines(s.stderr.String(), 5)))
+	}
+	if err := json.Unmarshal(s.out.Bytes(), m); err != nil {
+		return fmt.Errorf("%s: bad reply %q: %v", s.python, s.out.Text(), err)
+	}
+	return nil
+}
+
+// time runs one round of job j and returns scikit-learn's per-iteration
+// times in ms after the warm-up.
+func (s *sklearnRun) time(j *sklearnJob) (ts []float64, err error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	defer func() {
+		if err != nil {
+			s.err = err
 		}
-		switch {
-		case m.Error != "":
-			failure = m.Error
-		case m.Version != "":
-			version = "scikit-learn " + m.Version
-		default:
-			out[m.ID] = m.MS
-			fmt.Fprintf(logw, "bench: scikit-learn %s done (%d/%d)\n", m.ID, len(out), len(s.jobs))
-		}
+	}()
+	b, _ := json.Marshal(j)
+	if _, err := s.in.Write(append(b, '\n')); err != nil {
+		return nil, fmt.Errorf("%s: %v", s.python, err)
 	}
-	werr := cmd.Wait()
-	if failure != "" {
-		return out, version, fmt.Errorf("%s", failure)
+	var m sklearnReply
+	if err := s.read(&m); err != nil {
+		return nil, err
 	}
-	if werr != nil {
-		return out, version, fmt.Errorf("%s: %v: %s", s.python, werr, strings.TrimSpace(lastLines(stderr.String(), 5)))
+	if m.Error != "" {
+		return nil, fmt.Errorf("scikit-learn on %s: %s", j.ID, m.Error)
 	}
-	return out, version, nil
+	if m.ID != j.ID || len(m.Times) == 0 {
+		return nil, fmt.Errorf("%s: reply for %q with %d times, want %q", s.python, m.ID, len(m.Times), j.ID)
+	}
+	return m.Times, nil
 }
 
 func lastLines(s string, n int) string {

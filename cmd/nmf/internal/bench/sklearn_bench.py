@@ -1,7 +1,11 @@
 # Times scikit-learn 1.2's NMF iterations on the matrices nmf bench wrote,
 # one iteration at a time, exactly as _fit_multiplicative_update and
 # _fit_coordinate_descent run their loop bodies (tol = 0: no error checks).
-# Reads a JSON job list (argv[1]); prints one JSON line per job.
+#
+# A server, so that nmf bench can alternate its own rounds with ours on the
+# same workload: reads one JSON job per line on stdin, runs it from the
+# job's W0 and H0, and prints one JSON line with the per-iteration times
+# (ms) after the warm-up. The inputs of the last job id stay loaded.
 import json
 import sys
 import time
@@ -40,36 +44,49 @@ def mu_iter(X, W, H, beta, gamma):
     return W, H
 
 
-def main():
-    jobs = json.load(open(sys.argv[1]))
-    print(json.dumps({"version": sklearn.__version__}), flush=True)
-    for j in jobs:
-        X = load_x(j)
-        W = np.load(j["w"]).copy()
-        H = np.load(j["h"]).copy()
-        times = []
-        if j["solver"] == "cd":
-            Ht = np.ascontiguousarray(H.T)
-            rng = np.random.RandomState(0)
-            for _ in range(j["warmup"] + j["repeats"]):
-                t = time.perf_counter()
-                _nmf._update_coordinate_descent(X, W, Ht, 0, 0, False, rng)
-                _nmf._update_coordinate_descent(X.T, Ht, W, 0, 0, False, rng)
-                times.append(time.perf_counter() - t)
+def run(j, X, W0, H0):
+    W = W0.copy()
+    H = H0.copy()
+    times = []
+    if j["solver"] == "cd":
+        Ht = np.ascontiguousarray(H.T)
+        rng = np.random.RandomState(0)
+        for _ in range(j["warmup"] + j["repeats"]):
+            t = time.perf_counter()
+            _nmf._update_coordinate_descent(X, W, Ht, 0, 0, False, rng)
+            _nmf._update_coordinate_descent(X.T, Ht, W, 0, 0, False, rng)
+            times.append(time.perf_counter() - t)
+    else:
+        beta = float(j["beta"])
+        if beta < 1:
+            gamma = 1.0 / (2.0 - beta)
+        elif beta > 2:
+            gamma = 1.0 / (beta - 1.0)
         else:
-            beta = float(j["beta"])
-            if beta < 1:
-                gamma = 1.0 / (2.0 - beta)
-            elif beta > 2:
-                gamma = 1.0 / (beta - 1.0)
-            else:
-                gamma = 1.0
-            for _ in range(j["warmup"] + j["repeats"]):
-                t = time.perf_counter()
-                W, H = mu_iter(X, W, H, beta, gamma)
-                times.append(time.perf_counter() - t)
-        ms = float(np.median(times[j["warmup"]:])) * 1e3
-        print(json.dumps({"id": j["id"], "ms": ms}), flush=True)
+            gamma = 1.0
+        for _ in range(j["warmup"] + j["repeats"]):
+            t = time.perf_counter()
+            W, H = mu_iter(X, W, H, beta, gamma)
+            times.append(time.perf_counter() - t)
+    return [t * 1e3 for t in times[j["warmup"]:]]
+
+
+def main():
+    print(json.dumps({"version": sklearn.__version__}), flush=True)
+    loaded, X, W0, H0 = None, None, None, None
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        j = json.loads(line)
+        try:
+            if j["id"] != loaded:
+                X, W0, H0, loaded = None, None, None, None
+                X, W0, H0 = load_x(j), np.load(j["w"]), np.load(j["h"])
+                loaded = j["id"]
+            out = {"id": j["id"], "times": run(j, X, W0, H0)}
+        except Exception as e:  # noqa: BLE001
+            out = {"id": j["id"], "error": "%s: %s" % (type(e).__name__, e)}
+        print(json.dumps(out), flush=True)
 
 
 main()

@@ -1,0 +1,40 @@
+package cpu
+
+import "unsafe"
+
+// The GEMM micro-kernels of the fused passes (kernel.go), in gemm_amd64.s:
+// C[r, j] = Σ_{p<k} a[r·sar + p·sap] · b[p·ldb + j] for the 6×16 (float32)
+// or 6×8 (float64) block at c, added to C when acc ≠ 0. Strides are in
+// elements. The a operand is read one element at a time (broadcast), so it
+// may be any strided view: rows of W, columns of W, rows of X; b is read in
+// rows of 16 or 8 contiguous elements (8 or 4 for kern32n and kern64n).
+
+//go:noescape
+func kern32(k int, a *float32, sar, sap int, b *float32, ldb int, c *float32, ldc int, acc int)
+
+//go:noescape
+func kern64(k int, a *float64, sar, sap int, b *float64, ldb int, c *float64, ldc int, acc int)
+
+// kern32n and kern64n are the same on 6×8 and 6×4 blocks.
+//
+//go:noescape
+func kern32n(k int, a *float32, sar, sap int, b *float32, ldb int, c *float32, ldc int, acc int)
+
+//go:noescape
+func kern64n(k int, a *float64, sar, sap int, b *float64, ldb int, c *float64, ldc int, acc int)
+
+// prefetchRows asks for rows×bytes at p (rows stride bytes apart) to be
+// brought into L2. It reads nothing itself, so addresses need not be valid.
+//
+//go:noescape
+func prefetchRows(p unsafe.Pointer, rows, bytes, stride int)
+
+// hasFMA reports whether the CPU has AVX2 and FMA3 (and the OS saves YMM).
+var hasFMA = hasAVX2 && detectFMA()
+
+func detectFMA() bool {
+	_, _, ecx1, _ := cpuidex(1, 0)
+	return ecx1&(1<<12) != 0
+}
+
+func setFMA(on bool) { hasFMA = on && hasAVX2 && detectFMA() }

@@ -1,0 +1,27 @@
+//go:build !amd64
+
+package cpu
+
+import "unsafe"
+
+const hasFMA = false
+
+func kern32(k int, a *float32, sar, sap int, b *float32, ldb int, c *float32, ldc int, acc int) {
+	panic("unreachable")
+}
+
+func kern64(k int, a *float64, sar, sap int, b *float64, ldb int, c *float64, ldc int, acc int) {
+	panic("unreachable")
+}
+
+func setFMA(bool) {}
+
+func prefetchRows(p unsafe.Pointer, rows, bytes, stride int) {}
+
+func kern32n(k int, a *float32, sar, sap int, b *float32, ldb int, c *float32, ldc int, acc int) {
+	panic("unreachable")
+}
+
+func kern64n(k int, a *float64, sar, sap int, b *float64, ldb int, c *float64, ldc int, acc int) {
+	panic("unreachable")
+}

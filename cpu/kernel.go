@@ -1,0 +1,401 @@
+package cpu
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// The multiplicative-update terms for dense X on CPUs with AVX2 and FMA,
+// built on one register-blocked micro-kernel (gemm_amd64.s) instead of
+// OpenBLAS calls:
+//
+//   - β ≠ 2: W·H is formed a cache-sized block at a time, turned into the
+//     ratio X ⊙ (WH)^(β−2) and the power (WH)^(β−1) in place, and multiplied
+//     straight into the numerator and denominator. No l×n temporary exists
+//     and X is read once per half-iteration.
+//   - β = 2: X·Hᵀ and Wᵀ·X read X where it lies, without the packed copy a
+//     BLAS makes of the large operand.
+//
+// The small operands (W, H, Hᵀ) are copied once per call into zero-padded
+// scratch so that every micro-tile is whole; padded rows and columns
+// contribute zeros. Every output entry is summed in an order fixed by the
+// block sizes, which do not depend on the number of workers, so results are
+// reproducible across machines with the same kernels.
+
+const mr = 6 // rows of a micro-tile
+
+// nrOf is the columns of a micro-tile: one pair of YMM registers.
+func nrOf[T backend.Float]() int {
+	var z T
+	if sizeof(z) == 4 {
+		return 16
+	}
+	return 8
+}
+
+// micro runs the micro-kernel on one mr×nr block, checking that every
+// element it touches lies inside the slices.
+func micro[T backend.Float](kd int, a []T, sar, sap int, b []T, ldb int, c []T, ldc int, acc bool) {
+	microW(kd, a, sar, sap, b, ldb, c, ldc, acc, false)
+}
+
+// microW is micro, on an mr×(nr/2) block when narrow (the last columns of
+// an output whose width is a multiple of nr/2 only).
+func microW[T backend.Float](kd int, a []T, sar, sap int, b []T, ldb int, c []T, ldc int, acc, narrow bool) {
+	var z T
+	nr := 64 / int(unsafe.Sizeof(z))
+	if narrow {
+		nr /= 2
+	}
+	if kd > 0 && (len(a) <= (mr-1)*sar+(kd-1)*sap || len(b) < (kd-1)*ldb+nr) || len(c) < (mr-1)*ldc+nr {
+		panic(fmt.Sprintf("cpu: micro-kernel out of range: kd=%d len(a)=%d sar=%d sap=%d len(b)=%d ldb=%d len(c)=%d ldc=%d", kd, len(a), sar, sap, len(b), ldb, len(c), ldc))
+	}
+	ac := 0
+	if acc {
+		ac = 1
+	}
+	var ap, bp unsafe.Pointer
+	if kd > 0 {
+		ap, bp = unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
+	}
+	cp := unsafe.Pointer(unsafe.SliceData(c))
+	switch {
+	case unsafe.Sizeof(z) == 4 && !narrow:
+		kern32(kd, (*float32)(ap), sar, sap, (*float32)(bp), ldb, (*float32)(cp), ldc, ac)
+	case unsafe.Sizeof(z) == 4:
+		kern32n(kd, (*float32)(ap), sar, sap, (*float32)(bp), ldb, (*float32)(cp), ldc, ac)
+	case !narrow:
+		kern64(kd, (*float64)(ap), sar, sap, (*float64)(bp), ldb, (*float64)(cp), ldc, ac)
+	default:
+		kern64n(kd, (*float64)(ap), sar, sap, (*float64)(bp), ldb, (*float64)(cp), ldc, ac)
+	}
+}
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// useKernels reports whether the fused kernels apply: AVX2 and FMA, and
+// not switched off (CLNMF_KERNELS=off, read by the backend).
+func (im *impl[T]) useKernels() bool { return hasFMA && !im.noKernels }
+
+// blockSizes are the rows (mb) and columns (nb) of the W·H blocks, and the
+// inner-dimension block (kc) of the β = 2 products: mb×nb and kc×nb blocks
+// of 48–64 KiB, so that a block, its power and the operands it meets stay
+// in L2.
+func blockSizes[T backend.Float]() (mb, nb, kc int) {
+	var z T
+	if sizeof(z) == 4 {
+		return 8 * mr, 256, 256
+	}
+	return 8 * mr, 128, 128
+}
+
+// padCopy copies the rows×cols matrix src (row stride ld) into dst with
+// row stride ldd, zeroing dst's columns [cols, ldd) and its rows [rows,
+// len(dst)/ldd).
+func padCopy[T backend.Float](dst []T, ldd int, src []T, rows, cols, ld int) {
+	for i := 0; i < len(dst)/ldd; i++ {
+		d := dst[i*ldd : (i+1)*ldd]
+		if i < rows {
+			copy(d, src[i*ld:i*ld+cols])
+			clear(d[cols:])
+		} else {
+			clear(d)
+		}
+	}
+}
+
+// padTranspose writes the transpose of the rows×cols matrix src into dst
+// (cols rows of stride ldd), zero-padded to len(dst)/ldd rows.
+func padTranspose[T backend.Float](dst []T, ldd int, src []T, rows, cols int) {
+	clear(dst)
+	for i := 0; i < rows; i++ {
+		for j, v := range src[i*cols : (i+1)*cols] {
+			dst[j*ldd+i] = v
+		}
+	}
+}
+
+// kernTask is one call of the fused terms: side W walks blocks of mb rows,
+// side H blocks of nb columns; each worker owns the output rows or columns
+// of its blocks.
+type kernTask[T backend.Float] struct {
+	x          []T
+	l, n, k    int
+	lp, np     int // l rounded up to mr, n to nr
+	wp         []T // W, lp×ldw, zero-padded
+	ldw        int
+	hp         []T // H, k×np, zero-padded
+	htp        []T // Hᵀ, np×kp, zero-padded (side W)
+	kp         int // k rounded up to nr/2 (the last column tile may be narrow)
+	nump, denp []T // side W: lp×kp; side H: kr×np (kr = k rounded up to mr)
+	beta       float64
+	side       backend.Side
+	frob       bool
+	mb, nb, kc int
+	scratch    []T // per worker: V and U blocks, mb×nb each
+	xtail      []T // side H, β = 2: X's last n mod nr columns, l×nr, zero-padded
+	xrows      []T // side W, β = 2: X's last l mod mr rows, mr×n, zero-padded
+}
+
+func (t *kernTask[T]) run(c, lo, hi int) {
+	var v, u []T
+	if size := t.mb * t.nb; t.scratch != nil {
+		v = t.scratch[2*c*size : (2*c+1)*size]
+		u = t.scratch[(2*c+1)*size : (2*c+2)*size]
+	}
+	for b := lo; b < hi; b++ {
+		switch {
+		case t.frob && t.side == backend.SideW:
+			t.frobRows(b)
+		case t.frob:
+			t.frobCols(b)
+		case t.side == backend.SideW:
+			t.rows(b, v, u)
+		default:
+			t.cols(b, v, u)
+		}
+	}
+}
+
+// block forms V = W[r0:r0+rw]·H[:, j0:j0+jw] (rw a multiple of mr, jw of
+// nr) into v (row stride nb), then the ratio in v and the power in u over
+// the entries inside X; the rest of the block is zeroed.
+func (t *kernTask[T]) block(r0, rw, j0, jw int, v, u []T) {
+	nr := nrOf[T]()
+	k, nb := t.k, t.nb
+	vc := min(jw, t.n-j0)
+	if r0 < t.l {
+		// X's part of the block is wanted after the product: ask for it
+		// now so that the ratio pass does not wait on memory.
+		var z T
+		sz := int(unsafe.Sizeof(z))
+		prefetchRows(unsafe.Pointer(&t.x[r0*t.n+j0]), min(rw, t.l-r0), vc*sz, t.n*sz)
+	}
+	for ct := 0; ct < jw; ct += nr {
+		for rt := 0; rt < rw; rt += mr {
+			micro(k, t.wp[(r0+rt)*t.ldw:], t.ldw, 1, t.hp[j0+ct:], t.np, v[rt*nb+ct:], nb, false)
+		}
+	}
+	for r := 0; r < rw; r++ {
+		vr := v[r*nb : r*nb+jw]
+		var ur []T
+		if t.beta != 1 {
+			ur = u[r*nb : r*nb+jw]
+		}
+		i := r0 + r
+		if i >= t.l {
+			clear(vr)
+			clear(ur)
+			continue
+		}
+		var uv []T
+		if ur != nil {
+			uv = ur[:vc]
+		}
+		applyRatio(t.x[i*t.n+j0:i*t.n+j0+vc], vr[:vc], uv, t.beta)
+		clear(vr[vc:])
+		if ur != nil {
+			clear(ur[vc:])
+		}
+	}
+}
+
+// rows is side W for row block b: num[rows] = Σ over column blocks of
+// R·Hᵀ, den[rows] likewise with U.
+func (t *kernTask[T]) rows(b int, v, u []T) {
+	nr := nrOf[T]()
+	r0 := b * t.mb
+	rw := min(t.mb, t.lp-r0)
+	for j0 := 0; j0 < t.np; j0 += t.nb {
+		jw := min(t.nb, t.np-j0)
+		t.block(r0, rw, j0, jw, v, u)
+		for ct := 0; ct < t.kp; ct += nr {
+			narrow := ct+nr > t.kp
+			for rt := 0; rt < rw; rt += mr {
+				microW(jw, v[rt*t.nb:], t.nb, 1, t.htp[j0*t.kp+ct:], t.kp, t.nump[(r0+rt)*t.kp+ct:], t.kp, j0 > 0, narrow)
+				if t.beta != 1 {
+					microW(jw, u[rt*t.nb:], t.nb, 1, t.htp[j0*t.kp+ct:], t.kp, t.denp[(r0+rt)*t.kp+ct:], t.kp, j0 > 0, narrow)
+				}
+			}
+		}
+	}
+}
+
+// cols is side H for column block b: num[:, cols] = Σ over row blocks of
+// Wᵀ·R, den likewise with U.
+func (t *kernTask[T]) cols(b int, v, u []T) {
+	nr := nrOf[T]()
+	j0 := b * t.nb
+	jw := min(t.nb, t.np-j0)
+	kr := roundUp(t.k, mr)
+	for r0 := 0; r0 < t.lp; r0 += t.mb {
+		rw := min(t.mb, t.lp-r0)
+		t.block(r0, rw, j0, jw, v, u)
+		for kt := 0; kt < kr; kt += mr {
+			for ct := 0; ct < jw; ct += nr {
+				micro(rw, t.wp[r0*t.ldw+kt:], 1, t.ldw, v[ct:], t.nb, t.nump[kt*t.np+j0+ct:], t.np, r0 > 0)
+				if t.beta != 1 {
+					micro(rw, t.wp[r0*t.ldw+kt:], 1, t.ldw, u[ct:], t.nb, t.denp[kt*t.np+j0+ct:], t.np, r0 > 0)
+				}
+			}
+		}
+	}
+}
+
+// frobRows is X·Hᵀ for row block b, X read in place (its last l mod mr
+// rows from the padded copy).
+func (t *kernTask[T]) frobRows(b int) {
+	nr := nrOf[T]()
+	r0 := b * t.mb
+	rw := min(t.mb, t.lp-r0)
+	full := t.l / mr * mr
+	for p0 := 0; p0 < t.n; p0 += t.kc {
+		pw := min(t.kc, t.n-p0)
+		for rt := r0; rt < r0+rw; rt += mr {
+			a, lda := t.x[rt*t.n+p0:], t.n
+			if rt >= full {
+				a = t.xrows[p0:]
+			}
+			if nx := rt + mr; nx+mr <= full {
+				var z T
+				sz := int(unsafe.Sizeof(z))
+				prefetchRows(unsafe.Pointer(&t.x[nx*t.n+p0]), mr, pw*sz, t.n*sz)
+			}
+			for ct := 0; ct < t.kp; ct += nr {
+				microW(pw, a, lda, 1, t.htp[p0*t.kp+ct:], t.kp, t.nump[rt*t.kp+ct:], t.kp, p0 > 0, ct+nr > t.kp)
+			}
+		}
+	}
+}
+
+// frobCols is Wᵀ·X for column block b, X read in place (its last n mod nr
+// columns from the padded copy).
+func (t *kernTask[T]) frobCols(b int) {
+	nr := nrOf[T]()
+	j0 := b * t.nb
+	jw := min(t.nb, t.np-j0)
+	kr := roundUp(t.k, mr)
+	full := t.n / nr * nr
+	for i0 := 0; i0 < t.l; i0 += t.kc {
+		iw := min(t.kc, t.l-i0)
+		for ct := j0; ct < j0+jw; ct += nr {
+			bm, ldb := t.x[i0*t.n+ct:], t.n
+			if ct >= full {
+				bm, ldb = t.xtail[i0*nr:], nr
+			}
+			for kt := 0; kt < kr; kt += mr {
+				micro(iw, t.wp[i0*t.ldw+kt:], 1, t.ldw, bm, ldb, t.nump[kt*t.np+ct:], t.np, i0 > 0)
+			}
+		}
+	}
+}
+
+// prodXB returns X·B for dense X (l×n) and B (n×k), or X·Bᵀ for B k×n
+// when bT, in the lp×kp scratch it returns (row stride kp, rows ≥ l and
+// columns ≥ k to be ignored).
+func (im *impl[T]) prodXB(x *data[T], b []T, k int, bT bool) (out []T, ld int) {
+	nr := nrOf[T]()
+	l, n := x.rows, x.cols
+	mb, nb, kc := blockSizes[T]()
+	t := &im.kern
+	*t = kernTask[T]{x: x.x, l: l, n: n, k: k, lp: roundUp(l, mr), np: roundUp(n, nr), kp: roundUp(k, nr/2),
+		side: backend.SideW, frob: true, mb: mb, nb: nb, kc: kc}
+	t.htp = im.buf("k.htp", n*t.kp)
+	if bT {
+		padTranspose(t.htp, t.kp, b, k, n)
+	} else {
+		padCopy(t.htp, t.kp, b, n, k, k)
+	}
+	t.nump = im.buf("k.num", t.lp*t.kp)
+	if l%mr != 0 {
+		t.xrows = im.buf("k.xrows", mr*n)
+		padCopy(t.xrows, n, x.x[l/mr*mr*n:], l%mr, n, n)
+	}
+	im.pool.dynamic((t.lp+mb-1)/mb, t)
+	return t.nump, t.kp
+}
+
+// prodBtX returns Bᵀ·X for B l×k and dense X (l×n) in the kr×np scratch
+// it returns (row stride np).
+func (im *impl[T]) prodBtX(x *data[T], b []T, k int) (out []T, ld int) {
+	nr := nrOf[T]()
+	l, n := x.rows, x.cols
+	mb, nb, kc := blockSizes[T]()
+	t := &im.kern
+	*t = kernTask[T]{x: x.x, l: l, n: n, k: k, lp: roundUp(l, mr), np: roundUp(n, nr), kp: roundUp(k, nr/2),
+		side: backend.SideH, frob: true, mb: mb, nb: nb, kc: kc}
+	kr := roundUp(k, mr)
+	t.ldw = kr
+	t.wp = im.buf("k.wp", t.lp*t.ldw)
+	padCopy(t.wp, t.ldw, b, l, k, k)
+	t.nump = im.buf("k.num", kr*t.np)
+	if n%nr != 0 {
+		t.xtail = im.buf("k.xtail", l*nr)
+		padCopy(t.xtail, nr, x.x[n/nr*nr:], l, n%nr, n)
+	}
+	t.narrow(im.pool.workers)
+	im.pool.dynamic((t.np+t.nb-1)/t.nb, t)
+	return t.nump, t.np
+}
+
+// narrow halves the column blocks until every worker has several.
+func (t *kernTask[T]) narrow(workers int) {
+	nr := nrOf[T]()
+	for t.nb > 4*nr && (t.np+t.nb-1)/t.nb < 4*workers {
+		t.nb /= 2
+	}
+}
+
+// muTermsKernels computes MUTerms for β ≠ 2 and dense X with the
+// micro-kernels (see the top of this file).
+func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T], beta float64, num, den *matrix[T]) {
+	nr := nrOf[T]()
+	l, n, k := x.rows, x.cols, w.cols
+	mb, nb, kc := blockSizes[T]()
+	t := &im.kern
+	*t = kernTask[T]{x: x.x, l: l, n: n, k: k, lp: roundUp(l, mr), np: roundUp(n, nr), kp: roundUp(k, nr/2),
+		beta: beta, side: side, mb: mb, nb: nb, kc: kc}
+	kr := roundUp(k, mr)
+	workers := im.pool.workers
+	t.hp = im.buf("k.hp", k*t.np)
+	padCopy(t.hp, t.np, h.data, k, n, n)
+	t.scratch = im.buf("k.vu", 2*workers*mb*nb)
+	if side == backend.SideW {
+		t.ldw = k
+		t.wp = im.buf("k.wp", t.lp*t.ldw)
+		padCopy(t.wp, t.ldw, w.data, l, k, k)
+		t.htp = im.buf("k.htp", t.np*t.kp)
+		padTranspose(t.htp, t.kp, h.data, k, n)
+		t.nump = im.buf("k.num", t.lp*t.kp)
+		if beta != 1 {
+			t.denp = im.buf("k.den", t.lp*t.kp)
+		}
+		im.pool.dynamic((t.lp+mb-1)/mb, t)
+		for i := 0; i < l; i++ {
+			copy(num.data[i*k:(i+1)*k], t.nump[i*t.kp:])
+			if t.denp != nil {
+				copy(den.data[i*k:(i+1)*k], t.denp[i*t.kp:])
+			}
+		}
+		return
+	}
+	// Side H: W's columns padded to kr (the micro-tile's rows of the
+	// output), its rows to lp.
+	t.ldw = kr
+	t.wp = im.buf("k.wp", t.lp*t.ldw)
+	padCopy(t.wp, t.ldw, w.data, l, k, k)
+	t.nump = im.buf("k.num", kr*t.np)
+	if beta != 1 {
+		t.denp = im.buf("k.den", kr*t.np)
+	}
+	t.narrow(workers)
+	im.pool.dynamic((t.np+t.nb-1)/t.nb, t)
+	for kk := 0; kk < k; kk++ {
+		copy(num.data[kk*n:(kk+1)*n], t.nump[kk*t.np:])
+		if t.denp != nil {
+			copy(den.data[kk*n:(kk+1)*n], t.denp[kk*t.np:])
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// TestMicroKernels checks each micro-kernel against a float64 loop, with
+// strided a (rows and columns of a matrix), both accumulate modes, and
+// inner dimensions from 0 up.
+func TestMicroKernels(t *testing.T) {
+	if !hasFMA {
+		t.Skip("no AVX2/FMA on this CPU")
+	}
+	testMicro[float32](t, 1e-5)
+	testMicro[float64](t, 1e-13)
+}
+
+func testMicro[T backend.Float](t *testing.T, tol float64) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, narrow := range []bool{false, true} {
+		nr := nrOf[T]()
+		if narrow {
+			nr /= 2
+		}
+		for _, kd := range []int{0, 1, 2, 7, 50, 257} {
+			for _, trans := range []bool{false, true} {
+				for _, acc := range []bool{false, true} {
+					// a is mr×kd read as rows (sar = lda) or as the
+					// columns of a kd×mr matrix (sar = 1).
+					lda := kd + 3
+					sar, sap := lda, 1
+					if trans {
+						lda = mr + 2
+						sar, sap = 1, lda
+					}
+					a := make([]T, mr*(kd+3)+lda*kd+1)
+					ldb, ldc := nr+5, nr+1
+					b := make([]T, kd*ldb+nr)
+					c := make([]T, mr*ldc+nr)
+					for i := range a {
+						a[i] = T(r.Float64() - 0.5)
+					}
+					for i := range b {
+						b[i] = T(r.Float64() - 0.5)
+					}
+					for i := range c {
+						c[i] = T(r.Float64())
+					}
+					want := make([]float64, len(c))
+					for i := range c {
+						want[i] = float64(c[i])
+					}
+					for i := 0; i < mr; i++ {
+						for j := 0; j < nr; j++ {
+							var s float64
+							for p := 0; p < kd; p++ {
+								s += float64(a[i*sar+p*sap]) * float64(b[p*ldb+j])
+							}
+							if acc {
+								want[i*ldc+j] += s
+							} else {
+								want[i*ldc+j] = s
+							}
+						}
+					}
+					microW(kd, a, sar, sap, b, ldb, c, ldc, acc, narrow)
+					for i := range c {
+						if math.Abs(float64(c[i])-want[i]) > tol*(1+math.Abs(want[i]))*float64(kd+1) {
+							t.Fatalf("%T narrow=%v kd=%d trans=%v acc=%v: c[%d] = %g, want %g", c[0], narrow, kd, trans, acc, i, c[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestDynamic checks that pool.dynamic runs every block exactly once.
+func TestDynamic(t *testing.T) {
+	for _, workers := range []int{1, 2, 3, 8} {
+		p := newPool(workers)
+		for _, n := range []int{0, 1, 2, 5, 100} {
+			ct := &countTask{seen: make([]atomic.Int32, n)}
+			p.dynamic(n, ct)
+			for b := range ct.seen {
+				if got := ct.seen[b].Load(); got != 1 {
+					t.Fatalf("workers=%d n=%d: block %d ran %d times", workers, n, b, got)
+				}
+			}
+		}
+		p.close()
+	}
+}
+
+type countTask struct{ seen []atomic.Int32 }
+
+func (c *countTask) run(_, lo, hi int) {
+	for b := lo; b < hi; b++ {
+		c.seen[b].Add(1)
+	}
+}
+
+// BenchmarkMicro measures the micro-kernels on operands in L1: the ceiling
+// of the fused passes (one core).
+func BenchmarkMicro(b *testing.B) {
+	if !hasFMA {
+		b.Skip("no AVX2/FMA on this CPU")
+	}
+	b.Run("float32", benchMicro[float32])
+	b.Run("float64", benchMicro[float64])
+}
+
+func benchMicro[T backend.Float](b *testing.B) {
+	const kd = 256
+	nr := nrOf[T]()
+	a := make([]T, mr*kd)
+	bm := make([]T, kd*nr)
+	c := make([]T, mr*nr)
+	for i := 0; i < b.N; i++ {
+		micro(kd, a, kd, 1, bm, nr, c, nr, true)
+	}
+	b.ReportMetric(float64(b.N)*2*mr*float64(nr)*kd/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
