@@ -33,7 +33,7 @@ type Config struct {
 	Tune       bool // search GEMM parameters and cache the best (see Tune)
 	Repeats    int
 	Warmup     int
-	Rounds     int // fresh starts per iteration workload, alternating with scikit-learn's
+	Rounds     int    // fresh starts per iteration workload, alternating with scikit-learn's
 	Python     string // the interpreter for --compare
 	// Only, when set, keeps the workloads whose label matches it (the
 	// square GEMM, every device's reference rate, always runs).

@@ -45,7 +45,6 @@ type Row struct {
 	CLBlastMs    float64 `json:"clblast_ms,omitempty"`
 	RatioCLBlast float64 `json:"ratio_vs_clblast,omitempty"`
 	Note         string  `json:"note,omitempty"`
-
 }
 
 // Report is everything one bench run measured.
