@@ -1,9 +1,11 @@
 // Package cpu is the CPU implementation of backend.Backend: the reference
 // path every other backend is checked against.
 //
-// Matrix products go through a BLAS: OpenBLAS, loaded at run time without
-// cgo where libopenblas is installed, and gonum's pure-Go BLAS otherwise (or
-// when CLNMF_BLAS=go). Elementwise work is fused into single passes spread
+// On CPUs with AVX2 and FMA the dense multiplicative update and the
+// products with X run on the package's own micro-kernels (kernel.go), which
+// never form W·H whole. Other matrix products go through a BLAS: OpenBLAS,
+// loaded at run time without cgo where libopenblas is installed, and gonum's
+// pure-Go BLAS otherwise (or when CLNMF_BLAS=go). Elementwise work is fused into single passes spread
 // over all cores by a pool of workers started once per backend. Every buffer
 // an operation needs is allocated on first use and reused, so a fit
 // allocates nothing per iteration.

@@ -361,8 +361,8 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 	workers := im.pool.workers
 	t.hp = im.buf("k.hp", k*t.np)
 	padCopy(t.hp, t.np, h.data, k, n, n)
-	t.scratch = im.buf("k.vu", 2*workers*mb*nb)
 	if side == backend.SideW {
+		t.scratch = im.buf("k.vu", 2*workers*mb*nb)
 		t.ldw = k
 		t.wp = im.buf("k.wp", t.lp*t.ldw)
 		padCopy(t.wp, t.ldw, w.data, l, k, k)
@@ -390,7 +390,11 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 	if beta != 1 {
 		t.denp = im.buf("k.den", kr*t.np)
 	}
+	// Narrower column blocks (several per worker) are taller, so that
+	// the products into num and den run over more rows per call.
 	t.narrow(workers)
+	t.mb = mb * (nb / t.nb)
+	t.scratch = im.buf("k.vu", 2*workers*t.mb*t.nb)
 	im.pool.dynamic((t.np+t.nb-1)/t.nb, t)
 	for kk := 0; kk < k; kk++ {
 		copy(num.data[kk*n:(kk+1)*n], t.nump[kk*t.np:])
