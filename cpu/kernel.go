@@ -106,13 +106,28 @@ func padCopy[T backend.Float](dst []T, ldd int, src []T, rows, cols, ld int) {
 	}
 }
 
-// padTranspose writes the transpose of the rows×cols matrix src into dst
-// (cols rows of stride ldd), zero-padded to len(dst)/ldd rows.
-func padTranspose[T backend.Float](dst []T, ldd int, src []T, rows, cols int) {
-	clear(dst)
-	for i := 0; i < rows; i++ {
-		for j, v := range src[i*cols : (i+1)*cols] {
-			dst[j*ldd+i] = v
+// packB writes the rows×kp matrix M, M[p, c] = m[p·sp + c·sc] for p <
+// valid and c < cols and 0 elsewhere, as column panels of width nr (the
+// last nr/2 wide when kp mod nr ≠ 0): the panel of columns [ct, ct+w)
+// holds M[p, ct+j] at dst[ct·rows + p·w + j], so that a micro-kernel reads
+// its b operand contiguously.
+func packB[T backend.Float](dst, m []T, rows, valid, cols, sp, sc, kp, nr int) {
+	for ct := 0; ct < kp; ct += nr {
+		w := min(nr, kp-ct)
+		panel := dst[ct*rows : ct*rows+rows*w]
+		for p := 0; p < rows; p++ {
+			row := panel[p*w : p*w+w]
+			if p >= valid {
+				clear(row)
+				continue
+			}
+			for j := range row {
+				if c := ct + j; c < cols {
+					row[j] = m[p*sp+c*sc]
+				} else {
+					row[j] = 0
+				}
+			}
 		}
 	}
 }
@@ -127,7 +142,8 @@ type kernTask[T backend.Float] struct {
 	wp         []T // W, lp×ldw, zero-padded
 	ldw        int
 	hp         []T // H, k×np, zero-padded
-	htp        []T // Hᵀ, np×kp, zero-padded (side W)
+	htp        []T // Hᵀ (side W), hr×kp zero-padded, packed in column panels (packB)
+	hr         int // rows of htp
 	kp         int // k rounded up to nr/2 (the last column tile may be narrow)
 	nump, denp []T // side W: lp×kp; side H: kr×np (kr = k rounded up to mr)
 	beta       float64
@@ -214,9 +230,11 @@ func (t *kernTask[T]) rows(b int, v, u []T) {
 		for ct := 0; ct < t.kp; ct += nr {
 			narrow := ct+nr > t.kp
 			for rt := 0; rt < rw; rt += mr {
-				microW(jw, v[rt*t.nb:], t.nb, 1, t.htp[j0*t.kp+ct:], t.kp, t.nump[(r0+rt)*t.kp+ct:], t.kp, j0 > 0, narrow)
+				w := min(nr, t.kp-ct)
+				bp := t.htp[ct*t.hr+j0*w:]
+				microW(jw, v[rt*t.nb:], t.nb, 1, bp, w, t.nump[(r0+rt)*t.kp+ct:], t.kp, j0 > 0, narrow)
 				if t.beta != 1 {
-					microW(jw, u[rt*t.nb:], t.nb, 1, t.htp[j0*t.kp+ct:], t.kp, t.denp[(r0+rt)*t.kp+ct:], t.kp, j0 > 0, narrow)
+					microW(jw, u[rt*t.nb:], t.nb, 1, bp, w, t.denp[(r0+rt)*t.kp+ct:], t.kp, j0 > 0, narrow)
 				}
 			}
 		}
@@ -251,20 +269,23 @@ func (t *kernTask[T]) frobRows(b int) {
 	r0 := b * t.mb
 	rw := min(t.mb, t.lp-r0)
 	full := t.l / mr * mr
+	var z T
+	sz := int(unsafe.Sizeof(z))
 	for p0 := 0; p0 < t.n; p0 += t.kc {
 		pw := min(t.kc, t.n-p0)
-		for rt := r0; rt < r0+rw; rt += mr {
-			a, lda := t.x[rt*t.n+p0:], t.n
-			if rt >= full {
-				a = t.xrows[p0:]
-			}
-			if nx := rt + mr; nx+mr <= full {
-				var z T
-				sz := int(unsafe.Sizeof(z))
-				prefetchRows(unsafe.Pointer(&t.x[nx*t.n+p0]), mr, pw*sz, t.n*sz)
-			}
-			for ct := 0; ct < t.kp; ct += nr {
-				microW(pw, a, lda, 1, t.htp[p0*t.kp+ct:], t.kp, t.nump[rt*t.kp+ct:], t.kp, p0 > 0, ct+nr > t.kp)
+		if q0 := p0 + t.kc; q0 < t.n && r0 < full {
+			// The next block of X is wanted after this one: ask now.
+			prefetchRows(unsafe.Pointer(&t.x[r0*t.n+q0]), min(r0+rw, full)-r0, min(t.kc, t.n-q0)*sz, t.n*sz)
+		}
+		for ct := 0; ct < t.kp; ct += nr {
+			w := min(nr, t.kp-ct)
+			bp := t.htp[ct*t.hr+p0*w:]
+			for rt := r0; rt < r0+rw; rt += mr {
+				a, lda := t.x[rt*t.n+p0:], t.n
+				if rt >= full {
+					a = t.xrows[p0:]
+				}
+				microW(pw, a, lda, 1, bp, w, t.nump[rt*t.kp+ct:], t.kp, p0 > 0, w < nr)
 			}
 		}
 	}
@@ -278,12 +299,18 @@ func (t *kernTask[T]) frobCols(b int) {
 	jw := min(t.nb, t.np-j0)
 	kr := roundUp(t.k, mr)
 	full := t.n / nr * nr
+	var z T
+	sz := int(unsafe.Sizeof(z))
 	for i0 := 0; i0 < t.l; i0 += t.kc {
 		iw := min(t.kc, t.l-i0)
 		for ct := j0; ct < j0+jw; ct += nr {
 			bm, ldb := t.x[i0*t.n+ct:], t.n
 			if ct >= full {
 				bm, ldb = t.xtail[i0*nr:], nr
+			}
+			if c1 := ct + nr; c1+nr <= full {
+				// The next strip of X, one line per row: ask now.
+				prefetchRows(unsafe.Pointer(&t.x[i0*t.n+c1]), iw, nr*sz, t.n*sz)
 			}
 			for kt := 0; kt < kr; kt += mr {
 				micro(iw, t.wp[i0*t.ldw+kt:], 1, t.ldw, bm, ldb, t.nump[kt*t.np+ct:], t.np, i0 > 0)
@@ -302,11 +329,12 @@ func (im *impl[T]) prodXB(x *data[T], b []T, k int, bT bool) (out []T, ld int) {
 	t := &im.kern
 	*t = kernTask[T]{x: x.x, l: l, n: n, k: k, lp: roundUp(l, mr), np: roundUp(n, nr), kp: roundUp(k, nr/2),
 		side: backend.SideW, frob: true, mb: mb, nb: nb, kc: kc}
+	t.hr = n
 	t.htp = im.buf("k.htp", n*t.kp)
 	if bT {
-		padTranspose(t.htp, t.kp, b, k, n)
+		packB(t.htp, b, n, n, k, 1, n, t.kp, nr)
 	} else {
-		padCopy(t.htp, t.kp, b, n, k, k)
+		packB(t.htp, b, n, n, k, k, 1, t.kp, nr)
 	}
 	t.nump = im.buf("k.num", t.lp*t.kp)
 	if l%mr != 0 {
@@ -366,8 +394,9 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 		t.ldw = k
 		t.wp = im.buf("k.wp", t.lp*t.ldw)
 		padCopy(t.wp, t.ldw, w.data, l, k, k)
+		t.hr = t.np
 		t.htp = im.buf("k.htp", t.np*t.kp)
-		padTranspose(t.htp, t.kp, h.data, k, n)
+		packB(t.htp, h.data, t.np, n, k, 1, n, t.kp, nr)
 		t.nump = im.buf("k.num", t.lp*t.kp)
 		if beta != 1 {
 			t.denp = im.buf("k.den", t.lp*t.kp)
