@@ -14,7 +14,12 @@ import (
 //
 //	go test -run '^$' -bench MUTerms ./cpu/
 func BenchmarkMUTerms(b *testing.B) {
-	const l, n, k = 2000, 2000, 50
+	for _, sh := range [][3]int{{2000, 2000, 50}, {4096, 1000, 64}} {
+		b.Run(fmt.Sprintf("%dx%dk%d", sh[0], sh[1], sh[2]), func(b *testing.B) { benchMUTerms(b, sh[0], sh[1], sh[2]) })
+	}
+}
+
+func benchMUTerms(b *testing.B, l, n, k int) {
 	r := rand.New(rand.NewPCG(1, 2))
 	xs := make([]float64, l*n)
 	for i := range xs {
@@ -64,7 +69,7 @@ func BenchmarkMUTerms(b *testing.B) {
 								b.Fatal(err)
 							}
 						}
-						flops := 2.0 * l * n * k
+						flops := 2.0 * float64(l*n*k)
 						if beta != 2 {
 							flops *= 2
 							if beta != 1 {

@@ -132,6 +132,30 @@ func packB[T backend.Float](dst, m []T, rows, valid, cols, sp, sc, kp, nr int) {
 	}
 }
 
+// packA writes Wᵀ for W rows×cols (row-major, valid rows of it) as panels
+// of mr rows of Wᵀ: element (c, i) of panel c/mr at dst[(c/mr)·mr·rows +
+// i·mr + c mod mr], zero beyond cols and valid; a micro-kernel then reads
+// its a operand (sar = 1, sap = mr) one contiguous group per step.
+func packA[T backend.Float](dst, w []T, rows, valid, cols, kr int) {
+	for kt := 0; kt < kr; kt += mr {
+		panel := dst[kt*rows : (kt+mr)*rows]
+		for i := 0; i < rows; i++ {
+			g := panel[i*mr : i*mr+mr]
+			if i >= valid {
+				clear(g)
+				continue
+			}
+			for r := range g {
+				if c := kt + r; c < cols {
+					g[r] = w[i*cols+c]
+				} else {
+					g[r] = 0
+				}
+			}
+		}
+	}
+}
+
 // kernTask is one call of the fused terms: side W walks blocks of mb rows,
 // side H blocks of nb columns; each worker owns the output rows or columns
 // of its blocks.
@@ -141,6 +165,7 @@ type kernTask[T backend.Float] struct {
 	lp, np     int // l rounded up to mr, n to nr
 	wp         []T // W, lp×ldw, zero-padded
 	ldw        int
+	wpk        []T // side H: W packed for Wᵀ·(...), panels of mr columns (packA)
 	hp         []T // H, k×np, zero-padded
 	htp        []T // Hᵀ (side W), hr×kp zero-padded, packed in column panels (packB)
 	hr         int // rows of htp
@@ -253,9 +278,10 @@ func (t *kernTask[T]) cols(b int, v, u []T) {
 		t.block(r0, rw, j0, jw, v, u)
 		for kt := 0; kt < kr; kt += mr {
 			for ct := 0; ct < jw; ct += nr {
-				micro(rw, t.wp[r0*t.ldw+kt:], 1, t.ldw, v[ct:], t.nb, t.nump[kt*t.np+j0+ct:], t.np, r0 > 0)
+				ap := t.wpk[kt*t.lp+r0*mr:]
+				micro(rw, ap, 1, mr, v[ct:], t.nb, t.nump[kt*t.np+j0+ct:], t.np, r0 > 0)
 				if t.beta != 1 {
-					micro(rw, t.wp[r0*t.ldw+kt:], 1, t.ldw, u[ct:], t.nb, t.denp[kt*t.np+j0+ct:], t.np, r0 > 0)
+					micro(rw, ap, 1, mr, u[ct:], t.nb, t.denp[kt*t.np+j0+ct:], t.np, r0 > 0)
 				}
 			}
 		}
@@ -313,7 +339,7 @@ func (t *kernTask[T]) frobCols(b int) {
 				prefetchRows(unsafe.Pointer(&t.x[i0*t.n+c1]), iw, nr*sz, t.n*sz)
 			}
 			for kt := 0; kt < kr; kt += mr {
-				micro(iw, t.wp[i0*t.ldw+kt:], 1, t.ldw, bm, ldb, t.nump[kt*t.np+ct:], t.np, i0 > 0)
+				micro(iw, t.wpk[kt*t.lp+i0*mr:], 1, mr, bm, ldb, t.nump[kt*t.np+ct:], t.np, i0 > 0)
 			}
 		}
 	}
@@ -355,9 +381,8 @@ func (im *impl[T]) prodBtX(x *data[T], b []T, k int) (out []T, ld int) {
 	*t = kernTask[T]{x: x.x, l: l, n: n, k: k, lp: roundUp(l, mr), np: roundUp(n, nr), kp: roundUp(k, nr/2),
 		side: backend.SideH, frob: true, mb: mb, nb: nb, kc: kc}
 	kr := roundUp(k, mr)
-	t.ldw = kr
-	t.wp = im.buf("k.wp", t.lp*t.ldw)
-	padCopy(t.wp, t.ldw, b, l, k, k)
+	t.wpk = im.buf("k.wpk", kr*t.lp)
+	packA(t.wpk, b, t.lp, l, k, kr)
 	t.nump = im.buf("k.num", kr*t.np)
 	if n%nr != 0 {
 		t.xtail = im.buf("k.xtail", l*nr)
@@ -412,9 +437,11 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 	}
 	// Side H: W's columns padded to kr (the micro-tile's rows of the
 	// output), its rows to lp.
-	t.ldw = kr
+	t.ldw = k
 	t.wp = im.buf("k.wp", t.lp*t.ldw)
 	padCopy(t.wp, t.ldw, w.data, l, k, k)
+	t.wpk = im.buf("k.wpk", kr*t.lp)
+	packA(t.wpk, w.data, t.lp, l, k, kr)
 	t.nump = im.buf("k.num", kr*t.np)
 	if beta != 1 {
 		t.denp = im.buf("k.den", kr*t.np)
