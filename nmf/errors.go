@@ -132,7 +132,7 @@ func checkData[T Float](arg string, x Matrix[T]) (hasZero bool, err error) {
 
 // maxDim bounds the entries of any one matrix (and of W and H for any k ≤
 // min(l, n)), so that sizes never overflow an int.
-const maxDim = 1 << 50
+const maxDim = min(1<<50, math.MaxInt)
 
 // isNil reports whether m is nil or a typed nil pointer.
 func isNil(m any) bool {
