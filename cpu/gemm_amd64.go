@@ -1,5 +1,7 @@
 package cpu
 
+//go:generate go run ./internal/asmgen
+
 import "unsafe"
 
 // The GEMM micro-kernels of the fused passes (kernel.go), in gemm_amd64.s:

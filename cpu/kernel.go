@@ -132,30 +132,6 @@ func packB[T backend.Float](dst, m []T, rows, valid, cols, sp, sc, kp, nr int) {
 	}
 }
 
-// packA writes Wᵀ for W rows×cols (row-major, valid rows of it) as panels
-// of mr rows of Wᵀ: element (c, i) of panel c/mr at dst[(c/mr)·mr·rows +
-// i·mr + c mod mr], zero beyond cols and valid; a micro-kernel then reads
-// its a operand (sar = 1, sap = mr) one contiguous group per step.
-func packA[T backend.Float](dst, w []T, rows, valid, cols, kr int) {
-	for kt := 0; kt < kr; kt += mr {
-		panel := dst[kt*rows : (kt+mr)*rows]
-		for i := 0; i < rows; i++ {
-			g := panel[i*mr : i*mr+mr]
-			if i >= valid {
-				clear(g)
-				continue
-			}
-			for r := range g {
-				if c := kt + r; c < cols {
-					g[r] = w[i*cols+c]
-				} else {
-					g[r] = 0
-				}
-			}
-		}
-	}
-}
-
 // kernTask is one call of the fused terms: side W walks blocks of mb rows,
 // side H blocks of nb columns; each worker owns the output rows or columns
 // of its blocks.
@@ -165,7 +141,7 @@ type kernTask[T backend.Float] struct {
 	lp, np     int // l rounded up to mr, n to nr
 	wp         []T // W, lp×ldw, zero-padded
 	ldw        int
-	wpk        []T // side H: W packed for Wᵀ·(...), panels of mr columns (packA)
+	wpk        []T // side H: W packed in panels of mr columns (packB), the a of Wᵀ·(...)
 	hp         []T // H, k×np, zero-padded
 	htp        []T // Hᵀ (side W), hr×kp zero-padded, packed in column panels (packB)
 	hr         int // rows of htp
@@ -382,7 +358,7 @@ func (im *impl[T]) prodBtX(x *data[T], b []T, k int) (out []T, ld int) {
 		side: backend.SideH, frob: true, mb: mb, nb: nb, kc: kc}
 	kr := roundUp(k, mr)
 	t.wpk = im.buf("k.wpk", kr*t.lp)
-	packA(t.wpk, b, t.lp, l, k, kr)
+	packB(t.wpk, b, t.lp, l, k, k, 1, kr, mr)
 	t.nump = im.buf("k.num", kr*t.np)
 	if n%nr != 0 {
 		t.xtail = im.buf("k.xtail", l*nr)
@@ -441,7 +417,7 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 	t.wp = im.buf("k.wp", t.lp*t.ldw)
 	padCopy(t.wp, t.ldw, w.data, l, k, k)
 	t.wpk = im.buf("k.wpk", kr*t.lp)
-	packA(t.wpk, w.data, t.lp, l, k, kr)
+	packB(t.wpk, w.data, t.lp, l, k, k, 1, kr, mr)
 	t.nump = im.buf("k.num", kr*t.np)
 	if beta != 1 {
 		t.denp = im.buf("k.den", kr*t.np)
