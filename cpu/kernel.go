@@ -422,10 +422,12 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 	if beta != 1 {
 		t.denp = im.buf("k.den", kr*t.np)
 	}
-	// Narrower column blocks (several per worker) are taller, so that
-	// the products into num and den run over more rows per call.
+	// Taller row blocks than side W's, so that the products into num and
+	// den run over more rows per call (and the same for any number of
+	// workers: the blocks fix the summation order); column blocks
+	// narrowed so that every worker has several.
+	t.mb = 2 * mb
 	t.narrow(workers)
-	t.mb = mb * (nb / t.nb)
 	t.scratch = im.buf("k.vu", 2*workers*t.mb*t.nb)
 	im.pool.dynamic((t.np+t.nb-1)/t.nb, t)
 	for kk := 0; kk < k; kk++ {

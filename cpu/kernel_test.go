@@ -126,3 +126,102 @@ func benchMicro[T backend.Float](b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*2*mr*float64(nr)*kd/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// TestKernelsWorkerIndependent checks that the fused terms and X's
+// products are bitwise the same whatever the number of workers, for shapes
+// with partial tiles and blocks on every side.
+func TestKernelsWorkerIndependent(t *testing.T) {
+	if !hasFMA {
+		t.Skip("no AVX2/FMA on this CPU")
+	}
+	for _, sh := range [][3]int{{101, 263, 7}, {50, 530, 20}, {397, 61, 13}} {
+		l, n, k := sh[0], sh[1], sh[2]
+		r := rand.New(rand.NewPCG(uint64(l), uint64(n)))
+		xs := make([]float64, l*n)
+		for i := range xs {
+			xs[i] = r.Float64() + 0.01
+		}
+		ws, hs := make([]float64, l*k), make([]float64, k*n)
+		for i := range ws {
+			ws[i] = r.Float64()
+		}
+		for i := range hs {
+			hs[i] = r.Float64()
+		}
+		for _, p := range []backend.Precision{backend.Float32, backend.Float64} {
+			var x backend.HostData = &backend.Dense[float64]{Rows: l, Cols: n, Data: xs}
+			if p == backend.Float32 {
+				x32 := make([]float32, len(xs))
+				for i, v := range xs {
+					x32[i] = float32(v)
+				}
+				x = &backend.Dense[float32]{Rows: l, Cols: n, Data: x32}
+			}
+			var ref [][]float64
+			for _, workers := range []int{1, 2, 3, 5} {
+				got := kernelOutputs(t, workers, p, x, ws, hs, l, n, k)
+				if ref == nil {
+					ref = got
+					continue
+				}
+				for i := range got {
+					for j := range got[i] {
+						if got[i][j] != ref[i][j] {
+							t.Fatalf("%d×%d k=%d %v: output %d[%d] with %d workers = %v, with 1 = %v", l, n, k, p, i, j, workers, got[i][j], ref[i][j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// kernelOutputs returns MUTerms (num, den) for every β and side, and X·B,
+// Xᵀ·B, from a backend with the given number of workers.
+func kernelOutputs(t *testing.T, workers int, p backend.Precision, x backend.HostData, ws, hs []float64, l, n, k int) [][]float64 {
+	b, err := NewWith(Options{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	d, _ := b.NewData(x)
+	w, _ := b.NewMatrix(p, l, k)
+	h, _ := b.NewMatrix(p, k, n)
+	b.Write(w, ws)
+	b.Write(h, hs)
+	var out [][]float64
+	read := func(m backend.Matrix) {
+		r, c := m.Dims()
+		v := make([]float64, r*c)
+		b.Read(m, v)
+		out = append(out, v)
+	}
+	for _, beta := range []float64{2, 1, 0, 1.5} {
+		for _, side := range []backend.Side{backend.SideW, backend.SideH} {
+			or, oc := l, k
+			if side == backend.SideH {
+				or, oc = k, n
+			}
+			num, _ := b.NewMatrix(p, or, oc)
+			den, _ := b.NewMatrix(p, or, oc)
+			if err := b.MUTerms(side, d, w, h, beta, num, den); err != nil {
+				t.Fatal(err)
+			}
+			read(num)
+			read(den)
+		}
+	}
+	ht, _ := b.NewMatrix(p, n, k)
+	b.Transpose(ht, h)
+	xb, _ := b.NewMatrix(p, l, k)
+	if err := b.MulX(xb, d, false, ht); err != nil {
+		t.Fatal(err)
+	}
+	read(xb)
+	xtb, _ := b.NewMatrix(p, n, k)
+	if err := b.MulX(xtb, d, true, w); err != nil {
+		t.Fatal(err)
+	}
+	read(xtb)
+	return out
+}
