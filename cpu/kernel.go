@@ -271,14 +271,8 @@ func (t *kernTask[T]) frobRows(b int) {
 	r0 := b * t.mb
 	rw := min(t.mb, t.lp-r0)
 	full := t.l / mr * mr
-	var z T
-	sz := int(unsafe.Sizeof(z))
 	for p0 := 0; p0 < t.n; p0 += t.kc {
 		pw := min(t.kc, t.n-p0)
-		if q0 := p0 + t.kc; q0 < t.n && r0 < full {
-			// The next block of X is wanted after this one: ask now.
-			prefetchRows(unsafe.Pointer(&t.x[r0*t.n+q0]), min(r0+rw, full)-r0, min(t.kc, t.n-q0)*sz, t.n*sz)
-		}
 		for ct := 0; ct < t.kp; ct += nr {
 			w := min(nr, t.kp-ct)
 			bp := t.htp[ct*t.hr+p0*w:]
@@ -301,18 +295,12 @@ func (t *kernTask[T]) frobCols(b int) {
 	jw := min(t.nb, t.np-j0)
 	kr := roundUp(t.k, mr)
 	full := t.n / nr * nr
-	var z T
-	sz := int(unsafe.Sizeof(z))
 	for i0 := 0; i0 < t.l; i0 += t.kc {
 		iw := min(t.kc, t.l-i0)
 		for ct := j0; ct < j0+jw; ct += nr {
 			bm, ldb := t.x[i0*t.n+ct:], t.n
 			if ct >= full {
 				bm, ldb = t.xtail[i0*nr:], nr
-			}
-			if c1 := ct + nr; c1+nr <= full {
-				// The next strip of X, one line per row: ask now.
-				prefetchRows(unsafe.Pointer(&t.x[i0*t.n+c1]), iw, nr*sz, t.n*sz)
 			}
 			for kt := 0; kt < kr; kt += mr {
 				micro(iw, t.wpk[kt*t.lp+i0*mr:], 1, mr, bm, ldb, t.nump[kt*t.np+ct:], t.np, i0 > 0)
