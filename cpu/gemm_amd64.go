@@ -25,6 +25,16 @@ func kern32n(k int, a *float32, sar, sap int, b *float32, ldb int, c *float32, l
 //go:noescape
 func kern64n(k int, a *float64, sar, sap int, b *float64, ldb int, c *float64, ldc int, acc int)
 
+// step32 and step64 are the multiplicative step without L2 term, exponent
+// or flush (see stepAVX), over n elements, n a multiple of 8 or 4; c points
+// at {l1, Epsilon}.
+//
+//go:noescape
+func step32(m, num, den *float32, n int, c *float32)
+
+//go:noescape
+func step64(m, num, den *float64, n int, c *float64)
+
 // prefetchRows asks for rows×bytes at p (rows stride bytes apart) to be
 // brought into L2. It reads nothing itself, so addresses need not be valid.
 //

@@ -746,6 +746,66 @@ putkern64n:
 	VZEROUPPER
 	RET
 
+// func step32(m, num, den *float32, n int, c *float32)
+TEXT ·step32(SB), NOSPLIT, $0-40
+	MOVQ m+0(FP), DI
+	MOVQ num+8(FP), SI
+	MOVQ den+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSS 0(AX), Y1 // l1
+	VBROADCASTSS 4(AX), Y2 // Epsilon
+	VXORPS Y0, Y0, Y0
+	XORQ BX, BX
+loopstep32:
+	CMPQ BX, CX
+	JGE donestep32
+	VMOVUPS (DX)(BX*4), Y3
+	VADDPS Y1, Y3, Y3
+	VCMPPS $0, Y0, Y3, Y4 // d == 0
+	VANDPS Y2, Y4, Y4
+	VADDPS Y4, Y3, Y3 // Epsilon where d == 0
+	VMOVUPS (SI)(BX*4), Y5
+	VDIVPS Y3, Y5, Y5
+	VMOVUPS (DI)(BX*4), Y6
+	VMULPS Y5, Y6, Y6
+	VMOVUPS Y6, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP loopstep32
+donestep32:
+	VZEROUPPER
+	RET
+
+// func step64(m, num, den *float64, n int, c *float64)
+TEXT ·step64(SB), NOSPLIT, $0-40
+	MOVQ m+0(FP), DI
+	MOVQ num+8(FP), SI
+	MOVQ den+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSD 0(AX), Y1 // l1
+	VBROADCASTSD 8(AX), Y2 // Epsilon
+	VXORPD Y0, Y0, Y0
+	XORQ BX, BX
+loopstep64:
+	CMPQ BX, CX
+	JGE donestep64
+	VMOVUPD (DX)(BX*8), Y3
+	VADDPD Y1, Y3, Y3
+	VCMPPD $0, Y0, Y3, Y4 // d == 0
+	VANDPD Y2, Y4, Y4
+	VADDPD Y4, Y3, Y3 // Epsilon where d == 0
+	VMOVUPD (SI)(BX*8), Y5
+	VDIVPD Y3, Y5, Y5
+	VMOVUPD (DI)(BX*8), Y6
+	VMULPD Y5, Y6, Y6
+	VMOVUPD Y6, (DI)(BX*8)
+	ADDQ $4, BX
+	JMP loopstep64
+donestep64:
+	VZEROUPPER
+	RET
+
 // func prefetchRows(p unsafe.Pointer, rows, bytes, stride int)
 // Asks for every 64-byte line of rows × bytes starting at p (rows stride
 // bytes apart) to be brought into L2.

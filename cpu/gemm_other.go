@@ -25,3 +25,7 @@ func kern32n(k int, a *float32, sar, sap int, b *float32, ldb int, c *float32, l
 func kern64n(k int, a *float64, sar, sap int, b *float64, ldb int, c *float64, ldc int, acc int) {
 	panic("unreachable")
 }
+
+func step32(m, num, den *float32, n int, c *float32) { panic("unreachable") }
+
+func step64(m, num, den *float64, n int, c *float64) { panic("unreachable") }

@@ -866,6 +866,9 @@ type stepTask[T backend.Float] struct {
 }
 
 func (t *stepTask[T]) run(_, lo, hi int) {
+	if hasAVX2 && t.l2 == 0 && t.gamma == 1 && t.flush == 0 {
+		lo += stepAVX(t.m[lo:hi], t.num[lo:hi], t.den[lo:hi], t.l1)
+	}
 	for p := lo; p < hi; p++ {
 		d := t.den[p]
 		if t.l1 > 0 {

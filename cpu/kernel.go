@@ -425,3 +425,26 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 		}
 	}
 }
+
+// stepAVX runs the AVX2 step kernel (m = m·num/d, d = den + l1, Epsilon
+// where d is 0) over the longest prefix of whole vectors of m and returns
+// its length. Lane by lane it performs the scalar loop's operations (adding
+// l1 = 0 changes no d but −0, which is then 0 either way), so results are
+// bitwise the same.
+func stepAVX[T backend.Float](m, num, den []T, l1 T) int {
+	var z T
+	w := 32 / int(unsafe.Sizeof(z))
+	n := len(m) &^ (w - 1)
+	if n == 0 {
+		return 0
+	}
+	num, den = num[:n], den[:n]
+	c := [2]T{l1, T(backend.Epsilon)}
+	mp, np, dp, cp := unsafe.Pointer(&m[0]), unsafe.Pointer(&num[0]), unsafe.Pointer(&den[0]), unsafe.Pointer(&c[0])
+	if w == 8 {
+		step32((*float32)(mp), (*float32)(np), (*float32)(dp), n, (*float32)(cp))
+	} else {
+		step64((*float64)(mp), (*float64)(np), (*float64)(dp), n, (*float64)(cp))
+	}
+	return n
+}

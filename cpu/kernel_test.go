@@ -225,3 +225,42 @@ func kernelOutputs(t *testing.T, workers int, p backend.Precision, x backend.Hos
 	read(xtb)
 	return out
 }
+
+// TestStepAVX checks that the AVX2 multiplicative step is bitwise the
+// scalar loop, with zero denominators, with and without L1.
+func TestStepAVX(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2 on this CPU")
+	}
+	testStepAVX[float32](t)
+	testStepAVX[float64](t)
+}
+
+func testStepAVX[T backend.Float](t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const n = 203
+	for _, l1 := range []float64{0, 0.25} {
+		m, num, den := make([]T, n), make([]T, n), make([]T, n)
+		for i := range m {
+			m[i], num[i], den[i] = T(r.Float64()), T(r.Float64()), T(r.Float64())
+			if i%7 == 0 {
+				den[i] = 0
+			}
+			if i%11 == 0 {
+				num[i] = 0
+			}
+		}
+		want := append([]T(nil), m...)
+		saved := hasAVX2
+		setAVX2(false)
+		(&stepTask[T]{m: want, num: num, den: den, l1: T(l1), gamma: 1}).run(0, 0, n)
+		setAVX2(saved)
+		got := append([]T(nil), m...)
+		(&stepTask[T]{m: got, num: num, den: den, l1: T(l1), gamma: 1}).run(0, 0, n)
+		for i := range got {
+			if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
+				t.Fatalf("%T l1=%g: m[%d] = %v, want %v", got[0], l1, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -117,6 +117,49 @@ func kernel(b *bytes.Buffer, name string, p prec, wide bool) {
 	a("\tRET")
 }
 
+// step writes the multiplicative step of the common case (no L2 term, no
+// exponent, no flush): m = m · num / d, d = den + l1 and Epsilon where that
+// is 0, n elements (a multiple of the vector width), c = {l1, Epsilon}.
+// Lane by lane the same IEEE operations, in the same order, as the scalar
+// loop (stepTask.run).
+func step(b *bytes.Buffer, name string, p prec) {
+	a := func(f string, args ...any) { fmt.Fprintf(b, f+"\n", args...) }
+	cmp, and, div, mul, bc := "VCMPPS", "VANDPS", "VDIVPS", "VMULPS", "VBROADCASTSS"
+	if p.bits == 64 {
+		cmp, and, div, mul, bc = "VCMPPD", "VANDPD", "VDIVPD", "VMULPD", "VBROADCASTSD"
+	}
+	esz := p.bits / 8
+	a("// func %s(m, num, den *float%d, n int, c *float%d)", name, p.bits, p.bits)
+	a("TEXT ·%s(SB), NOSPLIT, $0-40", name)
+	a("\tMOVQ m+0(FP), DI")
+	a("\tMOVQ num+8(FP), SI")
+	a("\tMOVQ den+16(FP), DX")
+	a("\tMOVQ n+24(FP), CX")
+	a("\tMOVQ c+32(FP), AX")
+	a("\t%s 0(AX), Y1 // l1", bc)
+	a("\t%s %d(AX), Y2 // Epsilon", bc, esz)
+	a("\t%s Y0, Y0, Y0", p.xz)
+	a("\tXORQ BX, BX")
+	a("loop%s:", name)
+	a("\tCMPQ BX, CX")
+	a("\tJGE done%s", name)
+	a("\t%s (DX)(BX*%d), Y3", p.mov, esz)
+	a("\t%s Y1, Y3, Y3", p.add)
+	a("\t%s $0, Y0, Y3, Y4 // d == 0", cmp)
+	a("\t%s Y2, Y4, Y4", and)
+	a("\t%s Y4, Y3, Y3 // Epsilon where d == 0", p.add)
+	a("\t%s (SI)(BX*%d), Y5", p.mov, esz)
+	a("\t%s Y3, Y5, Y5", div)
+	a("\t%s (DI)(BX*%d), Y6", p.mov, esz)
+	a("\t%s Y5, Y6, Y6", mul)
+	a("\t%s Y6, (DI)(BX*%d)", p.mov, esz)
+	a("\tADDQ $%d, BX", 32/esz)
+	a("\tJMP loop%s", name)
+	a("done%s:", name)
+	a("\tVZEROUPPER")
+	a("\tRET")
+}
+
 const prefetch = `// func prefetchRows(p unsafe.Pointer, rows, bytes, stride int)
 // Asks for every 64-byte line of rows × bytes starting at p (rows stride
 // bytes apart) to be brought into L2.
@@ -153,6 +196,10 @@ func main() {
 	kernel(&b, "kern32n", f32, false)
 	b.WriteString("\n")
 	kernel(&b, "kern64n", f64, false)
+	b.WriteString("\n")
+	step(&b, "step32", f32)
+	b.WriteString("\n")
+	step(&b, "step64", f64)
 	b.WriteString("\n")
 	b.WriteString(prefetch)
 	out := "gemm_amd64.s"
