@@ -22,6 +22,7 @@ type impl[T backend.Float] struct {
 	fused     fusedTask[T]
 	frob      frobTask[T]
 	kern      kernTask[T]
+	packer    packTask[T]
 	whRows    whTask[T]
 	mulRows   mulTask[T]
 	noKernels bool // Options.NoKernels

@@ -113,23 +113,59 @@ func padCopy[T backend.Float](dst []T, ldd int, src []T, rows, cols, ld int) {
 // its b operand contiguously.
 func packB[T backend.Float](dst, m []T, rows, valid, cols, sp, sc, kp, nr int) {
 	for ct := 0; ct < kp; ct += nr {
-		w := min(nr, kp-ct)
-		panel := dst[ct*rows : ct*rows+rows*w]
-		for p := 0; p < rows; p++ {
-			row := panel[p*w : p*w+w]
-			if p >= valid {
-				clear(row)
-				continue
+		packPanel(dst, m, rows, valid, cols, sp, sc, kp, nr, ct)
+	}
+}
+
+// packPanel writes packB's panel of columns [ct, ct+w). For a transposed
+// source (sp = 1) it walks each column of the panel along m's row, so that
+// the reads are sequential.
+func packPanel[T backend.Float](dst, m []T, rows, valid, cols, sp, sc, kp, nr, ct int) {
+	w := min(nr, kp-ct)
+	panel := dst[ct*rows : ct*rows+rows*w]
+	if sp == 1 {
+		clear(panel)
+		for j := 0; j < w && ct+j < cols; j++ {
+			src := m[(ct+j)*sc:]
+			for p := 0; p < valid; p++ {
+				panel[p*w+j] = src[p]
 			}
-			for j := range row {
-				if c := ct + j; c < cols {
-					row[j] = m[p*sp+c*sc]
-				} else {
-					row[j] = 0
-				}
+		}
+		return
+	}
+	for p := 0; p < rows; p++ {
+		row := panel[p*w : p*w+w]
+		if p >= valid {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			if c := ct + j; c < cols {
+				row[j] = m[p*sp+c*sc]
+			} else {
+				row[j] = 0
 			}
 		}
 	}
+}
+
+// packTask runs packB's panels in parallel (pool.parallel over panels).
+type packTask[T backend.Float] struct {
+	dst, m                            []T
+	rows, valid, cols, sp, sc, kp, nr int
+}
+
+func (t *packTask[T]) run(_, lo, hi int) {
+	for b := lo; b < hi; b++ {
+		packPanel(t.dst, t.m, t.rows, t.valid, t.cols, t.sp, t.sc, t.kp, t.nr, b*t.nr)
+	}
+}
+
+// pack is packB with the panels shared between the workers.
+func (im *impl[T]) pack(dst, m []T, rows, valid, cols, sp, sc, kp, nr int) {
+	t := &im.packer
+	*t = packTask[T]{dst: dst, m: m, rows: rows, valid: valid, cols: cols, sp: sp, sc: sc, kp: kp, nr: nr}
+	im.pool.parallel((kp+nr-1)/nr, 1, t)
 }
 
 // kernTask is one call of the fused terms: side W walks blocks of mb rows,
@@ -322,9 +358,9 @@ func (im *impl[T]) prodXB(x *data[T], b []T, k int, bT bool) (out []T, ld int) {
 	t.hr = n
 	t.htp = im.buf("k.htp", n*t.kp)
 	if bT {
-		packB(t.htp, b, n, n, k, 1, n, t.kp, nr)
+		im.pack(t.htp, b, n, n, k, 1, n, t.kp, nr)
 	} else {
-		packB(t.htp, b, n, n, k, k, 1, t.kp, nr)
+		im.pack(t.htp, b, n, n, k, k, 1, t.kp, nr)
 	}
 	t.nump = im.buf("k.num", t.lp*t.kp)
 	if l%mr != 0 {
@@ -346,7 +382,7 @@ func (im *impl[T]) prodBtX(x *data[T], b []T, k int) (out []T, ld int) {
 		side: backend.SideH, frob: true, mb: mb, nb: nb, kc: kc}
 	kr := roundUp(k, mr)
 	t.wpk = im.buf("k.wpk", kr*t.lp)
-	packB(t.wpk, b, t.lp, l, k, k, 1, kr, mr)
+	im.pack(t.wpk, b, t.lp, l, k, k, 1, kr, mr)
 	t.nump = im.buf("k.num", kr*t.np)
 	if n%nr != 0 {
 		t.xtail = im.buf("k.xtail", l*nr)
@@ -385,7 +421,7 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 		padCopy(t.wp, t.ldw, w.data, l, k, k)
 		t.hr = t.np
 		t.htp = im.buf("k.htp", t.np*t.kp)
-		packB(t.htp, h.data, t.np, n, k, 1, n, t.kp, nr)
+		im.pack(t.htp, h.data, t.np, n, k, 1, n, t.kp, nr)
 		t.nump = im.buf("k.num", t.lp*t.kp)
 		if beta != 1 {
 			t.denp = im.buf("k.den", t.lp*t.kp)
@@ -405,7 +441,7 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 	t.wp = im.buf("k.wp", t.lp*t.ldw)
 	padCopy(t.wp, t.ldw, w.data, l, k, k)
 	t.wpk = im.buf("k.wpk", kr*t.lp)
-	packB(t.wpk, w.data, t.lp, l, k, k, 1, kr, mr)
+	im.pack(t.wpk, w.data, t.lp, l, k, k, 1, kr, mr)
 	t.nump = im.buf("k.num", kr*t.np)
 	if beta != 1 {
 		t.denp = im.buf("k.den", kr*t.np)
