@@ -126,6 +126,10 @@ var openblas struct {
 	// openblas_set_num_threads and openblas_get_num_threads, 0 where the
 	// library lacks them.
 	setThreads, getThreads uintptr
+	// blas_thread_shutdown_ (the fork handler: it ends OpenBLAS's worker
+	// threads, which the next multi-threaded call starts again), 0 where
+	// the library lacks it.
+	shutdown uintptr
 }
 
 // threadControl switches OpenBLAS between its own thread count and one
@@ -183,6 +187,12 @@ func acquireSingle(tc threadControl) {
 	if singleMode.users == 0 {
 		singleMode.tc = tc
 		singleMode.prev = tc.single()
+		if singleMode.prev > 1 && openblas.shutdown != 0 {
+			// Single-threaded, OpenBLAS needs no workers; left alive,
+			// they spin for ≈ 0.1 s after loading and after every
+			// multi-threaded call. End them now.
+			purego.SyscallN(openblas.shutdown)
+		}
 	}
 	singleMode.users++
 }
@@ -232,6 +242,9 @@ func loadOpenBLAS() error {
 			if g, err := dlsym(lib, "openblas_get_num_threads"); err == nil {
 				openblas.setThreads, openblas.getThreads = f, g
 			}
+		}
+		if f, err := dlsym(lib, "blas_thread_shutdown_"); err == nil {
+			openblas.shutdown = f
 		}
 	})
 	return openblas.err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -329,18 +330,36 @@ func fitTimes[T nmf.Float](ctx context.Context, dev string, prec string, x nmf.M
 	return ts, res.DeviceBytes, res.Device, nil
 }
 
-// timeFit converts h to precision prec and times w on d (fitTimes).
-func timeFit(ctx context.Context, d, prec string, h *host, w iterWork, c *Config) ([]float64, int64, string, error) {
+// fitInput is a workload's X, W0 and H0 in one precision, converted once
+// for all its rounds.
+type fitInput struct {
+	x32      nmf.Matrix[float32]
+	w32, h32 *nmf.Dense[float32]
+	h        *host
+}
+
+func newFitInput(h *host, prec string) *fitInput {
+	in := &fitInput{h: h}
 	if prec == "float32" {
-		var x nmf.Matrix[float32]
 		if h.csr != nil {
-			x = to32c(h.csr)
+			in.x32 = to32c(h.csr)
 		} else {
-			x = to32d(h.dense)
+			in.x32 = to32d(h.dense)
 		}
-		return fitTimes(ctx, d, prec, x, to32d(h.w0), to32d(h.h0), w, c)
+		in.w32, in.h32 = to32d(h.w0), to32d(h.h0)
 	}
-	return fitTimes(ctx, d, prec, h.x, h.w0, h.h0, w, c)
+	return in
+}
+
+// timeFit times w on d (fitTimes) from in. It collects the garbage first,
+// so that no collection started by earlier rounds runs beside the timed
+// iterations.
+func timeFit(ctx context.Context, d, prec string, in *fitInput, w iterWork, c *Config) ([]float64, int64, string, error) {
+	runtime.GC()
+	if prec == "float32" {
+		return fitTimes(ctx, d, prec, in.x32, in.w32, in.h32, w, c)
+	}
+	return fitTimes(ctx, d, prec, in.h.x, in.h.w0, in.h.h0, w, c)
 }
 
 // gemmTimes times out = op(a)·op(b) on b with the operands on the device.
@@ -552,6 +571,7 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 				}
 			}
 			var skTimes []float64
+			in := newFitInput(h, prec)
 			for r := 1; r <= c.Rounds; r++ {
 				for i, d := range devs {
 					if rows[i].Note != "" {
@@ -561,7 +581,7 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 						return nil, errCancelled
 					}
 					logf("%s %s %s %d×%d k=%d, round %d/%d", d, prec, w.name, w.l, w.n, w.k, r, c.Rounds)
-					ts, db, name, err := timeFit(ctx, d, prec, h, w, c)
+					ts, db, name, err := timeFit(ctx, d, prec, in, w, c)
 					if err != nil {
 						rows[i].Note = err.Error()
 						logf("%s", err)
