@@ -32,6 +32,10 @@ type Options struct {
 	// multiplicative update (kernel.go), so that every product goes
 	// through the BLAS; so does CLNMF_KERNELS=off. Where the CPU lacks AVX2
 	// or FMA they are off anyway.
+	//
+	// With the kernels on (and more than one worker), OpenBLAS runs
+	// single-threaded in this process from the backend's opening until a
+	// backend without them opens after every kernel backend has closed.
 	NoKernels bool
 }
 
@@ -75,12 +79,16 @@ func NewWith(o Options) (*Backend, error) {
 	b.f64 = newImpl[float64](p, lib)
 	b.f32 = newImpl[float32](p, lib)
 	b.f64.noKernels, b.f32.noKernels = o.NoKernels, o.NoKernels
-	if lib == BLASOpenBLAS && b.Kernels() && p.workers > 1 {
-		// Our workers carry every large product; OpenBLAS, left with
-		// the small ones, runs single-threaded so that its idle threads
-		// do not spin beside them.
-		acquireSingle(b.f64.threads)
-		b.single = true
+	if lib == BLASOpenBLAS {
+		if b.Kernels() && p.workers > 1 {
+			// Our workers carry every large product; OpenBLAS, left
+			// with the small ones, runs single-threaded so that its
+			// idle threads do not spin beside them.
+			acquireSingle(b.f64.threads)
+			b.single = true
+		} else {
+			wantThreads()
+		}
 	}
 	return b, nil
 }

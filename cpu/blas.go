@@ -170,39 +170,53 @@ func (tc threadControl) restore(prev int) {
 	purego.SyscallN(tc.set, tc.argv[:]...)
 }
 
-// The process-wide single-thread mode of OpenBLAS while any backend that
-// runs its own kernels is open: OpenBLAS's idle threads spin (sched_yield)
-// after each multi-threaded call and take cores from our workers, and the
-// products left to OpenBLAS there are small.
+// The process-wide single-thread mode of OpenBLAS. A backend that runs its
+// own kernels turns it on: OpenBLAS's idle threads spin (sched_yield) for
+// ≈ 0.1 s after loading and after each multi-threaded call and take cores
+// from our workers, and the products left to OpenBLAS there are small.
+// Turning it on ends OpenBLAS's worker threads. It stays on after those
+// backends close (turning it off would start threads that spin beside
+// whatever runs next) until a backend that relies on OpenBLAS's threads
+// opens while no kernel backend is open.
 var singleMode struct {
 	sync.Mutex
-	users int
-	prev  int
-	tc    threadControl
+	users  int  // open backends that want it
+	active bool // on: OpenBLAS set to one thread by us
+	prev   int  // the thread count before
+	tc     threadControl
 }
 
+// acquireSingle turns single-thread mode on for a kernel backend.
 func acquireSingle(tc threadControl) {
 	singleMode.Lock()
 	defer singleMode.Unlock()
-	if singleMode.users == 0 {
-		singleMode.tc = tc
-		singleMode.prev = tc.single()
-		if singleMode.prev > 1 && openblas.shutdown != 0 {
-			// Single-threaded, OpenBLAS needs no workers; left alive,
-			// they spin for ≈ 0.1 s after loading and after every
-			// multi-threaded call. End them now.
-			purego.SyscallN(openblas.shutdown)
-		}
-	}
 	singleMode.users++
+	if singleMode.active || tc.set == 0 {
+		return
+	}
+	singleMode.tc = tc
+	singleMode.prev = tc.single()
+	singleMode.active = true
+	if singleMode.prev > 1 && openblas.shutdown != 0 {
+		purego.SyscallN(openblas.shutdown)
+	}
 }
 
+// releaseSingle is a kernel backend's Close.
 func releaseSingle() {
 	singleMode.Lock()
 	defer singleMode.Unlock()
 	singleMode.users--
-	if singleMode.users == 0 {
+}
+
+// wantThreads is the opening of a backend that relies on OpenBLAS's own
+// threads: the thread count comes back unless a kernel backend is open.
+func wantThreads() {
+	singleMode.Lock()
+	defer singleMode.Unlock()
+	if singleMode.active && singleMode.users == 0 {
 		singleMode.tc.restore(singleMode.prev)
+		singleMode.active = false
 	}
 }
 
