@@ -351,11 +351,25 @@ func newFitInput(h *host, prec string) *fitInput {
 	return in
 }
 
+// settle is the pause before every timed round, ours or scikit-learn's:
+// BLAS and OpenCL runtimes keep their idle threads spinning for a while
+// (OpenBLAS ≈ 0.1 s) after a call, which would slow whatever runs next.
+const settle = 200 * time.Millisecond
+
+// pause waits settle, except in --quick runs (tests), whose figures are not
+// for reading.
+func (c *Config) pause() {
+	if !c.Quick {
+		time.Sleep(settle)
+	}
+}
+
 // timeFit times w on d (fitTimes) from in. It collects the garbage first,
 // so that no collection started by earlier rounds runs beside the timed
-// iterations.
+// iterations, and lets the previous round's threads go idle.
 func timeFit(ctx context.Context, d, prec string, in *fitInput, w iterWork, c *Config) ([]float64, int64, string, error) {
 	runtime.GC()
+	c.pause()
 	if prec == "float32" {
 		return fitTimes(ctx, d, prec, in.x32, in.w32, in.h32, w, c)
 	}
@@ -595,6 +609,7 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 						return nil, errCancelled
 					}
 					logf("scikit-learn %s %s %d×%d k=%d, round %d/%d", prec, w.name, w.l, w.n, w.k, r, c.Rounds)
+					c.pause()
 					ts, err := sk.time(job)
 					if err != nil {
 						rep.Notes = append(rep.Notes, "scikit-learn comparison failed: "+err.Error())
