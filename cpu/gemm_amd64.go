@@ -35,6 +35,16 @@ func step32(m, num, den *float32, n int, c *float32)
 //go:noescape
 func step64(m, num, den *float64, n int, c *float64)
 
+// spmm32 and spmm64 form the first cols columns of one row of a sparse
+// (CSR) matrix times dense b (row stride ldb): out[c] = Σ_p vals[p]·
+// b[idx[p]·ldb + c], cols a multiple of 8 or 4 (see spmmRow).
+//
+//go:noescape
+func spmm32(out *float32, cols int, b *float32, ldb int, idx *int, vals *float32, nnz int)
+
+//go:noescape
+func spmm64(out *float64, cols int, b *float64, ldb int, idx *int, vals *float64, nnz int)
+
 // prefetchRows asks for rows×bytes at p (rows stride bytes apart) to be
 // brought into L2. It reads nothing itself, so addresses need not be valid.
 //

@@ -806,6 +806,148 @@ donestep64:
 	VZEROUPPER
 	RET
 
+// func spmm32(out *float32, cols int, b *float32, ldb int, idx *int, vals *float32, nnz int)
+TEXT ·spmm32(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), DI
+	MOVQ cols+8(FP), CX
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8 // row stride in bytes
+	MOVQ idx+32(FP), R9
+	MOVQ vals+40(FP), R10
+	MOVQ nnz+48(FP), R11
+	XORQ DX, DX // column offset in bytes
+pass4spmm32:
+	CMPQ CX, $32
+	JLT pass1spmm32
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ BX, BX
+nz4spmm32:
+	CMPQ BX, R11
+	JGE st4spmm32
+	MOVQ (R9)(BX*8), AX
+	IMULQ R8, AX
+	ADDQ SI, AX
+	ADDQ DX, AX
+	VBROADCASTSS (R10)(BX*4), Y8
+	VMULPS 0(AX), Y8, Y4
+	VADDPS Y4, Y0, Y0
+	VMULPS 32(AX), Y8, Y5
+	VADDPS Y5, Y1, Y1
+	VMULPS 64(AX), Y8, Y6
+	VADDPS Y6, Y2, Y2
+	VMULPS 96(AX), Y8, Y7
+	VADDPS Y7, Y3, Y3
+	INCQ BX
+	JMP nz4spmm32
+st4spmm32:
+	VMOVUPS Y0, 0(DI)(DX*1)
+	VMOVUPS Y1, 32(DI)(DX*1)
+	VMOVUPS Y2, 64(DI)(DX*1)
+	VMOVUPS Y3, 96(DI)(DX*1)
+	ADDQ $128, DX
+	SUBQ $32, CX
+	JMP pass4spmm32
+pass1spmm32:
+	CMPQ CX, $8
+	JLT donespmm32
+	VXORPS Y0, Y0, Y0
+	XORQ BX, BX
+nz1spmm32:
+	CMPQ BX, R11
+	JGE st1spmm32
+	MOVQ (R9)(BX*8), AX
+	IMULQ R8, AX
+	ADDQ SI, AX
+	ADDQ DX, AX
+	VBROADCASTSS (R10)(BX*4), Y8
+	VMULPS (AX), Y8, Y4
+	VADDPS Y4, Y0, Y0
+	INCQ BX
+	JMP nz1spmm32
+st1spmm32:
+	VMOVUPS Y0, (DI)(DX*1)
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP pass1spmm32
+donespmm32:
+	VZEROUPPER
+	RET
+
+// func spmm64(out *float64, cols int, b *float64, ldb int, idx *int, vals *float64, nnz int)
+TEXT ·spmm64(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), DI
+	MOVQ cols+8(FP), CX
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), R8
+	SHLQ $3, R8 // row stride in bytes
+	MOVQ idx+32(FP), R9
+	MOVQ vals+40(FP), R10
+	MOVQ nnz+48(FP), R11
+	XORQ DX, DX // column offset in bytes
+pass4spmm64:
+	CMPQ CX, $16
+	JLT pass1spmm64
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	XORQ BX, BX
+nz4spmm64:
+	CMPQ BX, R11
+	JGE st4spmm64
+	MOVQ (R9)(BX*8), AX
+	IMULQ R8, AX
+	ADDQ SI, AX
+	ADDQ DX, AX
+	VBROADCASTSD (R10)(BX*8), Y8
+	VMULPD 0(AX), Y8, Y4
+	VADDPD Y4, Y0, Y0
+	VMULPD 32(AX), Y8, Y5
+	VADDPD Y5, Y1, Y1
+	VMULPD 64(AX), Y8, Y6
+	VADDPD Y6, Y2, Y2
+	VMULPD 96(AX), Y8, Y7
+	VADDPD Y7, Y3, Y3
+	INCQ BX
+	JMP nz4spmm64
+st4spmm64:
+	VMOVUPD Y0, 0(DI)(DX*1)
+	VMOVUPD Y1, 32(DI)(DX*1)
+	VMOVUPD Y2, 64(DI)(DX*1)
+	VMOVUPD Y3, 96(DI)(DX*1)
+	ADDQ $128, DX
+	SUBQ $16, CX
+	JMP pass4spmm64
+pass1spmm64:
+	CMPQ CX, $4
+	JLT donespmm64
+	VXORPD Y0, Y0, Y0
+	XORQ BX, BX
+nz1spmm64:
+	CMPQ BX, R11
+	JGE st1spmm64
+	MOVQ (R9)(BX*8), AX
+	IMULQ R8, AX
+	ADDQ SI, AX
+	ADDQ DX, AX
+	VBROADCASTSD (R10)(BX*8), Y8
+	VMULPD (AX), Y8, Y4
+	VADDPD Y4, Y0, Y0
+	INCQ BX
+	JMP nz1spmm64
+st1spmm64:
+	VMOVUPD Y0, (DI)(DX*1)
+	ADDQ $32, DX
+	SUBQ $4, CX
+	JMP pass1spmm64
+donespmm64:
+	VZEROUPPER
+	RET
+
 // func prefetchRows(p unsafe.Pointer, rows, bytes, stride int)
 // Asks for every 64-byte line of rows × bytes starting at p (rows stride
 // bytes apart) to be brought into L2.

@@ -29,3 +29,11 @@ func kern64n(k int, a *float64, sar, sap int, b *float64, ldb int, c *float64, l
 func step32(m, num, den *float32, n int, c *float32) { panic("unreachable") }
 
 func step64(m, num, den *float64, n int, c *float64) { panic("unreachable") }
+
+func spmm32(out *float32, cols int, b *float32, ldb int, idx *int, vals *float32, nnz int) {
+	panic("unreachable")
+}
+
+func spmm64(out *float64, cols int, b *float64, ldb int, idx *int, vals *float64, nnz int) {
+	panic("unreachable")
+}

@@ -244,10 +244,15 @@ func (t *spmmTask[T]) run(_, lo, hi int) {
 	k := t.k
 	for i := lo; i < hi; i++ {
 		o := t.out[i*k : i*k+k]
+		c0 := 0
+		if hasAVX2 {
+			c0 = spmmRow(o, t.b, k, t.idx[t.ptr[i]:t.ptr[i+1]], t.vals[t.ptr[i]:t.ptr[i+1]])
+		}
+		o = o[c0:]
 		clear(o)
 		for p := t.ptr[i]; p < t.ptr[i+1]; p++ {
 			v := t.vals[p]
-			row := t.b[t.idx[p]*k : t.idx[p]*k+k]
+			row := t.b[t.idx[p]*k+c0 : t.idx[p]*k+k]
 			for r, br := range row {
 				o[r] += v * br
 			}

@@ -484,3 +484,33 @@ func stepAVX[T backend.Float](m, num, den []T, l1 T) int {
 	}
 	return n
 }
+
+// spmmRow forms the leading columns of out (one row of a CSR matrix with
+// nonzeros idx, vals times b, k columns, row stride k) that fill whole
+// vectors, with the AVX2 kernel, and returns how many it formed. Each
+// column's terms are multiplied and added in the scalar loop's order.
+func spmmRow[T backend.Float](out, b []T, k int, idx []int, vals []T) int {
+	var z T
+	w := 32 / int(unsafe.Sizeof(z))
+	cols := k &^ (w - 1)
+	if cols == 0 {
+		return 0
+	}
+	for _, j := range idx {
+		if j < 0 || (j+1)*k > len(b) {
+			panic(fmt.Sprintf("cpu: spmm: column %d outside b (%d rows of %d)", j, len(b)/k, k))
+		}
+	}
+	var ip unsafe.Pointer
+	var vp unsafe.Pointer
+	if len(idx) > 0 {
+		ip, vp = unsafe.Pointer(&idx[0]), unsafe.Pointer(&vals[:len(idx)][0])
+	}
+	op, bp := unsafe.Pointer(&out[:cols][0]), unsafe.Pointer(unsafe.SliceData(b))
+	if w == 8 {
+		spmm32((*float32)(op), cols, (*float32)(bp), k, (*int)(ip), (*float32)(vp), len(idx))
+	} else {
+		spmm64((*float64)(op), cols, (*float64)(bp), k, (*int)(ip), (*float64)(vp), len(idx))
+	}
+	return cols
+}

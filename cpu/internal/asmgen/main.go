@@ -160,6 +160,87 @@ func step(b *bytes.Buffer, name string, p prec) {
 	a("\tRET")
 }
 
+// spmm writes the sparse-times-dense row kernel: for the columns [0, 4·w·m)
+// of one output row (w = 8 or 4 lanes, m = cols/(4w) passes of four
+// registers, then single registers), out[c] = Σ_p vals[p]·b[idx[p]·ldb + c]
+// over the row's nonzeros in order, each term multiplied then added (no
+// FMA) as the scalar loop does, so results are bitwise the same.
+func spmm(b *bytes.Buffer, name string, p prec) {
+	a := func(f string, args ...any) { fmt.Fprintf(b, f+"\n", args...) }
+	mul, bc := "VMULPS", "VBROADCASTSS"
+	if p.bits == 64 {
+		mul, bc = "VMULPD", "VBROADCASTSD"
+	}
+	esz := p.bits / 8
+	lanes := 32 / esz
+	a("// func %s(out *float%d, cols int, b *float%d, ldb int, idx *int, vals *float%d, nnz int)", name, p.bits, p.bits, p.bits)
+	a("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+	a("\tMOVQ out+0(FP), DI")
+	a("\tMOVQ cols+8(FP), CX")
+	a("\tMOVQ b+16(FP), SI")
+	a("\tMOVQ ldb+24(FP), R8")
+	a("\tSHLQ $%d, R8 // row stride in bytes", p.shift)
+	a("\tMOVQ idx+32(FP), R9")
+	a("\tMOVQ vals+40(FP), R10")
+	a("\tMOVQ nnz+48(FP), R11")
+	a("\tXORQ DX, DX // column offset in bytes")
+	// Passes of four registers.
+	a("pass4%s:", name)
+	a("\tCMPQ CX, $%d", 4*lanes)
+	a("\tJLT pass1%s", name)
+	for i := 0; i < 4; i++ {
+		a("\t%s Y%d, Y%d, Y%d", p.xz, i, i, i)
+	}
+	a("\tXORQ BX, BX")
+	a("nz4%s:", name)
+	a("\tCMPQ BX, R11")
+	a("\tJGE st4%s", name)
+	a("\tMOVQ (R9)(BX*8), AX")
+	a("\tIMULQ R8, AX")
+	a("\tADDQ SI, AX")
+	a("\tADDQ DX, AX")
+	a("\t%s (R10)(BX*%d), Y8", bc, esz)
+	for i := 0; i < 4; i++ {
+		a("\t%s %d(AX), Y8, Y%d", mul, 32*i, 4+i)
+		a("\t%s Y%d, Y%d, Y%d", p.add, 4+i, i, i)
+	}
+	a("\tINCQ BX")
+	a("\tJMP nz4%s", name)
+	a("st4%s:", name)
+	for i := 0; i < 4; i++ {
+		a("\t%s Y%d, %d(DI)(DX*1)", p.mov, i, 32*i)
+	}
+	a("\tADDQ $128, DX")
+	a("\tSUBQ $%d, CX", 4*lanes)
+	a("\tJMP pass4%s", name)
+	// Passes of one register.
+	a("pass1%s:", name)
+	a("\tCMPQ CX, $%d", lanes)
+	a("\tJLT done%s", name)
+	a("\t%s Y0, Y0, Y0", p.xz)
+	a("\tXORQ BX, BX")
+	a("nz1%s:", name)
+	a("\tCMPQ BX, R11")
+	a("\tJGE st1%s", name)
+	a("\tMOVQ (R9)(BX*8), AX")
+	a("\tIMULQ R8, AX")
+	a("\tADDQ SI, AX")
+	a("\tADDQ DX, AX")
+	a("\t%s (R10)(BX*%d), Y8", bc, esz)
+	a("\t%s (AX), Y8, Y4", mul)
+	a("\t%s Y4, Y0, Y0", p.add)
+	a("\tINCQ BX")
+	a("\tJMP nz1%s", name)
+	a("st1%s:", name)
+	a("\t%s Y0, (DI)(DX*1)", p.mov)
+	a("\tADDQ $32, DX")
+	a("\tSUBQ $%d, CX", lanes)
+	a("\tJMP pass1%s", name)
+	a("done%s:", name)
+	a("\tVZEROUPPER")
+	a("\tRET")
+}
+
 const prefetch = `// func prefetchRows(p unsafe.Pointer, rows, bytes, stride int)
 // Asks for every 64-byte line of rows × bytes starting at p (rows stride
 // bytes apart) to be brought into L2.
@@ -200,6 +281,10 @@ func main() {
 	step(&b, "step32", f32)
 	b.WriteString("\n")
 	step(&b, "step64", f64)
+	b.WriteString("\n")
+	spmm(&b, "spmm32", f32)
+	b.WriteString("\n")
+	spmm(&b, "spmm64", f64)
 	b.WriteString("\n")
 	b.WriteString(prefetch)
 	out := "gemm_amd64.s"
