@@ -23,7 +23,6 @@ type impl[T backend.Float] struct {
 	frob      frobTask[T]
 	kern      kernTask[T]
 	packer    packTask[T]
-	whRows    whTask[T]
 	mulRows   mulTask[T]
 	noKernels bool // Options.NoKernels
 	threads   threadControl
@@ -206,9 +205,7 @@ func (im *impl[T]) mulX(out *matrix[T], x *data[T], tr bool, b *matrix[T]) {
 	if !x.Sparse() && im.useKernels() {
 		if !tr {
 			p, ld := im.prodXB(x, b.data, k, false)
-			for i := 0; i < l; i++ {
-				copy(out.data[i*k:(i+1)*k], p[i*ld:])
-			}
+			copyRows(out.data, k, p, ld, l, k)
 			return
 		}
 		p, ld := im.prodBtX(x, b.data, k)
@@ -333,37 +330,23 @@ func (im *impl[T]) muTerms(side backend.Side, x *data[T], w, h *matrix[T], beta 
 func (im *impl[T]) muTermsFrobenius(side backend.Side, x *data[T], w, h *matrix[T], num, den *matrix[T]) {
 	k := w.cols
 	g := &matrix[T]{rows: k, cols: k, data: im.buf("gram", k*k)}
-	// Dense float64 X: the large products split between workers (measured
+	// Dense X: num from the micro-kernels where they are on; otherwise,
+	// in float64, the large products split between workers (measured
 	// faster than OpenBLAS's own threads here; not so for float32).
+	kern := !x.Sparse() && im.useKernels()
 	var z T
-	split := !x.Sparse() && sizeof(z) == 8 && im.pool.chunks(x.rows, 1) > 1 && im.pool.chunks(x.cols, 1) > 1
-	if !x.Sparse() && im.useKernels() {
-		// num from the micro-kernels, den from the Gram matrix.
-		if side == backend.SideW {
-			p, ld := im.prodXB(x, h.data, k, true)
-			for i := 0; i < x.rows; i++ {
-				copy(num.data[i*k:(i+1)*k], p[i*ld:])
-			}
-			im.g.gemm(false, true, k, k, h.cols, 1, h.data, max(h.cols, 1), h.data, max(h.cols, 1), 0, g.data, max(k, 1))
-			im.mul(den, w, false, g, false)
-		} else {
-			p, ld := im.prodBtX(x, w.data, k)
-			n := x.cols
-			for kk := 0; kk < k; kk++ {
-				copy(num.data[kk*n:(kk+1)*n], p[kk*ld:])
-			}
-			im.gram(g, w)
-			im.mul(den, g, false, h, false)
-		}
-		return
-	}
+	split := !kern && !x.Sparse() && sizeof(z) == 8 && im.pool.chunks(x.rows, 1) > 1 && im.pool.chunks(x.cols, 1) > 1
 	if side == backend.SideW {
 		// num = X·Hᵀ; den = W·(H·Hᵀ)
-		if x.Sparse() {
+		switch {
+		case kern:
+			p, ld := im.prodXB(x, h.data, k, true)
+			copyRows(num.data, k, p, ld, x.rows, k)
+		case x.Sparse():
 			ht := &matrix[T]{rows: h.cols, cols: k, data: im.buf("ht", h.cols*k)}
 			transpose(ht, h)
 			im.mulX(num, x, false, ht)
-		} else if !split {
+		case !split:
 			im.g.gemm(false, true, x.rows, k, x.cols, 1, x.x, max(x.cols, 1), h.data, max(h.cols, 1), 0, num.data, max(k, 1))
 		}
 		im.g.gemm(false, true, k, k, h.cols, 1, h.data, max(h.cols, 1), h.data, max(h.cols, 1), 0, g.data, max(k, 1))
@@ -375,11 +358,15 @@ func (im *impl[T]) muTermsFrobenius(side backend.Side, x *data[T], w, h *matrix[
 		return
 	}
 	// num = Wᵀ·X; den = (Wᵀ·W)·H
-	if x.Sparse() {
+	switch {
+	case kern:
+		p, ld := im.prodBtX(x, w.data, k)
+		copyRows(num.data, x.cols, p, ld, k, x.cols)
+	case x.Sparse():
 		numT := &matrix[T]{rows: x.cols, cols: k, data: im.buf("numT", x.cols*k)}
 		im.mulX(numT, x, true, w)
 		transpose(num, numT)
-	} else if !split {
+	case !split:
 		im.g.gemm(true, false, k, x.cols, x.rows, 1, w.data, max(k, 1), x.x, max(x.cols, 1), 0, num.data, max(x.cols, 1))
 	}
 	im.gram(g, w)
@@ -997,14 +984,7 @@ func (im *impl[T]) divergence(x *data[T], w, h *matrix[T], beta float64) float64
 	clear(im.partial)
 	if !x.Sparse() {
 		v := im.buf("wh", l*n)
-		if im.useKernels() {
-			// OpenBLAS is single-threaded here: share the rows.
-			t := &im.whRows
-			*t = whTask[T]{im: im, w: w, h: h, v: v}
-			im.pool.parallel(l, 1, t)
-		} else {
-			im.g.gemm(false, false, l, n, k, 1, w.data, max(k, 1), h.data, max(n, 1), 0, v, max(n, 1))
-		}
+		im.mul(&matrix[T]{rows: l, cols: n, data: v}, w, false, h, false)
 		t := &im.divD
 		*t = divDenseTask[T]{x: x.x, v: v, beta: beta, partial: im.partial}
 		im.pool.parallel(l*n, 4096, t)
@@ -1033,18 +1013,6 @@ func (im *impl[T]) divergence(x *data[T], w, h *matrix[T], beta float64) float64
 		im.partial[3] = s
 	}
 	return finishDivergence(im.partial, beta, float64(l)*float64(n), im.sumWH(w, h))
-}
-
-// whTask forms rows [lo, hi) of W·H into v, one worker's share.
-type whTask[T backend.Float] struct {
-	im   *impl[T]
-	w, h *matrix[T]
-	v    []T
-}
-
-func (t *whTask[T]) run(c, lo, hi int) {
-	k, n := t.w.cols, t.h.cols
-	t.im.slots[c].gemm(false, false, hi-lo, n, k, 1, t.w.data[lo*k:], max(k, 1), t.h.data, max(n, 1), 0, t.v[lo*n:], max(n, 1))
 }
 
 // sumWH is Σ W·H = (column sums of W)·(row sums of H).

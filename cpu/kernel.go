@@ -175,8 +175,7 @@ type kernTask[T backend.Float] struct {
 	x          []T
 	l, n, k    int
 	lp, np     int // l rounded up to mr, n to nr
-	wp         []T // W, lp×ldw, zero-padded
-	ldw        int
+	wp         []T // W, lp×k, zero rows past l (the a of W·H)
 	wpk        []T // side H: W packed in panels of mr columns (packB), the a of Wᵀ·(...)
 	hp         []T // H, k×np, zero-padded
 	htp        []T // Hᵀ (side W), hr×kp zero-padded, packed in column panels (packB)
@@ -228,7 +227,7 @@ func (t *kernTask[T]) block(r0, rw, j0, jw int, v, u []T) {
 	}
 	for ct := 0; ct < jw; ct += nr {
 		for rt := 0; rt < rw; rt += mr {
-			micro(k, t.wp[(r0+rt)*t.ldw:], t.ldw, 1, t.hp[j0+ct:], t.np, v[rt*nb+ct:], nb, false)
+			micro(k, t.wp[(r0+rt)*k:], k, 1, t.hp[j0+ct:], t.np, v[rt*nb+ct:], nb, false)
 		}
 	}
 	for r := 0; r < rw; r++ {
@@ -345,16 +344,33 @@ func (t *kernTask[T]) frobCols(b int) {
 	}
 }
 
+// newKern resets the backend's kernTask for one call on dense X with k
+// components: padded sizes and the default block sizes; the caller adds
+// the operands.
+func (im *impl[T]) newKern(x *data[T], k int, beta float64, side backend.Side) *kernTask[T] {
+	nr := nrOf[T]()
+	mb, nb, kc := blockSizes[T]()
+	t := &im.kern
+	*t = kernTask[T]{x: x.x, l: x.rows, n: x.cols, k: k, lp: roundUp(x.rows, mr), np: roundUp(x.cols, nr), kp: roundUp(k, nr/2),
+		beta: beta, side: side, frob: beta == 2, mb: mb, nb: nb, kc: kc}
+	return t
+}
+
+// copyRows copies the rows×cols top-left corner of src (row stride lds)
+// into dst (row stride ldd): a padded result into its matrix.
+func copyRows[T backend.Float](dst []T, ldd int, src []T, lds, rows, cols int) {
+	for i := 0; i < rows; i++ {
+		copy(dst[i*ldd:i*ldd+cols], src[i*lds:i*lds+cols])
+	}
+}
+
 // prodXB returns X·B for dense X (l×n) and B (n×k), or X·Bᵀ for B k×n
 // when bT, in the lp×kp scratch it returns (row stride kp, rows ≥ l and
 // columns ≥ k to be ignored).
 func (im *impl[T]) prodXB(x *data[T], b []T, k int, bT bool) (out []T, ld int) {
 	nr := nrOf[T]()
 	l, n := x.rows, x.cols
-	mb, nb, kc := blockSizes[T]()
-	t := &im.kern
-	*t = kernTask[T]{x: x.x, l: l, n: n, k: k, lp: roundUp(l, mr), np: roundUp(n, nr), kp: roundUp(k, nr/2),
-		side: backend.SideW, frob: true, mb: mb, nb: nb, kc: kc}
+	t := im.newKern(x, k, 2, backend.SideW)
 	t.hr = n
 	t.htp = im.buf("k.htp", n*t.kp)
 	if bT {
@@ -367,7 +383,7 @@ func (im *impl[T]) prodXB(x *data[T], b []T, k int, bT bool) (out []T, ld int) {
 		t.xrows = im.buf("k.xrows", mr*n)
 		padCopy(t.xrows, n, x.x[l/mr*mr*n:], l%mr, n, n)
 	}
-	im.pool.dynamic((t.lp+mb-1)/mb, t)
+	im.pool.dynamic((t.lp+t.mb-1)/t.mb, t)
 	return t.nump, t.kp
 }
 
@@ -376,10 +392,7 @@ func (im *impl[T]) prodXB(x *data[T], b []T, k int, bT bool) (out []T, ld int) {
 func (im *impl[T]) prodBtX(x *data[T], b []T, k int) (out []T, ld int) {
 	nr := nrOf[T]()
 	l, n := x.rows, x.cols
-	mb, nb, kc := blockSizes[T]()
-	t := &im.kern
-	*t = kernTask[T]{x: x.x, l: l, n: n, k: k, lp: roundUp(l, mr), np: roundUp(n, nr), kp: roundUp(k, nr/2),
-		side: backend.SideH, frob: true, mb: mb, nb: nb, kc: kc}
+	t := im.newKern(x, k, 2, backend.SideH)
 	kr := roundUp(k, mr)
 	t.wpk = im.buf("k.wpk", kr*t.lp)
 	im.pack(t.wpk, b, t.lp, l, k, k, 1, kr, mr)
@@ -406,19 +419,15 @@ func (t *kernTask[T]) narrow(workers int) {
 func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T], beta float64, num, den *matrix[T]) {
 	nr := nrOf[T]()
 	l, n, k := x.rows, x.cols, w.cols
-	mb, nb, kc := blockSizes[T]()
-	t := &im.kern
-	*t = kernTask[T]{x: x.x, l: l, n: n, k: k, lp: roundUp(l, mr), np: roundUp(n, nr), kp: roundUp(k, nr/2),
-		beta: beta, side: side, mb: mb, nb: nb, kc: kc}
+	t := im.newKern(x, k, beta, side)
 	kr := roundUp(k, mr)
 	workers := im.pool.workers
 	t.hp = im.buf("k.hp", k*t.np)
 	padCopy(t.hp, t.np, h.data, k, n, n)
+	t.wp = im.buf("k.wp", t.lp*k)
+	padCopy(t.wp, k, w.data, l, k, k)
 	if side == backend.SideW {
-		t.scratch = im.buf("k.vu", 2*workers*mb*nb)
-		t.ldw = k
-		t.wp = im.buf("k.wp", t.lp*t.ldw)
-		padCopy(t.wp, t.ldw, w.data, l, k, k)
+		t.scratch = im.buf("k.vu", 2*workers*t.mb*t.nb)
 		t.hr = t.np
 		t.htp = im.buf("k.htp", t.np*t.kp)
 		im.pack(t.htp, h.data, t.np, n, k, 1, n, t.kp, nr)
@@ -426,20 +435,14 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 		if beta != 1 {
 			t.denp = im.buf("k.den", t.lp*t.kp)
 		}
-		im.pool.dynamic((t.lp+mb-1)/mb, t)
-		for i := 0; i < l; i++ {
-			copy(num.data[i*k:(i+1)*k], t.nump[i*t.kp:])
-			if t.denp != nil {
-				copy(den.data[i*k:(i+1)*k], t.denp[i*t.kp:])
-			}
+		im.pool.dynamic((t.lp+t.mb-1)/t.mb, t)
+		copyRows(num.data, k, t.nump, t.kp, l, k)
+		if t.denp != nil {
+			copyRows(den.data, k, t.denp, t.kp, l, k)
 		}
 		return
 	}
-	// Side H: W's columns padded to kr (the micro-tile's rows of the
-	// output), its rows to lp.
-	t.ldw = k
-	t.wp = im.buf("k.wp", t.lp*t.ldw)
-	padCopy(t.wp, t.ldw, w.data, l, k, k)
+	// Side H: W also packed in panels of mr columns, the a of Wᵀ·R.
 	t.wpk = im.buf("k.wpk", kr*t.lp)
 	im.pack(t.wpk, w.data, t.lp, l, k, k, 1, kr, mr)
 	t.nump = im.buf("k.num", kr*t.np)
@@ -450,15 +453,13 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 	// den run over more rows per call (and the same for any number of
 	// workers: the blocks fix the summation order); column blocks
 	// narrowed so that every worker has several.
-	t.mb = 2 * mb
+	t.mb *= 2
 	t.narrow(workers)
 	t.scratch = im.buf("k.vu", 2*workers*t.mb*t.nb)
 	im.pool.dynamic((t.np+t.nb-1)/t.nb, t)
-	for kk := 0; kk < k; kk++ {
-		copy(num.data[kk*n:(kk+1)*n], t.nump[kk*t.np:])
-		if t.denp != nil {
-			copy(den.data[kk*n:(kk+1)*n], t.denp[kk*t.np:])
-		}
+	copyRows(num.data, n, t.nump, t.np, k, n)
+	if t.denp != nil {
+		copyRows(den.data, n, t.denp, t.np, k, n)
 	}
 }
 

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"os"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -184,6 +185,9 @@ func kernelOutputs(t *testing.T, workers int, p backend.Precision, x backend.Hos
 		t.Fatal(err)
 	}
 	defer b.Close()
+	if !b.Kernels() {
+		t.Skipf("kernels off (%s=%q)", EnvKernels, os.Getenv(EnvKernels))
+	}
 	d, _ := b.NewData(x)
 	w, _ := b.NewMatrix(p, l, k)
 	h, _ := b.NewMatrix(p, k, n)
@@ -251,16 +255,11 @@ func testStepAVX[T backend.Float](t *testing.T) {
 			}
 		}
 		want := append([]T(nil), m...)
-		saved := hasAVX2
-		setAVX2(false)
-		(&stepTask[T]{m: want, num: num, den: den, l1: T(l1), gamma: 1}).run(0, 0, n)
-		setAVX2(saved)
+		scalar(func() { (&stepTask[T]{m: want, num: num, den: den, l1: T(l1), gamma: 1}).run(0, 0, n) })
 		got := append([]T(nil), m...)
 		(&stepTask[T]{m: got, num: num, den: den, l1: T(l1), gamma: 1}).run(0, 0, n)
-		for i := range got {
-			if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
-				t.Fatalf("%T l1=%g: m[%d] = %v, want %v", got[0], l1, i, got[i], want[i])
-			}
+		if i := firstDiff(got, want); i >= 0 {
+			t.Fatalf("%T l1=%g: m[%d] = %v, want %v", got[0], l1, i, got[i], want[i])
 		}
 	}
 }
@@ -300,15 +299,29 @@ func testSpmmAVX[T backend.Float](t *testing.T) {
 		for i := range got {
 			got[i] = 42 // overwritten
 		}
-		saved := hasAVX2
-		setAVX2(false)
-		(&spmmTask[T]{ptr: ptr, idx: idx, vals: vals, b: b, out: want, k: k}).run(0, 0, rows)
-		setAVX2(saved)
+		scalar(func() { (&spmmTask[T]{ptr: ptr, idx: idx, vals: vals, b: b, out: want, k: k}).run(0, 0, rows) })
 		(&spmmTask[T]{ptr: ptr, idx: idx, vals: vals, b: b, out: got, k: k}).run(0, 0, rows)
-		for i := range got {
-			if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
-				t.Fatalf("%T k=%d: out[%d] = %v, want %v", got[0], k, i, got[i], want[i])
-			}
+		if i := firstDiff(got, want); i >= 0 {
+			t.Fatalf("%T k=%d: out[%d] = %v, want %v", got[0], k, i, got[i], want[i])
 		}
 	}
+}
+
+// scalar runs f with the AVX2 paths off.
+func scalar(f func()) {
+	saved := hasAVX2
+	setAVX2(false)
+	defer setAVX2(saved)
+	f()
+}
+
+// firstDiff is the first index where got and want differ in their bits,
+// or -1.
+func firstDiff[T backend.Float](got, want []T) int {
+	for i := range got {
+		if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
+			return i
+		}
+	}
+	return -1
 }
