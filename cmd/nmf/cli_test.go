@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clnmf/clnmf/cmd/nmf/internal/dataio"
 	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 func TestUsageAndVersion(t *testing.T) {
@@ -288,7 +288,7 @@ func TestFitStartAndPrecision(t *testing.T) {
 	dir := t.TempDir()
 	rows, cols, data := testMatrix()
 	in := filepath.Join(dir, "d.npy")
-	if err := dataio.WriteNPY(in, rows, cols, data); err != nil {
+	if err := nmfio.WriteNPY(in, rows, cols, data); err != nil {
 		t.Fatal(err)
 	}
 	k := 2
@@ -301,7 +301,7 @@ func TestFitStartAndPrecision(t *testing.T) {
 		h0[i] = 1 + float64(i%4)/4
 	}
 	wf, hf := filepath.Join(dir, "w0.npy"), filepath.Join(dir, "h0.csv")
-	if err := dataio.WriteNPY(wf, rows, k, w0); err != nil {
+	if err := nmfio.WriteNPY(wf, rows, k, w0); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, hf, csvOf(k, cols, h0, ","))
@@ -340,7 +340,7 @@ func TestFitStartAndPrecision(t *testing.T) {
 
 	// --precision float64 of a float32 file.
 	in32 := filepath.Join(dir, "d32.npy")
-	if err := dataio.WriteNPY(in32, rows, cols, convert[float32](data)); err != nil {
+	if err := nmfio.WriteNPY(in32, rows, cols, convert[float32](data)); err != nil {
 		t.Fatal(err)
 	}
 	out = filepath.Join(dir, "f64.nmf")

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
-	"github.com/clnmf/clnmf/cmd/nmf/internal/dataio"
 	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 // TestFormats fits the same matrix from every input format and checks the
@@ -211,7 +210,7 @@ func TestWAVFlags(t *testing.T) {
 		t.Errorf("files %+v", rep.Files)
 	}
 	for _, n := range want {
-		s, err := audio.ReadWAV(filepath.Join(out, n))
+		s, err := nmfio.ReadWAV(filepath.Join(out, n))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +243,7 @@ func TestBadInputs(t *testing.T) {
 	t.Chdir(dir)
 	rows, cols, data := testMatrix()
 	writeFile(t, "good.csv", csvOf(rows, cols, data, ","))
-	if err := dataio.WriteNPY("good.npy", rows, cols, data); err != nil {
+	if err := nmfio.WriteNPY("good.npy", rows, cols, data); err != nil {
 		t.Fatal(err)
 	}
 	neg := append([]float64(nil), data...)
@@ -294,12 +293,12 @@ func TestBadInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wav strings.Builder
-	if err := audio.WriteWAV(&wav, 8000, make([]float64, 1000)); err != nil {
+	if err := nmfio.WriteWAV(&wav, 8000, make([]float64, 1000)); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, "short.wav", wav.String())
 	wav.Reset()
-	if err := audio.WriteWAV(&wav, 8000, make([]float64, 5000)); err != nil {
+	if err := nmfio.WriteWAV(&wav, 8000, make([]float64, 5000)); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, "truncated.wav", wav.String()[:3000])
@@ -313,18 +312,18 @@ func TestBadInputs(t *testing.T) {
 	for i := range h0 {
 		h0[i] = 1
 	}
-	dataio.WriteNPY("w0.npy", rows, 2, w0)
-	dataio.WriteNPY("h0.npy", 2, cols, h0)
+	nmfio.WriteNPY("w0.npy", rows, 2, w0)
+	nmfio.WriteNPY("h0.npy", 2, cols, h0)
 	wide := make([]float64, rows*3)
 	for i := range wide {
 		wide[i] = 1
 	}
-	dataio.WriteNPY("w0wide.npy", rows, 3, wide)
-	dataio.WriteNPY("w0zero.npy", rows, 2, make([]float64, rows*2))
+	nmfio.WriteNPY("w0wide.npy", rows, 3, wide)
+	nmfio.WriteNPY("w0zero.npy", rows, 2, make([]float64, rows*2))
 	negH := append([]float64(nil), h0...)
 	negH[3] = -2
-	dataio.WriteNPY("h0neg.npy", 2, cols, negH)
-	dataio.WriteNPY("hwrong.npy", 2, cols+1, make([]float64, 2*(cols+1)))
+	nmfio.WriteNPY("h0neg.npy", 2, cols, negH)
+	nmfio.WriteNPY("hwrong.npy", 2, cols+1, make([]float64, 2*(cols+1)))
 	if err := os.Mkdir("notamodel", 0o777); err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 	"testing"
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
-	"github.com/clnmf/clnmf/cmd/nmf/internal/dataio"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 // result is what one in-process run of the command gave.
@@ -75,7 +75,7 @@ func (m *matrix) at(i, j int) float64 { return m.data[i*m.cols+j] }
 
 func readMatrix(t *testing.T, path string) *matrix {
 	t.Helper()
-	in, err := dataio.Read(path)
+	in, err := nmfio.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,8 @@ import (
 	"strings"
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
-	"github.com/clnmf/clnmf/cmd/nmf/internal/dataio"
-	"github.com/clnmf/clnmf/cmd/nmf/internal/picture"
 	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 // The kinds of input.
@@ -82,7 +81,7 @@ type dataset struct {
 	images        []string // image file names, one a column
 	width, height int
 
-	sound *audio.Sound // WAV
+	sound *nmfio.Sound // WAV
 	stft  audio.STFT
 	phase *audio.Phase
 }
@@ -92,14 +91,14 @@ func load(path, kind string, stft audio.STFT) (*dataset, error) {
 	ds := &dataset{path: path, kind: kind}
 	switch kind {
 	case kindImages:
-		x, names, w, h, err := picture.ReadImageFolder(path)
+		x, names, w, h, err := nmfio.ReadImageFolder(path)
 		if err != nil {
 			return nil, fileErr(path, err)
 		}
 		ds.d32, ds.images, ds.width, ds.height = x, names, w, h
 		ds.nnz = countNonzero(x.Data)
 	case kindWAV:
-		s, err := audio.ReadWAV(path)
+		s, err := nmfio.ReadWAV(path)
 		if err != nil {
 			return nil, fileErr(path, err)
 		}
@@ -113,7 +112,7 @@ func load(path, kind string, stft audio.STFT) (*dataset, error) {
 		ds.d32, ds.sound, ds.stft, ds.phase = mag, s, stft, ph
 		ds.nnz = countNonzero(mag.Data)
 	default:
-		in, err := dataio.Read(path)
+		in, err := nmfio.Read(path)
 		if err != nil {
 			return nil, fileErr(path, err)
 		}
@@ -209,7 +208,7 @@ func readFactor[T nmf.Float](path string) (*nmf.Dense[T], error) {
 	} else if fi.IsDir() {
 		return nil, &cliError{file: path, msg: "is a folder; want a matrix file (.npy, .csv, .tsv or .mtx)"}
 	}
-	in, err := dataio.Read(path)
+	in, err := nmfio.Read(path)
 	if err != nil {
 		return nil, fileErr(path, err)
 	}
@@ -236,7 +235,7 @@ func fileErr(path string, err error) error {
 	if errors.As(err, &ce) {
 		return err
 	}
-	var fe *dataio.FormatError
+	var fe *nmfio.FormatError
 	if errors.As(err, &fe) {
 		return &cliError{msg: fe.Error(), err: err}
 	}
@@ -245,10 +244,10 @@ func fileErr(path string, err error) error {
 		return &cliError{file: pe.Path, msg: pe.Err.Error(), err: err}
 	}
 	msg := err.Error()
-	for _, p := range []string{"nmf: ", "picture: ", "audio: ", "dataio: ", "samples: "} {
+	for _, p := range []string{"nmf: ", "picture: ", "audio: ", "dataio: ", "nmfio: ", "samples: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
-	if errors.Is(err, dataio.ErrUnknownFormat) {
+	if errors.Is(err, nmfio.ErrUnknownFormat) {
 		return &cliError{file: path, msg: "unknown extension; want .npy, .csv, .tsv or .mtx", err: err}
 	}
 	if strings.HasPrefix(msg, path+": ") || strings.HasPrefix(msg, path+" ") ||

@@ -16,9 +16,9 @@ import (
 	"strings"
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
-	"github.com/clnmf/clnmf/cmd/nmf/internal/dataio"
 	"github.com/clnmf/clnmf/cmd/nmf/internal/picture"
 	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 // resultName matches the files fit and transform write into --out.
@@ -131,7 +131,7 @@ func (s *staging) path(name string) string {
 
 // file writes one output file through write.
 func (s *staging) file(name string, write func(w io.Writer) error) error {
-	if err := dataio.WriteFileAtomic(s.path(name), write); err != nil {
+	if err := nmfio.WriteFileAtomic(s.path(name), write); err != nil {
 		return fileErr(filepath.Join(s.out, name), err)
 	}
 	return nil
@@ -158,7 +158,7 @@ func (s *staging) commit() error {
 			return fileErr(s.out, err)
 		}
 		s.committed = true
-		if err := dataio.SyncDir(filepath.Dir(s.out)); err != nil {
+		if err := nmfio.SyncDir(filepath.Dir(s.out)); err != nil {
 			return fileErr(filepath.Dir(s.out), err)
 		}
 		return nil
@@ -186,7 +186,7 @@ func (s *staging) commit() error {
 		}
 	}
 	os.Remove(s.dir)
-	if err := dataio.SyncDir(s.out); err != nil {
+	if err := nmfio.SyncDir(s.out); err != nil {
 		return fileErr(s.out, err)
 	}
 	return nil
@@ -219,9 +219,9 @@ func (o *outputs[T]) write(ctx context.Context, out string, rep *runReport) erro
 	}{{rep.Files.W, o.W}, {rep.Files.H, o.H}} {
 		var err error
 		if o.format == "csv" {
-			err = dataio.WriteCSV(st.path(f.name), f.m.Rows, f.m.Cols, f.m.Data)
+			err = nmfio.WriteCSV(st.path(f.name), f.m.Rows, f.m.Cols, f.m.Data)
 		} else {
-			err = dataio.WriteNPY(st.path(f.name), f.m.Rows, f.m.Cols, f.m.Data)
+			err = nmfio.WriteNPY(st.path(f.name), f.m.Rows, f.m.Cols, f.m.Data)
 		}
 		if err != nil {
 			return fileErr(filepath.Join(out, f.name), err)
@@ -253,7 +253,7 @@ func (o *outputs[T]) pictures(st *staging, rep *runReport) error {
 	case kindImages:
 		rep.Files.Pictures = append(rep.Files.Pictures, "components.png")
 		return st.file("components.png", func(w io.Writer) error {
-			return picture.ComponentsPNG(w, w64, o.W.Rows, k, ds.width, ds.height)
+			return nmfio.ComponentsPNG(w, w64, o.W.Rows, k, ds.width, ds.height)
 		})
 	case kindWAV:
 		x64 := ds.float64Data()
@@ -272,7 +272,7 @@ func (o *outputs[T]) pictures(st *staging, rep *runReport) error {
 		for c, p := range parts {
 			name := fmt.Sprintf("component_%0*d.wav", digits, c)
 			rep.Files.Sounds = append(rep.Files.Sounds, name)
-			if err := st.file(name, func(w io.Writer) error { return audio.WriteWAV(w, ds.sound.Rate, p) }); err != nil {
+			if err := st.file(name, func(w io.Writer) error { return nmfio.WriteWAV(w, ds.sound.Rate, p) }); err != nil {
 				return err
 			}
 		}

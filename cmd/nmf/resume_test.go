@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clnmf/clnmf/cmd/nmf/internal/dataio"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 // interruptAt returns a context that is cancelled, as Ctrl-C does, once the
@@ -224,7 +224,7 @@ func TestForce(t *testing.T) {
 	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm()&0o700 != 0o700 {
 		t.Errorf("out folder mode %v", fi.Mode())
 	}
-	if _, err := dataio.Read(filepath.Join(out, "H.csv")); err != nil {
+	if _, err := nmfio.Read(filepath.Join(out, "H.csv")); err != nil {
 		t.Error(err)
 	}
 }

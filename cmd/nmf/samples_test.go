@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
 	"github.com/clnmf/clnmf/cmd/nmf/internal/samples"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 var samplesDir = filepath.Join("..", "..", "testdata", "samples")
@@ -143,7 +143,7 @@ func checkMelody(t *testing.T, out string, w, h *matrix) {
 			t.Errorf("component %d: %d frames in its note, %d in others", c, in, outside)
 		}
 		// The separated sound: energy while the note plays, little outside.
-		s, err := audio.ReadWAV(filepath.Join(out, componentName(c)))
+		s, err := nmfio.ReadWAV(filepath.Join(out, componentName(c)))
 		if err != nil {
 			t.Fatal(err)
 		}

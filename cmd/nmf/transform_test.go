@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clnmf/clnmf/cmd/nmf/internal/dataio"
 	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 // TestTransformMatrix checks transform of a matrix file with --model and
@@ -26,7 +26,7 @@ func TestTransformMatrix(t *testing.T) {
 		newData[i] = data[(i*7)%len(data)] + 0.5
 	}
 	nw := filepath.Join(dir, "new.npy")
-	if err := dataio.WriteNPY(nw, 3, cols, newData); err != nil {
+	if err := nmfio.WriteNPY(nw, 3, cols, newData); err != nil {
 		t.Fatal(err)
 	}
 	model := filepath.Join(dir, "m.nmf")

@@ -1,3 +1,7 @@
+// Package audio turns sound into the nonnegative matrices NMF factorises: a
+// short-time Fourier transform gives the magnitude spectrogram X (frequencies
+// × frames), and Separate turns a factorisation X ≈ W·H back into one signal
+// per component. Reading and writing WAV files is in nmfio.
 package audio
 
 import (

@@ -13,8 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/clnmf/clnmf/cmd/nmf/internal/dataio"
 	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 //go:embed sklearn_bench.py
@@ -82,9 +82,9 @@ func (s *sklearnRun) close() {
 func writeNPY(path string, d *nmf.Dense[float64], prec string) error {
 	if prec == "float32" {
 		d32 := to32d(d)
-		return dataio.WriteNPY(path, d32.Rows, d32.Cols, d32.Data)
+		return nmfio.WriteNPY(path, d32.Rows, d32.Cols, d32.Data)
 	}
-	return dataio.WriteNPY(path, d.Rows, d.Cols, d.Data)
+	return nmfio.WriteNPY(path, d.Rows, d.Cols, d.Data)
 }
 
 func ints(v []int) []float64 {
@@ -115,10 +115,10 @@ func (s *sklearnRun) add(w iterWork, h *host, prec string, c *Config) (*sklearnJ
 		if err := writeNPY(j.Data, &nmf.Dense[float64]{Rows: nnz, Cols: 1, Data: h.csr.Data}, prec); err != nil {
 			return nil, err
 		}
-		if err := dataio.WriteNPY(j.Indices, nnz, 1, ints(h.csr.Indices)); err != nil {
+		if err := nmfio.WriteNPY(j.Indices, nnz, 1, ints(h.csr.Indices)); err != nil {
 			return nil, err
 		}
-		if err := dataio.WriteNPY(j.Indptr, len(h.csr.Indptr), 1, ints(h.csr.Indptr)); err != nil {
+		if err := nmfio.WriteNPY(j.Indptr, len(h.csr.Indptr), 1, ints(h.csr.Indptr)); err != nil {
 			return nil, err
 		}
 	} else {

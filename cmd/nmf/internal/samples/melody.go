@@ -6,7 +6,7 @@ import (
 	"math"
 	"os"
 
-	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 // MelodyRate is the sample rate of the file WriteMelodyWAV writes, in Hz.
@@ -82,7 +82,7 @@ func Melody(rate int) (samples []float64, notes []Note) {
 func WriteMelodyWAV(path string) error {
 	x, _ := Melody(MelodyRate)
 	var buf bytes.Buffer
-	if err := audio.WriteWAV(&buf, MelodyRate, x); err != nil {
+	if err := nmfio.WriteWAV(&buf, MelodyRate, x); err != nil {
 		return fmt.Errorf("samples: %w", err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {

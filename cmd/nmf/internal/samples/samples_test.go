@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
-	"github.com/clnmf/clnmf/cmd/nmf/internal/picture"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 func TestSwimmer(t *testing.T) {
@@ -95,7 +95,7 @@ func TestWriteSwimmer(t *testing.T) {
 		t.Errorf("swimmer PNGs take %d bytes", total)
 	}
 	// Read back through the command's image-folder input: exactly X.
-	got, names, w, h, err := picture.ReadImageFolder(dir)
+	got, names, w, h, err := nmfio.ReadImageFolder(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestWriteMelodyWAV(t *testing.T) {
 	if info.Size() > 200<<10 {
 		t.Errorf("melody.wav is %d bytes", info.Size())
 	}
-	s, err := audio.ReadWAV(p)
+	s, err := nmfio.ReadWAV(p)
 	if err != nil {
 		t.Fatal(err)
 	}

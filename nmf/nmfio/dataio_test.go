@@ -1,4 +1,4 @@
-package dataio
+package nmfio
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf"
 )
 
 const golden = "../../../../testdata/golden"
@@ -86,9 +86,9 @@ func TestDimsNNZ(t *testing.T) {
 		rows, cols, nnzs int
 	}{
 		{Input{}, 0, 0, 0},
-		{Input{Dense32: &backend.Dense[float32]{Rows: 2, Cols: 2, Data: []float32{0, 1, float32(math.NaN()), 0}}}, 2, 2, 2},
-		{Input{Dense64: &backend.Dense[float64]{Rows: 1, Cols: 3, Data: []float64{0, -1, 2}}}, 1, 3, 2},
-		{Input{Sparse: &backend.CSR[float64]{Rows: 5, Cols: 4, Indptr: []int{0, 2, 2, 2, 2, 3}, Indices: []int{0, 1, 3}, Data: []float64{0, 1, 2}}}, 5, 4, 3},
+		{Input{Dense32: &nmf.Dense[float32]{Rows: 2, Cols: 2, Data: []float32{0, 1, float32(math.NaN()), 0}}}, 2, 2, 2},
+		{Input{Dense64: &nmf.Dense[float64]{Rows: 1, Cols: 3, Data: []float64{0, -1, 2}}}, 1, 3, 2},
+		{Input{Sparse: &nmf.CSR[float64]{Rows: 5, Cols: 4, Indptr: []int{0, 2, 2, 2, 2, 3}, Indices: []int{0, 1, 3}, Data: []float64{0, 1, 2}}}, 5, 4, 3},
 	}
 	for i, tt := range tests {
 		r, c := tt.in.Dims()

@@ -1,4 +1,4 @@
-package dataio
+package nmfio
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf"
 )
 
 // parseNumber parses a CSV field or Matrix Market value; the message is
@@ -109,7 +109,7 @@ func readDelimited(path string, f *os.File, comma rune, kind string) (*Input, er
 	if m := checkDims(int64(rows), int64(cols)); m != "" {
 		return nil, fail(0, 0, "%s", m)
 	}
-	in.Dense64 = &backend.Dense[float64]{Rows: rows, Cols: cols, Data: data[:len(data):len(data)]}
+	in.Dense64 = &nmf.Dense[float64]{Rows: rows, Cols: cols, Data: data[:len(data):len(data)]}
 	return in, nil
 }
 
@@ -119,7 +119,7 @@ func readDelimited(path string, f *os.File, comma rune, kind string) (*Input, er
 // (strconv's 'g' format with precision -1). The file is replaced
 // atomically (see [WriteFileAtomic]). It returns an error if len(data) is
 // not rows·cols.
-func WriteCSV[T backend.Float](path string, rows, cols int, data []T) error {
+func WriteCSV[T nmf.Float](path string, rows, cols int, data []T) error {
 	if err := checkWriteDims(rows, cols, len(data)); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

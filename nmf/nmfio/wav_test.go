@@ -1,4 +1,4 @@
-package audio
+package nmfio
 
 import (
 	"bytes"
@@ -80,15 +80,6 @@ func encodeWAV(o wavOpts, interleaved []float64) []byte {
 	return f.Bytes()
 }
 
-func writeTemp(t testing.TB, data []byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "x.wav")
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestReadWAVFormats(t *testing.T) {
 	// Values exactly representable in every format, 8-bit included.
 	mono := []float64{0, 0.5, -0.5, 0.25, -1, 0.75, -0.125, 0.0078125}
@@ -123,7 +114,7 @@ func TestReadWAVFormats(t *testing.T) {
 					inter = append(inter, x+d)
 				}
 			}
-			s, err := ReadWAV(writeTemp(t, encodeWAV(o, inter)))
+			s, err := ReadWAV(writeTemp(t, "x.wav", encodeWAV(o, inter)))
 			if err != nil {
 				t.Fatalf("%s %dch: %v", c.name, ch, err)
 			}
@@ -141,7 +132,7 @@ func TestReadWAVFormats(t *testing.T) {
 
 func TestReadWAVFloatClip(t *testing.T) {
 	o := wavOpts{tag: 3, depth: 32, channels: 1, rate: 8000}
-	s, err := ReadWAV(writeTemp(t, encodeWAV(o, []float64{2, -3, math.NaN(), 0.5})))
+	s, err := ReadWAV(writeTemp(t, "x.wav", encodeWAV(o, []float64{2, -3, math.NaN(), 0.5})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +174,7 @@ func TestReadWAVErrors(t *testing.T) {
 		{"no samples", "no samples", patch(52, 2, 0, 0, 0)},
 	}
 	for _, c := range cases {
-		p := writeTemp(t, c.data)
+		p := writeTemp(t, "x.wav", c.data)
 		_, err := ReadWAV(p)
 		if err == nil {
 			t.Errorf("%s: no error", c.name)

@@ -1,49 +1,49 @@
-package dataio
+package nmfio
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf"
 )
 
 func TestReadMTX(t *testing.T) {
 	tests := []struct {
 		name, text string
-		want       backend.CSR[float64]
+		want       nmf.CSR[float64]
 	}{
 		{"general real",
 			"%%MatrixMarket matrix coordinate real general\n% a comment\n%\n3 4 4\n1 1 1.5\n2 3 -2\n3 4 1e-3\n3 1 7\n",
-			backend.CSR[float64]{Rows: 3, Cols: 4, Indptr: []int{0, 1, 2, 4}, Indices: []int{0, 2, 0, 3}, Data: []float64{1.5, -2, 7, 1e-3}}},
+			nmf.CSR[float64]{Rows: 3, Cols: 4, Indptr: []int{0, 1, 2, 4}, Indices: []int{0, 2, 0, 3}, Data: []float64{1.5, -2, 7, 1e-3}}},
 		{"empty rows and an all-zero matrix row",
 			"%%MatrixMarket matrix coordinate real general\n4 2 1\n3 2 5\n",
-			backend.CSR[float64]{Rows: 4, Cols: 2, Indptr: []int{0, 0, 0, 1, 1}, Indices: []int{1}, Data: []float64{5}}},
+			nmf.CSR[float64]{Rows: 4, Cols: 2, Indptr: []int{0, 0, 0, 1, 1}, Indices: []int{1}, Data: []float64{5}}},
 		{"no entries",
 			"%%MatrixMarket matrix coordinate real general\n2 2 0\n",
-			backend.CSR[float64]{Rows: 2, Cols: 2, Indptr: []int{0, 0, 0}, Indices: []int{}, Data: []float64{}}},
+			nmf.CSR[float64]{Rows: 2, Cols: 2, Indptr: []int{0, 0, 0}, Indices: []int{}, Data: []float64{}}},
 		{"unsorted, duplicates summed in file order",
 			"%%MatrixMarket matrix coordinate real general\n2 3 6\n2 3 1\n1 2 0.5\n2 1 4\n1 2 0.25\n2 3 2\n1 2 0.125\n",
-			backend.CSR[float64]{Rows: 2, Cols: 3, Indptr: []int{0, 1, 3}, Indices: []int{1, 0, 2}, Data: []float64{0.875, 4, 3}}},
+			nmf.CSR[float64]{Rows: 2, Cols: 3, Indptr: []int{0, 1, 3}, Indices: []int{1, 0, 2}, Data: []float64{0.875, 4, 3}}},
 		{"explicit zero kept",
 			"%%MatrixMarket matrix coordinate real general\n1 2 1\n1 2 0\n",
-			backend.CSR[float64]{Rows: 1, Cols: 2, Indptr: []int{0, 1}, Indices: []int{1}, Data: []float64{0}}},
+			nmf.CSR[float64]{Rows: 1, Cols: 2, Indptr: []int{0, 1}, Indices: []int{1}, Data: []float64{0}}},
 		{"integer",
 			"%%MatrixMarket matrix coordinate integer general\n2 2 2\n1 1 3\n2 2 -4\n",
-			backend.CSR[float64]{Rows: 2, Cols: 2, Indptr: []int{0, 1, 2}, Indices: []int{0, 1}, Data: []float64{3, -4}}},
+			nmf.CSR[float64]{Rows: 2, Cols: 2, Indptr: []int{0, 1, 2}, Indices: []int{0, 1}, Data: []float64{3, -4}}},
 		{"pattern",
 			"%%MatrixMarket matrix coordinate pattern general\n2 3 3\n1 3\n2 1\n2 2\n",
-			backend.CSR[float64]{Rows: 2, Cols: 3, Indptr: []int{0, 1, 3}, Indices: []int{2, 0, 1}, Data: []float64{1, 1, 1}}},
+			nmf.CSR[float64]{Rows: 2, Cols: 3, Indptr: []int{0, 1, 3}, Indices: []int{2, 0, 1}, Data: []float64{1, 1, 1}}},
 		{"symmetric mirrors off-diagonal entries",
 			"%%MatrixMarket matrix coordinate real symmetric\n3 3 4\n1 1 1\n2 1 2\n3 2 3\n3 3 4\n",
 			// Rows {0:1, 1:2}, {0:2, 2:3}, {1:3, 2:4}.
-			backend.CSR[float64]{Rows: 3, Cols: 3, Indptr: []int{0, 2, 4, 6}, Indices: []int{0, 1, 0, 2, 1, 2}, Data: []float64{1, 2, 2, 3, 3, 4}}},
+			nmf.CSR[float64]{Rows: 3, Cols: 3, Indptr: []int{0, 2, 4, 6}, Indices: []int{0, 1, 0, 2, 1, 2}, Data: []float64{1, 2, 2, 3, 3, 4}}},
 		{"symmetric pattern",
 			"%%MatrixMarket matrix coordinate pattern symmetric\n2 2 2\n2 1\n2 2\n",
-			backend.CSR[float64]{Rows: 2, Cols: 2, Indptr: []int{0, 1, 3}, Indices: []int{1, 0, 1}, Data: []float64{1, 1, 1}}},
+			nmf.CSR[float64]{Rows: 2, Cols: 2, Indptr: []int{0, 1, 3}, Indices: []int{1, 0, 1}, Data: []float64{1, 1, 1}}},
 		{"case, CRLF, tabs, blank lines, comments among entries, no final newline",
 			"%%matrixmarket MATRIX Coordinate Real General\r\n\r\n2 2 2\r\n% c\r\n 1\t2   3 \r\n\r\n2 1 4",
-			backend.CSR[float64]{Rows: 2, Cols: 2, Indptr: []int{0, 1, 2}, Indices: []int{1, 0}, Data: []float64{3, 4}}},
+			nmf.CSR[float64]{Rows: 2, Cols: 2, Indptr: []int{0, 1, 2}, Indices: []int{1, 0}, Data: []float64{3, 4}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,8 +68,8 @@ func TestReadMTX(t *testing.T) {
 	}
 }
 
-// checkCSR checks the invariants backend.CSR documents.
-func checkCSR(t *testing.T, m *backend.CSR[float64]) {
+// checkCSR checks the invariants nmf.CSR documents.
+func checkCSR(t *testing.T, m *nmf.CSR[float64]) {
 	t.Helper()
 	if len(m.Indptr) != m.Rows+1 || m.Indptr[0] != 0 || m.Indptr[m.Rows] != len(m.Data) || len(m.Indices) != len(m.Data) {
 		t.Fatalf("bad CSR shape: %+v", m)

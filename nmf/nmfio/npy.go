@@ -1,4 +1,4 @@
-package dataio
+package nmfio
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf"
 	"github.com/sbinet/npyio"
 )
 
@@ -280,10 +280,10 @@ func readNPY(path string, f *os.File) (*Input, error) {
 	d := h.dtype
 	switch {
 	case d.kind == 'f' && d.size == 4:
-		in.Dense32 = &backend.Dense[float32]{Rows: rows, Cols: cols, Data: make([]float32, rows*cols)}
+		in.Dense32 = &nmf.Dense[float32]{Rows: rows, Cols: cols, Data: make([]float32, rows*cols)}
 		err = decodeNPY[float32](rr, in.Dense32.Data, rows, cols, h.fortran)
 	default:
-		in.Dense64 = &backend.Dense[float64]{Rows: rows, Cols: cols, Data: make([]float64, rows*cols)}
+		in.Dense64 = &nmf.Dense[float64]{Rows: rows, Cols: cols, Data: make([]float64, rows*cols)}
 		data := in.Dense64.Data
 		switch {
 		case d.kind == 'f':
@@ -329,7 +329,7 @@ type npyElem interface {
 // decodeNPY decodes rows·cols elements of type E from rr into the row-major
 // dst, transposing from Fortran (column-major) order if asked, a chunk at a
 // time so that no second copy of the matrix is ever held.
-func decodeNPY[E npyElem, T backend.Float](rr *npyio.Reader, dst []T, rows, cols int, fortran bool) error {
+func decodeNPY[E npyElem, T nmf.Float](rr *npyio.Reader, dst []T, rows, cols int, fortran bool) error {
 	total := rows * cols
 	chunk := make([]E, min(npyChunk, total))
 	i, j := 0, 0 // the row and column of the next element, in Fortran order
@@ -422,7 +422,7 @@ func npyHeaderBytes(descr string, fortran bool, shape string) []byte {
 // file in C order, with dtype '<f4' for float32 and '<f8' for float64. The
 // file is replaced atomically (see [WriteFileAtomic]). It returns an error
 // if len(data) is not rows·cols.
-func WriteNPY[T backend.Float](path string, rows, cols int, data []T) error {
+func WriteNPY[T nmf.Float](path string, rows, cols int, data []T) error {
 	if err := checkWriteDims(rows, cols, len(data)); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,6 +1,9 @@
-// Package dataio reads and writes the matrix files of the nmf command.
+// Package nmfio reads and writes the files the nmf command factorises and
+// writes: matrix files (.npy, .csv, .tsv, .mtx), folders of images and WAV
+// sounds in; .npy, CSV, PNG grids of basis images and WAV out. Results are
+// the nmf package's own matrix types, ready for [nmf.Fit].
 //
-// # Reading
+// # Reading matrix files
 //
 // [Read] picks a reader by the file's extension (case-insensitive):
 //
@@ -40,13 +43,20 @@
 // os package gives them (they name the path). No input makes a reader panic,
 // and no header makes one allocate more than the file's size justifies.
 //
+// # Images and sound
+//
+// [ReadImageFolder] reads a folder of images as one gray image per column;
+// [ReadWAV] and [DecodeWAV] read a WAV file mixed down to mono, and
+// [WriteWAV] writes one. [ComponentsPNG] draws the columns of W as a grid
+// of images.
+//
 // # Writing
 //
 // [WriteNPY] and [WriteCSV] write a row-major matrix; both go through
 // [WriteFileAtomic], which replaces the destination only once the new
 // contents are completely written and synced, so a failed write never
 // leaves a truncated file behind.
-package dataio
+package nmfio
 
 import (
 	"errors"
@@ -55,7 +65,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf"
 )
 
 // MaxDim is the largest number of rows or columns a reader accepts.
@@ -71,12 +81,12 @@ type Input struct {
 	// Path is the path the matrix was read from, as given to Read.
 	Path string
 	// Dense32 is set for a float32 .npy file.
-	Dense32 *backend.Dense[float32]
+	Dense32 *nmf.Dense[float32]
 	// Dense64 is set for float64, integer and bool .npy files and for
 	// CSV/TSV.
-	Dense64 *backend.Dense[float64]
+	Dense64 *nmf.Dense[float64]
 	// Sparse is set for a Matrix Market file.
-	Sparse *backend.CSR[float64]
+	Sparse *nmf.CSR[float64]
 	// Header holds the CSV/TSV column names when the first row was a
 	// header row; nil otherwise.
 	Header []string
@@ -113,7 +123,7 @@ func (in *Input) NNZ() int {
 	return 0
 }
 
-func countNonzero[T backend.Float](data []T) int {
+func countNonzero[T nmf.Float](data []T) int {
 	n := 0
 	for _, v := range data {
 		if v != 0 {

@@ -1,4 +1,4 @@
-package dataio
+package nmfio
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf"
 )
 
 // Matrix Market coordinate format (https://math.nist.gov/MatrixMarket/formats.html):
@@ -289,7 +289,7 @@ func readMTX(path string, f *os.File) (*Input, error) {
 
 // cooToCSR builds a CSR matrix from coordinates: entries sorted by row and
 // column, duplicates summed in the order given.
-func cooToCSR(rows, cols int, ri, ci []int32, vs []float64) *backend.CSR[float64] {
+func cooToCSR(rows, cols int, ri, ci []int32, vs []float64) *nmf.CSR[float64] {
 	indptr := make([]int, rows+1)
 	for _, i := range ri {
 		indptr[i+1]++
@@ -330,7 +330,7 @@ func cooToCSR(rows, cols int, ri, ci []int32, vs []float64) *backend.CSR[float64
 		indptr[i] = start
 	}
 	indptr[rows] = w
-	return &backend.CSR[float64]{
+	return &nmf.CSR[float64]{
 		Rows: rows, Cols: cols, Indptr: indptr,
 		Indices: indices[:w:w], Data: data[:w:w],
 	}

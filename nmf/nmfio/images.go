@@ -1,8 +1,4 @@
-// Package picture turns folders of images into the data matrix NMF
-// factorises, one image per column, and draws factorisations as PNG files:
-// the basis images of an image data set, and the spectrogram, spectra and
-// activations of an audio factorisation.
-package picture
+package nmfio
 
 import (
 	"bytes"
@@ -15,7 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf"
 )
 
 // maxPixels bounds the size of one image, against decompression bombs.
@@ -37,10 +33,10 @@ func IsImageName(name string) bool {
 // pixels are black). Image j, flattened row by row, is column j of X, so X is
 // (width·height)×(number of images); names are the file names in column
 // order. All images must have the same size, of at most 2²⁶ pixels.
-func ReadImageFolder(dir string) (X *backend.Dense[float32], names []string, width, height int, err error) {
+func ReadImageFolder(dir string) (X *nmf.Dense[float32], names []string, width, height int, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, nil, 0, 0, fmt.Errorf("picture: %w", err)
+		return nil, nil, 0, 0, fmt.Errorf("nmfio: %w", err)
 	}
 	for _, e := range entries {
 		if !e.IsDir() && IsImageName(e.Name()) {
@@ -48,7 +44,7 @@ func ReadImageFolder(dir string) (X *backend.Dense[float32], names []string, wid
 		}
 	}
 	if len(names) == 0 {
-		return nil, nil, 0, 0, fmt.Errorf("picture: no .png, .jpg, .jpeg or .gif images in %s", dir)
+		return nil, nil, 0, 0, fmt.Errorf("nmfio: no .png, .jpg, .jpeg or .gif images in %s", dir)
 	}
 	// Read all headers first, so a mismatched size is reported before any
 	// large decoding or allocation.
@@ -56,36 +52,36 @@ func ReadImageFolder(dir string) (X *backend.Dense[float32], names []string, wid
 	for j, name := range names {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
-			return nil, nil, 0, 0, fmt.Errorf("picture: %w", err)
+			return nil, nil, 0, 0, fmt.Errorf("nmfio: %w", err)
 		}
 		cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 		if err != nil {
-			return nil, nil, 0, 0, fmt.Errorf("picture: %s: cannot decode: %w", filepath.Join(dir, name), err)
+			return nil, nil, 0, 0, fmt.Errorf("nmfio: %s: cannot decode: %w", filepath.Join(dir, name), err)
 		}
 		if j == 0 {
 			width, height = cfg.Width, cfg.Height
 			if width < 1 || height < 1 {
-				return nil, nil, 0, 0, fmt.Errorf("picture: %s is empty (%d×%d)", filepath.Join(dir, name), width, height)
+				return nil, nil, 0, 0, fmt.Errorf("nmfio: %s is empty (%d×%d)", filepath.Join(dir, name), width, height)
 			}
 			if int64(width)*int64(height) > maxPixels {
-				return nil, nil, 0, 0, fmt.Errorf("picture: %s is %d×%d, more than %d pixels", filepath.Join(dir, name), width, height, maxPixels)
+				return nil, nil, 0, 0, fmt.Errorf("nmfio: %s is %d×%d, more than %d pixels", filepath.Join(dir, name), width, height, maxPixels)
 			}
 		} else if cfg.Width != width || cfg.Height != height {
-			return nil, nil, 0, 0, fmt.Errorf("picture: %s is %d×%d, %s is %d×%d; all images must have the same size",
+			return nil, nil, 0, 0, fmt.Errorf("nmfio: %s is %d×%d, %s is %d×%d; all images must have the same size",
 				name, cfg.Width, cfg.Height, names[0], width, height)
 		}
 		files[j] = data
 	}
 	n := len(names)
-	X = &backend.Dense[float32]{Rows: width * height, Cols: n, Data: make([]float32, width*height*n)}
+	X = &nmf.Dense[float32]{Rows: width * height, Cols: n, Data: make([]float32, width*height*n)}
 	for j, data := range files {
 		img, _, err := image.Decode(bytes.NewReader(data))
 		if err != nil {
-			return nil, nil, 0, 0, fmt.Errorf("picture: %s: cannot decode: %w", filepath.Join(dir, names[j]), err)
+			return nil, nil, 0, 0, fmt.Errorf("nmfio: %s: cannot decode: %w", filepath.Join(dir, names[j]), err)
 		}
 		b := img.Bounds()
 		if b.Dx() != width || b.Dy() != height {
-			return nil, nil, 0, 0, fmt.Errorf("picture: %s decodes to %d×%d, its header says %d×%d",
+			return nil, nil, 0, 0, fmt.Errorf("nmfio: %s decodes to %d×%d, its header says %d×%d",
 				names[j], b.Dx(), b.Dy(), width, height)
 		}
 		files[j] = nil

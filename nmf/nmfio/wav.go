@@ -1,8 +1,4 @@
-// Package audio reads and writes WAV files and turns sound into the
-// nonnegative matrices NMF factorises: a short-time Fourier transform gives
-// the magnitude spectrogram X (frequencies × frames), and Separate turns a
-// factorisation X ≈ W·H back into one signal per component.
-package audio
+package nmfio
 
 import (
 	"bytes"
@@ -47,11 +43,11 @@ var guidTail = []byte{0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA
 func ReadWAV(path string) (*Sound, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("audio: %w", err)
+		return nil, fmt.Errorf("nmfio: %w", err)
 	}
 	s, err := DecodeWAV(data)
 	if err != nil {
-		return nil, fmt.Errorf("audio: %s: %w", path, err)
+		return nil, fmt.Errorf("nmfio: %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -201,10 +197,10 @@ func clip(x float64) float64 {
 // round(32768·x), limited to 32767, so ReadWAV returns it to within 1/65536.
 func WriteWAV(w io.Writer, rate int, samples []float64) error {
 	if rate <= 0 || rate > math.MaxInt32/2 {
-		return fmt.Errorf("audio: invalid sample rate %d", rate)
+		return fmt.Errorf("nmfio: invalid sample rate %d", rate)
 	}
 	if uint64(len(samples))*2 > math.MaxUint32-36 {
-		return fmt.Errorf("audio: %d samples do not fit in a WAV file", len(samples))
+		return fmt.Errorf("nmfio: %d samples do not fit in a WAV file", len(samples))
 	}
 	size := 2 * len(samples)
 	buf := make([]byte, 44+size)
@@ -225,7 +221,7 @@ func WriteWAV(w io.Writer, rate int, samples []float64) error {
 		binary.LittleEndian.PutUint16(buf[44+2*i:], uint16(int16(v)))
 	}
 	if _, err := w.Write(buf); err != nil {
-		return fmt.Errorf("audio: writing WAV: %w", err)
+		return fmt.Errorf("nmfio: writing WAV: %w", err)
 	}
 	return nil
 }
