@@ -1,0 +1,57 @@
+package nmf
+
+// Warning is a condition worth telling the user that did not stop the fit.
+type Warning struct {
+	Code    string // "max_iter" or "mu_nndsvd_zeros"
+	Message string
+}
+
+func (w Warning) String() string { return w.Message }
+
+// TracePoint is the reconstruction error after an iteration.
+type TracePoint struct {
+	Iter int
+	Err  float64
+}
+
+// Result is the outcome of Fit or Transform.
+type Result[T Float] struct {
+	W *Dense[T] // l×k
+	H *Dense[T] // k×n
+	// NIter is the number of iterations done.
+	NIter int
+	// ReconstructionErr is sqrt(2·D_β(X, W·H)), penalties excluded.
+	ReconstructionErr float64
+	// Trace is the reconstruction error at the start (Iter 0) and every 10
+	// iterations.
+	Trace []TracePoint
+	// Warnings lists conditions scikit-learn would warn about.
+	Warnings []Warning
+	// Device names what ran the fit; DeviceReason says why it was chosen.
+	Device, DeviceReason string
+	// DeviceBytes is the memory the backend held at the end of the fit.
+	DeviceBytes int64
+	// Params are the options as used, defaults resolved.
+	Params Params
+	// Partial is set when the fit was cancelled: W and H are the state
+	// after NIter whole iterations.
+	Partial bool
+}
+
+// Params are the parameters of a fit with every default resolved.
+type Params struct {
+	Components     int
+	Beta           float64
+	Loss           string
+	Solver         Solver
+	Init           Init
+	MaxIter        int
+	Tol            float64
+	AlphaW, AlphaH float64
+	L1Ratio        float64
+	L1RegW, L2RegW float64
+	L1RegH, L2RegH float64
+	Seed           uint64
+	Shuffle        bool
+	Precision      string
+}

@@ -1,0 +1,257 @@
+package nmf
+
+import (
+	"math"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// resolveFor resolves the options for an l×n X of element type T, and
+// refuses zeros in X (hasZero) for β ≤ 0, where the divergence is infinite,
+// as scikit-learn does.
+func resolveFor[T Float](l, n int, opt Options, hasZero bool) (Params, error) {
+	p, err := resolve(l, n, opt)
+	if err != nil {
+		return p, err
+	}
+	if p.Beta <= 0 && hasZero {
+		return p, inputErr("X", -1, -1, ErrZeros, "β = %v (%s) is infinite where X is 0; use a loss with β > 0 or add a small offset to X", p.Beta, p.Loss)
+	}
+	p.Precision = precisionOf[T]().String()
+	return p, nil
+}
+
+// resolve checks the options and fills in every default for an l×n X.
+func resolve(l, n int, o Options) (Params, error) {
+	p := Params{Beta: o.Loss.Beta(), Loss: o.Loss.String(), MaxIter: o.MaxIter, Tol: o.Tol,
+		AlphaW: o.AlphaW, AlphaH: o.alphaH(), L1Ratio: o.L1Ratio, Seed: o.Seed, Shuffle: o.Shuffle}
+	if math.IsNaN(p.Beta) || math.IsInf(p.Beta, 0) {
+		return p, invalid("Loss", "β = %v; want a finite number", p.Beta)
+	}
+	switch {
+	case o.Components < 0:
+		return p, invalid("Components", "%d; want ≥ 1, or 0 for n", o.Components)
+	case o.Components == 0:
+		p.Components = n
+	default:
+		p.Components = o.Components
+	}
+	if p.Components < 1 {
+		return p, invalid("Components", "k = %d after defaults; want ≥ 1", p.Components)
+	}
+	if p.Components > maxDim/max(l, n) {
+		return p, invalid("Components", "k = %d makes W or H too large to address", p.Components)
+	}
+	if o.MaxIter < 0 {
+		return p, invalid("MaxIter", "%d; want ≥ 0", o.MaxIter)
+	}
+	if o.Tol < 0 || math.IsNaN(o.Tol) {
+		return p, invalid("Tol", "%v; want ≥ 0", o.Tol)
+	}
+	if !(o.L1Ratio >= 0 && o.L1Ratio <= 1) {
+		return p, invalid("L1Ratio", "%v; want a value in [0, 1]", o.L1Ratio)
+	}
+	if !(p.AlphaW >= 0) || math.IsInf(p.AlphaW, 0) {
+		return p, invalid("AlphaW", "%v; want a finite value ≥ 0", p.AlphaW)
+	}
+	if !(p.AlphaH >= 0) || math.IsInf(p.AlphaH, 0) {
+		return p, invalid("AlphaH", "%v; want a finite value ≥ 0", p.AlphaH)
+	}
+	switch o.Solver {
+	case SolverAuto:
+		p.Solver = MU
+		if p.Beta == 2 {
+			p.Solver = CD
+		}
+	case MU, CD:
+		p.Solver = o.Solver
+	default:
+		return p, invalid("Solver", "%q; want mu, cd or empty for auto", o.Solver)
+	}
+	if p.Solver == CD && p.Beta != 2 {
+		return p, invalid("Solver", "coordinate descent minimises the Frobenius loss only, not %s (β = %v); use the multiplicative update", p.Loss, p.Beta)
+	}
+	k := p.Components
+	switch o.Init {
+	case InitAuto:
+		switch {
+		case o.W0 != nil || o.H0 != nil:
+			p.Init = InitCustom
+		case k <= min(l, n):
+			p.Init = InitNNDSVDA
+		default:
+			p.Init = InitRandom
+		}
+	case InitRandom, InitCustom:
+		p.Init = o.Init
+	case InitNNDSVD, InitNNDSVDA, InitNNDSVDAR:
+		if k > min(l, n) {
+			return p, invalid("Init", "%s needs k ≤ min(rows, columns) = %d, have k = %d; use random", o.Init, min(l, n), k)
+		}
+		p.Init = o.Init
+	default:
+		return p, invalid("Init", "%q; want random, nndsvd, nndsvda, nndsvdar, custom or empty for auto", o.Init)
+	}
+	// scikit-learn's _scale_regularization.
+	p.L1RegW = float64(n) * p.AlphaW * p.L1Ratio
+	p.L2RegW = float64(n) * p.AlphaW * (1 - p.L1Ratio)
+	p.L1RegH = float64(l) * p.AlphaH * p.L1Ratio
+	p.L2RegH = float64(l) * p.AlphaH * (1 - p.L1Ratio)
+	return p, nil
+}
+
+// checkData validates X: dimensions, CSR structure, finite and nonnegative
+// entries. It reports whether X has a zero (implicit entries included).
+func checkData[T Float](arg string, x Matrix[T]) (hasZero bool, err error) {
+	if isNil(x) {
+		return false, inputErr(arg, -1, -1, ErrInvalid, "missing (nil matrix)")
+	}
+	rows, cols := x.Dims()
+	if rows <= 0 || cols <= 0 {
+		return false, inputErr(arg, -1, -1, ErrEmpty, "%d×%d", rows, cols)
+	}
+	if rows > maxDim/cols {
+		return false, inputErr(arg, -1, -1, ErrShape, "%d×%d has more entries than can be addressed", rows, cols)
+	}
+	switch m := any(x).(type) {
+	case *Dense[T]:
+		if len(m.Data) < rows*cols {
+			return false, inputErr(arg, -1, -1, ErrShape, "%d×%d needs %d values, have %d", rows, cols, rows*cols, len(m.Data))
+		}
+		for p, v := range m.Data[:rows*cols] {
+			if e := checkValue(arg, p/cols, p%cols, float64(v)); e != nil {
+				return false, e
+			}
+			if v == 0 {
+				hasZero = true
+			}
+		}
+	case *CSR[T]:
+		if len(m.Indptr) != rows+1 || m.Indptr[0] != 0 {
+			return false, inputErr(arg, -1, -1, ErrMalformed, "Indptr has %d entries starting at %d, want %d starting at 0", len(m.Indptr), first(m.Indptr), rows+1)
+		}
+		nnz := m.Indptr[rows]
+		if len(m.Indices) != nnz || len(m.Data) != nnz {
+			return false, inputErr(arg, -1, -1, ErrMalformed, "Indptr ends at %d but there are %d indices and %d values", nnz, len(m.Indices), len(m.Data))
+		}
+		stored := 0
+		for i := 0; i < rows; i++ {
+			lo, hi := m.Indptr[i], m.Indptr[i+1]
+			if hi < lo || hi > nnz {
+				return false, inputErr(arg, i, -1, ErrMalformed, "row %d: Indptr decreases (%d to %d)", i, lo, hi)
+			}
+			for p := lo; p < hi; p++ {
+				j := m.Indices[p]
+				if j < 0 || j >= cols {
+					return false, inputErr(arg, -1, -1, ErrMalformed, "row %d: column index %d out of range [0,%d)", i, j, cols)
+				}
+				if p > lo && j <= m.Indices[p-1] {
+					return false, inputErr(arg, -1, -1, ErrMalformed, "row %d: column indices not strictly increasing (%d after %d)", i, j, m.Indices[p-1])
+				}
+				v := m.Data[p]
+				if e := checkValue(arg, i, j, float64(v)); e != nil {
+					return false, e
+				}
+				if v != 0 {
+					stored++
+				}
+			}
+		}
+		hasZero = stored < rows*cols
+	default:
+		return false, inputErr(arg, -1, -1, ErrInvalid, "unsupported matrix type %T", x)
+	}
+	return hasZero, nil
+}
+
+// maxDim bounds the entries of any one matrix (and of W and H for any k ≤
+// min(l, n)), so that sizes never overflow an int.
+const maxDim = min(1<<50, math.MaxInt)
+
+// isNil reports whether m is nil or a typed nil pointer.
+func isNil(m any) bool {
+	switch v := m.(type) {
+	case nil:
+		return true
+	case *Dense[float32]:
+		return v == nil
+	case *Dense[float64]:
+		return v == nil
+	case *CSR[float32]:
+		return v == nil
+	case *CSR[float64]:
+		return v == nil
+	}
+	return false
+}
+
+func first(s []int) int {
+	if len(s) == 0 {
+		return 0
+	}
+	return s[0]
+}
+
+func checkValue(arg string, i, j int, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return inputErr(arg, i, j, ErrNotFinite, "value %v", v)
+	}
+	if v < 0 {
+		return inputErr(arg, i, j, ErrNegative, "value %v; NMF needs nonnegative data", v)
+	}
+	return nil
+}
+
+// checkFactor validates a custom W0, H0 or a fixed H: a dense matrix of X's
+// element type and the given shape, finite, nonnegative, not all zero.
+func checkFactor[T Float](arg string, m backend.HostData, rows, cols int) (*Dense[T], error) {
+	if isNil(m) {
+		return nil, inputErr(arg, -1, -1, ErrInvalid, "missing (init custom needs both W0 and H0)")
+	}
+	switch m.(type) {
+	case *CSR[float32], *CSR[float64]:
+		return nil, inputErr(arg, -1, -1, ErrInvalid, "must be a dense matrix, got a sparse one")
+	}
+	d, ok := m.(*Dense[T])
+	if !ok {
+		if _, isDense := m.(interface{ Values() []float32 }); isDense {
+			return nil, inputErr(arg, -1, -1, ErrPrecision, "%s is float32, X is %v", arg, precisionOf[T]())
+		}
+		if _, isDense := m.(interface{ Values() []float64 }); isDense {
+			return nil, inputErr(arg, -1, -1, ErrPrecision, "%s is float64, X is %v", arg, precisionOf[T]())
+		}
+		return nil, inputErr(arg, -1, -1, ErrInvalid, "must be a dense matrix, got %T", m)
+	}
+	if d.Rows != rows || d.Cols != cols {
+		return nil, inputErr(arg, -1, -1, ErrShape, "is %d×%d, want %d×%d", d.Rows, d.Cols, rows, cols)
+	}
+	if len(d.Data) < rows*cols {
+		return nil, inputErr(arg, -1, -1, ErrShape, "%d×%d needs %d values, have %d", rows, cols, rows*cols, len(d.Data))
+	}
+	var mx T
+	for p, v := range d.Data[:rows*cols] {
+		if e := checkValue(arg, p/cols, p%cols, float64(v)); e != nil {
+			return nil, e
+		}
+		mx = max(mx, v)
+	}
+	if mx == 0 {
+		return nil, inputErr(arg, -1, -1, ErrAllZero, "a multiplicative update can never move it")
+	}
+	return d, nil
+}
+
+func checkFactorAllowZero[T Float](arg string, d *Dense[T], rows, cols int) (*Dense[T], error) {
+	if d.Rows != rows || d.Cols != cols {
+		return nil, inputErr(arg, -1, -1, ErrShape, "is %d×%d, want %d×%d", d.Rows, d.Cols, rows, cols)
+	}
+	if len(d.Data) < rows*cols {
+		return nil, inputErr(arg, -1, -1, ErrShape, "%d×%d needs %d values, have %d", rows, cols, rows*cols, len(d.Data))
+	}
+	for p, v := range d.Data[:rows*cols] {
+		if e := checkValue(arg, p/cols, p%cols, float64(v)); e != nil {
+			return nil, e
+		}
+	}
+	return d, nil
+}
