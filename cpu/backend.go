@@ -188,44 +188,34 @@ func (b *Backend) NewMatrix(p backend.Precision, rows, cols int) (backend.Matrix
 	return nil, fmt.Errorf("cpu: NewMatrix: unknown precision %v", p)
 }
 
-// Write copies src into m.
-func (b *Backend) Write(m backend.Matrix, src []float64) error {
+// Write copies src, of m's precision and shape, into m.
+func (b *Backend) Write(m backend.Matrix, src backend.HostMatrix) error {
 	switch m := m.(type) {
 	case *matrix[float64]:
-		checkLen("Write", len(src), len(m.data))
-		copy(m.data, src)
+		backend.CheckHost("cpu", "Write", m, src)
+		copy(m.data, src.(*backend.Dense[float64]).Data)
 	case *matrix[float32]:
-		checkLen("Write", len(src), len(m.data))
-		for i, v := range src {
-			m.data[i] = float32(v)
-		}
+		backend.CheckHost("cpu", "Write", m, src)
+		copy(m.data, src.(*backend.Dense[float32]).Data)
 	default:
 		panic(fmt.Sprintf("backend: cpu: Write: foreign matrix %T", m))
 	}
 	return nil
 }
 
-// Read copies m into dst.
-func (b *Backend) Read(m backend.Matrix, dst []float64) error {
+// Read copies m into dst, of m's precision and shape.
+func (b *Backend) Read(m backend.Matrix, dst backend.HostMatrix) error {
 	switch m := m.(type) {
 	case *matrix[float64]:
-		checkLen("Read", len(dst), len(m.data))
-		copy(dst, m.data)
+		backend.CheckHost("cpu", "Read", m, dst)
+		copy(dst.(*backend.Dense[float64]).Data, m.data)
 	case *matrix[float32]:
-		checkLen("Read", len(dst), len(m.data))
-		for i, v := range m.data {
-			dst[i] = float64(v)
-		}
+		backend.CheckHost("cpu", "Read", m, dst)
+		copy(dst.(*backend.Dense[float32]).Data, m.data)
 	default:
 		panic(fmt.Sprintf("backend: cpu: Read: foreign matrix %T", m))
 	}
 	return nil
-}
-
-func checkLen(op string, got, want int) {
-	if got != want {
-		panic(fmt.Sprintf("backend: cpu: %s: slice of %d elements for a matrix of %d", op, got, want))
-	}
 }
 
 // NewData references a dense X (no copy) or builds the CSR and CSC forms of

@@ -54,8 +54,8 @@ func benchMUTerms(b *testing.B, l, n, k int) {
 						d, _ := be.NewData(x)
 						w, _ := be.NewMatrix(p, l, k)
 						h, _ := be.NewMatrix(p, k, n)
-						be.Write(w, ws)
-						be.Write(h, hs)
+						be.Write(w, backend.NewHost(p, l, k, ws))
+						be.Write(h, backend.NewHost(p, k, n, hs))
 						or, oc := l, k
 						if side == backend.SideH {
 							or, oc = k, n
@@ -108,8 +108,8 @@ func BenchmarkIteration(b *testing.B) {
 	d, _ := be.NewData(&backend.Dense[float32]{Rows: l, Cols: n, Data: x32})
 	w, _ := be.NewMatrix(p, l, k)
 	h, _ := be.NewMatrix(p, k, n)
-	be.Write(w, ws)
-	be.Write(h, hs)
+	be.Write(w, backend.NewHost(p, l, k, ws))
+	be.Write(h, backend.NewHost(p, k, n, hs))
 	nw, _ := be.NewMatrix(p, l, k)
 	dw, _ := be.NewMatrix(p, l, k)
 	nh, _ := be.NewMatrix(p, k, n)

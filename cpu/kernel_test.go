@@ -2,8 +2,8 @@ package cpu
 
 import (
 	"math"
-	"os"
 	"math/rand/v2"
+	"os"
 	"sync/atomic"
 	"testing"
 
@@ -191,14 +191,14 @@ func kernelOutputs(t *testing.T, workers int, p backend.Precision, x backend.Hos
 	d, _ := b.NewData(x)
 	w, _ := b.NewMatrix(p, l, k)
 	h, _ := b.NewMatrix(p, k, n)
-	b.Write(w, ws)
-	b.Write(h, hs)
+	b.Write(w, backend.NewHost(p, l, k, ws))
+	b.Write(h, backend.NewHost(p, k, n, hs))
 	var out [][]float64
 	read := func(m backend.Matrix) {
 		r, c := m.Dims()
-		v := make([]float64, r*c)
+		v := backend.NewHost(p, r, c, nil)
 		b.Read(m, v)
-		out = append(out, v)
+		out = append(out, backend.Float64s(v))
 	}
 	for _, beta := range []float64{2, 1, 0, 1.5} {
 		for _, side := range []backend.Side{backend.SideW, backend.SideH} {

@@ -316,27 +316,22 @@ func (b *Backend) zero(p backend.Precision, buf *cl.Buffer, bytes int64) error {
 	return b.launch(p, "zero_fill", []int{int(words)}, []int{b.wg}, words, buf)
 }
 
-// Write copies src into m, rounding to m's precision.
-func (b *Backend) Write(m backend.Matrix, src []float64) error {
+// Write copies src, of m's precision and shape, into m.
+func (b *Backend) Write(m backend.Matrix, src backend.HostMatrix) error {
 	mm := b.mat("Write", m)
-	if len(src) != mm.len() {
-		panic(fmt.Sprintf("backend: gpu: Write: %d values for a %d×%d matrix", len(src), mm.rows, mm.cols))
-	}
+	backend.CheckHost("gpu", "Write", m, src)
 	if b.closed {
 		return b.wrap("Write", errClosed)
 	}
-	if len(src) == 0 {
+	if mm.len() == 0 {
 		return nil
 	}
 	var err error
-	if mm.prec == backend.Float32 {
-		s := make([]float32, len(src))
-		for i, v := range src {
-			s[i] = float32(v)
-		}
-		err = cl.Write(b.q, mm.buf, 0, s)
-	} else {
-		err = cl.Write(b.q, mm.buf, 0, src)
+	switch src := src.(type) {
+	case *backend.Dense[float32]:
+		err = cl.Write(b.q, mm.buf, 0, src.Data[:mm.len()])
+	case *backend.Dense[float64]:
+		err = cl.Write(b.q, mm.buf, 0, src.Data[:mm.len()])
 	}
 	if err != nil {
 		return b.wrap("Write", err)
@@ -344,29 +339,24 @@ func (b *Backend) Write(m backend.Matrix, src []float64) error {
 	return nil
 }
 
-// Read copies m into dst.
-func (b *Backend) Read(m backend.Matrix, dst []float64) error {
+// Read copies m into dst, of m's precision and shape.
+func (b *Backend) Read(m backend.Matrix, dst backend.HostMatrix) error {
 	mm := b.mat("Read", m)
-	if len(dst) != mm.len() {
-		panic(fmt.Sprintf("backend: gpu: Read: %d values for a %d×%d matrix", len(dst), mm.rows, mm.cols))
-	}
+	backend.CheckHost("gpu", "Read", m, dst)
 	if b.closed {
 		return b.wrap("Read", errClosed)
 	}
-	if len(dst) == 0 {
+	if mm.len() == 0 {
 		return nil
 	}
-	if mm.prec == backend.Float32 {
-		s := make([]float32, len(dst))
-		if err := cl.Read(b.q, mm.buf, 0, s); err != nil {
-			return b.wrap("Read", err)
-		}
-		for i, v := range s {
-			dst[i] = float64(v)
-		}
-		return nil
+	var err error
+	switch dst := dst.(type) {
+	case *backend.Dense[float32]:
+		err = cl.Read(b.q, mm.buf, 0, dst.Data[:mm.len()])
+	case *backend.Dense[float64]:
+		err = cl.Read(b.q, mm.buf, 0, dst.Data[:mm.len()])
 	}
-	if err := cl.Read(b.q, mm.buf, 0, dst); err != nil {
+	if err != nil {
 		return b.wrap("Read", err)
 	}
 	return nil

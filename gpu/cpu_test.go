@@ -103,7 +103,7 @@ func put(t testing.TB, b backend.Backend, p backend.Precision, rows, cols int, v
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Write(m, v); err != nil {
+	if err := b.Write(m, backend.NewHost(p, rows, cols, v)); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -112,11 +112,11 @@ func put(t testing.TB, b backend.Backend, p backend.Precision, rows, cols int, v
 func get(t testing.TB, b backend.Backend, m backend.Matrix) []float64 {
 	t.Helper()
 	r, c := m.Dims()
-	v := make([]float64, r*c)
+	v := backend.NewHost(m.Precision(), r, c, nil)
 	if err := b.Read(m, v); err != nil {
 		t.Fatal(err)
 	}
-	return v
+	return backend.Float64s(v)
 }
 
 // BenchmarkMUTerms times the dense β = 1.5 terms (fused and materialised),

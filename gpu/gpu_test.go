@@ -126,7 +126,7 @@ func upload2(t testing.TB, b *Backend, p backend.Precision, rows, cols int, v []
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Write(m, v); err != nil {
+	if err := b.Write(m, backend.NewHost(p, rows, cols, v)); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -135,11 +135,11 @@ func upload2(t testing.TB, b *Backend, p backend.Precision, rows, cols int, v []
 func download(t testing.TB, b *Backend, m backend.Matrix) []float64 {
 	t.Helper()
 	r, c := m.Dims()
-	v := make([]float64, r*c)
+	v := backend.NewHost(m.Precision(), r, c, nil)
 	if err := b.Read(m, v); err != nil {
 		t.Fatal(err)
 	}
-	return v
+	return backend.Float64s(v)
 }
 
 // hostData returns X as dense or CSR host data of precision p.
@@ -316,7 +316,7 @@ func TestCloseAndBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Write(z, nil); err != nil {
+	if err := b.Write(z, backend.NewHost(backend.Float64, 0, 5, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Close(); err != nil {
@@ -328,7 +328,7 @@ func TestCloseAndBytes(t *testing.T) {
 	if b.DeviceBytes() != 0 {
 		t.Errorf("DeviceBytes after Close = %d", b.DeviceBytes())
 	}
-	err = b.Write(m, make([]float64, 200))
+	err = b.Write(m, backend.NewHost(m.Precision(), 10, 20, nil))
 	if err == nil || !strings.Contains(err.Error(), "opencl:") || !strings.Contains(err.Error(), "Write") {
 		t.Errorf("Write after Close = %v, want an error naming the device and the step", err)
 	}
@@ -603,8 +603,8 @@ func muTermsCases(t *testing.T, b *Backend, shapes [][3]int) {
 						num, _ := b.NewMatrix(p, r, c)
 						den, _ := b.NewMatrix(p, r, c)
 						// garbage in the outputs must not leak into the terms
-						b.Write(num, filled(r*c, 7))
-						b.Write(den, filled(r*c, 7))
+						b.Write(num, backend.NewHost(p, r, c, filled(r*c, 7)))
+						b.Write(den, backend.NewHost(p, r, c, filled(r*c, 7)))
 						if err := b.MUTerms(side, x, w, h, beta, num, den); err != nil {
 							t.Fatal(err)
 						}

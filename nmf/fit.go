@@ -31,7 +31,7 @@ func Fit[T Float](ctx context.Context, x Matrix[T], opt Options) (*Result[T], er
 	if err != nil {
 		return nil, err
 	}
-	var w0, h0 []float64
+	var w0, h0 *Dense[T]
 	k := p.Components
 	switch p.Init {
 	case InitCustom:
@@ -43,13 +43,16 @@ func Fit[T Float](ctx context.Context, x Matrix[T], opt Options) (*Result[T], er
 		if err != nil {
 			return nil, err
 		}
-		w0, h0 = toFloat64(w.Data[:l*k]), toFloat64(h.Data[:k*n])
+		w0, h0 = w, h
 	case InitRandom:
-		w0, h0 = randomInit(hostOf(x), k, p.Seed)
+		w, h := randomInit(hostOf(x), k, p.Seed)
+		w0, h0 = hostAs[T](l, k, w), hostAs[T](k, n, h)
 	default:
-		if w0, h0, err = nndsvd(hostOf(x), k, p.Init, p.Seed); err != nil {
+		w, h, err := nndsvd(hostOf(x), k, p.Init, p.Seed)
+		if err != nil {
 			return nil, err
 		}
+		w0, h0 = hostAs[T](l, k, w), hostAs[T](k, n, h)
 	}
 	var warnings []Warning
 	if p.Solver == MU && p.Init == InitNNDSVD {
@@ -92,18 +95,18 @@ func Transform[T Float](ctx context.Context, x Matrix[T], h *Dense[T], opt Optio
 	if err != nil {
 		return nil, err
 	}
-	w0 := make([]float64, l*k)
+	w0 := &Dense[T]{Rows: l, Cols: k, Data: make([]T, l*k)}
 	if p.Solver == MU {
-		avg := math.Sqrt(hostOf(x).mean() / float64(k))
-		for i := range w0 {
-			w0[i] = avg
+		avg := T(math.Sqrt(hostOf(x).mean() / float64(k)))
+		for i := range w0.Data {
+			w0.Data[i] = avg
 		}
 	}
-	return run(ctx, x, opt, p, w0, toFloat64(hd.Data[:k*n]), false)
+	return run(ctx, x, opt, p, w0, hd, false)
 }
 
 // run opens the backend, solves and assembles the result.
-func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h0 []float64, updateH bool) (*Result[T], error) {
+func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h0 *Dense[T], updateH bool) (*Result[T], error) {
 	l, n := x.Dims()
 	b, reason, err := openBackend(opt, precisionOf[T]())
 	if err != nil {
@@ -119,9 +122,10 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h
 	if out == nil {
 		return nil, err
 	}
+	k := p.Components
 	res := &Result[T]{
-		W:                 &Dense[T]{Rows: l, Cols: p.Components, Data: fromFloat64[T](out.w)},
-		H:                 &Dense[T]{Rows: p.Components, Cols: n, Data: fromFloat64[T](out.h)},
+		W:                 &Dense[T]{Rows: l, Cols: k, Data: make([]T, l*k)},
+		H:                 &Dense[T]{Rows: k, Cols: n, Data: make([]T, k*n)},
 		NIter:             out.nIter,
 		ReconstructionErr: out.recErr,
 		Trace:             out.trace,
@@ -130,6 +134,12 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h
 		DeviceReason:      reason,
 		Params:            p,
 		Partial:           out.partial,
+	}
+	if rerr := b.Read(out.w, res.W); rerr != nil {
+		return nil, pr.wrap("reading W", rerr)
+	}
+	if rerr := b.Read(out.h, res.H); rerr != nil {
+		return nil, pr.wrap("reading H", rerr)
 	}
 	if db, ok := b.(backend.DeviceBytes); ok {
 		res.DeviceBytes = db.DeviceBytes()

@@ -48,11 +48,11 @@ func Divergence[T Float](x Matrix[T], w, h *Dense[T], beta float64) (float64, er
 		return 0, err
 	}
 	pr := &problem{b: b, x: xd, prec: precisionOf[T](), l: l, n: n, k: k}
-	wm, err := pr.matrix(l, k, toFloat64(w.Data[:l*k]))
+	wm, err := pr.matrix(l, k, &Dense[T]{Rows: l, Cols: k, Data: w.Data[:l*k]})
 	if err != nil {
 		return 0, err
 	}
-	hm, err := pr.matrix(k, n, toFloat64(h.Data[:k*n]))
+	hm, err := pr.matrix(k, n, &Dense[T]{Rows: k, Cols: n, Data: h.Data[:k*n]})
 	if err != nil {
 		return 0, err
 	}

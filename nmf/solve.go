@@ -21,9 +21,10 @@ type problem struct {
 	prog    Progress
 }
 
-// outcome is what a solve produced, in float64 host terms.
+// outcome is what a solve produced. w and h are the backend's matrices,
+// valid until it is closed.
 type outcome struct {
-	w, h     []float64
+	w, h     backend.Matrix
 	nIter    int
 	recErr   float64
 	trace    []TracePoint
@@ -34,7 +35,7 @@ type outcome struct {
 // solve runs the solver from w0 (l×k) and h0 (k×n). On cancellation it
 // returns the state at the end of the last whole iteration with partial set,
 // together with the context's error.
-func (pr *problem) solve(ctx context.Context, w0, h0 []float64) (*outcome, error) {
+func (pr *problem) solve(ctx context.Context, w0, h0 backend.HostMatrix) (*outcome, error) {
 	w, err := pr.matrix(pr.l, pr.k, w0)
 	if err != nil {
 		return nil, err
@@ -59,14 +60,7 @@ func (pr *problem) solve(ctx context.Context, w0, h0 []float64) (*outcome, error
 		}
 	}
 	cancelErr := err
-	out.w = make([]float64, pr.l*pr.k)
-	out.h = make([]float64, pr.k*pr.n)
-	if err := pr.b.Read(w, out.w); err != nil {
-		return nil, pr.wrap("reading W", err)
-	}
-	if err := pr.b.Read(h, out.h); err != nil {
-		return nil, pr.wrap("reading H", err)
-	}
+	out.w, out.h = w, h
 	out.recErr, err = pr.error(out.nIter, w, h)
 	if err != nil && !out.partial {
 		return nil, err
@@ -77,7 +71,7 @@ func (pr *problem) solve(ctx context.Context, w0, h0 []float64) (*outcome, error
 	return out, cancelErr
 }
 
-func (pr *problem) matrix(rows, cols int, v []float64) (backend.Matrix, error) {
+func (pr *problem) matrix(rows, cols int, v backend.HostMatrix) (backend.Matrix, error) {
 	m, err := pr.b.NewMatrix(pr.prec, rows, cols)
 	if err != nil {
 		return nil, pr.wrap(fmt.Sprintf("allocating a %d×%d matrix", rows, cols), err)

@@ -93,6 +93,73 @@ func (m *Dense[T]) Values() []T { return m.Data }
 
 func (*Dense[T]) isHostData() {}
 
+func (*Dense[T]) isHostMatrix() {}
+
+// HostMatrix is a dense matrix on the host in its own precision:
+// *Dense[float32] or *Dense[float64]. Backend.Write and Backend.Read move
+// one to and from a Matrix of the same precision and shape, so that float32
+// values never pass through float64.
+type HostMatrix interface {
+	Dims() (rows, cols int)
+	Precision() Precision
+	isHostMatrix()
+}
+
+// NewHost returns v (row-major, rows×cols) as a host matrix of precision p:
+// v itself for Float64, a rounded copy for Float32; nil v gives zeros. It is
+// for tests and tools that hold float64 values; the solver keeps data in
+// its own precision.
+func NewHost(p Precision, rows, cols int, v []float64) HostMatrix {
+	if v == nil {
+		v = make([]float64, rows*cols)
+	}
+	if p == Float32 {
+		s := make([]float32, len(v))
+		for i, x := range v {
+			s[i] = float32(x)
+		}
+		return &Dense[float32]{Rows: rows, Cols: cols, Data: s}
+	}
+	return &Dense[float64]{Rows: rows, Cols: cols, Data: v}
+}
+
+// CheckHost panics, with a "backend: name: op:" prefix, unless h is a host
+// matrix of m's precision and shape with all its elements: the check of
+// every implementation's Write and Read.
+func CheckHost(name, op string, m Matrix, h HostMatrix) {
+	r, c := m.Dims()
+	hr, hc := h.Dims()
+	if h.Precision() != m.Precision() || hr != r || hc != c {
+		panic(fmt.Sprintf("backend: %s: %s: host matrix %d×%d %v for a %d×%d %v matrix", name, op, hr, hc, h.Precision(), r, c, m.Precision()))
+	}
+	n := 0
+	switch h := h.(type) {
+	case *Dense[float32]:
+		n = len(h.Data)
+	case *Dense[float64]:
+		n = len(h.Data)
+	}
+	if n < r*c {
+		panic(fmt.Sprintf("backend: %s: %s: host matrix %d×%d holds %d elements", name, op, hr, hc, n))
+	}
+}
+
+// Float64s returns the elements of h as float64: h's own slice for a
+// *Dense[float64], a copy for a *Dense[float32].
+func Float64s(h HostMatrix) []float64 {
+	switch h := h.(type) {
+	case *Dense[float64]:
+		return h.Data
+	case *Dense[float32]:
+		out := make([]float64, len(h.Data))
+		for i, x := range h.Data {
+			out[i] = float64(x)
+		}
+		return out
+	}
+	panic(fmt.Sprintf("backend: Float64s: foreign host matrix %T", h))
+}
+
 // CSR is a compressed sparse row matrix on the host. Row i holds the entries
 // Data[Indptr[i]:Indptr[i+1]] in the columns Indices[Indptr[i]:Indptr[i+1]].
 // Column indices within a row are strictly increasing.
@@ -157,11 +224,12 @@ type Backend interface {
 
 	// NewMatrix returns a zero-filled rows×cols matrix.
 	NewMatrix(p Precision, rows, cols int) (Matrix, error)
-	// Write copies src (row-major, len rows*cols) into m, rounding to m's
-	// precision.
-	Write(m Matrix, src []float64) error
-	// Read copies m into dst (row-major, len rows*cols).
-	Read(m Matrix, dst []float64) error
+	// Write copies src into m. src has m's precision and shape (a
+	// mismatch panics); its elements are copied as they are, never through
+	// another precision.
+	Write(m Matrix, src HostMatrix) error
+	// Read copies m into dst, which has m's precision and shape.
+	Read(m Matrix, dst HostMatrix) error
 	// NewData makes X available to the device. Explicitly stored zeros of a
 	// CSR matrix may be dropped.
 	NewData(x HostData) (Data, error)

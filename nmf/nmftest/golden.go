@@ -326,10 +326,10 @@ func divergenceCase[T nmf.Float](t *testing.T, c *Case, x *nmf.Dense[T], newBack
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Write(wm, f64(w.Data)); err != nil {
+		if err := b.Write(wm, w); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Write(hm, f64(h.Data)); err != nil {
+		if err := b.Write(hm, h); err != nil {
 			t.Fatal(err)
 		}
 		for _, k := range keys {
@@ -346,12 +346,4 @@ func divergenceCase[T nmf.Float](t *testing.T, c *Case, x *nmf.Dense[T], newBack
 			}
 		}
 	}
-}
-
-func f64[T nmf.Float](s []T) []float64 {
-	out := make([]float64, len(s))
-	for i, v := range s {
-		out[i] = float64(v)
-	}
-	return out
 }

@@ -111,7 +111,7 @@ func (c *checker) upload(h host) backend.Matrix {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if err := c.b.Write(m, h.v); err != nil {
+	if err := c.b.Write(m, backend.NewHost(c.p, h.r, h.c, h.v)); err != nil {
 		c.t.Fatal(err)
 	}
 	return m
@@ -124,11 +124,11 @@ func (c *checker) zeros(r, cols int) backend.Matrix {
 func (c *checker) read(m backend.Matrix) []float64 {
 	c.t.Helper()
 	r, cols := m.Dims()
-	v := make([]float64, r*cols)
+	v := backend.NewHost(m.Precision(), r, cols, nil)
 	if err := c.b.Read(m, v); err != nil {
 		c.t.Fatal(err)
 	}
-	return v
+	return backend.Float64s(v)
 }
 
 func (c *checker) data(x host, sparse bool) backend.Data {

@@ -41,10 +41,11 @@ func clblastFor(be backend.Backend) (*clblastTimer, bool) {
 // ms; it first checks CLBlast's product against ours (already in out).
 func (t *clblastTimer) time(out, a backend.Matrix, ta bool, b backend.Matrix, tb bool, c *Config) (float64, error) {
 	r, cl := out.Dims()
-	ours := make([]float64, r*cl)
-	if err := t.be.Read(out, ours); err != nil {
+	oursH := backend.NewHost(out.Precision(), r, cl, nil)
+	if err := t.be.Read(out, oursH); err != nil {
 		return 0, err
 	}
+	ours := backend.Float64s(oursH)
 	var ts []float64
 	for i := 0; i < c.Warmup+c.Repeats; i++ {
 		s := time.Now()
@@ -55,10 +56,11 @@ func (t *clblastTimer) time(out, a backend.Matrix, ta bool, b backend.Matrix, tb
 			ts = append(ts, float64(time.Since(s).Nanoseconds())/1e6)
 		}
 	}
-	theirs := make([]float64, r*cl)
-	if err := t.be.Read(out, theirs); err != nil {
+	theirsH := backend.NewHost(out.Precision(), r, cl, nil)
+	if err := t.be.Read(out, theirsH); err != nil {
 		return 0, err
 	}
+	theirs := backend.Float64s(theirsH)
 	var maxd, maxv float64
 	for i := range ours {
 		maxd = math.Max(maxd, math.Abs(ours[i]-theirs[i]))

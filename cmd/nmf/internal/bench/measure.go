@@ -411,7 +411,7 @@ func gemmTimes(ctx context.Context, be backend.Backend, prec string, m, n, k int
 		for i := range d {
 			d[i] = r.Float64()
 		}
-		return be.Write(mm, d)
+		return be.Write(mm, backend.NewHost(p, rr, cc, d))
 	}
 	if err := fill(a, ar, ac); err != nil {
 		return nil, err

@@ -153,10 +153,10 @@ func tuneAlloc(be backend.Backend, p backend.Precision, s tuneShape, r *rand.Ran
 			bv[i] = float64(float32(bv[i]))
 		}
 	}
-	if err := be.Write(o.a, av); err != nil {
+	if err := be.Write(o.a, backend.NewHost(p, ar, ac, av)); err != nil {
 		return nil, nil, nil, err
 	}
-	if err := be.Write(o.b, bv); err != nil {
+	if err := be.Write(o.b, backend.NewHost(p, br, bc, bv)); err != nil {
 		return nil, nil, nil, err
 	}
 	return o, av, bv, nil
@@ -180,10 +180,11 @@ func tuneCheck(be *gpu.Backend, ops tuneOps, p backend.Precision, r *rand.Rand) 
 			if err := be.Mul(o.out, o.a, o.ta, o.b, o.tb); err != nil {
 				return err
 			}
-			got := make([]float64, s.m*s.n)
-			if err := be.Read(o.out, got); err != nil {
+			gotH := backend.NewHost(p, s.m, s.n, nil)
+			if err := be.Read(o.out, gotH); err != nil {
 				return err
 			}
+			got := backend.Float64s(gotH)
 			for i := 0; i < s.m; i++ {
 				for j := 0; j < s.n; j++ {
 					var want float64
