@@ -98,7 +98,7 @@ func (pr *problem) error(iter int, w, h backend.Matrix) (float64, error) {
 	if math.IsNaN(d) || math.IsInf(d, 0) {
 		return 0, &IterationError{Iter: iter, Step: "the reconstruction error", Err: ErrDiverged, Val: d}
 	}
-	return math.Sqrt(2 * math.Max(d, 0)), nil
+	return backend.ReconstructionErr(d), nil
 }
 
 // record computes the error after iteration it and adds it to the trace.
@@ -114,19 +114,8 @@ func (pr *problem) record(it int, w, h backend.Matrix, out *outcome) (float64, e
 // multiplicative is scikit-learn's _fit_multiplicative_update.
 func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out *outcome) error {
 	beta := pr.p.Beta
-	gamma := 1.0
-	if beta < 1 {
-		gamma = 1 / (2 - beta)
-	} else if beta > 2 {
-		gamma = 1 / (beta - 1)
-	}
-	var flushW, flushH float64
-	if beta < 1 {
-		flushW = backend.FlushBelow
-	}
-	if beta <= 1 {
-		flushH = backend.FlushBelow
-	}
+	mu := backend.MUFor(beta)
+	gamma, flushW, flushH := mu.Gamma, mu.FlushW, mu.FlushH
 	numW, err := pr.matrix(pr.l, pr.k, nil)
 	if err != nil {
 		return err

@@ -1,0 +1,197 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// The β-divergence: the backend forms the sums, backend.DivSums combines
+// them.
+
+func (im *impl[T]) divergence(x *data[T], w, h *matrix[T], beta float64) float64 {
+	l, n, k := x.rows, x.cols, w.cols
+	if w.rows != l || h.rows != k || h.cols != n {
+		panic(fmt.Sprintf("backend: cpu: Divergence: X %d×%d, W %d×%d, H %d×%d", l, n, w.rows, w.cols, h.rows, h.cols))
+	}
+	clear(im.partial)
+	if !x.Sparse() {
+		v := im.buf("wh", l*n)
+		im.mul(&matrix[T]{rows: l, cols: n, data: v}, w, false, h, false)
+		t := &im.divD
+		*t = divDenseTask[T]{x: x.x, v: v, beta: beta, partial: im.partial}
+		im.pool.parallel(l*n, 4096, t)
+		return im.sums(beta, w, h).Finish(beta)
+	}
+	if beta == 2 {
+		return im.frobeniusSparse(x, w, h)
+	}
+	ht := &matrix[T]{rows: n, cols: k, data: im.buf("ht", n*k)}
+	transpose(ht, h)
+	t := &im.divS
+	*t = divSparseTask[T]{ptr: x.indptr, idx: x.indices, vals: x.vals, w: w.data, ht: ht.data, k: k, beta: beta, partial: im.partial}
+	im.pool.parallel(l, 16, t)
+	if beta != 1 && beta != 0 {
+		// Σ (W·H)^β over every entry, formed a block of rows at a time.
+		pt := &im.blockW
+		*pt = powBlockTask[T]{im: im, w: w, h: h, beta: beta, side: backend.SideW, mode: modeSumPow, sums: im.blockSums}
+		im.prepareBlocks(backend.SideW, l, n)
+		blocks := (l + blockRows - 1) / blockRows
+		chunks := im.pool.chunks(blocks, 1)
+		im.pool.parallel(blocks, 1, pt)
+		var s float64
+		for c := 0; c < chunks; c++ {
+			s += im.blockSums[c]
+		}
+		im.partial[3] = s
+	}
+	return im.sums(beta, w, h).Finish(beta)
+}
+
+// sumWH is Σ W·H = (column sums of W)·(row sums of H).
+func (im *impl[T]) sumWH(w, h *matrix[T]) float64 {
+	k := w.cols
+	var s float64
+	for t := 0; t < k; t++ {
+		var cw, rh float64
+		for i := 0; i < w.rows; i++ {
+			cw += float64(w.data[i*k+t])
+		}
+		for _, v := range h.data[t*h.cols : (t+1)*h.cols] {
+			rh += float64(v)
+		}
+		s += cw * rh
+	}
+	return s
+}
+
+// sums adds up the per-chunk partial sums of the divergence, in slots 0..3
+// of each chunk's four:
+//
+//	β=2: Σ (x−v)²
+//	β=1: Σ x·log(x/v), Σ x                  (over x > Epsilon)
+//	β=0: Σ x/v, Σ log(x/v)                  (over x > Epsilon)
+//	else: Σ x^β, Σ x·v^(β−1) (over x > Epsilon), -, Σ v^β (every entry)
+//
+// into backend.DivSums (Σ W·H, for β = 1, from w and h).
+func (im *impl[T]) sums(beta float64, w, h *matrix[T]) backend.DivSums {
+	p := im.partial
+	var s [4]float64
+	for c := 0; c < len(p)/4; c++ {
+		for i := range s {
+			s[i] += p[4*c+i]
+		}
+	}
+	d := backend.DivSums{A: s[0], B: s[1], WH: s[3], Size: float64(w.rows) * float64(h.cols)}
+	if backend.DivModeOf(beta) == backend.DivKL {
+		d.WH = im.sumWH(w, h)
+	}
+	return d
+}
+
+type divDenseTask[T backend.Float] struct {
+	x, v    []T
+	beta    float64
+	partial []float64
+}
+
+func (t *divDenseTask[T]) run(c, lo, hi int) {
+	var s [4]float64
+	beta := t.beta
+	for p := lo; p < hi; p++ {
+		x, v := float64(t.x[p]), float64(t.v[p])
+		if beta == 2 {
+			d := float64(t.x[p] - t.v[p])
+			s[0] += d * d
+			continue
+		}
+		if beta != 1 && beta != 0 {
+			s[3] += pow(v, beta)
+		}
+		if x <= backend.Epsilon {
+			continue
+		}
+		if v == 0 {
+			v = backend.Epsilon
+		}
+		accumulate(&s, x, v, beta)
+	}
+	copy(t.partial[4*c:4*c+4], s[:])
+}
+
+func accumulate(s *[4]float64, x, v, beta float64) {
+	switch beta {
+	case 1:
+		s[0] += x * math.Log(x/v)
+		s[1] += x
+	case 0:
+		d := x / v
+		s[0] += d
+		s[1] += math.Log(d)
+	default:
+		s[0] += pow(x, beta)
+		s[1] += x * pow(v, beta-1)
+	}
+}
+
+type divSparseTask[T backend.Float] struct {
+	ptr, idx []int
+	vals     []T
+	w, ht    []T
+	k        int
+	beta     float64
+	partial  []float64
+}
+
+func (t *divSparseTask[T]) run(c, lo, hi int) {
+	var s [4]float64
+	k := t.k
+	for i := lo; i < hi; i++ {
+		wi := t.w[i*k : i*k+k]
+		for p := t.ptr[i]; p < t.ptr[i+1]; p++ {
+			x := float64(t.vals[p])
+			if x <= backend.Epsilon {
+				continue
+			}
+			hj := t.ht[t.idx[p]*k : t.idx[p]*k+k]
+			var v T
+			for r, a := range wi {
+				v += a * hj[r]
+			}
+			vf := float64(v)
+			if vf == 0 {
+				vf = backend.Epsilon
+			}
+			accumulate(&s, x, vf, t.beta)
+		}
+	}
+	copy(t.partial[4*c:4*c+3], s[:3])
+}
+
+// frobeniusSparse is ‖X − W·H‖²/2 as ‖X‖² + tr((WᵀW)H·Hᵀ) − 2·tr((X·Hᵀ)ᵀW),
+// halved, without forming W·H.
+func (im *impl[T]) frobeniusSparse(x *data[T], w, h *matrix[T]) float64 {
+	l, n, k := x.rows, x.cols, w.cols
+	var normX float64
+	for _, v := range x.vals {
+		normX += float64(v) * float64(v)
+	}
+	g := &matrix[T]{rows: k, cols: k, data: im.buf("gram", k*k)}
+	im.gram(g, w)
+	gh := &matrix[T]{rows: k, cols: n, data: im.buf("gh", k*n)}
+	im.mul(gh, g, false, h, false)
+	var normWH float64
+	for p, v := range gh.data {
+		normWH += float64(v) * float64(h.data[p])
+	}
+	ht := &matrix[T]{rows: n, cols: k, data: im.buf("ht", n*k)}
+	transpose(ht, h)
+	xht := &matrix[T]{rows: l, cols: k, data: im.buf("xht", l*k)}
+	im.mulX(xht, x, false, ht)
+	var cross float64
+	for p, v := range xht.data {
+		cross += float64(v) * float64(w.data[p])
+	}
+	return backend.FrobeniusFromGram(normX, normWH, cross)
+}

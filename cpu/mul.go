@@ -1,0 +1,173 @@
+package cpu
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// Products: Gram, Mul, MulX (dense through the BLAS or the micro-kernels of
+// mul_kernels.go, sparse by rows of CSR or CSC) and Transpose.
+
+func (im *impl[T]) gram(out, a *matrix[T]) {
+	if out.rows != a.cols || out.cols != a.cols {
+		panic(fmt.Sprintf("backend: cpu: Gram: out %d×%d for a %d×%d", out.rows, out.cols, a.rows, a.cols))
+	}
+	im.g.gemm(true, false, a.cols, a.cols, a.rows, 1, a.data, max(a.cols, 1), a.data, max(a.cols, 1), 0, out.data, max(out.cols, 1))
+}
+
+func (im *impl[T]) mul(out, a *matrix[T], ta bool, b *matrix[T], tb bool) {
+	m, k := a.rows, a.cols
+	if ta {
+		m, k = k, m
+	}
+	kb, n := b.rows, b.cols
+	if tb {
+		kb, n = n, kb
+	}
+	if k != kb || out.rows != m || out.cols != n {
+		panic(fmt.Sprintf("backend: cpu: Mul: %d×%d · %d×%d into %d×%d", m, k, kb, n, out.rows, out.cols))
+	}
+	if im.useKernels() && float64(m)*float64(n)*float64(k) >= 1<<22 && im.pool.chunks(m, 16) > 1 {
+		// OpenBLAS is single-threaded while the kernels are on: large
+		// products share out's rows between the workers.
+		t := &im.mulRows
+		*t = mulTask[T]{im: im, a: a.data, lda: a.cols, ta: ta, b: b.data, ldb: b.cols, tb: tb, out: out.data, n: n, k: k}
+		im.pool.parallel(m, 16, t)
+		return
+	}
+	im.g.gemm(ta, tb, m, n, k, 1, a.data, max(a.cols, 1), b.data, max(b.cols, 1), 0, out.data, max(out.cols, 1))
+}
+
+// mulTask forms rows [lo, hi) of out = op(a)·op(b), one worker's share.
+// It holds the slices, not the matrices, so that callers' matrix headers
+// stay on their stacks.
+type mulTask[T backend.Float] struct {
+	im             *impl[T]
+	a, b, out      []T
+	lda, ldb, n, k int
+	ta, tb         bool
+}
+
+func (t *mulTask[T]) run(c, lo, hi int) {
+	// Rows lo.. of op(a) start at a[lo, 0], or at column lo of a when
+	// transposed.
+	off := lo * t.lda
+	if t.ta {
+		off = lo
+	}
+	t.im.slots[c].gemm(t.ta, t.tb, hi-lo, t.n, t.k, 1, t.a[off:], max(t.lda, 1), t.b, max(t.ldb, 1), 0, t.out[lo*t.n:], max(t.n, 1))
+}
+
+func (im *impl[T]) mulX(out *matrix[T], x *data[T], tr bool, b *matrix[T]) {
+	l, n := x.rows, x.cols
+	inner, outer := n, l
+	if tr {
+		inner, outer = l, n
+	}
+	if b.rows != inner || out.rows != outer || out.cols != b.cols {
+		panic(fmt.Sprintf("backend: cpu: MulX: X %d×%d (trans %v) · %d×%d into %d×%d", l, n, tr, b.rows, b.cols, out.rows, out.cols))
+	}
+	k := b.cols
+	if !x.Sparse() && im.useKernels() {
+		if !tr {
+			p, ld := im.prodXB(x, b.data, k, false)
+			copyRows(out.data, k, p, ld, l, k)
+			return
+		}
+		p, ld := im.prodBtX(x, b.data, k)
+		for kk := 0; kk < k; kk++ {
+			for j, v := range p[kk*ld : kk*ld+n] {
+				out.data[j*k+kk] = v
+			}
+		}
+		return
+	}
+	if !x.Sparse() {
+		im.g.gemm(tr, false, outer, k, inner, 1, x.x, max(n, 1), b.data, max(k, 1), 0, out.data, max(k, 1))
+		return
+	}
+	t := &im.spmm
+	if tr {
+		*t = spmmTask[T]{ptr: x.colptr, idx: x.rowidx, vals: x.cvals, b: b.data, out: out.data, k: k}
+	} else {
+		*t = spmmTask[T]{ptr: x.indptr, idx: x.indices, vals: x.vals, b: b.data, out: out.data, k: k}
+	}
+	im.pool.parallel(outer, 64, t)
+}
+
+// spmmTask: out[i,:] = Σ_p vals[p]·b[idx[p],:] over p in row i's range.
+type spmmTask[T backend.Float] struct {
+	ptr, idx []int
+	vals, b  []T
+	out      []T
+	k        int
+}
+
+func (t *spmmTask[T]) run(_, lo, hi int) {
+	k := t.k
+	for i := lo; i < hi; i++ {
+		o := t.out[i*k : i*k+k]
+		c0 := 0
+		if hasAVX2 {
+			c0 = spmmRow(o, t.b, k, t.idx[t.ptr[i]:t.ptr[i+1]], t.vals[t.ptr[i]:t.ptr[i+1]])
+		}
+		o = o[c0:]
+		clear(o)
+		for p := t.ptr[i]; p < t.ptr[i+1]; p++ {
+			v := t.vals[p]
+			row := t.b[t.idx[p]*k+c0 : t.idx[p]*k+k]
+			for r, br := range row {
+				o[r] += v * br
+			}
+		}
+	}
+}
+
+// spmmRow forms the leading columns of out (one row of a CSR matrix with
+// nonzeros idx, vals times b, k columns, row stride k) that fill whole
+// vectors, with the AVX2 kernel, and returns how many it formed. Each
+// column's terms are multiplied and added in the scalar loop's order.
+func spmmRow[T backend.Float](out, b []T, k int, idx []int, vals []T) int {
+	var z T
+	w := 32 / int(unsafe.Sizeof(z))
+	cols := k &^ (w - 1)
+	if cols == 0 {
+		return 0
+	}
+	for _, j := range idx {
+		if j < 0 || (j+1)*k > len(b) {
+			panic(fmt.Sprintf("cpu: spmm: column %d outside b (%d rows of %d)", j, len(b)/k, k))
+		}
+	}
+	var ip unsafe.Pointer
+	var vp unsafe.Pointer
+	if len(idx) > 0 {
+		ip, vp = unsafe.Pointer(&idx[0]), unsafe.Pointer(&vals[:len(idx)][0])
+	}
+	op, bp := unsafe.Pointer(&out[:cols][0]), unsafe.Pointer(unsafe.SliceData(b))
+	if w == 8 {
+		spmm32((*float32)(op), cols, (*float32)(bp), k, (*int)(ip), (*float32)(vp), len(idx))
+	} else {
+		spmm64((*float64)(op), cols, (*float64)(bp), k, (*int)(ip), (*float64)(vp), len(idx))
+	}
+	return cols
+}
+
+func transpose[T backend.Float](out, a *matrix[T]) {
+	if out.rows != a.cols || out.cols != a.rows {
+		panic(fmt.Sprintf("backend: cpu: Transpose: %d×%d into %d×%d", a.rows, a.cols, out.rows, out.cols))
+	}
+	r, c := a.rows, a.cols
+	const bs = 32
+	for i0 := 0; i0 < r; i0 += bs {
+		for j0 := 0; j0 < c; j0 += bs {
+			for i := i0; i < min(i0+bs, r); i++ {
+				for j := j0; j < min(j0+bs, c); j++ {
+					out.data[j*r+i] = a.data[i*c+j]
+				}
+			}
+		}
+	}
+}
