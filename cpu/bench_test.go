@@ -7,6 +7,7 @@ import (
 
 	"github.com/clnmf/clnmf/cpu"
 	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 )
 
 // BenchmarkMUTerms times one half-step's terms (MUTerms) on dense X, per
@@ -21,26 +22,11 @@ func BenchmarkMUTerms(b *testing.B) {
 
 func benchMUTerms(b *testing.B, l, n, k int) {
 	r := rand.New(rand.NewPCG(1, 2))
-	xs := make([]float64, l*n)
-	for i := range xs {
-		xs[i] = r.Float64() + 0.01
-	}
-	ws, hs := make([]float64, l*k), make([]float64, k*n)
-	for i := range ws {
-		ws[i] = r.Float64()
-	}
-	for i := range hs {
-		hs[i] = r.Float64()
-	}
+	xs := backendtest.Uniform(r, backend.Float64, l, n, 0.01, 0)
+	ws := backendtest.Uniform(r, backend.Float64, l, k, 0, 0)
+	hs := backendtest.Uniform(r, backend.Float64, k, n, 0, 0)
 	for _, p := range []backend.Precision{backend.Float32, backend.Float64} {
-		var x backend.HostData = &backend.Dense[float64]{Rows: l, Cols: n, Data: xs}
-		if p == backend.Float32 {
-			x32 := make([]float32, len(xs))
-			for i, v := range xs {
-				x32[i] = float32(v)
-			}
-			x = &backend.Dense[float32]{Rows: l, Cols: n, Data: x32}
-		}
+		x := backendtest.HostData(p, xs, l, n, false)
 		for _, beta := range []float64{2, 1, 0} {
 			for _, side := range []backend.Side{backend.SideW, backend.SideH} {
 				for _, nok := range []bool{false, true} {
@@ -51,17 +37,16 @@ func benchMUTerms(b *testing.B, l, n, k int) {
 							b.Fatal(err)
 						}
 						defer be.Close()
-						d, _ := be.NewData(x)
-						w, _ := be.NewMatrix(p, l, k)
-						h, _ := be.NewMatrix(p, k, n)
-						be.Write(w, backend.NewHost(p, l, k, ws))
-						be.Write(h, backend.NewHost(p, k, n, hs))
+						d, err := be.NewData(x)
+						if err != nil {
+							b.Fatal(err)
+						}
+						w, h := backendtest.Put(b, be, p, l, k, ws), backendtest.Put(b, be, p, k, n, hs)
 						or, oc := l, k
 						if side == backend.SideH {
 							or, oc = k, n
 						}
-						num, _ := be.NewMatrix(p, or, oc)
-						den, _ := be.NewMatrix(p, or, oc)
+						num, den := backendtest.Put(b, be, p, or, oc, nil), backendtest.Put(b, be, p, or, oc, nil)
 						be.MUTerms(side, d, w, h, beta, num, den)
 						b.ResetTimer()
 						for i := 0; i < b.N; i++ {
@@ -93,27 +78,13 @@ func BenchmarkIteration(b *testing.B) {
 	be, _ := cpu.New()
 	defer be.Close()
 	r := rand.New(rand.NewPCG(1, 2))
-	x32 := make([]float32, l*n)
-	for i := range x32 {
-		x32[i] = float32(r.Float64() + 0.01)
-	}
-	ws, hs := make([]float64, l*k), make([]float64, k*n)
-	for i := range ws {
-		ws[i] = r.Float64()
-	}
-	for i := range hs {
-		hs[i] = r.Float64()
-	}
 	p := backend.Float32
-	d, _ := be.NewData(&backend.Dense[float32]{Rows: l, Cols: n, Data: x32})
-	w, _ := be.NewMatrix(p, l, k)
-	h, _ := be.NewMatrix(p, k, n)
-	be.Write(w, backend.NewHost(p, l, k, ws))
-	be.Write(h, backend.NewHost(p, k, n, hs))
-	nw, _ := be.NewMatrix(p, l, k)
-	dw, _ := be.NewMatrix(p, l, k)
-	nh, _ := be.NewMatrix(p, k, n)
-	dh, _ := be.NewMatrix(p, k, n)
+	xs := backendtest.Uniform(r, p, l, n, 0.01, 0)
+	d := backendtest.NewData(b, be, p, xs, l, n, false)
+	w := backendtest.Put(b, be, p, l, k, backendtest.Uniform(r, p, l, k, 0, 0))
+	h := backendtest.Put(b, be, p, k, n, backendtest.Uniform(r, p, k, n, 0, 0))
+	nw, dw := backendtest.Put(b, be, p, l, k, nil), backendtest.Put(b, be, p, l, k, nil)
+	nh, dh := backendtest.Put(b, be, p, k, n, nil), backendtest.Put(b, be, p, k, n, nil)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		be.MUTerms(backend.SideW, d, w, h, 2, nw, dw)

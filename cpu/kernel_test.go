@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 )
 
 // TestMicroKernels checks each micro-kernel against a float64 loop, with
@@ -138,26 +139,11 @@ func TestKernelsWorkerIndependent(t *testing.T) {
 	for _, sh := range [][3]int{{101, 263, 7}, {50, 530, 20}, {397, 61, 13}} {
 		l, n, k := sh[0], sh[1], sh[2]
 		r := rand.New(rand.NewPCG(uint64(l), uint64(n)))
-		xs := make([]float64, l*n)
-		for i := range xs {
-			xs[i] = r.Float64() + 0.01
-		}
-		ws, hs := make([]float64, l*k), make([]float64, k*n)
-		for i := range ws {
-			ws[i] = r.Float64()
-		}
-		for i := range hs {
-			hs[i] = r.Float64()
-		}
+		xs := backendtest.Uniform(r, backend.Float64, l, n, 0.01, 0)
+		ws := backendtest.Uniform(r, backend.Float64, l, k, 0, 0)
+		hs := backendtest.Uniform(r, backend.Float64, k, n, 0, 0)
 		for _, p := range []backend.Precision{backend.Float32, backend.Float64} {
-			var x backend.HostData = &backend.Dense[float64]{Rows: l, Cols: n, Data: xs}
-			if p == backend.Float32 {
-				x32 := make([]float32, len(xs))
-				for i, v := range xs {
-					x32[i] = float32(v)
-				}
-				x = &backend.Dense[float32]{Rows: l, Cols: n, Data: x32}
-			}
+			x := backendtest.HostData(p, xs, l, n, false)
 			var ref [][]float64
 			for _, workers := range []int{1, 2, 3, 5} {
 				got := kernelOutputs(t, workers, p, x, ws, hs, l, n, k)
@@ -188,26 +174,20 @@ func kernelOutputs(t *testing.T, workers int, p backend.Precision, x backend.Hos
 	if !b.Kernels() {
 		t.Skipf("kernels off (%s=%q)", EnvKernels, os.Getenv(EnvKernels))
 	}
-	d, _ := b.NewData(x)
-	w, _ := b.NewMatrix(p, l, k)
-	h, _ := b.NewMatrix(p, k, n)
-	b.Write(w, backend.NewHost(p, l, k, ws))
-	b.Write(h, backend.NewHost(p, k, n, hs))
-	var out [][]float64
-	read := func(m backend.Matrix) {
-		r, c := m.Dims()
-		v := backend.NewHost(p, r, c, nil)
-		b.Read(m, v)
-		out = append(out, backend.Float64s(v))
+	d, err := b.NewData(x)
+	if err != nil {
+		t.Fatal(err)
 	}
+	w, h := backendtest.Put(t, b, p, l, k, ws), backendtest.Put(t, b, p, k, n, hs)
+	var out [][]float64
+	read := func(m backend.Matrix) { out = append(out, backendtest.Get(t, b, m)) }
 	for _, beta := range []float64{2, 1, 0, 1.5} {
 		for _, side := range []backend.Side{backend.SideW, backend.SideH} {
 			or, oc := l, k
 			if side == backend.SideH {
 				or, oc = k, n
 			}
-			num, _ := b.NewMatrix(p, or, oc)
-			den, _ := b.NewMatrix(p, or, oc)
+			num, den := backendtest.Put(t, b, p, or, oc, nil), backendtest.Put(t, b, p, or, oc, nil)
 			if err := b.MUTerms(side, d, w, h, beta, num, den); err != nil {
 				t.Fatal(err)
 			}
@@ -215,14 +195,16 @@ func kernelOutputs(t *testing.T, workers int, p backend.Precision, x backend.Hos
 			read(den)
 		}
 	}
-	ht, _ := b.NewMatrix(p, n, k)
-	b.Transpose(ht, h)
-	xb, _ := b.NewMatrix(p, l, k)
+	ht := backendtest.Put(t, b, p, n, k, nil)
+	if err := b.Transpose(ht, h); err != nil {
+		t.Fatal(err)
+	}
+	xb := backendtest.Put(t, b, p, l, k, nil)
 	if err := b.MulX(xb, d, false, ht); err != nil {
 		t.Fatal(err)
 	}
 	read(xb)
-	xtb, _ := b.NewMatrix(p, n, k)
+	xtb := backendtest.Put(t, b, p, n, k, nil)
 	if err := b.MulX(xtb, d, true, w); err != nil {
 		t.Fatal(err)
 	}

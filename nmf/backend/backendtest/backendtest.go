@@ -86,87 +86,30 @@ type host struct {
 	v    []float64
 }
 
-func (c *checker) round(v float64) float64 {
-	if c.p == backend.Float32 {
-		return float64(float32(v))
-	}
-	return v
-}
-
-// random returns an r×c nonnegative matrix; a fraction zeros of its entries
-// are exactly zero.
+// random returns an r×c matrix with entries in [0.05, 1.05); a fraction
+// zeros of its entries are exactly zero.
 func (c *checker) random(r, cols int, zeros float64) host {
-	h := host{r, cols, make([]float64, r*cols)}
-	for i := range h.v {
-		if c.rng.Float64() >= zeros {
-			h.v[i] = c.round(c.rng.Float64() + 0.05)
-		}
-	}
-	return h
+	return host{r, cols, Uniform(c.rng, c.p, r, cols, 0.05, zeros)}
 }
 
 func (c *checker) upload(h host) backend.Matrix {
 	c.t.Helper()
-	m, err := c.b.NewMatrix(c.p, h.r, h.c)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if err := c.b.Write(m, backend.NewHost(c.p, h.r, h.c, h.v)); err != nil {
-		c.t.Fatal(err)
-	}
-	return m
+	return Put(c.t, c.b, c.p, h.r, h.c, h.v)
 }
 
 func (c *checker) zeros(r, cols int) backend.Matrix {
-	return c.upload(host{r, cols, make([]float64, r*cols)})
+	c.t.Helper()
+	return Put(c.t, c.b, c.p, r, cols, nil)
 }
 
 func (c *checker) read(m backend.Matrix) []float64 {
 	c.t.Helper()
-	r, cols := m.Dims()
-	v := backend.NewHost(m.Precision(), r, cols, nil)
-	if err := c.b.Read(m, v); err != nil {
-		c.t.Fatal(err)
-	}
-	return backend.Float64s(v)
+	return Get(c.t, c.b, m)
 }
 
 func (c *checker) data(x host, sparse bool) backend.Data {
 	c.t.Helper()
-	var in backend.HostData
-	switch {
-	case sparse && c.p == backend.Float32:
-		in = csr[float32](x)
-	case sparse:
-		in = csr[float64](x)
-	case c.p == backend.Float32:
-		d := &backend.Dense[float32]{Rows: x.r, Cols: x.c, Data: make([]float32, len(x.v))}
-		for i, v := range x.v {
-			d.Data[i] = float32(v)
-		}
-		in = d
-	default:
-		in = &backend.Dense[float64]{Rows: x.r, Cols: x.c, Data: append([]float64(nil), x.v...)}
-	}
-	d, err := c.b.NewData(in)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return d
-}
-
-func csr[T backend.Float](x host) *backend.CSR[T] {
-	s := &backend.CSR[T]{Rows: x.r, Cols: x.c, Indptr: make([]int, x.r+1)}
-	for i := 0; i < x.r; i++ {
-		for j := 0; j < x.c; j++ {
-			if v := x.v[i*x.c+j]; v != 0 {
-				s.Indices = append(s.Indices, j)
-				s.Data = append(s.Data, T(v))
-			}
-		}
-		s.Indptr[i+1] = len(s.Data)
-	}
-	return s
+	return NewData(c.t, c.b, c.p, x.v, x.r, x.c, sparse)
 }
 
 func (c *checker) check(what string, got, want []float64) {
@@ -202,139 +145,24 @@ func (c *checker) checkScalar(what string, got, want float64) {
 	}
 }
 
-// ---- reference code ----
-
-func at(h host, i, j int, tr bool) float64 {
-	if tr {
-		return h.v[j*h.c+i]
-	}
-	return h.v[i*h.c+j]
-}
+// ---- the reference operations (ref.go) on host matrices ----
 
 func refMul(a host, ta bool, b host, tb bool) host {
-	m, k := a.r, a.c
-	if ta {
-		m, k = k, m
-	}
-	n := b.c
-	if tb {
-		n = b.r
-	}
-	out := host{m, n, make([]float64, m*n)}
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float64
-			for r := 0; r < k; r++ {
-				s += at(a, i, r, ta) * at(b, r, j, tb)
-			}
-			out.v[i*n+j] = s
-		}
-	}
-	return out
+	v, m, n := Gemm(a.v, a.r, a.c, ta, b.v, b.r, b.c, tb)
+	return host{m, n, v}
 }
 
-func pow(x, p float64) float64 { return math.Pow(x, p) }
-
-// refMUTerms is the contract of Backend.MUTerms, entry by entry.
 func refMUTerms(side backend.Side, x, w, h host, beta float64) (num, den host) {
-	wh := refMul(w, false, h, false)
-	l, n := x.r, x.c
-	r := host{l, n, make([]float64, l*n)}
-	u := host{l, n, make([]float64, l*n)}
-	for p := range wh.v {
-		v := wh.v[p]
-		if beta < 2 && v == 0 {
-			v = backend.Epsilon
-		}
-		if x.v[p] != 0 || beta == 2 {
-			r.v[p] = x.v[p] * pow(v, beta-2)
-		}
-		uu := wh.v[p]
-		if beta < 1 && uu == 0 {
-			uu = backend.Epsilon
-		}
-		u.v[p] = pow(uu, beta-1)
+	nv, dv := MUTerms(side, x.v, x.r, x.c, w.c, w.v, h.v, beta)
+	r, cols := x.r, w.c
+	if side == backend.SideH {
+		r, cols = w.c, x.c
 	}
-	if beta == 2 {
-		r, u = x, wh
-	}
-	if side == backend.SideW {
-		num = refMul(r, false, h, true)
-		den = refMul(u, false, h, true)
-	} else {
-		num = refMul(w, true, r, false)
-		den = refMul(w, true, u, false)
-	}
-	if beta == 1 {
-		k := w.c
-		for i := 0; i < den.r; i++ {
-			for j := 0; j < den.c; j++ {
-				var s float64
-				if side == backend.SideW {
-					for q := 0; q < h.c; q++ {
-						s += h.v[j*h.c+q]
-					}
-				} else {
-					for q := 0; q < w.r; q++ {
-						s += w.v[q*k+i]
-					}
-					if s == 0 {
-						s = 1
-					}
-				}
-				den.v[i*den.c+j] = s
-			}
-		}
-	}
-	return num, den
+	return host{r, cols, nv}, host{r, cols, dv}
 }
 
 func refDivergence(x, w, h host, beta float64) float64 {
-	wh := refMul(w, false, h, false)
-	var res float64
-	switch beta {
-	case 2:
-		for p := range x.v {
-			d := x.v[p] - wh.v[p]
-			res += d * d
-		}
-		return res / 2
-	}
-	var sumWH float64
-	for _, v := range wh.v {
-		sumWH += v
-	}
-	var a, b, c0, sumX float64
-	for p := range x.v {
-		xv, v := x.v[p], wh.v[p]
-		if beta != 0 && beta != 1 {
-			c0 += pow(v, beta)
-		}
-		if xv <= backend.Epsilon {
-			continue
-		}
-		if v == 0 {
-			v = backend.Epsilon
-		}
-		switch beta {
-		case 1:
-			a += xv * math.Log(xv/v)
-			sumX += xv
-		case 0:
-			a += xv / v
-			b += math.Log(xv / v)
-		default:
-			a += pow(xv, beta)
-			b += xv * pow(v, beta-1)
-		}
-	}
-	switch beta {
-	case 1:
-		return a + sumWH - sumX
-	case 0:
-		return a - float64(len(x.v)) - b
-	}
-	return (a - beta*b + c0*(beta-1)) / (beta * (beta - 1))
+	return Divergence(x.v, x.r, x.c, w.c, w.v, h.v, beta)
 }
 
 // ---- checks ----
@@ -477,24 +305,7 @@ func (c *checker) muStep(t *testing.T) {
 			m := c.random(n, 3, 0.2)
 			num := c.random(n, 3, 0.2)
 			den := c.random(n, 3, 0.4)
-			want := make([]float64, len(m.v))
-			for i := range m.v {
-				d := den.v[i]
-				if p.l1 > 0 {
-					d = c.round(d + c.round(p.l1))
-				}
-				if p.l2 > 0 {
-					d = c.round(d + c.round(c.round(p.l2)*m.v[i]))
-				}
-				if d == 0 {
-					d = backend.Epsilon
-				}
-				v := m.v[i] * math.Pow(num.v[i]/d, p.gamma)
-				if p.flush > 0 && v < p.flush {
-					v = 0
-				}
-				want[i] = v
-			}
+			want := MUStep(c.p, m.v, num.v, den.v, p.l1, p.l2, p.gamma, p.flush)
 			mm := c.upload(m)
 			if err := c.b.MUStep(mm, c.upload(num), c.upload(den), p.l1, p.l2, p.gamma, p.flush); err != nil {
 				t.Fatal(err)
@@ -512,38 +323,10 @@ func (c *checker) cdSweep(t *testing.T) {
 			x := c.random(s.l, s.n, 0.3)
 			hht := refMul(ht, true, ht, false)
 			xht := refMul(x, false, ht, false)
-			for i := range hht.v {
-				hht.v[i] = c.round(hht.v[i])
-			}
-			for i := range xht.v {
-				xht.v[i] = c.round(xht.v[i])
-			}
+			Round(c.p, hht.v)
+			Round(c.p, xht.v)
 			perm := c.rng.Perm(s.k)
-			// Sequential reference: components outermost, rows inner.
-			want := append([]float64(nil), w.v...)
-			var violation float64
-			k := s.k
-			for _, tt := range perm {
-				hess := hht.v[tt*k+tt] + reg[1]
-				for i := 0; i < s.l; i++ {
-					grad := -(xht.v[i*k+tt] - reg[0])
-					for r := 0; r < k; r++ {
-						hv := hht.v[tt*k+r]
-						if r == tt {
-							hv += reg[1]
-						}
-						grad += hv * want[i*k+r]
-					}
-					pg := grad
-					if want[i*k+tt] == 0 {
-						pg = math.Min(0, grad)
-					}
-					violation += math.Abs(pg)
-					if hess != 0 {
-						want[i*k+tt] = math.Max(want[i*k+tt]-grad/hess, 0)
-					}
-				}
-			}
+			want, violation := CDSweep(c.p, w.v, s.l, s.k, hht.v, xht.v, reg[0], reg[1], perm)
 			wm := c.upload(w)
 			got, err := c.b.CDSweep(wm, c.upload(hht), c.upload(xht), reg[0], reg[1], perm)
 			if err != nil {
