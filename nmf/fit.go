@@ -54,15 +54,19 @@ func Fit[T Float](ctx context.Context, x Matrix[T], opt Options) (*Result[T], er
 		}
 		w0, h0 = hostAs[T](l, k, w), hostAs[T](k, n, h)
 	}
-	var warnings []Warning
-	if p.Solver == MU && p.Init == InitNNDSVD {
-		warnings = append(warnings, Warning{"mu_nndsvd_zeros", "the multiplicative update cannot update zeros present in the initialization, and so leads to poorer results when used jointly with init nndsvd; you may try nndsvda or nndsvdar instead"})
-	}
-	res, err := run(ctx, x, opt, p, w0, h0, true)
+	res, err := run(ctx, x, opt, p, w0, h0, true, nil)
 	if res != nil {
-		res.Warnings = append(warnings, res.Warnings...)
+		res.Warnings = append(startWarnings(p), res.Warnings...)
 	}
 	return res, err
+}
+
+// startWarnings are the warnings about the start of a fit.
+func startWarnings(p Params) []Warning {
+	if p.Solver == MU && p.Init == InitNNDSVD {
+		return []Warning{{"mu_nndsvd_zeros", "the multiplicative update cannot update zeros present in the initialization, and so leads to poorer results when used jointly with init nndsvd; you may try nndsvda or nndsvdar instead"}}
+	}
+	return nil
 }
 
 // Transform solves for W with H (k×n) held fixed, as scikit-learn's
@@ -102,11 +106,12 @@ func Transform[T Float](ctx context.Context, x Matrix[T], h *Dense[T], opt Optio
 			w0.Data[i] = avg
 		}
 	}
-	return run(ctx, x, opt, p, w0, hd, false)
+	return run(ctx, x, opt, p, w0, hd, false, nil)
 }
 
 // run opens the backend, solves and assembles the result.
-func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h0 *Dense[T], updateH bool) (*Result[T], error) {
+// from is the state a resumed fit goes on from, nil for a fresh start.
+func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h0 *Dense[T], updateH bool, from *State) (*Result[T], error) {
 	l, n := x.Dims()
 	b, reason, err := openBackend(opt, precisionOf[T]())
 	if err != nil {
@@ -117,7 +122,7 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h
 	if err != nil {
 		return nil, fmt.Errorf("nmf: %s: loading X: %w", b.Name(), err)
 	}
-	pr := &problem{b: b, x: xd, prec: precisionOf[T](), l: l, n: n, k: p.Components, p: p, updateH: updateH, prog: opt.Progress}
+	pr := &problem{b: b, x: xd, prec: precisionOf[T](), l: l, n: n, k: p.Components, p: p, updateH: updateH, prog: opt.Progress, from: from}
 	out, err := pr.solve(ctx, w0, h0)
 	if out == nil {
 		return nil, err
@@ -134,6 +139,7 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h
 		DeviceReason:      reason,
 		Params:            p,
 		Partial:           out.partial,
+		State:             out.state,
 	}
 	if rerr := b.Read(out.w, res.W); rerr != nil {
 		return nil, pr.wrap("reading W", rerr)

@@ -36,6 +36,9 @@ type Result[T Float] struct {
 	// Partial is set when the fit was cancelled: W and H are the state
 	// after NIter whole iterations.
 	Partial bool
+	// State is the solver's state at the end, NIter included: with W and
+	// H, what Resume needs to go on from a partial result.
+	State State
 }
 
 // Params are the parameters of a fit with every default resolved.

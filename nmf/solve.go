@@ -19,6 +19,9 @@ type problem struct {
 	p       Params
 	updateH bool
 	prog    Progress
+	// from is the state a resumed fit goes on from (Resume); nil for a
+	// fresh start.
+	from *State
 }
 
 // outcome is what a solve produced. w and h are the backend's matrices,
@@ -30,6 +33,7 @@ type outcome struct {
 	trace    []TracePoint
 	warnings []Warning
 	partial  bool
+	state    State // NIter is filled in by solve
 }
 
 // solve runs the solver from w0 (l×k) and h0 (k×n). On cancellation it
@@ -45,7 +49,10 @@ func (pr *problem) solve(ctx context.Context, w0, h0 backend.HostMatrix) (*outco
 		return nil, err
 	}
 	out := &outcome{}
-	if pr.p.MaxIter > 0 {
+	if pr.from != nil {
+		out.nIter, out.state = pr.from.NIter, *pr.from
+	}
+	if pr.p.MaxIter > out.nIter {
 		if pr.p.Solver == CD {
 			err = pr.coordinateDescent(ctx, w, h, out)
 		} else {
@@ -54,11 +61,14 @@ func (pr *problem) solve(ctx context.Context, w0, h0 backend.HostMatrix) (*outco
 		if err != nil && !out.partial {
 			return nil, err
 		}
-	} else {
-		if _, err := pr.record(0, w, h, out); err != nil {
+	} else if pr.from == nil {
+		e, err := pr.record(0, w, h, out)
+		if err != nil {
 			return nil, err
 		}
+		out.state.ErrInit, out.state.ErrLast = e, e
 	}
+	out.state.NIter = out.nIter
 	cancelErr := err
 	out.w, out.h = w, h
 	out.recErr, err = pr.error(out.nIter, w, h)
@@ -133,12 +143,13 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 			return err
 		}
 	}
-	errInit, err := pr.record(0, w, h, out)
+	first, err := pr.startState(w, h, out)
 	if err != nil {
 		return err
 	}
-	previous, last := errInit, errInit
-	for it := 1; it <= pr.p.MaxIter; it++ {
+	errInit, previous := out.state.ErrInit, out.state.ErrLast
+	last := previous
+	for it := first; it <= pr.p.MaxIter; it++ {
 		if err := ctx.Err(); err != nil {
 			out.partial = true
 			return err
@@ -172,6 +183,7 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 				return err
 			}
 			last = e
+			out.state.ErrLast = e
 			if pr.prog != nil {
 				pr.prog(it, last)
 			}
@@ -218,11 +230,11 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 			rerr = pr.wrap("transposing H", terr)
 		}
 	}()
-	errInit, err := pr.record(0, w, h, out)
+	first, err := pr.startState(w, h, out)
 	if err != nil {
 		return err
 	}
-	last := errInit
+	last := out.state.ErrLast
 	perm := make([]int, k)
 	for t := range perm {
 		perm[t] = t
@@ -230,9 +242,14 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 	var rng *rand.Rand
 	if pr.p.Shuffle {
 		rng = rand.New(rand.NewPCG(pr.p.Seed, 0xa4093822299f31d0))
+		// A resumed fit draws the permutations of the iterations done
+		// again, to go on with the same random sequence.
+		for range (first - 1) * pr.sweeps() {
+			shuffle(rng, perm)
+		}
 	}
-	var violationInit float64
-	for it := 1; it <= pr.p.MaxIter; it++ {
+	violationInit := out.state.ViolationInit
+	for it := first; it <= pr.p.MaxIter; it++ {
 		if err := ctx.Err(); err != nil {
 			out.partial = true
 			return err
@@ -267,18 +284,44 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 				return err
 			}
 			last = e
+			out.state.ErrLast = e
 		}
 		if pr.prog != nil {
 			pr.prog(it, last)
 		}
 		if it == 1 {
 			violationInit = violation
+			out.state.ViolationInit = violation
 		}
 		if violationInit == 0 || violation/violationInit <= pr.p.Tol {
 			return nil
 		}
 	}
 	return nil
+}
+
+// startState returns the first iteration to run and sets out.state's
+// reference values: those of the resumed state, or for a fresh start the
+// error of the start, recorded in the trace as iteration 0.
+func (pr *problem) startState(w, h backend.Matrix, out *outcome) (int, error) {
+	if pr.from != nil {
+		return pr.from.NIter + 1, nil
+	}
+	e, err := pr.record(0, w, h, out)
+	if err != nil {
+		return 0, err
+	}
+	out.state.ErrInit, out.state.ErrLast = e, e
+	return 1, nil
+}
+
+// sweeps is the number of coordinate-descent sweeps per iteration: W, and H
+// unless it is held fixed.
+func (pr *problem) sweeps() int {
+	if pr.updateH {
+		return 2
+	}
+	return 1
 }
 
 // cdUpdate is scikit-learn's _update_coordinate_descent: a (W, or Hᵀ) is
