@@ -89,6 +89,11 @@ func runFit(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	if rs != nil {
+		if err := rs.checkInput(ds); err != nil {
+			return err
+		}
+	}
 	if o.precision == "float32" {
 		return fitAs[float32](ctx, e, o, ds, out, rs)
 	}
@@ -97,28 +102,24 @@ func runFit(ctx context.Context, args []string, e *env) error {
 
 // resumeState is the checkpoint fit --resume goes on from.
 type resumeState struct {
-	dir string
-	rep *runReport
+	*savedFit
 }
 
-// prepareResume reads the checkpoint in o.resume and takes from it every
-// parameter not given as a flag, the input and the output folder.
+// prepareResume reads and checks the checkpoint in o.resume and takes from
+// it every parameter not given as a flag, the input and the output folder.
 func prepareResume(o *options) (*resumeState, error) {
-	rep, err := readReport(o.resume)
+	sv, err := readSaved(o.resume, asCheckpoint)
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(o.resume, "report.json")
-	if rep.Command != "fit" {
-		return nil, &cliError{file: path, msg: fmt.Sprintf("is the report of nmf %s, not of a fit", rep.Command)}
-	}
-	if !rep.Partial {
-		return nil, &cliError{file: path, msg: fmt.Sprintf("is not a checkpoint: that fit finished after %d iterations", rep.NIter)}
-	}
+	rep := sv.rep
 	if err := o.adopt(rep.Params); err != nil {
-		return nil, &cliError{file: path, msg: err.Error()}
+		return nil, &cliError{file: sv.path, msg: err.Error()}
 	}
-	if !o.set["format"] && rep.Params.Format != "" {
+	if o.maxIter < rep.NIter {
+		return nil, &usageError{usage: fitUsage, msg: fmt.Sprintf("fit: --max-iter %d: the checkpoint %s has done %d iterations already", o.maxIter, o.resume, rep.NIter)}
+	}
+	if !o.set["format"] {
 		o.format = rep.Params.Format
 	}
 	if o.input == "" {
@@ -127,7 +128,7 @@ func prepareResume(o *options) (*resumeState, error) {
 			o.input = rep.Input.AbsPath
 		}
 		if o.input == "" {
-			return nil, &cliError{file: path, msg: "names no input; give INPUT"}
+			return nil, &cliError{file: sv.path, msg: "input.path: empty; give INPUT"}
 		}
 	}
 	if w := rep.Input.WAV; w != nil {
@@ -142,7 +143,18 @@ func prepareResume(o *options) (*resumeState, error) {
 		o.out = o.resume
 	}
 	o.rank = rep.Params.Rank
-	return &resumeState{dir: o.resume, rep: rep}, nil
+	return &resumeState{sv}, nil
+}
+
+// checkInput refuses an X other than the one the checkpoint was fitted on.
+func (rs *resumeState) checkInput(ds *dataset) error {
+	in := rs.rep.Input
+	rows, cols := ds.dims()
+	if ds.kind != in.Kind || rows != in.Shape[0] || cols != in.Shape[1] {
+		return &cliError{file: ds.path, msg: fmt.Sprintf("is %s of %d×%d, but the checkpoint %s was fitted on %s of %d×%d (input.kind, input.shape)",
+			kindName(ds.kind), rows, cols, rs.dir, kindName(in.Kind), in.Shape[0], in.Shape[1])}
+	}
+	return nil
 }
 
 // describe prints what is about to be fitted (--verbose).
@@ -201,34 +213,37 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, ou
 		roles["W0"], roles["H0"] = o.w0, o.h0
 		start = &startReport{W0: o.w0, H0: o.h0}
 	}
+	var w, h *nmf.Dense[T]
 	if rs != nil {
-		wp, hp := filepath.Join(rs.dir, rs.rep.Files.W), filepath.Join(rs.dir, rs.rep.Files.H)
-		w0, err := readFactor[T](wp)
-		if err != nil {
+		var err error
+		if w, err = readSavedFactor[T](rs.savedFit, "W"); err != nil {
 			return err
 		}
-		h0, err := readFactor[T](hp)
-		if err != nil {
+		if h, err = readSavedFactor[T](rs.savedFit, "H"); err != nil {
 			return err
 		}
-		opt.Init, opt.W0, opt.H0 = nmf.InitCustom, w0, h0
-		opt.Components = rs.rep.Params.Rank
+		opt.Init = nmf.Init(rs.rep.Params.Init)
 		offset = rs.rep.NIter
-		opt.MaxIter = max(0, o.maxIter-offset)
-		roles["W0"], roles["H0"] = wp, hp
+		roles["W"], roles["H"] = rs.factorPath("W"), rs.factorPath("H")
 		start = rs.rep.Start
 	}
-	prog := newProgress(e.stderr, o, offset, offset+opt.MaxIter)
+	prog := newProgress(e.stderr, o, offset, opt.MaxIter)
 	hook, _ := ctx.Value(progressHookKey{}).(func(int))
 	opt.Progress = func(it int, err float64) {
 		prog.update(it, err)
 		if hook != nil {
-			hook(it + offset)
+			hook(it)
 		}
 	}
 	dev := openDevice[T](&opt)
 	t0 := time.Now()
-	res, err := nmf.Fit(ctx, x, opt)
+	var res *nmf.Result[T]
+	var err error
+	if rs != nil {
+		res, err = nmf.Resume(ctx, x, w, h, rs.state(), opt)
+	} else {
+		res, err = nmf.Fit(ctx, x, opt)
+	}
 	elapsed := time.Since(t0).Seconds() - dev.seconds
 	prog.finish()
 	if err != nil && (res == nil || !res.Partial) {
@@ -238,32 +253,22 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, ou
 		Version:           version(),
 		Command:           "fit",
 		Partial:           res.Partial,
-		NIter:             offset + res.NIter,
+		NIter:             res.NIter,
 		ReconstructionErr: res.ReconstructionErr,
-		Trace:             traceReport(res.Trace, offset),
+		Trace:             traceReport(res.Trace),
 		ElapsedSeconds:    elapsed,
 		Device:            dev.report(res.Device, res.DeviceBytes),
 		Warnings:          warningsReport(res.Warnings),
 		Params:            paramsReport(res.Params, o, false),
 		Input:             inputReportOf(ds, o.precision),
 		Start:             start,
+		SolverState:       &solverState{ErrInit: res.State.ErrInit, ErrLast: res.State.ErrLast, ViolationInit: res.State.ViolationInit},
 	}
 	if rs != nil {
-		rep.Params.Init = rs.rep.Params.Init
-		rep.Params.MaxIter = o.maxIter
-		trace := rep.Trace
-		if n := len(rs.rep.Trace); n > 0 && len(trace) > 0 && trace[0].Iter == rs.rep.Trace[n-1].Iter {
-			trace = trace[1:] // the checkpoint's last point again
-		}
-		rep.Trace = append(rs.rep.Trace, trace...)
+		rep.Trace = append(rs.rep.Trace, rep.Trace...)
 		rep.ElapsedSeconds += rs.rep.ElapsedSeconds
 		abs, _ := filepath.Abs(rs.dir)
 		rep.Resumed = append(rs.rep.Resumed, resumeEntry{Dir: abs, NIter: offset})
-		for i, w := range rep.Warnings {
-			if w.Code == "max_iter" {
-				rep.Warnings[i].Message = fmt.Sprintf("maximum number of iterations %d reached; increase it to improve convergence", o.maxIter)
-			}
-		}
 	}
 	outs := &outputs[T]{W: res.W, H: res.H, ds: ds, format: o.format, checkpoint: res.Partial}
 	if werr := outs.write(ctx, out, rep); werr != nil {
@@ -355,7 +360,7 @@ func solveError(err error, ds *dataset, roles map[string]string, swapped bool) e
 				what = pos + ": " + what
 			}
 			return &cliError{file: ds.path, msg: what, err: err}
-		case "W0", "H0", "H":
+		case "W0", "H0", "W", "H":
 			file, name := roles[ie.Arg], ie.Arg
 			if swapped && ie.Arg == "H" {
 				name, row, col = "W", col, row

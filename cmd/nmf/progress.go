@@ -52,8 +52,8 @@ func isTerminal(w io.Writer) bool {
 	return true
 }
 
-// update is the fit's Progress callback: iter iterations of this run done,
-// err the latest reconstruction error.
+// update is the fit's Progress callback: iter iterations done, those before
+// a --resume included, err the latest reconstruction error.
 func (p *progress) update(iter int, err float64) {
 	if !p.bar && !p.lines {
 		return
@@ -62,11 +62,11 @@ func (p *progress) update(iter int, err float64) {
 	elapsed := now.Sub(p.start).Seconds()
 	rate := 0.0
 	if elapsed > 0 {
-		rate = float64(iter) / elapsed
+		rate = float64(iter-p.offset) / elapsed
 	}
-	done := iter + p.offset
+	done := iter
 	if p.lines {
-		if done%10 == 0 || iter == 1 && p.offset > 0 {
+		if done%10 == 0 || p.offset > 0 && done == p.offset+1 {
 			fmt.Fprintf(p.w, "nmf: iteration %d/%d  error %.6g  %.1f it/s\n", done, p.total, err, rate)
 		}
 		return

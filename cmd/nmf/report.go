@@ -1,13 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/clnmf/clnmf/nmf"
@@ -32,6 +27,16 @@ type runReport struct {
 	Model             *modelReport  `json:"model,omitempty"`
 	Resumed           []resumeEntry `json:"resumed,omitempty"`
 	Files             filesReport   `json:"files"`
+	// SolverState is, for a fit, the state of the stopping rule after
+	// NIter iterations, which fit --resume goes on from.
+	SolverState *solverState `json:"solver_state,omitempty"`
+}
+
+// solverState is nmf.State less the iteration count (n_iter).
+type solverState struct {
+	ErrInit       float64 `json:"err_init"`
+	ErrLast       float64 `json:"err_last"`
+	ViolationInit float64 `json:"violation_init"`
 }
 
 type tracePoint struct {
@@ -162,10 +167,10 @@ func inputReportOf(ds *dataset, precision string) inputReport {
 	return r
 }
 
-func traceReport(t []nmf.TracePoint, offset int) []tracePoint {
+func traceReport(t []nmf.TracePoint) []tracePoint {
 	out := make([]tracePoint, 0, len(t))
 	for _, p := range t {
-		out = append(out, tracePoint{Iter: p.Iter + offset, Err: p.Err})
+		out = append(out, tracePoint{Iter: p.Iter, Err: p.Err})
 	}
 	return out
 }
@@ -186,35 +191,4 @@ func (r *runReport) write(w io.Writer) error {
 	b = append(b, '\n')
 	_, err = w.Write(b)
 	return err
-}
-
-// readReport reads dir/report.json.
-func readReport(dir string) (*runReport, error) {
-	if fi, err := os.Stat(dir); err != nil {
-		return nil, fileErr(dir, err)
-	} else if !fi.IsDir() {
-		return nil, &cliError{file: dir, msg: "is not a folder; want the --out folder of nmf fit"}
-	}
-	path := filepath.Join(dir, "report.json")
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &cliError{file: dir, msg: "has no report.json; want the --out folder of nmf fit", err: err}
-	}
-	if err != nil {
-		return nil, fileErr(path, err)
-	}
-	var r runReport
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&r); err != nil {
-		return nil, &cliError{file: path, msg: fmt.Sprintf("not a report of nmf: %v", err), err: err}
-	}
-	if r.Command == "" || r.Files.W == "" || r.Files.H == "" || r.Params.Rank < 1 {
-		return nil, &cliError{file: path, msg: "not a report of nmf: command, files or rank missing"}
-	}
-	for _, f := range []string{r.Files.W, r.Files.H} {
-		if f != filepath.Base(f) || f == "." || f == ".." {
-			return nil, &cliError{file: path, msg: fmt.Sprintf("names the file %q outside its folder", f)}
-		}
-	}
-	return &r, nil
 }

@@ -49,6 +49,11 @@ func TestInterruptAndResume(t *testing.T) {
 		{"mu-twice-csv", in, []string{"-k", "3", "--solver", "mu", "--tol", "0", "--max-iter", "60", "--alpha-w", "0.01", "--format", "csv"}, []int{12, 40, 50}, "csv"},
 		{"cd", in, []string{"-k", "2", "--solver", "cd", "--tol", "0", "--max-iter", "50"}, []int{25}, "npy"},
 		{"images-float32", imgs, []string{"-k", "2", "--loss", "kl", "--tol", "0", "--max-iter", "40"}, []int{9}, "npy"},
+		// With a tolerance the resumed fit stops where the uninterrupted
+		// one does (the stopping rule's reference values are saved).
+		{"cd-tol", in, []string{"-k", "3", "--solver", "cd", "--tol", "1e-4", "--max-iter", "3000"}, []int{7, 20}, "npy"},
+		{"mu-kl-tol", in, []string{"-k", "3", "--solver", "mu", "--loss", "kl", "--tol", "3e-5", "--max-iter", "3000"}, []int{33}, "npy"},
+		{"mu-tol-csv", in, []string{"-k", "3", "--solver", "mu", "--tol", "1e-4", "--max-iter", "3000", "--init", "random", "--format", "csv"}, []int{5, 10, 41}, "csv"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -72,6 +77,9 @@ func TestInterruptAndResume(t *testing.T) {
 			}
 			rep, _ := loadReport(t, out)
 			want, _ := loadReport(t, full)
+			if want.NIter <= c.stops[len(c.stops)-1] || want.NIter == want.Params.MaxIter && want.Params.Tol > 0 {
+				t.Fatalf("the uninterrupted fit ran %d of %d iterations: the case does not test what it should", want.NIter, want.Params.MaxIter)
+			}
 			if rep.Partial || rep.NIter != want.NIter || rep.Params.Init != want.Params.Init || rep.Params.MaxIter != want.Params.MaxIter ||
 				len(rep.Resumed) != len(c.stops) || rep.Resumed[0].NIter != c.stops[0] {
 				t.Errorf("resumed report: partial %v n_iter %d init %s max_iter %d resumed %v; want n_iter %d init %s", rep.Partial, rep.NIter,
@@ -81,6 +89,9 @@ func TestInterruptAndResume(t *testing.T) {
 				if rep.Trace[i].Iter <= rep.Trace[i-1].Iter {
 					t.Errorf("trace not increasing: %v", rep.Trace)
 				}
+			}
+			if !reflect.DeepEqual(rep.Trace, want.Trace) || !reflect.DeepEqual(rep.Warnings, want.Warnings) || !reflect.DeepEqual(rep.SolverState, want.SolverState) {
+				t.Errorf("resumed trace %v warnings %v state %+v\nuninterrupted %v %v %+v", rep.Trace, rep.Warnings, rep.SolverState, want.Trace, want.Warnings, want.SolverState)
 			}
 			if !reflect.DeepEqual(rep.Files, want.Files) {
 				t.Errorf("files %+v, want %+v", rep.Files, want.Files)

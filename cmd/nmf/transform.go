@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/clnmf/clnmf/nmf"
@@ -53,9 +52,8 @@ Flags:
 
 // modelState is the fit a transform takes its fixed factor from.
 type modelState struct {
-	dir  string
-	rep  *runReport
-	file string // the fixed factor's file
+	*savedFit
+	fixed string // the factor held fixed, "H" or "W"
 }
 
 func runTransform(ctx context.Context, args []string, e *env) error {
@@ -98,17 +96,11 @@ func runTransform(ctx context.Context, args []string, e *env) error {
 // loadModel reads the fit in o.model, checks it suits an input of kind, and
 // takes its parameters for every flag not given.
 func loadModel(o *options, kind string) (*modelState, error) {
-	rep, err := readReport(o.model)
+	sv, err := readSaved(o.model, asModel)
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(o.model, "report.json")
-	switch {
-	case rep.Command != "fit":
-		return nil, &cliError{file: path, msg: fmt.Sprintf("is the report of nmf %s, not of a fit", rep.Command)}
-	case rep.Partial:
-		return nil, &cliError{file: path, msg: fmt.Sprintf("is a checkpoint of a fit interrupted after %d iterations; finish it with nmf fit --resume %s", rep.NIter, shellQuote(o.model))}
-	}
+	rep, path := sv.rep, sv.path
 	mk := rep.Input.Kind
 	if (columnsAreSamples(mk) || columnsAreSamples(kind)) && mk != kind {
 		return nil, &cliError{file: o.model, msg: fmt.Sprintf("was fitted on %s; it cannot transform %s (%s)", kindName(mk), kindName(kind), o.input)}
@@ -124,9 +116,9 @@ func loadModel(o *options, kind string) (*modelState, error) {
 			o.hop = w.Hop
 		}
 	}
-	m := &modelState{dir: o.model, rep: rep, file: filepath.Join(o.model, rep.Files.H)}
+	m := &modelState{savedFit: sv, fixed: "H"}
 	if columnsAreSamples(kind) {
-		m.file = filepath.Join(o.model, rep.Files.W)
+		m.fixed = "W"
 	}
 	return m, nil
 }
@@ -135,14 +127,15 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 	swap := columnsAreSamples(ds.kind)
 	file := o.hFile
 	mr := &modelReport{File: o.hFile, Fixed: "H"}
+	var fixed *nmf.Dense[T]
+	var err error
 	if m != nil {
-		file = m.file
-		mr = &modelReport{Dir: m.dir, File: m.file, Fixed: "H"}
-		if swap {
-			mr.Fixed = "W"
-		}
+		file = m.factorPath(m.fixed)
+		mr = &modelReport{Dir: m.dir, File: file, Fixed: m.fixed}
+		fixed, err = readSavedFactor[T](m.savedFit, m.fixed)
+	} else {
+		fixed, err = readFactor[T](file)
 	}
-	fixed, err := readFactor[T](file)
 	if err != nil {
 		return err
 	}
@@ -191,7 +184,7 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 		Command:           "transform",
 		NIter:             res.NIter,
 		ReconstructionErr: res.ReconstructionErr,
-		Trace:             traceReport(res.Trace, 0),
+		Trace:             traceReport(res.Trace),
 		ElapsedSeconds:    elapsed,
 		Device:            dev.report(res.Device, res.DeviceBytes),
 		Warnings:          warningsReport(res.Warnings),
