@@ -268,12 +268,11 @@ func (in *inputReport) check(p reportParams) error {
 // check applies the rules of the solver to the run: iterations, errors,
 // trace, the solver state of a checkpoint, the resumptions.
 func (r *runReport) checkRun(use savedUse) error {
-	if r.NIter < 0 || r.NIter > r.Params.MaxIter || (use == asCheckpoint && r.NIter == r.Params.MaxIter) {
-		want := "0 to params.max_iter"
+	if last := r.Params.MaxIter; r.NIter < 0 || r.NIter > last || (use == asCheckpoint && r.NIter == last) {
 		if use == asCheckpoint {
-			want = "0 to params.max_iter − 1 in a checkpoint"
+			return badField("n_iter", "%d; want 0 to %d (params.max_iter − 1: a checkpoint is of an unfinished fit)", r.NIter, last-1)
 		}
-		return badField("n_iter", "%d; want %s (%d)", r.NIter, want, r.Params.MaxIter)
+		return badField("n_iter", "%d; want 0 to %d (params.max_iter)", r.NIter, last)
 	}
 	if err := nonneg("reconstruction_err", r.ReconstructionErr); err != nil {
 		return err
@@ -300,8 +299,11 @@ func (r *runReport) checkRun(use savedUse) error {
 			return badField(fmt.Sprintf("resumed[%d].n_iter", i), "%d; want increasing iterations from 0 to n_iter (%d)", e.NIter, r.NIter)
 		}
 	}
-	if (nmf.Init(r.Params.Init) == nmf.InitCustom) != (r.Start != nil) {
-		return badField("start", "given for params.init %s; want it exactly for custom", r.Params.Init)
+	switch custom := nmf.Init(r.Params.Init) == nmf.InitCustom; {
+	case custom && r.Start == nil:
+		return badField("start", "missing; params.init custom names the files of the start here")
+	case !custom && r.Start != nil:
+		return badField("start", "given for params.init %s; only a custom start has one", r.Params.Init)
 	}
 	if r.Model != nil {
 		return badField("model", "given in the report of a fit")

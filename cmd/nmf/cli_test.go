@@ -415,8 +415,8 @@ func TestProgressBar(t *testing.T) {
 	var b bytes.Buffer
 	p := &progress{w: &b, bar: true, total: 100, offset: 20}
 	p.start = p.start.Add(-1e9)
-	p.update(30, 1.5)
-	p.update(80, 1.25) // the end: drawn at once
+	p.update(50, 1.5) // iterations count those before the resume
+	p.update(100, 1.25) // the end: drawn at once
 	p.finish()
 	s := b.String()
 	for _, want := range []string{"\r50/100 [", "error 1.5 ", "it/s", "left", "\r100/100 [████████████████████████]", "error 1.25 "} {

@@ -174,8 +174,11 @@
 //	                    "samples": 57600, "seconds": 3.6, "fft_size": 2048,
 //	                    "hop": 512, "window": "hann"}},
 //	  "files": {"W": "W.npy", "H": "H.npy", "pictures": ["spectrogram.png"],
-//	            "sounds": ["component_00.wav", …, "component_03.wav"]}
-//	}
+//	            "sounds": ["component_00.wav", …, "component_03.wav"]},
+//	  "solver_state": {"err_init": 342.6,  // what the stopping rule of a fit
+//	                   "err_last": 96.64,  // compares with: the error at the
+//	                   "violation_init": 0} // start, the last one computed,
+//	}                                       // cd's violation of iteration 1
 //
 // The params are the values used, every default resolved; l1_reg_w and the
 // like are scikit-learn's penalties scaled by the size of X. The input
@@ -207,10 +210,22 @@
 //	nmf fit --resume DIR
 //
 // goes on from the checkpoint with the same parameters and input (the
-// report's, unless INPUT or flags are given) for the remaining --max-iter
-// iterations, and writes into DIR. With --tol 0 the result is the one an
-// uninterrupted run gives; with --tol > 0 the stopping test starts afresh
-// at the checkpoint. A checkpoint may be interrupted and resumed again.
+// report's, unless INPUT or flags are given) up to --max-iter iterations in
+// all, and writes into DIR. The checkpoint holds the state of the stopping
+// rule ("solver_state"), so the result is the one an uninterrupted run
+// gives, bit for bit, whatever --tol: the same W, H, iterations, trace and
+// warnings. A checkpoint may be interrupted and resumed again.
+//
+// A checkpoint (--resume) or a model (transform --model) is input like any
+// other and is checked before anything is done: every field of report.json
+// that nmf uses must keep the rules of the flag or of the run that wrote it
+// (params.format npy or csv, params.precision float32 or float64, counts
+// such as n_iter within 0 to params.max_iter, a known loss, solver and
+// init, input.shape matching W and H), the factors read are only the
+// folder's W.<format> and H.<format> and must have the report's shapes (and
+// precision, for .npy). Anything else is refused with "nmf:
+// DIR/report.json: <field>: <what is wrong>" (or the factor file's name),
+// exit status 1, and nothing written.
 //
 // # Errors and exit status
 //
