@@ -31,28 +31,9 @@ func Fit[T Float](ctx context.Context, x Matrix[T], opt Options) (*Result[T], er
 	if err != nil {
 		return nil, err
 	}
-	var w0, h0 *Dense[T]
-	k := p.Components
-	switch p.Init {
-	case InitCustom:
-		w, err := checkFactor[T]("W0", opt.W0, l, k)
-		if err != nil {
-			return nil, err
-		}
-		h, err := checkFactor[T]("H0", opt.H0, k, n)
-		if err != nil {
-			return nil, err
-		}
-		w0, h0 = w, h
-	case InitRandom:
-		w, h := randomInit(hostOf(x), k, p.Seed)
-		w0, h0 = hostAs[T](l, k, w), hostAs[T](k, n, h)
-	default:
-		w, h, err := nndsvd(hostOf(x), k, p.Init, p.Seed)
-		if err != nil {
-			return nil, err
-		}
-		w0, h0 = hostAs[T](l, k, w), hostAs[T](k, n, h)
+	w0, h0, err := startFactors(x, opt, p)
+	if err != nil {
+		return nil, err
 	}
 	res, err := run(ctx, x, opt, p, w0, h0, true, nil)
 	if res != nil {
@@ -67,6 +48,36 @@ func startWarnings(p Params) []Warning {
 		return []Warning{{"mu_nndsvd_zeros", "the multiplicative update cannot update zeros present in the initialization, and so leads to poorer results when used jointly with init nndsvd; you may try nndsvda or nndsvdar instead"}}
 	}
 	return nil
+}
+
+// startFactors returns the start of a fit of X: W0 and H0 checked
+// (InitCustom), or computed from X by the init of p.
+func startFactors[T Float](x Matrix[T], opt Options, p Params) (w0, h0 *Dense[T], err error) {
+	l, n := x.Dims()
+	k := p.Components
+	switch p.Init {
+	case InitCustom:
+		return customStart[T](opt, l, n, k)
+	case InitRandom:
+		w, h := randomInit(hostOf(x), k, p.Seed)
+		return hostAs[T](l, k, w), hostAs[T](k, n, h), nil
+	}
+	w, h, err := nndsvd(hostOf(x), k, p.Init, p.Seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return hostAs[T](l, k, w), hostAs[T](k, n, h), nil
+}
+
+// customStart checks opt.W0 (l×k) and opt.H0 (k×n) and returns them.
+func customStart[T Float](opt Options, l, n, k int) (w0, h0 *Dense[T], err error) {
+	if w0, err = checkFactor[T]("W0", opt.W0, l, k); err != nil {
+		return nil, nil, err
+	}
+	if h0, err = checkFactor[T]("H0", opt.H0, k, n); err != nil {
+		return nil, nil, err
+	}
+	return w0, h0, nil
 }
 
 // Transform solves for W with H (k×n) held fixed, as scikit-learn's

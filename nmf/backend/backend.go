@@ -292,3 +292,10 @@ type Backend interface {
 type DeviceBytes interface {
 	DeviceBytes() int64
 }
+
+// DataReleaser is implemented by backends that can release one Data before
+// Close, for fits that hand X to the device one batch at a time. The Data
+// must not be used afterwards.
+type DataReleaser interface {
+	ReleaseData(x Data) error
+}

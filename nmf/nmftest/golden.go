@@ -167,7 +167,7 @@ func RelDiff[T nmf.Float](a, b []T) float64 {
 	return d / m
 }
 
-// Golden runs every case in dir against the backends newBackend returns.
+// Golden runs every case in dir, and those of its minibatch/ folder, against the backends newBackend returns.
 func Golden(t *testing.T, dir string, newBackend func() (backend.Backend, error)) {
 	cases, err := Cases(dir)
 	if err != nil {
@@ -184,7 +184,8 @@ func Golden(t *testing.T, dir string, newBackend func() (backend.Backend, error)
 				runCase[float64](t, c, newBackend, tol64)
 			}
 		})
-	}
+	}	// MiniBatchNMF and partial_fit (minibatch/).
+	t.Run("minibatch", func(t *testing.T) { GoldenMiniBatch(t, filepath.Join(dir, "minibatch"), newBackend) })
 }
 
 func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Backend, error), tol float64) {

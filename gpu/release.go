@@ -1,0 +1,26 @@
+package gpu
+
+import "github.com/clnmf/clnmf/nmf/backend"
+
+// ReleaseData releases the device buffers of x (dense, or CSR with its
+// transpose) before Close, for minibatch fits that load X a batch at a time.
+// x must not be used afterwards; releasing it twice is harmless.
+func (b *Backend) ReleaseData(x backend.Data) error {
+	d := b.dat("ReleaseData", x)
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = b.wrap("ReleaseData", err)
+		}
+	}
+	keep(d.x.Close())
+	for _, s := range []*csr{d.sp, d.spT} {
+		if s != nil {
+			keep(s.ptr.Close())
+			keep(s.idx.Close())
+			keep(s.rowidx.Close())
+			keep(s.val.Close())
+		}
+	}
+	return first
+}

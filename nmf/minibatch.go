@@ -1,0 +1,334 @@
+package nmf
+
+import (
+	"context"
+	"fmt"
+	"math"
+)
+
+// MiniBatchOptions are the parameters of scikit-learn's MiniBatchNMF beyond
+// those of NMF (which come from Options: Components, Loss, Init, W0/H0,
+// MaxIter, Tol, AlphaW, AlphaH, L1Ratio, Seed, Device). Start from
+// DefaultMiniBatchOptions; zero fields mean scikit-learn's defaults, except
+// MaxNoImprovement, where nil means no such stop.
+type MiniBatchOptions struct {
+	// BatchSize is the number of rows of X per mini-batch (0: 1024); a
+	// batch never has more rows than X.
+	BatchSize int
+	// ForgetFactor, in (0, 1] (0: 0.7), weighs past batches in H's running
+	// numerator and denominator: they are scaled by
+	// rho = ForgetFactor^(batch size / rows of X) before each step.
+	ForgetFactor float64
+	// FreshRestarts solves for W from scratch (sqrt(mean(X_batch)/k)) at
+	// every step, for FreshRestartsMaxIter (0: 30) iterations at most; W is
+	// then solved once more over the whole X at the end of the fit.
+	FreshRestarts        bool
+	FreshRestartsMaxIter int
+	// TransformMaxIter bounds the iterations of Transform and of the final
+	// solve of a fit with fresh restarts; nil means MaxIter.
+	TransformMaxIter *int
+	// MaxNoImprovement stops the fit after that many consecutive steps
+	// without an improvement of the smoothed (EWA) batch cost; nil: never.
+	MaxNoImprovement *int
+}
+
+// DefaultMiniBatchOptions returns scikit-learn's defaults: batches of 1024
+// rows, forget factor 0.7, no fresh restarts (30 iterations when on),
+// TransformMaxIter = MaxIter, stop after 10 steps without improvement.
+func DefaultMiniBatchOptions() MiniBatchOptions {
+	ten := 10
+	return MiniBatchOptions{BatchSize: 1024, ForgetFactor: 0.7, FreshRestartsMaxIter: 30, MaxNoImprovement: &ten}
+}
+
+// MiniBatchParams are the minibatch parameters as used, defaults resolved.
+type MiniBatchParams struct {
+	// BatchSize is min(BatchSize, rows of X) (of the first batch for an
+	// online model).
+	BatchSize            int     `json:"batch_size"`
+	ForgetFactor         float64 `json:"forget_factor"`
+	Rho                  float64 `json:"rho"`
+	FreshRestarts        bool    `json:"fresh_restarts"`
+	FreshRestartsMaxIter int     `json:"fresh_restarts_max_iter"`
+	TransformMaxIter     int     `json:"transform_max_iter"`
+	// MaxNoImprovement is nil where that stop is off.
+	MaxNoImprovement *int `json:"max_no_improvement"`
+}
+
+// MiniBatchResult is the outcome of FitMiniBatch.
+type MiniBatchResult[T Float] struct {
+	Result[T]
+	// NSteps is the number of mini-batches processed (n_steps_); NIter is
+	// ceil(NSteps / batches per pass).
+	NSteps    int
+	MiniBatch MiniBatchParams
+	// Model continues the fit with PartialFit and transforms as
+	// MiniBatchNMF.transform does.
+	Model *Online[T]
+}
+
+// resolveMiniBatch checks the minibatch options and fills in the defaults
+// for X with rows rows (for an online model: the first batch's).
+func resolveMiniBatch(o MiniBatchOptions, rows, maxIter int) (MiniBatchParams, error) {
+	m := MiniBatchParams{BatchSize: o.BatchSize, ForgetFactor: o.ForgetFactor, FreshRestarts: o.FreshRestarts,
+		FreshRestartsMaxIter: o.FreshRestartsMaxIter, TransformMaxIter: maxIter}
+	switch {
+	case o.BatchSize < 0:
+		return m, invalid("BatchSize", "%d; want ≥ 1, or 0 for 1024", o.BatchSize)
+	case o.BatchSize == 0:
+		m.BatchSize = 1024
+	}
+	m.BatchSize = min(m.BatchSize, rows)
+	switch {
+	case o.ForgetFactor == 0:
+		m.ForgetFactor = 0.7
+	case !(o.ForgetFactor > 0 && o.ForgetFactor <= 1):
+		return m, invalid("ForgetFactor", "%v; want a value in (0, 1], or 0 for 0.7", o.ForgetFactor)
+	}
+	switch {
+	case o.FreshRestartsMaxIter < 0:
+		return m, invalid("FreshRestartsMaxIter", "%d; want ≥ 1, or 0 for 30", o.FreshRestartsMaxIter)
+	case o.FreshRestartsMaxIter == 0:
+		m.FreshRestartsMaxIter = 30
+	}
+	if o.TransformMaxIter != nil {
+		if *o.TransformMaxIter < 1 {
+			return m, invalid("TransformMaxIter", "%d; want ≥ 1, or nil for MaxIter", *o.TransformMaxIter)
+		}
+		m.TransformMaxIter = *o.TransformMaxIter
+	}
+	if o.MaxNoImprovement != nil {
+		if *o.MaxNoImprovement < 1 {
+			return m, invalid("MaxNoImprovement", "%d; want ≥ 1, or nil for no such stop", *o.MaxNoImprovement)
+		}
+		v := *o.MaxNoImprovement
+		m.MaxNoImprovement = &v
+	}
+	m.Rho = math.Pow(m.ForgetFactor, float64(m.BatchSize)/float64(rows))
+	return m, nil
+}
+
+// resolveMB resolves the NMF options of a minibatch fit: always the
+// multiplicative update, at least one iteration.
+func resolveMB[T Float](l, n int, opt Options, hasZero bool) (Params, error) {
+	switch opt.Solver {
+	case SolverAuto, MU:
+	default:
+		return Params{}, invalid("Solver", "%q: MiniBatchNMF uses the multiplicative update only", opt.Solver)
+	}
+	opt.Solver = MU
+	if opt.MaxIter < 1 {
+		return Params{}, invalid("MaxIter", "%d; a minibatch fit needs at least 1", opt.MaxIter)
+	}
+	return resolveFor[T](l, n, opt, hasZero)
+}
+
+// FitMiniBatch factorises X ≈ W·H as scikit-learn 1.2's
+// MiniBatchNMF.fit_transform: the rows of X are walked in batches of
+// BatchSize, in order and cyclically, for MaxIter passes at most; each step
+// updates the batch's rows of W (or solves them afresh) and then H through
+// running numerator and denominator weighted by rho. The fit stops early
+// when the relative change of H in a step is at most Tol (Tol > 0), or after
+// MaxNoImprovement steps without a better smoothed batch cost. Penalties
+// are scaled per batch (alpha_H by the batch's rows). X is handed to the
+// device one batch at a time.
+//
+// Bad input returns an *InputError. On cancellation the state after the last
+// whole step is returned with Partial set, with an error wrapping ctx.Err().
+func FitMiniBatch[T Float](ctx context.Context, x Matrix[T], opt Options, mbo MiniBatchOptions) (*MiniBatchResult[T], error) {
+	hasZero, err := checkData("X", x)
+	if err != nil {
+		return nil, err
+	}
+	l, n := x.Dims()
+	p, err := resolveMB[T](l, n, opt, hasZero)
+	if err != nil {
+		return nil, err
+	}
+	w0, h0, err := startFactors(x, opt, p)
+	if err != nil {
+		return nil, err
+	}
+	return fitMiniBatch(ctx, &memorySource[T]{x: x}, true, opt, mbo, p, w0.Data, h0.Data)
+}
+
+// FitMiniBatchSource is FitMiniBatch over X read from src by row ranges,
+// one batch at a time and never whole: each batch is read, validated,
+// handed to the device and released for every step. The init must be
+// InitCustom or InitRandom (the NNDSVD inits need X whole); the random init
+// and a fit with fresh restarts read X in passes of batches.
+func FitMiniBatchSource[T Float](ctx context.Context, src RowSource[T], opt Options, mbo MiniBatchOptions) (*MiniBatchResult[T], error) {
+	if src == nil {
+		return nil, inputErr("X", -1, -1, ErrInvalid, "missing (nil source)")
+	}
+	l, n := src.Dims()
+	if l <= 0 || n <= 0 {
+		return nil, inputErr("X", -1, -1, ErrEmpty, "%d×%d", l, n)
+	}
+	if l > maxDim/n {
+		return nil, inputErr("X", -1, -1, ErrShape, "%d×%d has more entries than can be addressed", l, n)
+	}
+	// Zeros with β ≤ 0 are refused per batch as they are read.
+	p, err := resolveMB[T](l, n, opt, false)
+	if err != nil {
+		return nil, err
+	}
+	s := &streamSource[T]{src: src, beta: p.Beta}
+	var w0, h0 []T
+	switch p.Init {
+	case InitCustom:
+		w, h, err := customStart[T](opt, l, n, p.Components)
+		if err != nil {
+			return nil, err
+		}
+		w0, h0 = w.Data, h.Data
+	case InitRandom:
+		bs := min(max(mbo.BatchSize, 0), l)
+		if bs == 0 {
+			bs = min(1024, l)
+		}
+		sum, err := s.sum(ctx, bs)
+		if err != nil {
+			return nil, err
+		}
+		// randomInit needs only mean(X) of X: a host X of one value
+		// holding the sum.
+		w, h := randomInit(&host{rows: l, cols: n, vals: []float64{sum}}, p.Components, p.Seed)
+		w0, h0 = fromFloat64[T](w), fromFloat64[T](h)
+	default:
+		return nil, invalid("Init", "%s needs X whole in memory; a streamed minibatch fit takes init random or custom", p.Init)
+	}
+	return fitMiniBatch(ctx, s, false, opt, mbo, p, w0, h0)
+}
+
+// fitMiniBatch is MiniBatchNMF._fit_transform from w0, h0.
+// w0 (l×k) and h0 (k×n) are copied, never modified.
+func fitMiniBatch[T Float](ctx context.Context, src batchSource[T], cache bool, opt Options, mbo MiniBatchOptions, p Params, w0, h0 []T) (*MiniBatchResult[T], error) {
+	l, n := src.Dims()
+	k := p.Components
+	mb, err := resolveMiniBatch(mbo, l, p.MaxIter)
+	if err != nil {
+		return nil, err
+	}
+	b, reason, err := openBackend(opt, precisionOf[T]())
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	r, err := newMBRun[T](b, n, p, mb, append([]T(nil), h0[:k*n]...), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	r.src, r.cache = src, cache
+	st := &mbFit[T]{r: r, l: l, w: append([]T(nil), w0[:l*k]...)}
+	fitErr := st.run(ctx, opt.Progress)
+	if fitErr != nil && !st.partial {
+		return nil, fitErr
+	}
+	res := &MiniBatchResult[T]{NSteps: st.nSteps, MiniBatch: mb}
+	res.Params = p
+	res.Params.L1RegW, res.Params.L1RegH, res.Params.L2RegW, res.Params.L2RegH = r.regs(mb.BatchSize)
+	res.Device, res.DeviceReason = b.Name(), reason
+	res.Partial = st.partial
+	if !st.partial {
+		if mb.FreshRestarts {
+			w, err := r.solveW(ctx, r.batches(l), nil, 0, mb.TransformMaxIter)
+			if err != nil {
+				return nil, err
+			}
+			st.w = w
+		}
+		if res.ReconstructionErr, err = r.reconstructionErr(st.w, r.batches(l)); err != nil {
+			return nil, err
+		}
+		res.Trace = append(res.Trace, TracePoint{st.nIter, res.ReconstructionErr})
+		if st.nIter == p.MaxIter && p.Tol > 0 {
+			res.Warnings = append(res.Warnings, Warning{"max_iter", fmt.Sprintf("maximum number of iterations %d reached; increase it to improve convergence", p.MaxIter)})
+		}
+	}
+	if db, ok := b.(interface{ DeviceBytes() int64 }); ok {
+		res.DeviceBytes = db.DeviceBytes()
+	}
+	res.W = &Dense[T]{Rows: l, Cols: k, Data: st.w}
+	res.H = &Dense[T]{Rows: k, Cols: n, Data: append([]T(nil), r.h...)}
+	res.NIter = st.nIter
+	res.Model = &Online[T]{opt: opt, mbo: mbo, p: p, mb: mb, n: n, started: true,
+		h: append([]T(nil), r.h...), num: r.num, den: r.den, nSteps: st.nSteps}
+	res.Model.opt.W0, res.Model.opt.H0 = nil, nil
+	if fitErr != nil {
+		return res, fmt.Errorf("nmf: stopped after step %d: %w", st.nSteps, fitErr)
+	}
+	return res, nil
+}
+
+// mbFit is the state of the loop of _fit_transform.
+type mbFit[T Float] struct {
+	r             *mbRun[T]
+	l             int
+	w             []T // l×k, updated in place by the steps
+	nSteps, nIter int
+	partial       bool
+	// _minibatch_convergence's state
+	ewa, ewaMin   float64
+	hasEWA, hasMn bool
+	noImprovement int
+}
+
+func (st *mbFit[T]) run(ctx context.Context, prog Progress) error {
+	r := st.r
+	k, bs := r.k, r.mb.BatchSize
+	perIter := (st.l + bs - 1) / bs
+	total := r.p.MaxIter * perIter
+	hBuf := append([]T(nil), r.h...)
+	for i := 0; i < total; i++ {
+		if err := ctx.Err(); err != nil {
+			st.partial = true
+			return err
+		}
+		j := i % perIter
+		lo, hi := j*bs, min((j+1)*bs, st.l)
+		cost, err := r.step(ctx, part{lo, hi, j}, st.w[lo*k:hi*k], true)
+		if err != nil {
+			return err
+		}
+		st.nSteps = i + 1
+		st.nIter = (st.nSteps + perIter - 1) / perIter
+		if prog != nil && (j == perIter-1 || st.nSteps == 1) {
+			prog(st.nIter, cost)
+		}
+		if st.converged(hi-lo, cost, r.h, hBuf, i) {
+			break
+		}
+		copy(hBuf, r.h)
+	}
+	return nil
+}
+
+// converged is _minibatch_convergence for step i (from 0).
+func (st *mbFit[T]) converged(rows int, cost float64, h, hBuf []T, i int) bool {
+	if i == 0 {
+		return false // H has not been updated yet
+	}
+	if !st.hasEWA {
+		st.ewa, st.hasEWA = cost, true
+	} else {
+		alpha := min(float64(rows)/float64(st.l+1), 1)
+		st.ewa = st.ewa*(1-alpha) + cost*alpha
+	}
+	var d2, h2 float64
+	for p, v := range h {
+		d := float64(v - hBuf[p])
+		d2 += d * d
+		h2 += float64(v) * float64(v)
+	}
+	if tol := st.r.p.Tol; tol > 0 && math.Sqrt(d2)/math.Sqrt(h2) <= tol {
+		return true
+	}
+	if !st.hasMn || st.ewa < st.ewaMin {
+		st.noImprovement = 0
+		st.ewaMin, st.hasMn = st.ewa, true
+	} else {
+		st.noImprovement++
+	}
+	m := st.r.mb.MaxNoImprovement
+	return m != nil && st.noImprovement >= *m
+}
