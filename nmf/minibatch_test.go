@@ -85,7 +85,7 @@ type rowsFunc struct {
 	f    func(lo, hi int) (nmf.Matrix[float64], error)
 }
 
-func (s rowsFunc) Dims() (int, int)                              { return s.l, s.n }
+func (s rowsFunc) Dims() (int, int)                             { return s.l, s.n }
 func (s rowsFunc) Rows(lo, hi int) (nmf.Matrix[float64], error) { return s.f(lo, hi) }
 
 // TestMiniBatchSourceChecks: a streamed source's batches are validated as X

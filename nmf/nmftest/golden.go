@@ -184,7 +184,7 @@ func Golden(t *testing.T, dir string, newBackend func() (backend.Backend, error)
 				runCase[float64](t, c, newBackend, tol64)
 			}
 		})
-	}	// MiniBatchNMF and partial_fit (minibatch/).
+	} // MiniBatchNMF and partial_fit (minibatch/).
 	t.Run("minibatch", func(t *testing.T) { GoldenMiniBatch(t, filepath.Join(dir, "minibatch"), newBackend) })
 }
 
