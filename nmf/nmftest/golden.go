@@ -69,28 +69,37 @@ type expectSolver struct {
 
 // Cases reads index.json in dir and every case it lists.
 func Cases(dir string) ([]*Case, error) {
+	var cases []*Case
+	err := eachCase(dir, func(caseDir string, raw []byte) error {
+		c := &Case{dir: caseDir}
+		cases = append(cases, c)
+		return json.Unmarshal(raw, c)
+	})
+	return cases, err
+}
+
+// eachCase calls f with the folder and the case.json of every case that
+// index.json in dir lists, in order.
+func eachCase(dir string, f func(caseDir string, raw []byte) error) error {
 	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var idx struct{ Cases []string }
 	if err := json.Unmarshal(raw, &idx); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "index.json"), err)
+		return fmt.Errorf("%s: %w", filepath.Join(dir, "index.json"), err)
 	}
-	var cases []*Case
 	for _, name := range idx.Cases {
 		p := filepath.Join(dir, name, "case.json")
 		raw, err := os.ReadFile(p)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		c := &Case{dir: filepath.Join(dir, name)}
-		if err := json.Unmarshal(raw, c); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+		if err := f(filepath.Join(dir, name), raw); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
 		}
-		cases = append(cases, c)
 	}
-	return cases, nil
+	return nil
 }
 
 // Options returns the nmf options of a solver case.

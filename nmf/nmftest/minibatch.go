@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/clnmf/clnmf/nmf"
@@ -44,31 +42,19 @@ type MBExpect struct {
 // MBCases reads index.json in dir and the minibatch and partial_fit cases
 // it lists (other kinds are skipped).
 func MBCases(dir string) ([]*MBCase, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
-	if err != nil {
-		return nil, err
-	}
-	var idx struct{ Cases []string }
-	if err := json.Unmarshal(raw, &idx); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "index.json"), err)
-	}
 	var cases []*MBCase
-	for _, name := range idx.Cases {
-		p := filepath.Join(dir, name, "case.json")
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
+	err := eachCase(dir, func(caseDir string, raw []byte) error {
 		c := &MBCase{}
 		if err := json.Unmarshal(raw, c); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+			return err
 		}
-		c.dir = filepath.Join(dir, name)
+		c.dir = caseDir
 		if c.Kind == "minibatch" || c.Kind == "partial_fit" {
 			cases = append(cases, c)
 		}
-	}
-	return cases, nil
+		return nil
+	})
+	return cases, err
 }
 
 // Dir is the case's folder.
