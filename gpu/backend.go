@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/clnmf/clnmf/gpu/cl"
+	"github.com/clnmf/clnmf/gpu/internal/tuning"
 	"github.com/clnmf/clnmf/kernels"
 	"github.com/clnmf/clnmf/nmf/backend"
 )
@@ -63,10 +64,8 @@ type Backend struct {
 	name  string // Name()
 	label string // error prefix: "opencl:P:D (device)"
 
-	tile  int  // TS = TF = SP_TR = SP_TT
-	wg    int  // RWG = SP_WG
-	acc64 bool // partial sums in double
-	gp    GemmParams
+	kp    kernelParams // the kernels' parameters (params.go)
+	acc64 bool         // partial sums in double
 
 	progs   [2]*cl.Program // by backend.Precision
 	scratch map[string]*cl.Buffer
@@ -94,18 +93,13 @@ func newBackend(ctx *cl.Context, spec string, p *cl.Platform, d *cl.Device) *Bac
 		ctx: ctx, q: ctx.Queue(), dev: d, spec: spec,
 		name:    fmt.Sprintf("%s %s (%s)", spec, dn, strings.TrimSpace(p.Name())),
 		label:   fmt.Sprintf("%s (%s)", spec, dn),
-		tile:    16,
-		wg:      256,
+		kp:      defaultParams(d),
 		acc64:   d.FP64,
 		scratch: map[string]*cl.Buffer{},
 	}
 	b.keepGrown = strings.TrimSpace(p.Name()) == "Oclgrind"
-	if d.MaxWorkGroupSize < 256 {
-		b.tile, b.wg = 8, 64
-	}
-	b.gp = DefaultGemmParams(d.Type&cl.DeviceCPU != 0)
-	if p, ok := cachedParams(d); ok && !b.keepGrown {
-		b.gp = p
+	if p, ok := tuning.Cached(d); ok && !b.keepGrown {
+		b.kp.gemm = p
 	}
 	b.packMin = 1 << 16
 	b.packCap = 1 << 20
@@ -313,7 +307,7 @@ func (b *Backend) zero(p backend.Precision, buf *cl.Buffer, bytes int64) error {
 		return nil
 	}
 	words := bytes / 4
-	return b.launch(p, "zero_fill", []int{int(words)}, []int{b.wg}, words, buf)
+	return b.launch(p, "zero_fill", []int{int(words)}, []int{b.kp.elem.wg}, words, buf)
 }
 
 // Write copies src, of m's precision and shape, into m.
@@ -527,14 +521,7 @@ func (b *Backend) program(p backend.Precision) (*cl.Program, error) {
 	if p == backend.Float32 {
 		bits = 32
 	}
-	defs := map[string]int{
-		"TS": b.tile, "TF": b.tile, "RB_T": rbTile, "SP_TR": b.tile, "SP_TT": b.tile,
-		"RWG": b.wg, "SP_WG": b.wg, "MU_WG": b.wg,
-	}
-	for k, v := range b.gp.defines(bits) {
-		defs[k] = v
-	}
-	opts := kernels.Options(bits, b.acc64, defs)
+	opts := kernels.Options(bits, b.acc64, b.kp.defines(bits))
 	// Correctly rounded float division and square root, as on the host, so
 	// that the float32 updates (coordinate descent above all) give the CPU
 	// path's numbers; double precision always has them.
@@ -585,59 +572,4 @@ func (b *Backend) launch(p backend.Precision, name string, global, local []int, 
 		return err
 	}
 	return b.q.Launch(k, g, local, args...)
-}
-
-// groups is the number of work-groups a grid-stride reduction over n items
-// uses: enough to fill the device, at most 1024.
-func (b *Backend) groups(n int64, per int) int {
-	g := (n + int64(per) - 1) / int64(per)
-	limit := int64(8 * b.dev.ComputeUnits)
-	if limit < 16 {
-		limit = 16
-	}
-	if limit > 1024 {
-		limit = 1024
-	}
-	if g > limit {
-		g = limit
-	}
-	if g < 1 {
-		g = 1
-	}
-	return int(g)
-}
-
-// partialBuf returns the scratch buffer for g partial sums.
-func (b *Backend) partialBuf(g int) (*cl.Buffer, error) {
-	return b.scratchBuf("partial", int64(g)*b.accSize())
-}
-
-func (b *Backend) accSize() int64 {
-	if b.acc64 {
-		return 8
-	}
-	return 4
-}
-
-// sumPartials reads the first g partial sums and adds them in float64.
-func (b *Backend) sumPartials(buf *cl.Buffer, g int) (float64, error) {
-	var s float64
-	if b.acc64 {
-		v := make([]float64, g)
-		if err := cl.Read(b.q, buf, 0, v); err != nil {
-			return 0, err
-		}
-		for _, x := range v {
-			s += x
-		}
-		return s, nil
-	}
-	v := make([]float32, g)
-	if err := cl.Read(b.q, buf, 0, v); err != nil {
-		return 0, err
-	}
-	for _, x := range v {
-		s += float64(x)
-	}
-	return s, nil
 }

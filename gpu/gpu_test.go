@@ -342,8 +342,8 @@ func TestSmallWorkGroups(t *testing.T) {
 	d := *b.dev
 	d.MaxWorkGroupSize = 128
 	sb := newBackend(b.ctx, b.spec, b.dev.Platform, &d)
-	if sb.tile != 8 || sb.wg != 64 {
-		t.Fatalf("tile %d, wg %d for a device of 128 work-items", sb.tile, sb.wg)
+	if sb.kp.tiled.ts != 8 || sb.kp.elem.wg != 64 {
+		t.Fatalf("tile %d, wg %d for a device of 128 work-items", sb.kp.tiled.ts, sb.kp.elem.wg)
 	}
 	rng := rand.New(rand.NewPCG(25, 26))
 	for _, p := range precisions {
@@ -390,7 +390,7 @@ func TestWriteRead(t *testing.T) {
 func TestMul(t *testing.T) {
 	b := dev(t)
 	rng := rand.New(rand.NewPCG(3, 4))
-	ts := b.tile
+	ts := b.kp.tiled.ts
 	sizes := []int{1, 7, ts - 1, ts + 1, 64}
 	if testing.Short() {
 		sizes = []int{1, ts + 1}

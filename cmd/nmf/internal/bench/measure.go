@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clnmf/clnmf/gpu/tune"
 	"github.com/clnmf/clnmf/nmf"
 	"github.com/clnmf/clnmf/nmf/backend"
 )
@@ -261,14 +262,8 @@ func to32c(c *nmf.CSR[float64]) *nmf.CSR[float32] {
 	return o
 }
 
-type finisher interface{ Finish() error }
-
-func finish(b backend.Backend) error {
-	if f, ok := b.(finisher); ok {
-		return f.Finish()
-	}
-	return nil
-}
+// finish waits for an OpenCL backend's queue (see tune.Finish).
+func finish(b backend.Backend) error { return tune.Finish(b) }
 
 func median(ts []float64) float64 {
 	s := append([]float64(nil), ts...)

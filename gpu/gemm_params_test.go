@@ -5,13 +5,15 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
+
+	"github.com/clnmf/clnmf/gpu/internal/tuning"
 )
 
 // gemmParamSets are the GEMM settings the tests run: the tiled kernels,
 // the CPU defaults, and vector variants with sizes that divide nothing.
-var gemmParamSets = []GemmParams{
+var gemmParamSets = []tuning.Gemm{
 	{},
-	DefaultGemmParams(true),
+	tuning.DefaultGemm(true),
 	{Vec: true, VW: 4, RM: 3, VN: 1, DM: 3, DN: 3, LX: 2, LY: 3},
 	{Vec: true, VW: 16, RM: 1, VN: 3, DM: 1, DN: 1, PK: 1, LX: 1, LY: 1},
 	{Vec: true, VW: 2, RM: 5, VN: 2, DM: 2, DN: 5, PK: 8, LX: 3, LY: 2},
@@ -34,7 +36,7 @@ func TestOclgrindGemmParams(t *testing.T) {
 		nb.keepGrown = b.keepGrown
 		nb.packMin = 0
 		nb.packCap = 100 // chunks of k on the larger shapes
-		if err := nb.SetGemmParams(gp); err != nil {
+		if err := nb.setGemm(gp); err != nil {
 			t.Fatal(err)
 		}
 		for _, split := range []bool{false, true} {
@@ -57,19 +59,6 @@ func TestOclgrindGemmParams(t *testing.T) {
 	}
 }
 
-func TestGemmParamsValid(t *testing.T) {
-	for _, gp := range gemmParamSets {
-		if !gp.valid() {
-			t.Errorf("%v not valid", gp)
-		}
-	}
-	for _, gp := range []GemmParams{{Vec: true, VW: 3, RM: 1, VN: 1, DM: 1, DN: 1, LX: 1, LY: 1}, {Vec: true, VW: 4}} {
-		if gp.valid() {
-			t.Errorf("%v valid", gp)
-		}
-	}
-}
-
 // TestTuneCache saves parameters and checks that a new backend on the same
 // device loads them.
 func TestTuneCache(t *testing.T) {
@@ -77,8 +66,8 @@ func TestTuneCache(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", dir)
 	t.Setenv("HOME", dir)
-	want := GemmParams{Vec: true, VW: 4, RM: 3, VN: 1, DM: 3, DN: 3, LX: 2, LY: 3}
-	path, err := b.SaveGemmParams(want)
+	want := tuning.Gemm{Vec: true, VW: 4, RM: 3, VN: 1, DM: 3, DN: 3, LX: 2, LY: 3}
+	path, err := tuning.Save(b.dev, want)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +78,7 @@ func TestTuneCache(t *testing.T) {
 	if b.keepGrown {
 		return // the simulator ignores the cache
 	}
-	if got := nb.GemmParams(); got != want {
+	if got := nb.kp.gemm; got != want {
 		t.Errorf("loaded %v, want %v", got, want)
 	}
 }

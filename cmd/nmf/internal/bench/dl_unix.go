@@ -1,6 +1,6 @@
 //go:build !windows
 
-package gpu
+package bench
 
 import "github.com/ebitengine/purego"
 
@@ -8,6 +8,3 @@ import "github.com/ebitengine/purego"
 func dlopen(name string) (uintptr, error) {
 	return purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 }
-
-// dlsym returns the address of a symbol of a library dlopen loaded.
-func dlsym(lib uintptr, name string) (uintptr, error) { return purego.Dlsym(lib, name) }

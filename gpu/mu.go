@@ -1,0 +1,303 @@
+package gpu
+
+import (
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// The multiplicative update: its terms (MUTerms: β = 2 by GEMM; β ≠ 2 fused,
+// materialised or sparse) and the step (MUStep).
+
+// MU modes and divergence modes, as in common.cl.
+const (
+	muGeneral = 0
+	muKL      = 1
+	muIS      = 2
+
+	divGeneral = 0
+	divKL      = 1
+	divIS      = 2
+	divFro     = 3
+)
+
+// muParams are the kernel arguments that say how the ratio and the power
+// are formed for β.
+type muParams struct {
+	mode           int32
+	e2, e1         float64
+	clampv, clampu int32
+}
+
+func muFor(beta float64) muParams {
+	m := muParams{mode: muGeneral, e2: beta - 2, e1: beta - 1, clampv: flag(beta < 2), clampu: flag(beta < 1)}
+	switch beta {
+	case 1:
+		m.mode = muKL
+	case 0:
+		m.mode = muIS
+	}
+	return m
+}
+
+// useFused decides the dense β ≠ 2 path for an l×n X.
+func (b *Backend) useFused(p backend.Precision, l, n int) bool {
+	switch b.Path {
+	case PathFused:
+		return true
+	case PathMaterialised:
+		return false
+	}
+	one := int64(l) * int64(n) * int64(p.Size())
+	if one > b.dev.MaxAlloc {
+		return true
+	}
+	free := b.dev.GlobalMem - b.ctx.Allocated()
+	for _, key := range []string{"wh", "ratio"} { // already held: reused
+		if buf, ok := b.scratch[key]; ok {
+			free += buf.Size()
+		}
+	}
+	return float64(2*one) > MaterialiseFraction*float64(free)
+}
+
+// MUTerms computes the numerator and denominator of the multiplicative
+// update of one factor (see backend.Backend).
+func (b *Backend) MUTerms(side backend.Side, x backend.Data, w, h backend.Matrix, beta float64, num, den backend.Matrix) error {
+	const op = "MUTerms"
+	d, wm, hm, nm, dm := b.dat(op, x), b.mat(op, w), b.mat(op, h), b.mat(op, num), b.mat(op, den)
+	p := d.prec
+	precCheck(op, p, wm, hm, nm, dm)
+	l, n, k := d.rows, d.cols, wm.cols
+	shapeCheck(op, "w", wm, l, k)
+	shapeCheck(op, "h", hm, k, n)
+	if side == backend.SideW {
+		shapeCheck(op, "num", nm, l, k)
+		shapeCheck(op, "den", dm, l, k)
+	} else {
+		shapeCheck(op, "num", nm, k, n)
+		shapeCheck(op, "den", dm, k, n)
+	}
+	if nm == dm {
+		panic("backend: gpu: MUTerms: num and den are the same matrix")
+	}
+	noAlias(op, nm, wm, hm)
+	noAlias(op, dm, wm, hm)
+	if b.closed {
+		return b.wrap(op, errClosed)
+	}
+	var err error
+	if beta == 2 {
+		err = b.muTermsFro(side, d, wm, hm, nm, dm)
+	} else {
+		err = b.muTermsBeta(side, d, wm, hm, beta, nm, dm)
+	}
+	if err != nil {
+		return b.wrap(op, err)
+	}
+	return nil
+}
+
+// muTermsFro is β = 2: side W num = X·Hᵀ, den = W·(H·Hᵀ); side H
+// num = Wᵀ·X, den = (Wᵀ·W)·H.
+func (b *Backend) muTermsFro(side backend.Side, d *data, w, h, num, den *matrix) error {
+	p, l, n, k := d.prec, d.rows, d.cols, w.cols
+	gram, err := b.scratchBuf("kk", int64(k)*int64(k)*int64(p.Size()))
+	if err != nil {
+		return err
+	}
+	if side == backend.SideW {
+		switch {
+		case d.sp == nil:
+			err = b.gemm(p, l, k, n, plain(d.x, n), trans(h.buf, n), num.buf)
+		default:
+			err = b.spmm(p, d.sp, d.sp.val, k, h.buf, 1, n, num.buf, k, 1)
+		}
+		if err != nil {
+			return err
+		}
+		if err := b.gemm(p, k, k, n, plain(h.buf, n), trans(h.buf, n), gram); err != nil {
+			return err
+		}
+		return b.gemm(p, l, k, k, plain(w.buf, k), plain(gram, k), den.buf)
+	}
+	switch {
+	case d.sp == nil:
+		err = b.gemm(p, k, n, l, trans(w.buf, k), plain(d.x, n), num.buf)
+	default:
+		err = b.spmm(p, d.spT, d.spT.val, k, w.buf, k, 1, num.buf, 1, n)
+	}
+	if err != nil {
+		return err
+	}
+	if err := b.gemm(p, k, k, l, trans(w.buf, k), plain(w.buf, k), gram); err != nil {
+		return err
+	}
+	return b.gemm(p, k, n, k, plain(gram, k), plain(h.buf, n), den.buf)
+}
+
+// muTermsBeta is β ≠ 2.
+func (b *Backend) muTermsBeta(side backend.Side, d *data, w, h *matrix, beta float64, num, den *matrix) error {
+	p, l, n, k := d.prec, d.rows, d.cols, w.cols
+	mp := muFor(beta)
+	wantDen := beta != 1
+	sideW := side == backend.SideW
+
+	// The numerator (and the dense denominator).
+	switch {
+	case d.sp != nil:
+		if err := b.sparseNum(side, d, w, h, mp, num); err != nil {
+			return err
+		}
+		if wantDen {
+			if err := b.fused(side, d, w, h, mp, num, den, false, true); err != nil {
+				return err
+			}
+		}
+	case b.useFused(p, l, n):
+		if err := b.fused(side, d, w, h, mp, num, den, true, wantDen); err != nil {
+			return err
+		}
+	default:
+		if err := b.materialised(side, d, w, h, mp, num, den, wantDen); err != nil {
+			return err
+		}
+	}
+	if wantDen {
+		return nil
+	}
+
+	// β = 1: the denominator is a broadcast sum.
+	sums, err := b.scratchBuf("vec", int64(k)*int64(p.Size()))
+	if err != nil {
+		return err
+	}
+	if sideW {
+		// row sums of H
+		if err := b.launch(p, "line_sums", []int{k * b.kp.elem.wg}, []int{b.kp.elem.wg},
+			int32(k), int32(n), h.buf, int32(n), int32(1), sums); err != nil {
+			return err
+		}
+		return b.launch(p, "bcast_w", []int{k, l}, []int{b.kp.elem.side, b.kp.elem.side},
+			int32(l), int32(k), sums, den.buf)
+	}
+	// column sums of W, zeros replaced by 1
+	if err := b.launch(p, "line_sums", []int{k * b.kp.elem.wg}, []int{b.kp.elem.wg},
+		int32(k), int32(l), w.buf, int32(1), int32(k), sums); err != nil {
+		return err
+	}
+	return b.launch(p, "bcast_h", []int{n, k}, []int{b.kp.elem.side, b.kp.elem.side},
+		int32(k), int32(n), sums, den.buf)
+}
+
+// fused runs mu_fused_w / mu_fused_h, which form W·H tile by tile and
+// never hold it: num when wantNum (X dense), den when wantDen.
+func (b *Backend) fused(side backend.Side, d *data, w, h *matrix, mp muParams, num, den *matrix, wantNum, wantDen bool) error {
+	p, l, n, k := d.prec, d.rows, d.cols, w.cols
+	name, global, walk := "mu_fused_w", []int{b.kp.fused.tf, l}, n
+	if side == backend.SideH {
+		name, global, walk = "mu_fused_h", []int{n, b.kp.fused.tf}, l
+	}
+	if walk == 0 { // nothing to sum over: the terms are zero
+		if wantNum {
+			if err := b.zero(p, num.buf, int64(num.len())*int64(p.Size())); err != nil {
+				return err
+			}
+		}
+		if wantDen {
+			return b.zero(p, den.buf, int64(den.len())*int64(p.Size()))
+		}
+		return nil
+	}
+	xbuf := w.buf // not read when !wantNum
+	if wantNum {
+		xbuf = d.x
+	}
+	return b.launch(p, name, global, []int{b.kp.fused.tf, b.kp.fused.tf},
+		int32(l), int32(n), int32(k), xbuf, w.buf, h.buf, num.buf, den.buf,
+		flag(wantNum), flag(wantDen),
+		mp.mode, scalar(p, mp.e2), mp.clampv, scalar(p, mp.e1), mp.clampu)
+}
+
+// materialised forms V = W·H in an l×n scratch buffer, turns it into the
+// ratio R and (in place) the power U, and multiplies them by Hᵀ (side W) or
+// Wᵀ (side H) with GEMM.
+func (b *Backend) materialised(side backend.Side, d *data, w, h *matrix, mp muParams, num, den *matrix, wantDen bool) error {
+	p, l, n, k := d.prec, d.rows, d.cols, w.cols
+	bytes := int64(l) * int64(n) * int64(p.Size())
+	v, err := b.scratchBuf("wh", bytes)
+	if err != nil {
+		return err
+	}
+	r, err := b.scratchBuf("ratio", bytes)
+	if err != nil {
+		return err
+	}
+	if err := b.gemm(p, l, n, k, plain(w.buf, k), plain(h.buf, n), v); err != nil {
+		return err
+	}
+	if err := b.launch(p, "mu_elem", []int{l * n}, []int{b.kp.elem.wg},
+		int64(l)*int64(n), d.x, v, r,
+		mp.mode, scalar(p, mp.e2), mp.clampv, scalar(p, mp.e1), mp.clampu,
+		int32(1), flag(wantDen)); err != nil {
+		return err
+	}
+	if side == backend.SideW {
+		if err := b.gemm(p, l, k, n, plain(r, n), trans(h.buf, n), num.buf); err != nil {
+			return err
+		}
+		if wantDen {
+			return b.gemm(p, l, k, n, plain(v, n), trans(h.buf, n), den.buf)
+		}
+		return nil
+	}
+	if err := b.gemm(p, k, n, l, trans(w.buf, k), plain(r, n), num.buf); err != nil {
+		return err
+	}
+	if wantDen {
+		return b.gemm(p, k, n, l, trans(w.buf, k), plain(v, n), den.buf)
+	}
+	return nil
+}
+
+// sparseNum forms the numerator for sparse X: the ratio at X's entries
+// (SDDMM), then its product with Hᵀ (side W, over X's rows) or Wᵀ (side H,
+// over the rows of the transposed copy, whose entries the ratio is formed
+// in the order of).
+func (b *Backend) sparseNum(side backend.Side, d *data, w, h *matrix, mp muParams, num *matrix) error {
+	p, n, k := d.prec, d.cols, w.cols
+	s, tr := d.sp, int32(0)
+	if side == backend.SideH {
+		s, tr = d.spT, 1
+	}
+	r, err := b.scratchBuf("sp-ratio", int64(s.nnz)*int64(p.Size()))
+	if err != nil {
+		return err
+	}
+	if err := b.launch(p, "sddmm_ratio", []int{s.nnz}, []int{b.kp.sparse.wg},
+		int64(s.nnz), tr, int32(k), int32(n), s.rowidx, s.idx, s.val, w.buf, h.buf, r,
+		mp.mode, scalar(p, mp.e2), mp.clampv); err != nil {
+		return err
+	}
+	if side == backend.SideW {
+		return b.spmm(p, s, r, k, h.buf, 1, n, num.buf, k, 1)
+	}
+	return b.spmm(p, s, r, k, w.buf, k, 1, num.buf, 1, n)
+}
+
+// MUStep applies one multiplicative update to m (see backend.Backend).
+func (b *Backend) MUStep(m, num, den backend.Matrix, l1, l2, gamma, flush float64) error {
+	const op = "MUStep"
+	mm, nm, dm := b.mat(op, m), b.mat(op, num), b.mat(op, den)
+	precCheck(op, mm.prec, nm, dm)
+	shapeCheck(op, "num", nm, mm.rows, mm.cols)
+	shapeCheck(op, "den", dm, mm.rows, mm.cols)
+	if b.closed {
+		return b.wrap(op, errClosed)
+	}
+	p := mm.prec
+	if err := b.launch(p, "mu_step", []int{mm.len()}, []int{b.kp.elem.wg},
+		int64(mm.len()), mm.buf, nm.buf, dm.buf,
+		scalar(p, l1), scalar(p, l2), scalar(p, gamma), scalar(p, flush)); err != nil {
+		return b.wrap(op, err)
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+package gpu
+
+import (
+	"github.com/clnmf/clnmf/gpu/cl"
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// The products with the data X, dense (GEMM) or sparse (spmm over X's CSR
+// or its transposed copy).
+
+// spmm sets out(q, t) = Σ_p val[p]·B(idx[p], t) over the rows q of s, where
+// B(c, t) = B[c*sbc + t*sbt] and out(q, t) = out[q*soq + t*sot].
+func (b *Backend) spmm(p backend.Precision, s *csr, val *cl.Buffer, k int, B *cl.Buffer, sbc, sbt int, out *cl.Buffer, soq, sot int) error {
+	return b.launch(p, "spmm", []int{k, s.rows}, []int{b.kp.sparse.tt, b.kp.sparse.tr},
+		int32(s.rows), int32(k), s.ptr, s.idx, val, B, int32(sbc), int32(sbt), out, int32(soq), int32(sot))
+}
+
+// MulX sets out = X·c (trans false) or Xᵀ·c (trans true).
+func (b *Backend) MulX(out backend.Matrix, x backend.Data, tr bool, c backend.Matrix) error {
+	o, d, cm := b.mat("MulX", out), b.dat("MulX", x), b.mat("MulX", c)
+	precCheck("MulX", d.prec, o, cm)
+	l, n := d.rows, d.cols
+	k := cm.cols
+	if tr {
+		shapeCheck("MulX", "b", cm, l, k)
+		shapeCheck("MulX", "out", o, n, k)
+	} else {
+		shapeCheck("MulX", "b", cm, n, k)
+		shapeCheck("MulX", "out", o, l, k)
+	}
+	if b.closed {
+		return b.wrap("MulX", errClosed)
+	}
+	var err error
+	switch {
+	case d.sp == nil && !tr:
+		err = b.gemm(d.prec, l, k, n, plain(d.x, n), plain(cm.buf, k), o.buf)
+	case d.sp == nil && tr:
+		err = b.gemm(d.prec, n, k, l, trans(d.x, n), plain(cm.buf, k), o.buf)
+	case !tr:
+		err = b.spmm(d.prec, d.sp, d.sp.val, k, cm.buf, k, 1, o.buf, k, 1)
+	default:
+		err = b.spmm(d.prec, d.spT, d.spT.val, k, cm.buf, k, 1, o.buf, k, 1)
+	}
+	if err != nil {
+		return b.wrap("MulX", err)
+	}
+	return nil
+}
