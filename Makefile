@@ -54,7 +54,7 @@ bench: build
 # Sets up a fresh machine, builds the command and factorises the shipped
 # swimmer images: the parts appear in swimmer.nmf/components.png.
 demo: setup build
-	$(BIN)/nmf fit -k 17 --force --out swimmer.nmf testdata/samples/swimmer
+	$(BIN)/nmf fit -k 17 --svd exact --force --out swimmer.nmf testdata/samples/swimmer
 	@echo "see swimmer.nmf/components.png and swimmer.nmf/report.json"
 
 clean:

@@ -165,6 +165,8 @@ func TestBadOptions(t *testing.T) {
 		{"Components < 0", fitErr[float64](x, func(o *nmf.Options) { o.Components = -1 }), nmf.ErrInvalid, "Components", -1, -1, "-1"},
 		{"MaxIter < 0", fitErr[float64](x, func(o *nmf.Options) { o.MaxIter = -1 }), nmf.ErrInvalid, "MaxIter", -1, -1, ""},
 		{"Tol < 0", fitErr[float64](x, func(o *nmf.Options) { o.Tol = -1e-4 }), nmf.ErrInvalid, "Tol", -1, -1, ""},
+		{"Seed ≥ 2³²", fitErr[float64](x, func(o *nmf.Options) { o.Seed = 1 << 32 }), nmf.ErrInvalid, "Seed", -1, -1, "2³²"},
+		{"SVD unknown", fitErr[float64](x, func(o *nmf.Options) { o.SVD = "lanczos" }), nmf.ErrInvalid, "SVD", -1, -1, "lanczos"},
 		{"Tol NaN", fitErr[float64](x, func(o *nmf.Options) { o.Tol = nan }), nmf.ErrInvalid, "Tol", -1, -1, ""},
 		{"L1Ratio < 0", fitErr[float64](x, func(o *nmf.Options) { o.L1Ratio = -0.1 }), nmf.ErrInvalid, "L1Ratio", -1, -1, ""},
 		{"L1Ratio > 1", fitErr[float64](x, func(o *nmf.Options) { o.L1Ratio = 1.5 }), nmf.ErrInvalid, "L1Ratio", -1, -1, ""},

@@ -3,7 +3,7 @@ package nmf
 import (
 	"context"
 	"fmt"
-	"math"
+	"time"
 
 	"github.com/clnmf/clnmf/nmf/backend"
 )
@@ -31,11 +31,15 @@ func Fit[T Float](ctx context.Context, x Matrix[T], opt Options) (*Result[T], er
 	if err != nil {
 		return nil, err
 	}
-	w0, h0, err := startFactors(x, opt, p)
-	if err != nil {
-		return nil, err
+	init := func(pr *problem) (*Dense[T], *Dense[T], error) { return start(pr, x) }
+	if p.Init == InitCustom {
+		w0, h0, err := customStart[T](opt, l, n, p.Components)
+		if err != nil {
+			return nil, err
+		}
+		init = func(*problem) (*Dense[T], *Dense[T], error) { return w0, h0, nil }
 	}
-	res, err := run(ctx, x, opt, p, w0, h0, true, nil)
+	res, err := run(ctx, x, opt, p, init, true, nil)
 	if res != nil {
 		res.Warnings = append(startWarnings(p), res.Warnings...)
 	}
@@ -50,23 +54,27 @@ func startWarnings(p Params) []Warning {
 	return nil
 }
 
-// startFactors returns the start of a fit of X: W0 and H0 checked
-// (InitCustom), or computed from X by the init of p.
+// startFactors returns the start of a fit of X outside Fit (MiniBatchNMF):
+// W0 and H0 checked (InitCustom), or computed from X by the init of p, the
+// randomized SVD on a backend opened from opt for it.
 func startFactors[T Float](x Matrix[T], opt Options, p Params) (w0, h0 *Dense[T], err error) {
 	l, n := x.Dims()
-	k := p.Components
-	switch p.Init {
-	case InitCustom:
-		return customStart[T](opt, l, n, k)
-	case InitRandom:
-		w, h := randomInit(hostOf(x), k, p.Seed)
-		return hostAs[T](l, k, w), hostAs[T](k, n, h), nil
+	if p.Init == InitCustom {
+		return customStart[T](opt, l, n, p.Components)
 	}
-	w, h, err := nndsvd(hostOf(x), k, p.Init, p.Seed)
-	if err != nil {
-		return nil, nil, err
+	pr := &problem{prec: precisionOf[T](), l: l, n: n, k: p.Components, p: p}
+	if p.Init != InitRandom && p.SVD != SVDExact {
+		b, _, err := openBackend(opt, pr.prec)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer b.Close()
+		if pr.x, err = b.NewData(x); err != nil {
+			return nil, nil, fmt.Errorf("nmf: %s: loading X: %w", b.Name(), err)
+		}
+		pr.b = b
 	}
-	return hostAs[T](l, k, w), hostAs[T](k, n, h), nil
+	return start(pr, x)
 }
 
 // customStart checks opt.W0 (l×k) and opt.H0 (k×n) and returns them.
@@ -110,19 +118,23 @@ func Transform[T Float](ctx context.Context, x Matrix[T], h *Dense[T], opt Optio
 	if err != nil {
 		return nil, err
 	}
-	w0 := &Dense[T]{Rows: l, Cols: k, Data: make([]T, l*k)}
-	if p.Solver == MU {
-		avg := T(math.Sqrt(hostOf(x).mean() / float64(k)))
-		for i := range w0.Data {
-			w0.Data[i] = avg
+	init := func(*problem) (*Dense[T], *Dense[T], error) {
+		w0 := &Dense[T]{Rows: l, Cols: k, Data: make([]T, l*k)}
+		if p.Solver == MU {
+			avg := avgOf(meanOf(x), k)
+			for i := range w0.Data {
+				w0.Data[i] = avg
+			}
 		}
+		return w0, hd, nil
 	}
-	return run(ctx, x, opt, p, w0, hd, false, nil)
+	return run(ctx, x, opt, p, init, false, nil)
 }
 
-// run opens the backend, solves and assembles the result.
-// from is the state a resumed fit goes on from, nil for a fresh start.
-func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h0 *Dense[T], updateH bool, from *State) (*Result[T], error) {
+// run opens the backend, computes the start with init (timed, and reported
+// to opt.Started), solves and assembles the result. from is the state a
+// resumed fit goes on from, nil for a fresh start.
+func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init func(*problem) (w0, h0 *Dense[T], err error), updateH bool, from *State) (*Result[T], error) {
 	l, n := x.Dims()
 	b, reason, err := openBackend(opt, precisionOf[T]())
 	if err != nil {
@@ -134,6 +146,15 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h
 		return nil, fmt.Errorf("nmf: %s: loading X: %w", b.Name(), err)
 	}
 	pr := &problem{b: b, x: xd, prec: precisionOf[T](), l: l, n: n, k: p.Components, p: p, updateH: updateH, prog: opt.Progress, from: from}
+	began := time.Now()
+	w0, h0, err := init(pr)
+	if err != nil {
+		return nil, err
+	}
+	initTime := time.Since(began)
+	if opt.Started != nil {
+		opt.Started(initTime)
+	}
 	out, err := pr.solve(ctx, w0, h0)
 	if out == nil {
 		return nil, err
@@ -145,6 +166,7 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, w0, h
 		NIter:             out.nIter,
 		ReconstructionErr: out.recErr,
 		Trace:             out.trace,
+		InitTime:          initTime,
 		Warnings:          out.warnings,
 		Device:            b.Name(),
 		DeviceReason:      reason,

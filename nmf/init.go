@@ -3,239 +3,108 @@ package nmf
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
-	"gonum.org/v1/gonum/mat"
+	"github.com/clnmf/clnmf/nmf/internal/randomstate"
 )
 
-// exactSVDLimit is the largest min(l, n) for which NNDSVD uses gonum's exact
-// dense SVD; larger and sparse inputs use a randomized SVD (as scikit-learn
-// always does) built on products with X, so sparse X is never densified.
-const exactSVDLimit = 1500
+// The initialisations are scikit-learn 1.2.1's _initialize_nmf, draw for
+// draw: every random number comes from numpy's legacy RandomState(Seed),
+// restarted from the seed by each consumer as check_random_state(int) does
+// (the random init, the randomized SVD, nndsvdar's fill, and the shuffled
+// coordinate descent each get a fresh generator), and the arithmetic runs
+// in X's precision where numpy's does.
 
-// host is X on the host in float64 terms, for initialisation.
-type host struct {
-	rows, cols int
-	dense      []float64 // row-major, or nil
-	// CSR
-	indptr, indices []int
-	vals            []float64
-}
-
-func hostOf[T Float](x Matrix[T]) *host {
-	rows, cols := x.Dims()
-	h := &host{rows: rows, cols: cols}
-	switch m := any(x).(type) {
-	case *Dense[T]:
-		h.dense = make([]float64, rows*cols)
-		for p, v := range m.Data[:rows*cols] {
-			h.dense[p] = float64(v)
-		}
-	case *CSR[T]:
-		h.indptr, h.indices = m.Indptr, m.Indices
-		h.vals = make([]float64, len(m.Data))
-		for p, v := range m.Data {
-			h.vals[p] = float64(v)
-		}
-	}
-	return h
-}
-
-func (h *host) mean() float64 {
-	var s float64
-	if h.dense != nil {
-		for _, v := range h.dense {
-			s += v
-		}
-	} else {
-		for _, v := range h.vals {
-			s += v
-		}
-	}
-	return s / (float64(h.rows) * float64(h.cols))
-}
-
-// mulRight returns X·B for B cols×c (row-major), l×c.
-func (h *host) mulRight(b *mat.Dense) *mat.Dense {
-	_, c := b.Dims()
-	out := mat.NewDense(h.rows, c, nil)
-	if h.dense != nil {
-		out.Mul(mat.NewDense(h.rows, h.cols, h.dense), b)
-		return out
-	}
-	for i := 0; i < h.rows; i++ {
-		row := out.RawRowView(i)
-		for p := h.indptr[i]; p < h.indptr[i+1]; p++ {
-			v := h.vals[p]
-			for r, bv := range b.RawRowView(h.indices[p]) {
-				row[r] += v * bv
-			}
-		}
-	}
-	return out
-}
-
-// mulLeftT returns Xᵀ·B for B rows×c, n×c.
-func (h *host) mulLeftT(b *mat.Dense) *mat.Dense {
-	_, c := b.Dims()
-	out := mat.NewDense(h.cols, c, nil)
-	if h.dense != nil {
-		out.Mul(mat.NewDense(h.rows, h.cols, h.dense).T(), b)
-		return out
-	}
-	for i := 0; i < h.rows; i++ {
-		brow := b.RawRowView(i)
-		for p := h.indptr[i]; p < h.indptr[i+1]; p++ {
-			v := h.vals[p]
-			row := out.RawRowView(h.indices[p])
-			for r, bv := range brow {
-				row[r] += v * bv
-			}
-		}
-	}
-	return out
-}
-
-// randomInit is scikit-learn's random initialisation: H then W drawn from
-// N(0,1), scaled by sqrt(mean(X)/k), absolute values.
-func randomInit(x *host, k int, seed uint64) (w, h []float64) {
-	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	avg := math.Sqrt(x.mean() / float64(k))
-	h = make([]float64, k*x.cols)
-	for p := range h {
-		h[p] = math.Abs(avg * rng.NormFloat64())
-	}
-	w = make([]float64, x.rows*k)
-	for p := range w {
-		w[p] = math.Abs(avg * rng.NormFloat64())
-	}
-	return w, h
-}
-
-// svdTop returns the leading k singular triplets of X: U (l×k), S (k) and
-// Vᵀ (k×n), with scikit-learn's sign convention (svd_flip: the largest
-// entry in absolute value of each column of U is positive, or of each row of
-// Vᵀ when l < n, as randomized_svd transposes then).
-func svdTop(x *host, k int, seed uint64) (u *mat.Dense, s []float64, vt *mat.Dense, err error) {
-	if x.dense != nil && min(x.rows, x.cols) <= exactSVDLimit {
-		var svd mat.SVD
-		if !svd.Factorize(mat.NewDense(x.rows, x.cols, x.dense), mat.SVDThin) {
-			return nil, nil, nil, fmt.Errorf("nmf: NNDSVD: the SVD of X did not converge")
-		}
-		var uf, vf mat.Dense
-		svd.UTo(&uf)
-		svd.VTo(&vf)
-		vals := svd.Values(nil)
-		u = mat.DenseCopyOf(uf.Slice(0, x.rows, 0, k))
-		vt = mat.DenseCopyOf(vf.Slice(0, x.cols, 0, k).T())
-		s = vals[:k]
-	} else {
-		u, s, vt, err = randomizedSVD(x, k, seed)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	vBased := x.rows < x.cols
-	for j := 0; j < k; j++ {
-		var best float64
-		if vBased {
-			row := vt.RawRowView(j)
-			for _, v := range row {
-				if math.Abs(v) > math.Abs(best) {
-					best = v
-				}
-			}
+// start computes the initial W (l×k) and H (k×n) of p.Init for X on pr's
+// backend (X is pr.x there). Custom starts are not handled here.
+func start[T Float](pr *problem, x Matrix[T]) (w, h *Dense[T], err error) {
+	k, l, n := pr.k, pr.l, pr.n
+	var wt, ht []T
+	switch pr.p.Init {
+	case InitRandom:
+		wt, ht, err = randomStart(meanOf(x), l, n, k, pr.p.Seed)
+	case InitNNDSVD, InitNNDSVDA, InitNNDSVDAR:
+		var u, s, vt []T
+		if pr.p.SVD == SVDExact {
+			u, s, vt, err = exactSVD(x, k)
 		} else {
-			for i := 0; i < x.rows; i++ {
-				if v := u.At(i, j); math.Abs(v) > math.Abs(best) {
-					best = v
-				}
-			}
+			u, s, vt, err = randomizedSVD[T](pr, k, pr.p.Seed)
 		}
-		if best < 0 {
-			for i := 0; i < x.rows; i++ {
-				u.Set(i, j, -u.At(i, j))
-			}
-			row := vt.RawRowView(j)
-			for c := range row {
-				row[c] = -row[c]
-			}
+		if err != nil {
+			return nil, nil, err
 		}
+		wt, ht, err = nndsvd(x, u, s, vt, k, pr.p.Init, pr.p.Seed)
+	default:
+		return nil, nil, fmt.Errorf("nmf: no initialisation %q", pr.p.Init)
 	}
-	return u, s, vt, nil
-}
-
-// randomizedSVD is Halko et al.'s randomized range finder with QR
-// normalisation, as scikit-learn's randomized_svd (10 oversamples, 7 power
-// iterations when k < 0.1·min(l, n), else 4), using only products with X.
-func randomizedSVD(x *host, k int, seed uint64) (*mat.Dense, []float64, *mat.Dense, error) {
-	p := min(k+10, min(x.rows, x.cols))
-	iters := 4
-	if float64(k) < 0.1*float64(min(x.rows, x.cols)) {
-		iters = 7
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x243f6a8885a308d3))
-	omega := mat.NewDense(x.cols, p, nil)
-	for i := 0; i < x.cols; i++ {
-		for j := 0; j < p; j++ {
-			omega.Set(i, j, rng.NormFloat64())
-		}
-	}
-	q := orth(x.mulRight(omega))
-	for it := 0; it < iters; it++ {
-		q = orth(x.mulRight(orth(x.mulLeftT(q))))
-	}
-	bt := x.mulLeftT(q) // Bᵀ = Xᵀ·Q, n×p
-	var svd mat.SVD
-	if !svd.Factorize(bt.T(), mat.SVDThin) {
-		return nil, nil, nil, fmt.Errorf("nmf: NNDSVD: the randomized SVD of X did not converge")
-	}
-	var ub, vb mat.Dense
-	svd.UTo(&ub)
-	svd.VTo(&vb)
-	var u mat.Dense
-	u.Mul(q, &ub)
-	uk := mat.DenseCopyOf(u.Slice(0, x.rows, 0, k))
-	vt := mat.DenseCopyOf(vb.Slice(0, x.cols, 0, k).T())
-	return uk, svd.Values(nil)[:k], vt, nil
-}
-
-func orth(a *mat.Dense) *mat.Dense {
-	var qr mat.QR
-	qr.Factorize(a)
-	r, c := a.Dims()
-	var q mat.Dense
-	qr.QTo(&q)
-	return mat.DenseCopyOf(q.Slice(0, r, 0, c))
-}
-
-// nndsvd is scikit-learn's _initialize_nmf for nndsvd, nndsvda and
-// nndsvdar, in float64.
-func nndsvd(x *host, k int, init Init, seed uint64) (w, h []float64, err error) {
-	u, s, vt, err := svdTop(x, k, seed)
 	if err != nil {
 		return nil, nil, err
 	}
-	l, n := x.rows, x.cols
-	w = make([]float64, l*k)
-	h = make([]float64, k*n)
-	s0 := math.Sqrt(s[0])
+	return &Dense[T]{Rows: l, Cols: k, Data: wt}, &Dense[T]{Rows: k, Cols: n, Data: ht}, nil
+}
+
+// meanOf is X.mean() in X's precision: summed in float64 (numpy sums
+// pairwise; the two agree to rounding), implicit zeros included. X is read
+// in place.
+func meanOf[T Float](x Matrix[T]) T {
+	l, n := x.Dims()
+	var s float64
+	for _, v := range x.Values() {
+		s += float64(v)
+	}
+	return T(s / (float64(l) * float64(n)))
+}
+
+// avgOf is np.sqrt(mean / k) with numpy's rounding: the quotient and the
+// root each rounded to T.
+func avgOf[T Float](mean T, k int) T {
+	q := T(float64(mean) / float64(k))
+	return T(math.Sqrt(float64(q)))
+}
+
+// randomStart is the random init of an l×n X of the given mean (X.mean()
+// in T, see meanOf): avg·|N(0, 1)| with avg = sqrt(mean/k), H (k×n) drawn
+// first, then W (l×k), each normal rounded to T before the product, as
+// scikit-learn's astype(X.dtype) does.
+func randomStart[T Float](mean T, l, n, k int, seed uint64) (w, h []T, err error) {
+	rs, err := randomstate.New(seed)
+	if err != nil {
+		return nil, nil, invalid("Seed", "%v", err)
+	}
+	avg := avgOf(mean, k)
+	h = make([]T, k*n)
+	for i := range h {
+		h[i] = absT(avg * T(rs.StandardNormal()))
+	}
+	w = make([]T, l*k)
+	for i := range w {
+		w[i] = absT(avg * T(rs.StandardNormal()))
+	}
+	return w, h, nil
+}
+
+// nndsvd is the rest of _initialize_nmf for nndsvd, nndsvda and nndsvdar,
+// from the leading k singular triplets U (l×k), S, Vᵀ (k×n) of X, in T.
+func nndsvd[T Float](x Matrix[T], u, s, vt []T, k int, init Init, seed uint64) (w, h []T, err error) {
+	l, n := x.Dims()
+	w = make([]T, l*k)
+	h = make([]T, k*n)
+	s0 := T(math.Sqrt(float64(s[0])))
 	for i := 0; i < l; i++ {
-		w[i*k] = s0 * math.Abs(u.At(i, 0))
+		w[i*k] = s0 * absT(u[i*k])
 	}
 	for j := 0; j < n; j++ {
-		h[j] = s0 * math.Abs(vt.At(0, j))
+		h[j] = s0 * absT(vt[j])
 	}
-	xp, xn := make([]float64, l), make([]float64, l)
-	yp, yn := make([]float64, n), make([]float64, n)
+	xp, xn := make([]T, l), make([]T, l)
+	yp, yn := make([]T, n), make([]T, n)
 	for j := 1; j < k; j++ {
 		for i := 0; i < l; i++ {
-			v := u.At(i, j)
-			xp[i], xn[i] = math.Max(v, 0), math.Abs(math.Min(v, 0))
+			v := u[i*k+j]
+			xp[i], xn[i] = max(v, 0), absT(min(v, 0))
 		}
 		for c := 0; c < n; c++ {
-			v := vt.At(j, c)
-			yp[c], yn[c] = math.Max(v, 0), math.Abs(math.Min(v, 0))
+			v := vt[j*n+c]
+			yp[c], yn[c] = max(v, 0), absT(min(v, 0))
 		}
 		xpn, ypn, xnn, ynn := norm(xp), norm(yp), norm(xn), norm(yn)
 		mp, mn := xpn*ypn, xnn*ynn
@@ -243,7 +112,7 @@ func nndsvd(x *host, k int, init Init, seed uint64) (w, h []float64, err error) 
 		if !(mp > mn) {
 			uu, vv, sigma, un, vn = xn, yn, mn, xnn, ynn
 		}
-		lbd := math.Sqrt(s[j] * sigma)
+		lbd := T(math.Sqrt(float64(s[j] * sigma)))
 		for i := 0; i < l; i++ {
 			w[i*k+j] = lbd * (uu[i] / un)
 		}
@@ -251,33 +120,38 @@ func nndsvd(x *host, k int, init Init, seed uint64) (w, h []float64, err error) 
 			h[j*n+c] = lbd * (vv[c] / vn)
 		}
 	}
-	const eps = 1e-6
-	for p, v := range w {
-		if v < eps || math.IsNaN(v) {
-			w[p] = 0
-		}
-	}
-	for p, v := range h {
-		if v < eps || math.IsNaN(v) {
-			h[p] = 0
+	// scikit-learn keeps the NaN of a 0/0 norm; it is zeroed here, so that
+	// a degenerate component starts at zero (or the fill) instead.
+	eps := T(1e-6)
+	for _, a := range [][]T{w, h} {
+		for p, v := range a {
+			if v < eps || v != v {
+				a[p] = 0
+			}
 		}
 	}
 	switch init {
 	case InitNNDSVDA:
-		avg := x.mean()
-		fill(w, func() float64 { return avg })
-		fill(h, func() float64 { return avg })
+		avg := meanOf(x)
+		fill(w, func() T { return avg })
+		fill(h, func() T { return avg })
 	case InitNNDSVDAR:
-		avg := x.mean()
-		rng := rand.New(rand.NewPCG(seed, 0x13198a2e03707344))
-		f := func() float64 { return math.Abs(avg * rng.NormFloat64() / 100) }
+		// abs(avg · randn / 100): the product of T's mean with float64
+		// normals is float64 in numpy, rounded to T on assignment.
+		rs, err := randomstate.New(seed)
+		if err != nil {
+			return nil, nil, invalid("Seed", "%v", err)
+		}
+		avg := float64(meanOf(x))
+		f := func() T { return T(math.Abs(avg * rs.StandardNormal() / 100)) }
 		fill(w, f)
 		fill(h, f)
 	}
 	return w, h, nil
 }
 
-func fill(a []float64, f func() float64) {
+// fill replaces the zeros of a, in order, by f's values.
+func fill[T Float](a []T, f func() T) {
 	for p, v := range a {
 		if v == 0 {
 			a[p] = f()
@@ -285,11 +159,19 @@ func fill(a []float64, f func() float64) {
 	}
 }
 
-// norm is scikit-learn's norm: the Euclidean norm, sqrt of the squared sum.
-func norm(a []float64) float64 {
+// norm is scikit-learn's norm, sqrt(x·x), summed in float64 and rounded
+// to T.
+func norm[T Float](a []T) T {
 	var s float64
 	for _, v := range a {
-		s += v * v
+		s += float64(v) * float64(v)
 	}
-	return math.Sqrt(s)
+	return T(math.Sqrt(float64(T(s))))
+}
+
+func absT[T Float](v T) T {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

@@ -51,12 +51,6 @@ func toFloat64[T Float](s []T) []float64 {
 	return out
 }
 
-// hostAs returns v (rows×cols, float64) as a Dense of X's element type:
-// v itself for float64.
-func hostAs[T Float](rows, cols int, v []float64) *Dense[T] {
-	return &Dense[T]{Rows: rows, Cols: cols, Data: fromFloat64[T](v)}
-}
-
 func fromFloat64[T Float](s []float64) []T {
 	if v, ok := any(s).([]T); ok {
 		return v

@@ -190,10 +190,12 @@ func FitMiniBatchSource[T Float](ctx context.Context, src RowSource[T], opt Opti
 		if err != nil {
 			return nil, err
 		}
-		// randomInit needs only mean(X) of X: a host X of one value
-		// holding the sum.
-		w, h := randomInit(&host{rows: l, cols: n, vals: []float64{sum}}, p.Components, p.Seed)
-		w0, h0 = fromFloat64[T](w), fromFloat64[T](h)
+		// The random init needs only mean(X).
+		w, h, err := randomStart(T(sum/(float64(l)*float64(n))), l, n, p.Components, p.Seed)
+		if err != nil {
+			return nil, err
+		}
+		w0, h0 = w, h
 	default:
 		return nil, invalid("Init", "%s needs X whole in memory; a streamed minibatch fit takes init random or custom", p.Init)
 	}

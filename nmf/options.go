@@ -1,6 +1,10 @@
 package nmf
 
-import "github.com/clnmf/clnmf/nmf/backend"
+import (
+	"time"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
 
 // Solver is the numerical method.
 type Solver string
@@ -16,11 +20,20 @@ type Init string
 
 const (
 	InitAuto     Init = ""         // nndsvda when k ≤ min(l, n), random otherwise
-	InitRandom   Init = "random"   // |N(0,1)|·sqrt(mean(X)/k), from Seed
+	InitRandom   Init = "random"   // |N(0,1)|·sqrt(mean(X)/k), drawn from RandomState(Seed)
 	InitNNDSVD   Init = "nndsvd"   // nonnegative double SVD
 	InitNNDSVDA  Init = "nndsvda"  // NNDSVD with zeros filled with mean(X)
 	InitNNDSVDAR Init = "nndsvdar" // NNDSVD with zeros filled with small random values from Seed
 	InitCustom   Init = "custom"   // Options.W0 and Options.H0
+)
+
+// SVD is how the nndsvd initialisations find X's leading singular vectors.
+type SVD string
+
+const (
+	SVDAuto       SVD = ""           // randomized, as scikit-learn
+	SVDRandomized SVD = "randomized" // scikit-learn's randomized_svd, from Seed
+	SVDExact      SVD = "exact"      // a dense SVD of a float64 copy of X (8·l·n bytes, O(l·n·min(l, n)) time)
 )
 
 // Progress is called after every iteration with the iteration number and
@@ -51,12 +64,19 @@ type Options struct {
 	AlphaH *float64
 	// L1Ratio mixes L1 (1) and L2 (0) regularisation.
 	L1Ratio float64
-	// Seed drives the random initialisations and the shuffled coordinate
-	// descent.
+	// Seed is scikit-learn's random_state: every draw (the random init,
+	// the randomized SVD of nndsvd*, nndsvdar's fill, the shuffled
+	// coordinate descent) comes from numpy's legacy RandomState(Seed),
+	// restarted from the seed for each, so that the same seed gives the
+	// same numbers as scikit-learn. It must be below 2³².
 	Seed uint64
-	// Shuffle walks the coordinate-descent components in a random order
-	// drawn from Seed every sweep.
+	// Shuffle walks the coordinate-descent components in the order of
+	// RandomState(Seed).permutation(k), drawn afresh for every update of W
+	// and of H (scikit-learn's shuffle).
 	Shuffle bool
+	// SVD is the SVD of the nndsvd initialisations: randomized (the
+	// default, scikit-learn's) or exact.
+	SVD SVD
 	// Device is "auto" (or ""), "cpu", "opencl" or "opencl:P:D"; see
 	// OpenDevice.
 	Device string
@@ -65,6 +85,9 @@ type Options struct {
 	Backend func() (backend.Backend, error)
 	// Progress, when set, is called after every iteration.
 	Progress Progress
+	// Started, when set, is called once the start (W, H) is ready, before
+	// the first iteration, with the time the initialisation took.
+	Started func(initTime time.Duration)
 }
 
 // DefaultOptions returns scikit-learn's defaults: k = n, Frobenius, auto

@@ -1,5 +1,7 @@
 package nmf
 
+import "time"
+
 // Warning is a condition worth telling the user that did not stop the fit.
 type Warning struct {
 	Code    string // "max_iter" or "mu_nndsvd_zeros"
@@ -25,6 +27,9 @@ type Result[T Float] struct {
 	// Trace is the reconstruction error at the start (Iter 0) and every 10
 	// iterations.
 	Trace []TracePoint
+	// InitTime is the time the initialisation took (the SVD of nndsvd*,
+	// the random draws), inside the fit's time.
+	InitTime time.Duration
 	// Warnings lists conditions scikit-learn would warn about.
 	Warnings []Warning
 	// Device names what ran the fit; DeviceReason says why it was chosen.
@@ -56,5 +61,6 @@ type Params struct {
 	L1RegH, L2RegH float64
 	Seed           uint64
 	Shuffle        bool
+	SVD            SVD
 	Precision      string
 }

@@ -67,7 +67,7 @@ func Resume[T Float](ctx context.Context, x Matrix[T], w, h *Dense[T], s State, 
 	if err := s.check(p); err != nil {
 		return nil, err
 	}
-	res, err := run(ctx, x, opt, p, wd, hd, true, &s)
+	res, err := run(ctx, x, opt, p, func(*problem) (*Dense[T], *Dense[T], error) { return wd, hd, nil }, true, &s)
 	if res != nil {
 		res.Warnings = append(startWarnings(p), res.Warnings...)
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf/internal/randomstate"
 )
 
 // problem is one fit or transform on one backend: the solver loop, written
@@ -239,13 +239,17 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 	for t := range perm {
 		perm[t] = t
 	}
-	var rng *rand.Rand
+	// scikit-learn's check_random_state(random_state): a generator fresh
+	// from the seed, in Transform too.
+	var rng *randomstate.State
 	if pr.p.Shuffle {
-		rng = rand.New(rand.NewPCG(pr.p.Seed, 0xa4093822299f31d0))
+		if rng, err = randomstate.New(pr.p.Seed); err != nil {
+			return invalid("Seed", "%v", err)
+		}
 		// A resumed fit draws the permutations of the iterations done
 		// again, to go on with the same random sequence.
 		for range (first - 1) * pr.sweeps() {
-			shuffle(rng, perm)
+			rng.Permutation(perm)
 		}
 	}
 	violationInit := out.state.ViolationInit
@@ -255,7 +259,7 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 			return err
 		}
 		if rng != nil {
-			shuffle(rng, perm)
+			rng.Permutation(perm)
 		}
 		violation, err := pr.cdUpdate(it, "W", w, ht, false, hht, xht, pr.p.L1RegW, pr.p.L2RegW, perm)
 		if err != nil {
@@ -263,7 +267,7 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 		}
 		if pr.updateH {
 			if rng != nil {
-				shuffle(rng, perm)
+				rng.Permutation(perm)
 			}
 			v, err := pr.cdUpdate(it, "H", ht, w, true, hht, xtw, pr.p.L1RegH, pr.p.L2RegH, perm)
 			if err != nil {
@@ -339,16 +343,4 @@ func (pr *problem) cdUpdate(it int, name string, a, b backend.Matrix, trans bool
 		return 0, pr.wrap(fmt.Sprintf("iteration %d: update of %s", it, name), err)
 	}
 	return v, nil
-}
-
-// shuffle is a Fisher-Yates permutation of the identity, as
-// numpy's permutation(k) draws one.
-func shuffle(rng *rand.Rand, perm []int) {
-	for t := range perm {
-		perm[t] = t
-	}
-	for i := len(perm) - 1; i > 0; i-- {
-		j := rng.IntN(i + 1)
-		perm[i], perm[j] = perm[j], perm[i]
-	}
 }

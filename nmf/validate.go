@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf/internal/randomstate"
 )
 
 // resolveFor resolves the options for an l×n X of element type T, and
@@ -47,6 +48,17 @@ func resolve(l, n int, o Options) (Params, error) {
 	}
 	if o.Tol < 0 || math.IsNaN(o.Tol) {
 		return p, invalid("Tol", "%v; want ≥ 0", o.Tol)
+	}
+	if o.Seed > randomstate.MaxSeed {
+		return p, invalid("Seed", "%d; want 0 ≤ seed < 2³² (numpy's RandomState, as scikit-learn's random_state)", o.Seed)
+	}
+	switch o.SVD {
+	case SVDAuto, SVDRandomized:
+		p.SVD = SVDRandomized
+	case SVDExact:
+		p.SVD = SVDExact
+	default:
+		return p, invalid("SVD", "%q; want randomized, exact or empty for randomized", o.SVD)
 	}
 	if !(o.L1Ratio >= 0 && o.L1Ratio <= 1) {
 		return p, invalid("L1Ratio", "%v; want a value in [0, 1]", o.L1Ratio)

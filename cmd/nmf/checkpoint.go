@@ -194,6 +194,14 @@ func (p *reportParams) check() error {
 	default:
 		return badField("params.init", "%s; want random, nndsvd, nndsvda, nndsvdar or custom", excerpt(p.Init))
 	}
+	switch p.SVD {
+	case "", "randomized", "exact":
+	default:
+		return badField("params.svd", "%s; want randomized or exact", excerpt(p.SVD))
+	}
+	if p.Seed > math.MaxUint32 {
+		return badField("params.seed", "%d; want below 2³²", p.Seed)
+	}
 	if p.MaxIter < 0 {
 		return badField("params.max_iter", "%d; want at least 0", p.MaxIter)
 	}

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clnmf/clnmf/nmf"
 	"github.com/clnmf/clnmf/nmf/nmfio"
@@ -125,6 +126,10 @@ func TestFlagMisuse(t *testing.T) {
 		{[]string{"fit", "--alpha-h", "-0.5", "d.csv"}, "--alpha-h"},
 		{[]string{"fit", "--l1-ratio", "2", "d.csv"}, "--l1-ratio"},
 		{[]string{"fit", "--seed", "-3", "d.csv"}, "-seed"},
+		{[]string{"fit", "--seed", "4294967296", "d.csv"}, "--seed 4294967296: must be below 2³²"},
+		{[]string{"transform", "--seed", "4294967296", "--h", "d.csv", "d.csv"}, "--seed 4294967296"},
+		{[]string{"fit", "--svd", "lanczos", "d.csv"}, "--svd \"lanczos\""},
+		{[]string{"transform", "--svd", "exact", "--h", "d.csv", "d.csv"}, "-svd"},
 		{[]string{"fit", "--device", "tpu", "d.csv"}, "--device"},
 		{[]string{"fit", "--precision", "float16", "d.csv"}, "--precision"},
 		{[]string{"fit", "--format", "txt", "d.csv"}, "--format"},
@@ -189,15 +194,27 @@ func TestFitFlagsMatchLibrary(t *testing.T) {
 			p := r.Params
 			if p.Rank != cols || p.Loss != "frobenius" || p.Beta != 2 || p.Solver != "cd" || p.Init != "nndsvda" ||
 				p.MaxIter != 200 || p.Tol != 1e-4 || p.AlphaW != 0 || p.AlphaH != 0 || !p.AlphaHSame || p.L1Ratio != 0 ||
-				p.Seed != 0 || p.Precision != "float64" || p.Format != "npy" {
+				p.Seed != 0 || p.Shuffle || p.SVD != "randomized" || p.Precision != "float64" || p.Format != "npy" {
 				t.Errorf("params %+v", p)
 			}
+			if !(r.InitSeconds > 0 && r.InitSeconds < r.ElapsedSeconds) {
+				t.Errorf("init_seconds %v, elapsed_seconds %v", r.InitSeconds, r.ElapsedSeconds)
+			}
 		}},
+		{"cd-shuffle-exact", []string{"-k", "3", "--shuffle", "--seed", "7", "--svd", "exact", "--init", "nndsvd"},
+			func(o *nmf.Options) {
+				o.Components, o.Shuffle, o.Seed, o.SVD, o.Init = 3, true, 7, nmf.SVDExact, nmf.InitNNDSVD
+			},
+			func(t *testing.T, r *runReport) {
+				if !r.Params.Shuffle || r.Params.Seed != 7 || r.Params.SVD != "exact" || r.Params.Solver != "cd" {
+					t.Errorf("params %+v", r.Params)
+				}
+			}},
 		{"kl-random", []string{"-k", "3", "--loss", "kl", "--solver", "mu", "--init", "random", "--seed", "5", "--max-iter", "50", "--tol", "0"},
 			func(o *nmf.Options) {
 				o.Components, o.Loss, o.Solver, o.Init, o.Seed, o.MaxIter, o.Tol = 3, nmf.KullbackLeibler, nmf.MU, nmf.InitRandom, 5, 50, 0
 			}, func(t *testing.T, r *runReport) {
-				if r.NIter != 50 || r.Params.Seed != 5 || r.Params.Init != "random" || r.Params.Beta != 1 || len(r.Trace) != 6 {
+				if r.NIter != 50 || r.Params.Seed != 5 || r.Params.Init != "random" || r.Params.SVD != "" || r.Params.Beta != 1 || len(r.Trace) != 6 {
 					t.Errorf("n_iter %d, params %+v, trace %v", r.NIter, r.Params, r.Trace)
 				}
 			}},
@@ -414,18 +431,24 @@ func TestFitOutputFlags(t *testing.T) {
 func TestProgressBar(t *testing.T) {
 	var b bytes.Buffer
 	p := &progress{w: &b, bar: true, total: 100, offset: 20}
+	p.started(1250 * time.Millisecond)
 	p.start = p.start.Add(-1e9)
-	p.update(50, 1.5) // iterations count those before the resume
+	p.update(50, 1.5)   // iterations count those before the resume
 	p.update(100, 1.25) // the end: drawn at once
 	p.finish()
 	s := b.String()
-	for _, want := range []string{"\r50/100 [", "error 1.5 ", "it/s", "left", "\r100/100 [████████████████████████]", "error 1.25 "} {
+	for _, want := range []string{"\r50/100 [", "error 1.5 ", "it/s", "left", "start 1.25 s", "\r100/100 [████████████████████████]", "error 1.25 "} {
 		if !strings.Contains(s, want) {
 			t.Errorf("bar %q lacks %q", s, want)
 		}
 	}
 	if !strings.HasSuffix(s, "\r") {
 		t.Errorf("bar not cleared: %q", s)
+	}
+	var lines bytes.Buffer
+	(&progress{w: &lines, lines: true, total: 10}).started(40 * time.Millisecond)
+	if got := lines.String(); got != "nmf: start ready in 0.04 s\n" {
+		t.Errorf("--verbose start line %q", got)
 	}
 	if isTerminal(&b) || isTerminal(os.NewFile(^uintptr(0), "bad")) {
 		t.Error("a buffer or a bad file is a terminal")

@@ -7,10 +7,12 @@
 //
 //	go install github.com/clnmf/clnmf/cmd/nmf@latest
 //	nmf samples nmf-samples
-//	nmf fit -k 17 nmf-samples/swimmer
+//	nmf fit -k 17 --svd exact nmf-samples/swimmer
 //
 // The 17 parts of the swimmer (four limbs in four positions each, and the
-// torso) are then the images in swimmer.nmf/components.png.
+// torso) are then the images in swimmer.nmf/components.png. (The swimmer
+// has 12 equal singular values: from the default randomized SVD's start, as
+// from scikit-learn's, coordinate descent may stall with limbs merged.)
 //
 // # Usage
 //
@@ -48,7 +50,17 @@
 //	--alpha-w A           regularisation of W (default 0)
 //	--alpha-h A|same      regularisation of H; same takes --alpha-w's (default same)
 //	--l1-ratio R          the L1 share of the regularisation, 0 to 1 (default 0)
-//	--seed S              seed of the random starts (default 0)
+//	--seed S              scikit-learn's random_state: numpy's legacy
+//	                      RandomState(S) draws the random starts, the
+//	                      randomized SVD of nndsvd*, nndsvdar's fill and
+//	                      --shuffle's orders, so the same seed gives the same
+//	                      numbers as scikit-learn; 0 ≤ S < 2³² (default 0)
+//	--svd M               randomized (scikit-learn's randomized_svd) or exact
+//	                      (a dense SVD of a float64 copy of X): the SVD of the
+//	                      nndsvd starts (default randomized)
+//	--shuffle             coordinate descent visits the components in the
+//	                      order of RandomState(S).permutation(k), drawn anew
+//	                      for each update (scikit-learn's shuffle=True)
 //	--device D            auto, cpu, opencl (the first OpenCL device) or
 //	                      opencl:P:D (device D of platform P, see nmf devices);
 //	                      auto takes the first OpenCL GPU, else the CPU
@@ -157,6 +169,7 @@
 //	  "trace": [{"iter": 0, "err": 342.6}, {"iter": 10, "err": 96.64}, …],
 //	  "elapsed_seconds": 0.155,         // the solve alone, without reading,
 //	                                    // writing or opening the device
+//	  "init_seconds": 0.004,            // the start's part of it
 //	  "device": {"requested": "auto", "name": "cpu (OpenBLAS)",
 //	             "reason": "auto: no usable OpenCL GPU: …",
 //	             "bytes": 501332, "open_seconds": 0.14},
@@ -166,6 +179,7 @@
 //	             "tol": 0.0001, "alpha_w": 0, "alpha_h": 0,
 //	             "alpha_h_same": true, "l1_ratio": 0, "l1_reg_w": 0,
 //	             "l2_reg_w": 0, "l1_reg_h": 0, "l2_reg_h": 0, "seed": 0,
+//	             "shuffle": false, "svd": "randomized",
 //	             "precision": "float32", "format": "npy"},
 //	  "input": {"path": "melody.wav", "abs_path": "/…/melody.wav",
 //	            "kind": "wav", "shape": [1025, 109], "nnz": 111725,
@@ -196,8 +210,9 @@
 // were; one that succeeds also removes the old result files it did not
 // rewrite. Without --quiet, fit prints one line naming what it wrote. The
 // progress goes to stderr: a bar with the iteration, error, iterations per
-// second and time left when stderr is a terminal, a line every 10
-// iterations with --verbose, nothing with --quiet. Warnings (such as
+// second, time left and the time the start took when stderr is a terminal;
+// with --verbose a line when the start is ready (its time) and one every 10
+// iterations; nothing with --quiet. Warnings (such as
 // --max-iter reached before --tol) always go to stderr.
 //
 // # Interrupting
@@ -249,12 +264,12 @@
 // These command lines are run by the tests (example_test.go), from a folder
 // holding a copy of testdata:
 //
-//	$ nmf fit -k 17 testdata/samples/swimmer
+//	$ nmf fit -k 17 --svd exact testdata/samples/swimmer
 //	$ nmf fit -k 4 --loss kl testdata/samples/melody.wav
 //	$ nmf transform --model melody.nmf --out again.nmf testdata/samples/melody.wav
 //	$ nmf fit testdata/samples/melody.wav -k 4 --loss kl --init random --seed 3 --max-iter 50 --tol 0 --out melody-random.nmf
 //	$ nmf fit -k 8 --solver mu --loss 1.5 --alpha-w 0.01 --l1-ratio 0.5 --max-iter 40 --precision float64 --format csv -q --out swimmer-mu.nmf testdata/samples/swimmer
-//	$ nmf fit -k 17 --force testdata/samples/swimmer
+//	$ nmf fit -k 17 --svd exact --force testdata/samples/swimmer
 //	$ nmf devices
 //	$ nmf samples fresh-samples
 //	$ nmf help fit

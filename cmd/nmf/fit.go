@@ -37,7 +37,12 @@ Flags:
   --alpha-w A           regularisation of W (default 0)
   --alpha-h A|same      regularisation of H; same is --alpha-w's (default same)
   --l1-ratio R          share of L1 in the regularisation, 0 to 1 (default 0)
-  --seed S              seed of the random starts (default 0)
+  --seed S              scikit-learn's random_state: numpy's RandomState(S) draws the
+                        random starts, the randomized SVD and --shuffle's orders;
+                        0 ≤ S < 2³² (default 0)
+  --svd M               randomized (scikit-learn's randomized_svd) or exact: the SVD
+                        of the nndsvd starts (default randomized)
+  --shuffle             coordinate descent visits the components in a random order
   --device D            auto, cpu, opencl or opencl:P:D, see nmf devices (default auto)
   --precision P         float32 or float64 (default: float32 for images, WAV and
                         float32 .npy files; float64 otherwise)
@@ -235,6 +240,7 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, ou
 			hook(it)
 		}
 	}
+	opt.Started = prog.started
 	dev := openDevice[T](&opt)
 	t0 := time.Now()
 	var res *nmf.Result[T]
@@ -257,6 +263,7 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, ou
 		ReconstructionErr: res.ReconstructionErr,
 		Trace:             traceReport(res.Trace),
 		ElapsedSeconds:    elapsed,
+		InitSeconds:       res.InitTime.Seconds(),
 		Device:            dev.report(res.Device, res.DeviceBytes),
 		Warnings:          warningsReport(res.Warnings),
 		Params:            paramsReport(res.Params, o, false),

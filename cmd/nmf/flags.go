@@ -32,6 +32,8 @@ type options struct {
 	alphaH    *float64 // nil: same as alpha-w
 	l1Ratio   float64
 	seed      uint64
+	shuffle   bool
+	svd       string
 	device    string
 	precision string // "" until resolved from the input
 	out       string
@@ -69,6 +71,7 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 	fs.StringVar(&o.alphaHArg, "alpha-h", "same", "")
 	fs.Float64Var(&o.l1Ratio, "l1-ratio", 0, "")
 	fs.Uint64Var(&o.seed, "seed", 0, "")
+	fs.BoolVar(&o.shuffle, "shuffle", false, "")
 	fs.StringVar(&o.device, "device", "auto", "")
 	fs.StringVar(&o.precision, "precision", "", "")
 	fs.StringVar(&o.out, "out", "", "")
@@ -83,6 +86,7 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 	switch cmd {
 	case "fit":
 		fs.StringVar(&o.init, "init", "auto", "")
+		fs.StringVar(&o.svd, "svd", "randomized", "")
 		fs.StringVar(&o.w0, "w0", "", "")
 		fs.StringVar(&o.h0, "h0", "", "")
 		fs.StringVar(&o.resume, "resume", "", "")
@@ -193,6 +197,16 @@ func parseOptions(cmd, usage string, args []string) (*options, error) {
 			}
 		}
 	}
+	if o.seed > math.MaxUint32 {
+		return nil, bad("--seed %d: must be below 2³² = 4294967296 (scikit-learn's random_state seeds numpy's RandomState)", o.seed)
+	}
+	if cmd == "fit" {
+		switch o.svd {
+		case "randomized", "exact":
+		default:
+			return nil, bad("--svd %q: want randomized or exact", o.svd)
+		}
+	}
 	if o.maxIter < 0 {
 		return nil, bad("--max-iter %d: must be at least 0", o.maxIter)
 	}
@@ -278,6 +292,8 @@ func (o *options) nmfOptions() nmf.Options {
 	opt.AlphaH = o.alphaH
 	opt.L1Ratio = o.l1Ratio
 	opt.Seed = o.seed
+	opt.Shuffle = o.shuffle
+	opt.SVD = nmf.SVD(o.svd)
 	opt.Device = o.device
 	return opt
 }
@@ -313,6 +329,9 @@ func (o *options) adopt(p reportParams) error {
 	}
 	if !o.set["seed"] {
 		o.seed = p.Seed
+	}
+	if !o.set["shuffle"] {
+		o.shuffle = p.Shuffle
 	}
 	if !o.set["precision"] {
 		o.precision = p.Precision

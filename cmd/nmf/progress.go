@@ -21,6 +21,8 @@ type progress struct {
 	start  time.Time
 	drawn  time.Time
 	width  int // of the last bar drawn, to clear it
+	init   time.Duration
+	inited bool // the start is ready: the iterations are timed from then
 }
 
 func newProgress(w io.Writer, o *options, offset, total int) *progress {
@@ -50,6 +52,20 @@ func isTerminal(w io.Writer) bool {
 		return false
 	}
 	return true
+}
+
+// started is the fit's Started callback: the start took d. The iteration
+// rate is measured from here on.
+func (p *progress) started(d time.Duration) {
+	p.init, p.inited, p.start = d, true, time.Now()
+	if p.lines {
+		fmt.Fprintf(p.w, "nmf: start ready in %s\n", seconds(d))
+	}
+}
+
+// seconds formats d as seconds with three significant digits.
+func seconds(d time.Duration) string {
+	return fmt.Sprintf("%.3g s", d.Seconds())
 }
 
 // update is the fit's Progress callback: iter iterations done, those before
@@ -87,6 +103,9 @@ func (p *progress) update(iter int, err float64) {
 	}
 	line := fmt.Sprintf("\r%d/%d [%s%s] error %.5g  %.1f it/s  left %s", done, p.total,
 		strings.Repeat("█", full), strings.Repeat("░", cells-full), err, rate, left)
+	if p.inited {
+		line += "  start " + seconds(p.init)
+	}
 	n := utf8.RuneCountInString(line) - 1
 	pad := max(0, p.width-n)
 	p.width = n

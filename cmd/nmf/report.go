@@ -14,19 +14,22 @@ type runReport struct {
 	Command string `json:"command"` // "fit" or "transform"
 	// Partial is set in a checkpoint: the fit was interrupted after NIter
 	// iterations and can go on with nmf fit --resume.
-	Partial           bool          `json:"partial"`
-	NIter             int           `json:"n_iter"`
-	ReconstructionErr float64       `json:"reconstruction_err"`
-	Trace             []tracePoint  `json:"trace"`
-	ElapsedSeconds    float64       `json:"elapsed_seconds"`
-	Device            deviceReport  `json:"device"`
-	Warnings          []warning     `json:"warnings"`
-	Params            reportParams  `json:"params"`
-	Input             inputReport   `json:"input"`
-	Start             *startReport  `json:"start,omitempty"`
-	Model             *modelReport  `json:"model,omitempty"`
-	Resumed           []resumeEntry `json:"resumed,omitempty"`
-	Files             filesReport   `json:"files"`
+	Partial           bool         `json:"partial"`
+	NIter             int          `json:"n_iter"`
+	ReconstructionErr float64      `json:"reconstruction_err"`
+	Trace             []tracePoint `json:"trace"`
+	ElapsedSeconds    float64      `json:"elapsed_seconds"`
+	// InitSeconds is the part of elapsed_seconds the initialisation took
+	// (the randomized SVD of nndsvd*, the random draws).
+	InitSeconds float64       `json:"init_seconds"`
+	Device      deviceReport  `json:"device"`
+	Warnings    []warning     `json:"warnings"`
+	Params      reportParams  `json:"params"`
+	Input       inputReport   `json:"input"`
+	Start       *startReport  `json:"start,omitempty"`
+	Model       *modelReport  `json:"model,omitempty"`
+	Resumed     []resumeEntry `json:"resumed,omitempty"`
+	Files       filesReport   `json:"files"`
 	// SolverState is, for a fit, the state of the stopping rule after
 	// NIter iterations, which fit --resume goes on from.
 	SolverState *solverState `json:"solver_state,omitempty"`
@@ -78,6 +81,8 @@ type reportParams struct {
 	L1RegH     float64 `json:"l1_reg_h"`
 	L2RegH     float64 `json:"l2_reg_h"`
 	Seed       uint64  `json:"seed"`
+	Shuffle    bool    `json:"shuffle"`
+	SVD        string  `json:"svd,omitempty"` // of nndsvd*: randomized or exact
 	Precision  string  `json:"precision"`
 	Format     string  `json:"format"`
 }
@@ -142,7 +147,11 @@ func paramsReport(p nmf.Params, o *options, swap bool) reportParams {
 		Rank: p.Components, Loss: p.Loss, Beta: p.Beta, Solver: string(p.Solver), Init: string(p.Init),
 		MaxIter: p.MaxIter, Tol: p.Tol, AlphaW: p.AlphaW, AlphaH: p.AlphaH, AlphaHSame: o.alphaH == nil,
 		L1Ratio: p.L1Ratio, L1RegW: p.L1RegW, L2RegW: p.L2RegW, L1RegH: p.L1RegH, L2RegH: p.L2RegH,
-		Seed: p.Seed, Precision: p.Precision, Format: o.format,
+		Seed: p.Seed, Shuffle: p.Shuffle, Precision: p.Precision, Format: o.format,
+	}
+	switch p.Init {
+	case nmf.InitNNDSVD, nmf.InitNNDSVDA, nmf.InitNNDSVDAR:
+		r.SVD = string(p.SVD)
 	}
 	if swap {
 		r.AlphaW, r.AlphaH = r.AlphaH, r.AlphaW

@@ -38,7 +38,8 @@ Flags:
   --alpha-w A           regularisation of W (default 0)
   --alpha-h A|same      regularisation of H (default same)
   --l1-ratio R          share of L1 in the regularisation (default 0)
-  --seed S              seed (default 0)
+  --seed S              random_state of --shuffle, 0 ≤ S < 2³² (default 0, or the model's)
+  --shuffle             coordinate descent in random orders (default: the model's)
   --device D            auto, cpu, opencl or opencl:P:D (default auto)
   --precision P         float32 or float64
   --fft-size N          WAV: samples per STFT frame (default 2048, or the model's)
@@ -164,6 +165,7 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 	}
 	prog := newProgress(e.stderr, o, 0, opt.MaxIter)
 	opt.Progress = prog.update
+	opt.Started = prog.started
 	dev := openDevice[T](&opt)
 	t0 := time.Now()
 	res, err := nmf.Transform(ctx, x, hIn, opt)
@@ -186,6 +188,7 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 		ReconstructionErr: res.ReconstructionErr,
 		Trace:             traceReport(res.Trace),
 		ElapsedSeconds:    elapsed,
+		InitSeconds:       res.InitTime.Seconds(),
 		Device:            dev.report(res.Device, res.DeviceBytes),
 		Warnings:          warningsReport(res.Warnings),
 		Params:            paramsReport(res.Params, o, swap),

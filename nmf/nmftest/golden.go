@@ -35,26 +35,32 @@ const (
 
 // Case is one golden case's case.json.
 type Case struct {
-	Name      string          `json:"name"`
-	Kind      string          `json:"kind"`
-	X         string          `json:"X"`
-	XMtx      string          `json:"X_mtx"`
-	Rank      int             `json:"rank"`
-	Dtype     string          `json:"dtype"`
-	Init      string          `json:"init"`
-	Solver    string          `json:"solver"`
-	BetaLoss  float64         `json:"beta_loss"`
-	Tol       float64         `json:"tol"`
-	MaxIter   int             `json:"max_iter"`
-	AlphaW    float64         `json:"alpha_W"`
-	AlphaH    json.RawMessage `json:"alpha_H"`
-	L1Ratio   float64         `json:"l1_ratio"`
-	W0        string          `json:"W0"`
-	H0        string          `json:"H0"`
-	W         string          `json:"W"`
-	H         string          `json:"H"`
-	Expect    json.RawMessage `json:"expect"`
-	Transform *struct {
+	Name     string          `json:"name"`
+	Kind     string          `json:"kind"`
+	X        string          `json:"X"`
+	XMtx     string          `json:"X_mtx"`
+	Rank     int             `json:"rank"`
+	Dtype    string          `json:"dtype"`
+	Init     string          `json:"init"`
+	Solver   string          `json:"solver"`
+	BetaLoss float64         `json:"beta_loss"`
+	Tol      float64         `json:"tol"`
+	MaxIter  int             `json:"max_iter"`
+	AlphaW   float64         `json:"alpha_W"`
+	AlphaH   json.RawMessage `json:"alpha_H"`
+	L1Ratio  float64         `json:"l1_ratio"`
+	// RandomState is scikit-learn's random_state of a seeded case, SVD its
+	// SVD ("randomized"; absent in the top folder, made with the exact
+	// one), Shuffle coordinate descent's shuffle.
+	RandomState *uint64         `json:"random_state"`
+	SVD         string          `json:"svd"`
+	Shuffle     bool            `json:"shuffle"`
+	W0          string          `json:"W0"`
+	H0          string          `json:"H0"`
+	W           string          `json:"W"`
+	H           string          `json:"H"`
+	Expect      json.RawMessage `json:"expect"`
+	Transform   *struct {
 		X string `json:"X"`
 		W string `json:"W"`
 	} `json:"transform"`
@@ -109,6 +115,17 @@ func (c *Case) Options() nmf.Options {
 	o.Loss = nmf.Beta(c.BetaLoss)
 	o.Solver = nmf.Solver(c.Solver)
 	o.Init = nmf.Init(c.Init)
+	if c.Init == "auto" { // scikit-learn's init=None
+		o.Init = nmf.InitAuto
+	}
+	o.SVD = nmf.SVDExact
+	if c.SVD == "randomized" {
+		o.SVD = nmf.SVDRandomized
+	}
+	if c.RandomState != nil {
+		o.Seed = *c.RandomState
+	}
+	o.Shuffle = c.Shuffle
 	o.MaxIter = c.MaxIter
 	o.Tol = c.Tol
 	o.AlphaW = c.AlphaW
@@ -176,8 +193,23 @@ func RelDiff[T nmf.Float](a, b []T) float64 {
 	return d / m
 }
 
-// Golden runs every case in dir, and those of its minibatch/ folder, against the backends newBackend returns.
+// Golden runs every case in dir against the backends newBackend returns,
+// then those of dir/minibatch (MiniBatchNMF) and of dir/seeded
+// (scikit-learn as shipped: its randomized SVD and numpy's generator, seed
+// for seed) where that folder has an index.
 func Golden(t *testing.T, dir string, newBackend func() (backend.Backend, error)) {
+	goldenDir(t, dir, newBackend)
+	t.Run("minibatch", func(t *testing.T) { GoldenMiniBatch(t, filepath.Join(dir, "minibatch"), newBackend) })
+	seeded := filepath.Join(dir, "seeded")
+	if _, err := os.Stat(filepath.Join(seeded, "index.json")); err == nil {
+		t.Run("seeded", func(t *testing.T) {
+			goldenDir(t, seeded, newBackend)
+			t.Run("minibatch", func(t *testing.T) { GoldenMiniBatch(t, seeded, newBackend) })
+		})
+	}
+}
+
+func goldenDir(t *testing.T, dir string, newBackend func() (backend.Backend, error)) {
 	cases, err := Cases(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -193,8 +225,7 @@ func Golden(t *testing.T, dir string, newBackend func() (backend.Backend, error)
 				runCase[float64](t, c, newBackend, tol64)
 			}
 		})
-	} // MiniBatchNMF and partial_fit (minibatch/).
-	t.Run("minibatch", func(t *testing.T) { GoldenMiniBatch(t, filepath.Join(dir, "minibatch"), newBackend) })
+	}
 }
 
 func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Backend, error), tol float64) {
@@ -206,26 +237,18 @@ func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Back
 	case "divergence":
 		divergenceCase(t, c, x, newBackend)
 		return
-	case "init":
-		o := nmf.DefaultOptions()
-		o.Components, o.Init, o.MaxIter, o.Backend = c.Rank, nmf.Init(c.Init), 0, newBackend
-		var e struct{ W, H string }
-		if err := json.Unmarshal(c.Expect, &e); err != nil {
-			t.Fatal(err)
-		}
-		res, err := nmf.Fit(context.Background(), x, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compare(t, c, "W", res.W, e.W, tol)
-		compare(t, c, "H", res.H, e.H, tol)
-		return
+	case "minibatch", "partial_fit":
+		t.Skip("a MiniBatchNMF case: run by GoldenMiniBatch")
 	}
 	inputs := []nmf.Matrix[T]{x}
 	names := []string{"dense"}
 	if c.XMtx != "" {
 		inputs = append(inputs, ToCSR(x))
 		names = append(names, "sparse")
+	}
+	if c.Kind == "init" {
+		initCase(t, c, inputs, names, newBackend, tol)
+		return
 	}
 	var e expectSolver
 	if err := json.Unmarshal(c.Expect, &e); err != nil {
@@ -276,6 +299,28 @@ func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Back
 				t.Fatal(err)
 			}
 			compare(t, c, "transform W", tr.W, c.Transform.W, tol)
+		})
+	}
+}
+
+// initCase checks _initialize_nmf's W and H: Fit with no iterations.
+func initCase[T nmf.Float](t *testing.T, c *Case, inputs []nmf.Matrix[T], names []string, newBackend func() (backend.Backend, error), tol float64) {
+	var e struct{ W, H string }
+	if err := json.Unmarshal(c.Expect, &e); err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range inputs {
+		t.Run(names[i], func(t *testing.T) {
+			o := c.Options()
+			// An init case has no loss or solver: scikit-learn's defaults.
+			o.Loss, o.Solver = nmf.Frobenius, nmf.SolverAuto
+			o.MaxIter, o.Tol, o.Backend = 0, 0, newBackend
+			res, err := nmf.Fit(context.Background(), in, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compare(t, c, "W", res.W, e.W, tol)
+			compare(t, c, "H", res.H, e.H, tol)
 		})
 	}
 }

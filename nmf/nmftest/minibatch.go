@@ -22,7 +22,6 @@ type MBCase struct {
 	TransformMaxIter     *int     `json:"transform_max_iter"`
 	MaxNoImprovement     *int     `json:"max_no_improvement"`
 	Chunks               [][2]int `json:"chunks"`
-	RandomState          *uint64  `json:"random_state"`
 }
 
 // MBExpect is the expect of a minibatch case; Steps that of a partial_fit
@@ -90,9 +89,6 @@ func GoldenMiniBatch(t *testing.T, dir string, newBackend func() (backend.Backen
 	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			if c.RandomState != nil && c.Init != "custom" {
-				t.Skip("seeded init: needs numpy's RandomState stream")
-			}
 			if c.Dtype == "float32" {
 				runMB[float32](t, c, newBackend, tol32)
 			} else {
