@@ -17,11 +17,13 @@ func (im *impl[T]) divergence(x *data[T], w, h *matrix[T], beta float64) float64
 	}
 	clear(im.partial)
 	if !x.Sparse() {
-		v := im.buf("wh", l*n)
-		im.mul(&matrix[T]{rows: l, cols: n, data: v}, w, false, h, false)
+		// W·H a block of rows at a time, each worker over its own rows.
+		bs := max(1, min(l, fusedBlockElems/n))
 		t := &im.divD
-		*t = divDenseTask[T]{x: x.x, v: v, beta: beta, partial: im.partial}
-		im.pool.parallel(l*n, 4096, t)
+		*t = divDenseTask[T]{im: im, x: x.x, w: w, h: h, beta: beta, partial: im.partial, bs: bs, scratch: im.buf("wh", bs*n*im.pool.workers)}
+		prev := im.threads.single()
+		im.pool.parallel(l, max(1, 4096/n), t)
+		im.threads.restore(prev)
 		return im.sums(beta, w, h).Finish(beta)
 	}
 	if beta == 2 {
@@ -90,19 +92,38 @@ func (im *impl[T]) sums(beta float64, w, h *matrix[T]) backend.DivSums {
 	return d
 }
 
+// divDenseTask sums the divergence terms of dense X over the rows [lo, hi)
+// of a chunk, forming W·H bs rows at a time in the chunk's scratch.
 type divDenseTask[T backend.Float] struct {
-	x, v    []T
+	im      *impl[T]
+	x       []T
+	w, h    *matrix[T]
 	beta    float64
 	partial []float64
+	bs      int
+	scratch []T
 }
 
 func (t *divDenseTask[T]) run(c, lo, hi int) {
 	var s [4]float64
-	beta := t.beta
-	for p := lo; p < hi; p++ {
-		x, v := float64(t.x[p]), float64(t.v[p])
+	k, n := t.w.cols, t.h.cols
+	blk := t.scratch[c*t.bs*n : (c+1)*t.bs*n]
+	for r0 := lo; r0 < hi; r0 += t.bs {
+		r1 := min(r0+t.bs, hi)
+		v := blk[:(r1-r0)*n]
+		t.im.slots[c].gemm(false, false, r1-r0, n, k, 1, t.w.data[r0*k:], max(k, 1), t.h.data, max(n, 1), 0, v, max(n, 1))
+		divTerms(&s, t.x[r0*n:r1*n], v, t.beta)
+	}
+	copy(t.partial[4*c:4*c+4], s[:])
+}
+
+// divTerms adds the divergence terms of the entries of xs against vs = W·H
+// to s (the slots of sums).
+func divTerms[T backend.Float](s *[4]float64, xs, vs []T, beta float64) {
+	for p := range xs {
+		x, v := float64(xs[p]), float64(vs[p])
 		if beta == 2 {
-			d := float64(t.x[p] - t.v[p])
+			d := float64(xs[p] - vs[p])
 			s[0] += d * d
 			continue
 		}
@@ -115,9 +136,8 @@ func (t *divDenseTask[T]) run(c, lo, hi int) {
 		if v == 0 {
 			v = backend.Epsilon
 		}
-		accumulate(&s, x, v, beta)
+		accumulate(s, x, v, beta)
 	}
-	copy(t.partial[4*c:4*c+4], s[:])
 }
 
 func accumulate(s *[4]float64, x, v, beta float64) {

@@ -21,7 +21,6 @@ type impl[T backend.Float] struct {
 	scratch map[string][]T
 
 	// Long-lived task values: dispatching them allocates nothing.
-	ratio     ratioTask[T]
 	fused     fusedTask[T]
 	frob      frobTask[T]
 	kern      kernTask[T]

@@ -6,46 +6,28 @@ import "github.com/clnmf/clnmf/nmf/backend"
 // where the micro-kernels are off (mu_kernels.go has the path used where
 // they are on).
 
-// muTermsDense forms W·H once, turns it into the ratio and the power in one
-// pass, and multiplies each by the fixed factor; with more than one worker,
-// each worker does all of that for its own share (muTermsSplit).
+// fusedBlockElems bounds the block of W·H one worker forms at a time in the
+// dense update without the kernels and in the dense divergence: the scratch
+// is at most two such blocks per worker (8 MiB each in float64), never a
+// matrix the size of X. A variable for the tests.
+var fusedBlockElems = 1 << 20
+
+// muTermsDense runs the micro-kernels where they are on, otherwise
+// muTermsSplit's blocks of W·H turned into the ratio and the power.
 func (im *impl[T]) muTermsDense(side backend.Side, x *data[T], w, h *matrix[T], beta float64, num, den *matrix[T]) {
 	if im.useKernels() {
 		im.muTermsKernels(side, x, w, h, beta, num, den)
 		return
 	}
-	if im.pool.chunks(x.rows, 1) > 1 && im.pool.chunks(x.cols, 1) > 1 {
-		im.muTermsSplit(side, x, w, h, beta, num, den)
-		return
-	}
-	l, n, k := x.rows, x.cols, w.cols
-	v := im.buf("wh", l*n)
-	im.g.gemm(false, false, l, n, k, 1, w.data, max(k, 1), h.data, max(n, 1), 0, v, max(n, 1))
-	var u []T
-	if beta != 1 {
-		u = im.buf("whpow", l*n)
-	}
-	t := &im.ratio
-	*t = ratioTask[T]{x: x.x, v: v, u: u, beta: beta, n: n}
-	im.pool.parallel(l, 16, t)
-	if side == backend.SideW {
-		im.g.gemm(false, true, l, k, n, 1, v, max(n, 1), h.data, max(n, 1), 0, num.data, max(k, 1))
-		if beta != 1 {
-			im.g.gemm(false, true, l, k, n, 1, u, max(n, 1), h.data, max(n, 1), 0, den.data, max(k, 1))
-		}
-		return
-	}
-	im.g.gemm(true, false, k, n, l, 1, w.data, max(k, 1), v, max(n, 1), 0, num.data, max(n, 1))
-	if beta != 1 {
-		im.g.gemm(true, false, k, n, l, 1, w.data, max(k, 1), u, max(n, 1), 0, den.data, max(n, 1))
-	}
+	im.muTermsSplit(side, x, w, h, beta, num, den)
 }
 
 // muTermsSplit runs fusedTask over X's rows (side W) or columns (side H),
 // one contiguous share per worker, with OpenBLAS set to one thread while
-// the workers call it: one synchronisation per call instead of one per
-// product, and no OpenBLAS threads spinning beside the ratio pass. The
-// scratch is the "wh" buffer the unsplit path and the divergence use.
+// several workers call it: one synchronisation per call instead of one per
+// product, and no OpenBLAS threads spinning beside the ratio pass. Each
+// worker forms W·H in blocks of at most fusedBlockElems entries, in the
+// "wh" scratch the dense divergence also uses.
 func (im *impl[T]) muTermsSplit(side backend.Side, x *data[T], w, h *matrix[T], beta float64, num, den *matrix[T]) {
 	l, n := x.rows, x.cols
 	total := l
@@ -54,16 +36,22 @@ func (im *impl[T]) muTermsSplit(side backend.Side, x *data[T], w, h *matrix[T], 
 	}
 	workers := im.pool.chunks(total, 1)
 	bs := (total + workers - 1) / workers
-	size := bs * n
+	other := n // the length of one row (side W) or column (side H) of W·H
 	if side == backend.SideH {
-		size = l * bs
+		other = l
 	}
+	bs = max(1, min(bs, fusedBlockElems/other))
+	size := bs * other
 	nbuf := 2
 	if beta == 1 {
 		nbuf = 1
 	}
 	t := &im.fused
 	*t = fusedTask[T]{im: im, x: x.x, w: w, h: h, num: num, den: den, beta: beta, side: side, bs: bs, scratch: im.buf("wh", nbuf*size*workers), size: size}
+	if workers == 1 {
+		t.run(0, 0, (total+bs-1)/bs)
+		return
+	}
 	prev := im.threads.single()
 	im.pool.parallel((total+bs-1)/bs, 1, t)
 	im.threads.restore(prev)

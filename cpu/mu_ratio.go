@@ -35,22 +35,6 @@ func denPow(u float64, mu *backend.MU) float64 {
 	return pow(u, mu.DenExp)
 }
 
-// ratioTask turns rows of V = W·H into X ⊙ V^(β−2) in place and, when u is
-// set, writes U^(β−1) into u.
-type ratioTask[T backend.Float] struct {
-	x, v, u []T
-	beta    float64
-	n       int
-}
-
-func (t *ratioTask[T]) run(_, lo, hi int) {
-	var u []T
-	if t.u != nil {
-		u = t.u[lo*t.n : hi*t.n]
-	}
-	applyRatio(t.x[lo*t.n:hi*t.n], t.v[lo*t.n:hi*t.n], u, t.beta)
-}
-
 // applyRatio turns v = W·H into X ⊙ V^(β−2) in place and, for β ≠ 1, writes
 // U^(β−1) into u (same length as v).
 func applyRatio[T backend.Float](x, v, u []T, beta float64) {
