@@ -94,6 +94,7 @@ func runFit(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	defer ds.close()
 	if rs != nil {
 		if err := rs.checkInput(ds); err != nil {
 			return err

@@ -84,6 +84,8 @@ type dataset struct {
 	sound *nmfio.Sound // WAV
 	stft  audio.STFT
 	phase *audio.Phase
+
+	in *nmfio.Input // the file read, for close
 }
 
 // load reads the input of the given kind; stft is the analysis of a WAV.
@@ -116,10 +118,18 @@ func load(path, kind string, stft audio.STFT) (*dataset, error) {
 		if err != nil {
 			return nil, fileErr(path, err)
 		}
-		ds.d32, ds.d64, ds.s64, ds.header = in.Dense32, in.Dense64, in.Sparse, in.Header
+		ds.d32, ds.d64, ds.s64, ds.header, ds.in = in.Dense32, in.Dense64, in.Sparse, in.Header, in
 		ds.nnz = in.NNZ()
 	}
 	return ds, nil
+}
+
+// close releases the input's memory mapping (a mapped .npy), once the fit
+// and everything written from X are done.
+func (ds *dataset) close() {
+	if ds.in != nil {
+		ds.in.Close()
+	}
 }
 
 func countNonzero[T nmf.Float](v []T) int {

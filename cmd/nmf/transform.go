@@ -88,6 +88,7 @@ func runTransform(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	defer ds.close()
 	if o.precision == "float32" {
 		return transformAs[float32](ctx, e, o, ds, out, m)
 	}

@@ -26,6 +26,7 @@ func fuzzRead(t *testing.T, path string, data []byte) {
 		}
 		return
 	}
+	defer in.Close() // before the next input rewrites the file
 	set := 0
 	rows, cols := in.Dims()
 	if rows < 1 || cols < 1 {

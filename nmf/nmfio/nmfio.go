@@ -15,7 +15,10 @@
 //     the file before anything is allocated. Bytes after the array's data
 //     are ignored, as numpy.load ignores them. Values are passed through as
 //     they are, NaN and infinities included: the nmf library rejects those
-//     itself.
+//     itself. A C-ordered float32 or float64 array in the machine's byte
+//     order is memory-mapped read-only on Linux, macOS and the BSDs
+//     instead of read ([Input.Mapped]; release it with [Input.Close]): it
+//     then costs page cache, not the process's memory.
 //   - .csv, .tsv: delimited text, comma- or tab-separated. Every field must
 //     be a finite number (strconv.ParseFloat syntax, surrounding spaces and
 //     quotes allowed); NaN and infinities are rejected here with their
@@ -93,6 +96,8 @@ type Input struct {
 	// Kind names the format read: "npy", "csv", "tsv" or "mtx" (and
 	// "images" for readers living elsewhere).
 	Kind string
+
+	unmap func() error // releases a memory-mapped .npy (see Mapped)
 }
 
 // Dims returns the number of rows and columns of the matrix read.

@@ -262,6 +262,9 @@ func readNPY(path string, f *os.File) (*Input, error) {
 	if msg != "" {
 		return nil, &FormatError{Path: path, Msg: msg}
 	}
+	if in := mapNPY(path, f, h); in != nil {
+		return in, nil
+	}
 	rows, cols := int(h.shape[0]), int(h.shape[1])
 	in := &Input{Path: path, Kind: "npy"}
 
