@@ -203,12 +203,21 @@
 // "fixed"}, the --model folder, the file of the fixed factor and which
 // factor that is, "H" or "W".
 //
-// Everything is first written into a temporary folder beside --out and moved
-// into place only once complete, each file synced: a run that fails leaves
-// no W or H behind. A folder that already holds results is refused unless
-// --force, and a run with --force that fails leaves the old results as they
-// were; one that succeeds also removes the old result files it did not
-// rewrite. Without --quiet, fit prints one line naming what it wrote. The
+// Everything is first written into a temporary folder beside --out
+// (OUT.tmp-XXXXXXXX) and moved into place only once complete, each file
+// synced: a run that fails leaves no W or H behind. A folder that already
+// holds results is refused unless --force, and a run with --force that fails
+// leaves the old results as they were; one that succeeds also removes the
+// old result files it did not rewrite. The move is exclusive: of runs on the
+// same --out at the same time the first to finish wins and the others fail
+// with "already holds results … written by another run", --force included
+// (--force replaces only the results that were there when its run started).
+// A temporary folder left by a run that died (a crash, kill -9) is removed
+// by the next run on the same --out; those of runs still going are kept.
+// (Where flock(2) is missing, as on Windows, runs are not told apart and
+// such folders stay.) An --out that is a symbolic link to a folder means
+// that folder: the results go into it and the link stays; a link to
+// nothing, or to anything but a folder, is refused. Without --quiet, fit prints one line naming what it wrote. The
 // progress goes to stderr: a bar with the iteration, error, iterations per
 // second, time left and the time the start took when stderr is a terminal;
 // with --verbose a line when the start is ready (its time) and one every 10

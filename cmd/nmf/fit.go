@@ -87,7 +87,8 @@ func runFit(ctx context.Context, args []string, e *env) error {
 	if rs != nil {
 		resumeDir = rs.dir
 	}
-	if err := checkOut(out, o.force, resumeDir); err != nil {
+	od, err := checkOut(out, o.force, resumeDir)
+	if err != nil {
 		return err
 	}
 	ds, err := loadInput(e, o, kind)
@@ -101,9 +102,9 @@ func runFit(ctx context.Context, args []string, e *env) error {
 		}
 	}
 	if o.precision == "float32" {
-		return fitAs[float32](ctx, e, o, ds, out, rs)
+		return fitAs[float32](ctx, e, o, ds, od, rs)
 	}
-	return fitAs[float64](ctx, e, o, ds, out, rs)
+	return fitAs[float64](ctx, e, o, ds, od, rs)
 }
 
 // resumeState is the checkpoint fit --resume goes on from.
@@ -197,7 +198,8 @@ func describe(w io.Writer, ds *dataset, o *options) {
 		ds.path, kindName(ds.kind), rows, cols, o.precision, extra, k, o.loss, o.device)
 }
 
-func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, out string, rs *resumeState) error {
+func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od *outDir, rs *resumeState) error {
+	out := od.path
 	x := matrixAs[T](ds)
 	opt := o.nmfOptions()
 	roles := map[string]string{}
@@ -279,7 +281,7 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, ou
 		rep.Resumed = append(rs.rep.Resumed, resumeEntry{Dir: abs, NIter: offset})
 	}
 	outs := &outputs[T]{W: res.W, H: res.H, ds: ds, format: o.format, checkpoint: res.Partial}
-	if werr := outs.write(ctx, out, rep); werr != nil {
+	if werr := outs.write(ctx, od, rep); werr != nil {
 		return werr
 	}
 	if res.Partial {

@@ -81,7 +81,8 @@ func runTransform(ctx context.Context, args []string, e *env) error {
 	if out == "" {
 		out = defaultOut(o.input, "transform")
 	}
-	if err := checkOut(out, o.force, ""); err != nil {
+	od, err := checkOut(out, o.force, "")
+	if err != nil {
 		return err
 	}
 	ds, err := loadInput(e, o, kind)
@@ -90,9 +91,9 @@ func runTransform(ctx context.Context, args []string, e *env) error {
 	}
 	defer ds.close()
 	if o.precision == "float32" {
-		return transformAs[float32](ctx, e, o, ds, out, m)
+		return transformAs[float32](ctx, e, o, ds, od, m)
 	}
-	return transformAs[float64](ctx, e, o, ds, out, m)
+	return transformAs[float64](ctx, e, o, ds, od, m)
 }
 
 // loadModel reads the fit in o.model, checks it suits an input of kind, and
@@ -125,7 +126,8 @@ func loadModel(o *options, kind string) (*modelState, error) {
 	return m, nil
 }
 
-func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, out string, m *modelState) error {
+func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od *outDir, m *modelState) error {
+	out := od.path
 	swap := columnsAreSamples(ds.kind)
 	file := o.hFile
 	mr := &modelReport{File: o.hFile, Fixed: "H"}
@@ -198,7 +200,7 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 	}
 	rep.Params.Init = "" // transform's start is fixed by the solver
 	outs := &outputs[T]{W: W, H: H, ds: ds, format: o.format}
-	if err := outs.write(ctx, out, rep); err != nil {
+	if err := outs.write(ctx, od, rep); err != nil {
 		return err
 	}
 	finish(e, o, out, rep)
