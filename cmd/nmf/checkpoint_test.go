@@ -110,10 +110,9 @@ var craftedCases = []struct {
 // transform --model refuse it in one line naming the field, with exit 1,
 // writing nothing anywhere (a victim file outside the folder included).
 func TestCraftedCheckpoints(t *testing.T) {
-	dir := t.TempDir()
+	dir, _ := testCSV(t)
 	t.Chdir(dir)
-	rows, cols, data := testMatrix()
-	writeFile(t, "d.csv", csvOf(rows, cols, data, ","))
+	rows, _, _ := testMatrix()
 	writeFile(t, "victim.npy", "precious")
 	base := []string{"-k", "3", "--solver", "mu", "--tol", "0", "--max-iter", "50", "--device", "cpu", "-q"}
 	if r := nmfRun(interruptAt(12), append([]string{"fit", "d.csv", "--out", "ck.nmf"}, base...)...); r.code != 130 {

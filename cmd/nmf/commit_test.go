@@ -16,6 +16,15 @@ import (
 	"time"
 )
 
+// testCSV writes testMatrix as d.csv in a new temporary folder.
+func testCSV(t *testing.T) (dir, csv string) {
+	dir = t.TempDir()
+	rows, cols, data := testMatrix()
+	csv = filepath.Join(dir, "d.csv")
+	writeFile(t, csv, csvOf(rows, cols, data, ","))
+	return dir, csv
+}
+
 // barrierHook returns a context whose commit hook waits until n runs have
 // staged everything, so that they all commit at the same moment.
 func barrierHook(wg *sync.WaitGroup, release chan struct{}) context.Context {
@@ -55,10 +64,7 @@ func raceFits(t *testing.T, argss [][]string) []result {
 // is left; then with --force on the existing results the same holds, each
 // replacing only what was there when it started.
 func TestConcurrentCommits(t *testing.T) {
-	dir := t.TempDir()
-	rows, cols, data := testMatrix()
-	in := filepath.Join(dir, "d.csv")
-	writeFile(t, in, csvOf(rows, cols, data, ","))
+	dir, in := testCSV(t)
 	out := filepath.Join(dir, "out.nmf")
 	for _, force := range []bool{false, true} {
 		var argss [][]string
@@ -150,10 +156,7 @@ func TestKilledRun(t *testing.T) {
 	if runtime.GOOS == "windows" || !staleKnown {
 		t.Skip("no flock here: stale staging folders are left")
 	}
-	dir := t.TempDir()
-	rows, cols, data := testMatrix()
-	in := filepath.Join(dir, "d.csv")
-	writeFile(t, in, csvOf(rows, cols, data, ","))
+	dir, in := testCSV(t)
 	out := filepath.Join(dir, "out.nmf")
 	args := []string{"fit", in, "-k", "2", "--device", "cpu", "-q", "--out", out, "--max-iter", "5"}
 
@@ -200,10 +203,8 @@ func TestKilledRun(t *testing.T) {
 // nothing or to a file is refused in one line naming the link, with nothing
 // written; a failing commit names --out, never the staging folder.
 func TestOutSymlink(t *testing.T) {
-	dir := t.TempDir()
+	dir, _ := testCSV(t)
 	t.Chdir(dir)
-	rows, cols, data := testMatrix()
-	writeFile(t, "d.csv", csvOf(rows, cols, data, ","))
 	writeFile(t, "file", "x")
 	os.Symlink("file", "tofile.nmf")
 	before := snapshot(t, dir) // without the dangling link, which it cannot read
