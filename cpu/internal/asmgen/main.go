@@ -29,6 +29,10 @@ var (
 	f64 = prec{64, "VBROADCASTSD", "VFMADD231PD", "VMOVUPD", "VADDPD", "VXORPD", 3}
 )
 
+// kernel writes one micro-kernel (see the package comment). It is one
+// straight-line listing of the kernel's instructions in the order they are
+// emitted — loads, the unrolled steps, the tail, the stores — longer than
+// most functions so that it reads as the assembly it writes.
 func kernel(b *bytes.Buffer, name string, p prec, wide bool) {
 	a := func(f string, args ...any) { fmt.Fprintf(b, f+"\n", args...) }
 	a("// func %s(k int, a *float%d, sar, sap int, b *float%d, ldb int, c *float%d, ldc int, acc int)", name, p.bits, p.bits, p.bits)
