@@ -28,19 +28,21 @@ type Options struct {
 	// Workers is the number of goroutines elementwise passes use; 0 means
 	// GOMAXPROCS.
 	Workers int
-	// NoKernels turns off the AVX2/FMA micro-kernels of the dense
+	// NoKernels turns off the AVX2/FMA (or AVX-512) micro-kernels of the dense
 	// multiplicative update (kernel.go), so that every product goes
 	// through the BLAS; so does CLNMF_KERNELS=off. Where the CPU lacks AVX2
 	// or FMA they are off anyway.
 	//
-	// With the kernels on (and more than one worker), OpenBLAS runs
-	// single-threaded in this process from the backend's opening until a
-	// backend without them opens after every kernel backend has closed.
+	// With the kernels on, OpenBLAS runs single-threaded in this process
+	// from the backend's opening until a backend without them opens after
+	// every kernel backend has closed.
 	NoKernels bool
 }
 
 // EnvKernels names the environment variable that, set to "off", turns off
-// the micro-kernels (Options.NoKernels).
+// the micro-kernels (Options.NoKernels); set to "avx2", it keeps them to
+// AVX2 on a CPU with AVX-512 (read once, when the process starts; results
+// are the same either way).
 const EnvKernels = "CLNMF_KERNELS"
 
 // Backend implements backend.Backend on the host.
@@ -68,11 +70,11 @@ func NewWith(o Options) (*Backend, error) {
 		return nil, err
 	}
 	switch env := os.Getenv(EnvKernels); env {
-	case "", "on", "auto":
+	case "", "on", "auto", "avx2":
 	case "off":
 		o.NoKernels = true
 	default:
-		return nil, fmt.Errorf("cpu: %s=%q: want on or off", EnvKernels, env)
+		return nil, fmt.Errorf("cpu: %s=%q: want on, avx2 or off", EnvKernels, env)
 	}
 	p := newPool(o.Workers)
 	b := &Backend{blas: lib, pool: p}
@@ -80,10 +82,12 @@ func NewWith(o Options) (*Backend, error) {
 	b.f32 = newImpl[float32](p, lib)
 	b.f64.noKernels, b.f32.noKernels = o.NoKernels, o.NoKernels
 	if lib == BLASOpenBLAS {
-		if b.Kernels() && p.workers > 1 {
+		if b.Kernels() {
 			// Our workers carry every large product; OpenBLAS, left
 			// with the small ones, runs single-threaded so that its
-			// idle threads do not spin beside them.
+			// idle threads do not spin beside them, and so that its
+			// results, like the kernels', do not depend on the number
+			// of threads (one worker included).
 			acquireSingle(b.f64.threads)
 			b.single = true
 		} else {

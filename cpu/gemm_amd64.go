@@ -2,7 +2,10 @@ package cpu
 
 //go:generate go run ./internal/asmgen
 
-import "unsafe"
+import (
+	"os"
+	"unsafe"
+)
 
 // The GEMM micro-kernels of the fused passes (kernel.go), in gemm_amd64.s:
 // C[r, j] = Σ_{p<k} a[r·sar + p·sap] · b[p·ldb + j] for the 6×16 (float32)
@@ -24,6 +27,21 @@ func kern32n(k int, a *float32, sar, sap int, b *float32, ldb int, c *float32, l
 
 //go:noescape
 func kern64n(k int, a *float64, sar, sap int, b *float64, ldb int, c *float64, ldc int, acc int)
+
+// kern32x, kern64x, kern32xn and kern64xn are the same with AVX-512 Z
+// registers: 6×32, 6×16, 6×16 and 6×8 blocks.
+//
+//go:noescape
+func kern32x(k int, a *float32, sar, sap int, b *float32, ldb int, c *float32, ldc int, acc int)
+
+//go:noescape
+func kern64x(k int, a *float64, sar, sap int, b *float64, ldb int, c *float64, ldc int, acc int)
+
+//go:noescape
+func kern32xn(k int, a *float32, sar, sap int, b *float32, ldb int, c *float32, ldc int, acc int)
+
+//go:noescape
+func kern64xn(k int, a *float64, sar, sap int, b *float64, ldb int, c *float64, ldc int, acc int)
 
 // step32 and step64 are the multiplicative step without L2 term, exponent
 // or flush (see stepAVX), over n elements, n a multiple of 8 or 4; c points
@@ -60,3 +78,19 @@ func detectFMA() bool {
 }
 
 func setFMA(on bool) { hasFMA = on && hasAVX2 && detectFMA() }
+
+// hasAVX512 reports whether the micro-kernels use AVX-512: the CPU has
+// AVX-512F (with AVX2 and FMA) and the OS saves the opmask and ZMM state.
+// Tiles are then twice as wide; each output entry is still the same
+// sequence of FMAs in the same order, so results do not change.
+var hasAVX512 = hasFMA && detectAVX512() && os.Getenv(EnvKernels) != "avx2"
+
+func detectAVX512() bool {
+	if xcr0, _ := xgetbv(); xcr0&0xe6 != 0xe6 {
+		return false
+	}
+	_, ebx7, _, _ := cpuidex(7, 0)
+	return ebx7&(1<<16) != 0
+}
+
+func setAVX512(on bool) { hasAVX512 = on && hasFMA && detectAVX512() }

@@ -26,13 +26,18 @@ import (
 
 const mr = 6 // rows of a micro-tile
 
-// nrOf is the columns of a micro-tile: one pair of YMM registers.
+// nrOf is the columns of a micro-tile: one pair of YMM registers, or of
+// ZMM registers where the kernels use AVX-512.
 func nrOf[T backend.Float]() int {
 	var z T
+	nr := 8
 	if sizeof(z) == 4 {
-		return 16
+		nr = 16
 	}
-	return 8
+	if hasAVX512 {
+		nr *= 2
+	}
+	return nr
 }
 
 // micro runs the micro-kernel on one mr×nr block, checking that every
@@ -45,7 +50,7 @@ func micro[T backend.Float](kd int, a []T, sar, sap int, b []T, ldb int, c []T, 
 // an output whose width is a multiple of nr/2 only).
 func microW[T backend.Float](kd int, a []T, sar, sap int, b []T, ldb int, c []T, ldc int, acc, narrow bool) {
 	var z T
-	nr := 64 / int(unsafe.Sizeof(z))
+	nr := nrOf[T]()
 	if narrow {
 		nr /= 2
 	}
@@ -61,15 +66,25 @@ func microW[T backend.Float](kd int, a []T, sar, sap int, b []T, ldb int, c []T,
 		ap, bp = unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
 	}
 	cp := unsafe.Pointer(unsafe.SliceData(c))
-	switch {
-	case unsafe.Sizeof(z) == 4 && !narrow:
-		kern32(kd, (*float32)(ap), sar, sap, (*float32)(bp), ldb, (*float32)(cp), ldc, ac)
+	a32, b32, c32 := (*float32)(ap), (*float32)(bp), (*float32)(cp)
+	a64, b64, c64 := (*float64)(ap), (*float64)(bp), (*float64)(cp)
+	switch wide := !narrow; {
+	case unsafe.Sizeof(z) == 4 && hasAVX512 && wide:
+		kern32x(kd, a32, sar, sap, b32, ldb, c32, ldc, ac)
+	case unsafe.Sizeof(z) == 4 && hasAVX512:
+		kern32xn(kd, a32, sar, sap, b32, ldb, c32, ldc, ac)
+	case unsafe.Sizeof(z) == 4 && wide:
+		kern32(kd, a32, sar, sap, b32, ldb, c32, ldc, ac)
 	case unsafe.Sizeof(z) == 4:
-		kern32n(kd, (*float32)(ap), sar, sap, (*float32)(bp), ldb, (*float32)(cp), ldc, ac)
-	case !narrow:
-		kern64(kd, (*float64)(ap), sar, sap, (*float64)(bp), ldb, (*float64)(cp), ldc, ac)
+		kern32n(kd, a32, sar, sap, b32, ldb, c32, ldc, ac)
+	case hasAVX512 && wide:
+		kern64x(kd, a64, sar, sap, b64, ldb, c64, ldc, ac)
+	case hasAVX512:
+		kern64xn(kd, a64, sar, sap, b64, ldb, c64, ldc, ac)
+	case wide:
+		kern64(kd, a64, sar, sap, b64, ldb, c64, ldc, ac)
 	default:
-		kern64n(kd, (*float64)(ap), sar, sap, (*float64)(bp), ldb, (*float64)(cp), ldc, ac)
+		kern64n(kd, a64, sar, sap, b64, ldb, c64, ldc, ac)
 	}
 }
 

@@ -18,8 +18,24 @@ func TestMicroKernels(t *testing.T) {
 	if !hasFMA {
 		t.Skip("no AVX2/FMA on this CPU")
 	}
-	testMicro[float32](t, 1e-5)
-	testMicro[float64](t, 1e-13)
+	forWidths(t, func(t *testing.T) {
+		testMicro[float32](t, 1e-5)
+		testMicro[float64](t, 1e-13)
+	})
+}
+
+// forWidths runs f with the AVX2 micro-kernels and, where the CPU has
+// them, the AVX-512 ones.
+func forWidths(t *testing.T, f func(t *testing.T)) {
+	saved := hasAVX512
+	defer setAVX512(saved)
+	setAVX512(false)
+	t.Run("avx2", f)
+	if setAVX512(true); !hasAVX512 {
+		t.Log("no AVX-512 here: its kernels are not exercised")
+		return
+	}
+	t.Run("avx512", f)
 }
 
 func testMicro[T backend.Float](t *testing.T, tol float64) {
@@ -113,8 +129,16 @@ func BenchmarkMicro(b *testing.B) {
 	if !hasFMA {
 		b.Skip("no AVX2/FMA on this CPU")
 	}
-	b.Run("float32", benchMicro[float32])
-	b.Run("float64", benchMicro[float64])
+	saved := hasAVX512
+	defer setAVX512(saved)
+	for _, x := range []bool{false, true} {
+		if setAVX512(x); hasAVX512 != x {
+			continue
+		}
+		name := map[bool]string{false: "avx2", true: "avx512"}[x]
+		b.Run(name+"/float32", benchMicro[float32])
+		b.Run(name+"/float64", benchMicro[float64])
+	}
 }
 
 func benchMicro[T backend.Float](b *testing.B) {
@@ -130,13 +154,20 @@ func benchMicro[T backend.Float](b *testing.B) {
 }
 
 // TestKernelsWorkerIndependent checks that the fused terms and X's
-// products are bitwise the same whatever the number of workers, for shapes
-// with partial tiles and blocks on every side.
+// products are bitwise the same whatever the number of workers and
+// whether the kernels use AVX2 or AVX-512, for shapes with partial tiles
+// and blocks on every side.
 func TestKernelsWorkerIndependent(t *testing.T) {
 	if !hasFMA {
 		t.Skip("no AVX2/FMA on this CPU")
 	}
-	for _, sh := range [][3]int{{101, 263, 7}, {50, 530, 20}, {397, 61, 13}} {
+	saved := hasAVX512
+	defer setAVX512(saved)
+	widths := []bool{false}
+	if setAVX512(true); hasAVX512 {
+		widths = append(widths, true)
+	}
+	for _, sh := range [][3]int{{101, 263, 7}, {50, 530, 20}, {397, 61, 13}, {40, 300, 50}} {
 		l, n, k := sh[0], sh[1], sh[2]
 		r := rand.New(rand.NewPCG(uint64(l), uint64(n)))
 		xs := backendtest.Uniform(r, backend.Float64, l, n, 0.01, 0)
@@ -145,16 +176,19 @@ func TestKernelsWorkerIndependent(t *testing.T) {
 		for _, p := range []backend.Precision{backend.Float32, backend.Float64} {
 			x := backendtest.HostData(p, xs, l, n, false)
 			var ref [][]float64
-			for _, workers := range []int{1, 2, 3, 5} {
-				got := kernelOutputs(t, workers, p, x, ws, hs, l, n, k)
-				if ref == nil {
-					ref = got
-					continue
-				}
-				for i := range got {
-					for j := range got[i] {
-						if got[i][j] != ref[i][j] {
-							t.Fatalf("%d×%d k=%d %v: output %d[%d] with %d workers = %v, with 1 = %v", l, n, k, p, i, j, workers, got[i][j], ref[i][j])
+			for _, avx512 := range widths {
+				setAVX512(avx512)
+				for _, workers := range []int{1, 2, 3, 5} {
+					got := kernelOutputs(t, workers, p, x, ws, hs, l, n, k)
+					if ref == nil {
+						ref = got
+						continue
+					}
+					for i := range got {
+						for j := range got[i] {
+							if got[i][j] != ref[i][j] {
+								t.Fatalf("%d×%d k=%d %v: output %d[%d] with %d workers (AVX-512 %v) = %v, with 1 (AVX2) = %v", l, n, k, p, i, j, workers, avx512, got[i][j], ref[i][j])
+							}
 						}
 					}
 				}
