@@ -42,6 +42,8 @@ type Row struct {
 	Ratio     float64 `json:"ratio_vs_sklearn,omitempty"`
 	// Target is the issue's minimum Ratio for this row (0: none).
 	Target float64 `json:"target,omitempty"`
+	// TargetFracGEMM is the minimum FracGEMM for this row (0: none).
+	TargetFracGEMM float64 `json:"target_frac_gemm,omitempty"`
 	// CLBlastMs is CLBlast's GEMM on the same device and buffers, and
 	// RatioCLBlast = CLBlastMs / MsPerIter.
 	CLBlastMs    float64 `json:"clblast_ms,omitempty"`
@@ -87,11 +89,13 @@ func sizesFor(quick bool) sizes {
 	}
 	return sizes{
 		square: 2048, gemmL: 2000, gemmK: []int{16, 32, 64, 128},
-		dense:  [][3]int{{2000, 2000, 50}, {4096, 1000, 64}},
+		// The last three are issue 15's: large k, a skinny k on a tall
+		// X, and the largest square one.
+		dense:  [][3]int{{2000, 2000, 50}, {4096, 1000, 64}, {1000, 1000, 200}, {5000, 4000, 20}, {4000, 4000, 32}},
 		sparse: [3]int{20000, 10000, 20}, density: 0.005,
 		audio: [3]int{1025, 5000, 32},
-		// l·n·k from 5.12e6 to 1.55e8: 30.25×.
-		growth:     [][3]int{{400, 400, 32}, {800, 800, 32}, {1400, 1400, 32}, {2200, 2200, 32}},
+		// l·n·k from 8e6 to 5.12e8: 64×.
+		growth:     [][3]int{{500, 500, 32}, {1000, 1000, 32}, {2000, 2000, 32}, {4000, 4000, 32}},
 		growthLoss: "frobenius",
 	}
 }
@@ -134,6 +138,19 @@ func iterWorkloads(s sizes) []iterWork {
 	}
 	return ws
 }
+
+// fracGEMMTarget is the least share of the square GEMM rate a dense
+// iteration on the cpu should reach in precision prec (issue 15).
+func fracGEMMTarget(prec string) float64 {
+	if prec == "float32" {
+		return 0.5
+	}
+	return 0.6
+}
+
+// growthTarget is the most the time per unit of l·n·k may grow from the
+// smallest growth size to the largest.
+const growthTarget = 1.2
 
 func short(loss string) string {
 	switch loss {
@@ -577,6 +594,9 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 				}
 				if d == "cpu" && w.kind == "iteration" {
 					rows[i].Target = w.target
+					if w.data == "dense" {
+						rows[i].TargetFracGEMM = fracGEMMTarget(prec)
+					}
 				}
 			}
 			var skTimes []float64

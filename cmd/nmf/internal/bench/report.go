@@ -141,6 +141,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		p("| ≥%.1f× scikit-learn | %s %s | %s | %s | %s | %s | %s | %s |\n", x.Target, x.Workload, shape(x), x.Device, x.Precision, fmtF(x.MsPerIter, 2), fmtF(x.SklearnMs, 2), fmtF(x.Ratio, 2), verdict(x.Ratio, x.Target))
 	}
+	r.writeRunTargets(p)
 	p("\n")
 	section := func(title, kind string) {
 		p("## %s\n\n| workload | shape | device | precision | ms/iter | GFLOP/s | of GEMM | device MiB | scikit-learn ms | ratio | CLBlast ms | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", title)
