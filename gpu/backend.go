@@ -521,7 +521,9 @@ func (b *Backend) program(p backend.Precision) (*cl.Program, error) {
 	if p == backend.Float32 {
 		bits = 32
 	}
-	opts := kernels.Options(bits, b.acc64, b.kp.defines(bits))
+	// The mode constants come from nmf/backend, the one home of the β
+	// rules; the tuning parameters from the kernel families' structs.
+	opts := kernels.Options(bits, b.acc64, b.kp.defines(bits)) + " " + strings.Join(backend.KernelDefines(), " ")
 	// Correctly rounded float division and square root, as on the host, so
 	// that the float32 updates (coordinate descent above all) give the CPU
 	// path's numbers; double precision always has them.

@@ -31,33 +31,19 @@ func (b *Backend) Divergence(x backend.Data, w, h backend.Matrix, beta float64) 
 // X at its entries plus the closed forms of the terms outside them.
 func (b *Backend) divergence(d *data, w, h *matrix, beta float64) (float64, error) {
 	p, l, n, k := d.prec, d.rows, d.cols, w.cols
-	mode := int32(divGeneral)
-	switch beta {
-	case 2:
-		mode = divFro
-	case 1:
-		mode = divKL
-	case 0:
-		mode = divIS
-	}
-	ln := float64(l) * float64(n)
-
+	mode := backend.DivModeOf(beta)
+	// The kernels sum each element's terms already combined: they go in
+	// DivSums.A, the parts they fold in stay zero.
+	sums := backend.DivSums{Size: float64(l) * float64(n)}
 	if d.sp == nil {
 		s, err := b.divDense(p, d.x, true, w, h, l, n, k, mode, beta)
 		if err != nil {
 			return 0, err
 		}
-		switch mode {
-		case divFro:
-			return s / 2, nil
-		case divKL:
-			return s, nil
-		case divIS:
-			return s - ln, nil
-		}
-		return s / (beta * (beta - 1)), nil
+		sums.A = s
+		return sums.Finish(beta), nil
 	}
-	if mode == divFro {
+	if mode == backend.DivFro {
 		return b.divSparseFro(d, w, h)
 	}
 
@@ -66,22 +52,21 @@ func (b *Backend) divergence(d *data, w, h *matrix, beta float64) (float64, erro
 	if err != nil {
 		return 0, err
 	}
+	sums.A = s
 	switch mode {
-	case divKL:
-		sum, err := b.sumWH(p, w, h)
+	case backend.DivKL:
+		if sums.WH, err = b.sumWH(p, w, h); err != nil {
+			return 0, err
+		}
+	case backend.DivGeneral:
+		// + (β−1) Σ (W·H)^β over every element, formed tile by tile.
+		all, err := b.divDense(p, nil, false, w, h, l, n, k, mode, beta)
 		if err != nil {
 			return 0, err
 		}
-		return s + sum, nil
-	case divIS:
-		return s - ln, nil
+		sums.A += all
 	}
-	// + (β−1) Σ (W·H)^β over every element, formed tile by tile.
-	all, err := b.divDense(p, nil, false, w, h, l, n, k, mode, beta)
-	if err != nil {
-		return 0, err
-	}
-	return (s + all) / (beta * (beta - 1)), nil
+	return sums.Finish(beta), nil
 }
 
 // divSparseFro is the Frobenius divergence of sparse X,
@@ -118,7 +103,7 @@ func (b *Backend) divSparseFro(d *data, w, h *matrix) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return (d.normX2 + normWH - 2*cross) / 2, nil
+	return backend.FrobeniusFromGram(d.normX2, normWH, cross), nil
 }
 
 // sumWH is Σ W·H = (column sums of W)·(row sums of H).
@@ -146,7 +131,7 @@ func (b *Backend) sumWH(p backend.Precision, w, h *matrix) (float64, error) {
 
 // divDense sums the divergence terms over the l×n elements of W·H, tile by
 // tile (with the terms in X when hasX).
-func (b *Backend) divDense(p backend.Precision, x *cl.Buffer, hasX bool, w, h *matrix, l, n, k int, mode int32, beta float64) (float64, error) {
+func (b *Backend) divDense(p backend.Precision, x *cl.Buffer, hasX bool, w, h *matrix, l, n, k int, mode backend.DivMode, beta float64) (float64, error) {
 	if l == 0 || n == 0 {
 		return 0, nil
 	}
@@ -164,14 +149,14 @@ func (b *Backend) divDense(p backend.Precision, x *cl.Buffer, hasX bool, w, h *m
 	}
 	if err := b.launch(p, "div_dense", []int{gx * b.kp.fused.tf, gy * b.kp.fused.tf}, []int{b.kp.fused.tf, b.kp.fused.tf},
 		int32(l), int32(n), int32(k), x, flag(hasX), w.buf, h.buf,
-		mode, scalar(p, beta), scalar(p, beta-1), part); err != nil {
+		int32(mode), scalar(p, beta), scalar(p, beta-1), part); err != nil {
 		return 0, err
 	}
 	return b.sumPartials(part, g)
 }
 
 // divSparse sums the divergence terms in X over its entries.
-func (b *Backend) divSparse(p backend.Precision, d *data, w, h *matrix, mode int32, beta float64) (float64, error) {
+func (b *Backend) divSparse(p backend.Precision, d *data, w, h *matrix, mode backend.DivMode, beta float64) (float64, error) {
 	s := d.sp
 	if s.nnz == 0 {
 		return 0, nil
@@ -183,7 +168,7 @@ func (b *Backend) divSparse(p backend.Precision, d *data, w, h *matrix, mode int
 	}
 	if err := b.launch(p, "div_sparse", []int{g * b.kp.sparse.wg}, []int{b.kp.sparse.wg},
 		int64(s.nnz), int32(w.cols), int32(d.cols), s.rowidx, s.idx, s.val, w.buf, h.buf,
-		mode, scalar(p, beta), scalar(p, beta-1), part); err != nil {
+		int32(mode), scalar(p, beta), scalar(p, beta-1), part); err != nil {
 		return 0, err
 	}
 	return b.sumPartials(part, g)

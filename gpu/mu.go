@@ -7,37 +7,6 @@ import (
 // The multiplicative update: its terms (MUTerms: β = 2 by GEMM; β ≠ 2 fused,
 // materialised or sparse) and the step (MUStep).
 
-// MU modes and divergence modes, as in common.cl.
-const (
-	muGeneral = 0
-	muKL      = 1
-	muIS      = 2
-
-	divGeneral = 0
-	divKL      = 1
-	divIS      = 2
-	divFro     = 3
-)
-
-// muParams are the kernel arguments that say how the ratio and the power
-// are formed for β.
-type muParams struct {
-	mode           int32
-	e2, e1         float64
-	clampv, clampu int32
-}
-
-func muFor(beta float64) muParams {
-	m := muParams{mode: muGeneral, e2: beta - 2, e1: beta - 1, clampv: flag(beta < 2), clampu: flag(beta < 1)}
-	switch beta {
-	case 1:
-		m.mode = muKL
-	case 0:
-		m.mode = muIS
-	}
-	return m
-}
-
 // useFused decides the dense β ≠ 2 path for an l×n X.
 func (b *Backend) useFused(p backend.Precision, l, n int) bool {
 	switch b.Path {
@@ -137,8 +106,8 @@ func (b *Backend) muTermsFro(side backend.Side, d *data, w, h, num, den *matrix)
 // muTermsBeta is β ≠ 2.
 func (b *Backend) muTermsBeta(side backend.Side, d *data, w, h *matrix, beta float64, num, den *matrix) error {
 	p, l, n, k := d.prec, d.rows, d.cols, w.cols
-	mp := muFor(beta)
-	wantDen := beta != 1
+	mp := backend.MUFor(beta)
+	wantDen := mp.Mode != backend.MUKL // KL's denominator is a broadcast sum
 	sideW := side == backend.SideW
 
 	// The numerator (and the dense denominator).
@@ -190,7 +159,7 @@ func (b *Backend) muTermsBeta(side backend.Side, d *data, w, h *matrix, beta flo
 
 // fused runs mu_fused_w / mu_fused_h, which form W·H tile by tile and
 // never hold it: num when wantNum (X dense), den when wantDen.
-func (b *Backend) fused(side backend.Side, d *data, w, h *matrix, mp muParams, num, den *matrix, wantNum, wantDen bool) error {
+func (b *Backend) fused(side backend.Side, d *data, w, h *matrix, mp backend.MU, num, den *matrix, wantNum, wantDen bool) error {
 	p, l, n, k := d.prec, d.rows, d.cols, w.cols
 	name, global, walk := "mu_fused_w", []int{b.kp.fused.tf, l}, n
 	if side == backend.SideH {
@@ -214,13 +183,13 @@ func (b *Backend) fused(side backend.Side, d *data, w, h *matrix, mp muParams, n
 	return b.launch(p, name, global, []int{b.kp.fused.tf, b.kp.fused.tf},
 		int32(l), int32(n), int32(k), xbuf, w.buf, h.buf, num.buf, den.buf,
 		flag(wantNum), flag(wantDen),
-		mp.mode, scalar(p, mp.e2), mp.clampv, scalar(p, mp.e1), mp.clampu)
+		int32(mp.Mode), scalar(p, mp.RatioExp), flag(mp.ClampV), scalar(p, mp.DenExp), flag(mp.ClampU))
 }
 
 // materialised forms V = W·H in an l×n scratch buffer, turns it into the
 // ratio R and (in place) the power U, and multiplies them by Hᵀ (side W) or
 // Wᵀ (side H) with GEMM.
-func (b *Backend) materialised(side backend.Side, d *data, w, h *matrix, mp muParams, num, den *matrix, wantDen bool) error {
+func (b *Backend) materialised(side backend.Side, d *data, w, h *matrix, mp backend.MU, num, den *matrix, wantDen bool) error {
 	p, l, n, k := d.prec, d.rows, d.cols, w.cols
 	bytes := int64(l) * int64(n) * int64(p.Size())
 	v, err := b.scratchBuf("wh", bytes)
@@ -236,7 +205,7 @@ func (b *Backend) materialised(side backend.Side, d *data, w, h *matrix, mp muPa
 	}
 	if err := b.launch(p, "mu_elem", []int{l * n}, []int{b.kp.elem.wg},
 		int64(l)*int64(n), d.x, v, r,
-		mp.mode, scalar(p, mp.e2), mp.clampv, scalar(p, mp.e1), mp.clampu,
+		int32(mp.Mode), scalar(p, mp.RatioExp), flag(mp.ClampV), scalar(p, mp.DenExp), flag(mp.ClampU),
 		int32(1), flag(wantDen)); err != nil {
 		return err
 	}
@@ -262,7 +231,7 @@ func (b *Backend) materialised(side backend.Side, d *data, w, h *matrix, mp muPa
 // (SDDMM), then its product with Hᵀ (side W, over X's rows) or Wᵀ (side H,
 // over the rows of the transposed copy, whose entries the ratio is formed
 // in the order of).
-func (b *Backend) sparseNum(side backend.Side, d *data, w, h *matrix, mp muParams, num *matrix) error {
+func (b *Backend) sparseNum(side backend.Side, d *data, w, h *matrix, mp backend.MU, num *matrix) error {
 	p, n, k := d.prec, d.cols, w.cols
 	s, tr := d.sp, int32(0)
 	if side == backend.SideH {
@@ -274,7 +243,7 @@ func (b *Backend) sparseNum(side backend.Side, d *data, w, h *matrix, mp muParam
 	}
 	if err := b.launch(p, "sddmm_ratio", []int{s.nnz}, []int{b.kp.sparse.wg},
 		int64(s.nnz), tr, int32(k), int32(n), s.rowidx, s.idx, s.val, w.buf, h.buf, r,
-		mp.mode, scalar(p, mp.e2), mp.clampv); err != nil {
+		int32(mp.Mode), scalar(p, mp.RatioExp), flag(mp.ClampV)); err != nil {
 		return err
 	}
 	if side == backend.SideW {

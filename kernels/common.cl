@@ -78,10 +78,13 @@ inline int ceildiv(int a, int b) { return (a + b - 1) / b; }
 
 // ---- Multiplicative-update element functions ----------------------------
 
-// MU modes: how X ⊙ V^(β−2) is formed (decided on the host from β).
-#define MU_GENERAL 0 // pow(V, β−2)·X
-#define MU_KL 1      // X / V                 (β = 1)
-#define MU_IS 2      // (1/V)²·X              (β = 0)
+// MU modes: how X ⊙ V^(β−2) is formed (decided on the host from β):
+// MU_GENERAL pow(V, β−2)·X, MU_KL X / V (β = 1), MU_IS (1/V)²·X (β = 0).
+// Their values are backend.MUMode's, given as -D defines by the host
+// (backend.KernelDefines), never written here.
+#if !defined(MU_GENERAL) || !defined(MU_KL) || !defined(MU_IS)
+#error "MU_GENERAL, MU_KL, MU_IS: build with backend.KernelDefines()"
+#endif
 
 // mu_ratio is X ⊙ V^(β−2) at one element, as scikit-learn forms it: V = W·H
 // with a zero replaced by EPSILON when clampv (β < 2).
@@ -104,11 +107,12 @@ inline real mu_upow(real v, real e1, int clampu) {
 
 // ---- β-divergence element functions ---------------------------------------
 
-// Divergence modes (decided on the host from β).
-#define DIV_GENERAL 0 // β ∉ {0, 1, 2}
-#define DIV_KL 1      // β = 1
-#define DIV_IS 2      // β = 0
-#define DIV_FRO 3     // β = 2
+// Divergence modes (decided on the host from β): DIV_GENERAL β ∉ {0, 1, 2},
+// DIV_KL β = 1, DIV_IS β = 0, DIV_FRO β = 2. Their values are
+// backend.DivMode's, given as -D defines by the host (backend.KernelDefines).
+#if !defined(DIV_GENERAL) || !defined(DIV_KL) || !defined(DIV_IS) || !defined(DIV_FRO)
+#error "DIV_GENERAL, DIV_KL, DIV_IS, DIV_FRO: build with backend.KernelDefines()"
+#endif
 
 // div_x_term is the part of one element's term that involves x, for
 // v = (W·H)(i, j): all of (x − v)² for DIV_FRO; otherwise nothing unless

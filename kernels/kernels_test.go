@@ -8,6 +8,7 @@ import (
 
 	"github.com/clnmf/clnmf/gpu/cl"
 	"github.com/clnmf/clnmf/kernels"
+	"github.com/clnmf/clnmf/nmf/backend"
 )
 
 func TestSource(t *testing.T) {
@@ -74,9 +75,23 @@ func TestEachFileCompiles(t *testing.T) {
 			continue
 		}
 		for _, n := range kernels.Names {
-			if _, err := ctx.Build(kernels.Source(n), "-DPRECISION="+map[int]string{32: "32", 64: "64"}[bits]); err != nil {
+			opts := "-DPRECISION=" + map[int]string{32: "32", 64: "64"}[bits] + " " + strings.Join(backend.KernelDefines(), " ")
+			if _, err := ctx.Build(kernels.Source(n), opts); err != nil {
 				t.Errorf("%s.cl, %d bits: %v", n, bits, err)
 			}
+		}
+	}
+}
+
+// TestModesFromHost checks that no kernel file writes the mode constants
+// itself: their values are backend's, given by backend.KernelDefines, so
+// host and kernels cannot disagree.
+func TestModesFromHost(t *testing.T) {
+	src := kernels.Source()
+	for _, def := range backend.KernelDefines() {
+		name, _, _ := strings.Cut(strings.TrimPrefix(def, "-D"), "=")
+		if strings.Contains(src, "#define "+name) {
+			t.Errorf("the kernels define %s themselves; it must come from backend.KernelDefines", name)
 		}
 	}
 }
