@@ -93,6 +93,19 @@ func with(d *nmf.Dense[float64], i, j int, v float64) *nmf.Dense[float64] {
 }
 
 // fitErr runs Fit on x with o changed by f and returns its error.
+// fitFromErr is fitErr for FitFrom(x, w0, h0).
+func fitFromErr[T nmf.Float](x nmf.Matrix[T], w0, h0 *nmf.Dense[T], f func(*nmf.Options)) func() error {
+	return func() error {
+		o := cpuOptions()
+		o.Components = 2
+		if f != nil {
+			f(&o)
+		}
+		_, err := nmf.FitFrom(bg, x, w0, h0, o)
+		return err
+	}
+}
+
 func fitErr[T nmf.Float](x nmf.Matrix[T], f func(*nmf.Options)) func() error {
 	return func() error {
 		o := cpuOptions()
@@ -163,7 +176,7 @@ func TestBadOptions(t *testing.T) {
 	nan := math.NaN()
 	cases := []badCase{
 		{"Components < 0", fitErr[float64](x, func(o *nmf.Options) { o.Components = -1 }), nmf.ErrInvalid, "Components", -1, -1, "-1"},
-		{"MaxIter < 0", fitErr[float64](x, func(o *nmf.Options) { o.MaxIter = -1 }), nmf.ErrInvalid, "MaxIter", -1, -1, ""},
+		{"MaxIter < 0", fitErr[float64](x, func(o *nmf.Options) { o.MaxIter = -2 }), nmf.ErrInvalid, "MaxIter", -1, -1, ""}, // -1 is NoIterations
 		{"Tol < 0", fitErr[float64](x, func(o *nmf.Options) { o.Tol = -1e-4 }), nmf.ErrInvalid, "Tol", -1, -1, ""},
 		{"Seed ≥ 2³²", fitErr[float64](x, func(o *nmf.Options) { o.Seed = 1 << 32 }), nmf.ErrInvalid, "Seed", -1, -1, "2³²"},
 		{"SVD unknown", fitErr[float64](x, func(o *nmf.Options) { o.SVD = "lanczos" }), nmf.ErrInvalid, "SVD", -1, -1, "lanczos"},
@@ -229,57 +242,54 @@ func explicitZero(x *nmf.Dense[float64]) *nmf.CSR[float64] {
 	return s
 }
 
-// TestBadFactors: custom W0 and H0 of the wrong shape, precision or type,
-// negative, non-finite, all zero or missing.
+// TestBadFactors: custom W0 and H0 of the wrong shape, negative,
+// non-finite, all zero or missing. (Their precision and kind are X's by
+// type: FitFrom takes *Dense[T].)
 func TestBadFactors(t *testing.T) {
 	x := positive(1, 4, 5) // k = 2: W0 4×2, H0 2×5
 	w0, h0 := positive(2, 4, 2), positive(3, 2, 5)
-	custom := func(w, h backend.HostData) func(*nmf.Options) {
-		return func(o *nmf.Options) { o.Init, o.W0, o.H0 = nmf.InitCustom, w, h }
+	custom := func(w, h *nmf.Dense[float64]) func() error {
+		return fitFromErr[float64](x, w, h, func(o *nmf.Options) { o.Init = nmf.InitCustom })
 	}
 	zero := func(r, c int) *nmf.Dense[float64] {
 		return &nmf.Dense[float64]{Rows: r, Cols: c, Data: make([]float64, r*c)}
 	}
 	cases := []badCase{
-		{"W0 shape", fitErr[float64](x, custom(positive(2, 4, 3), h0)), nmf.ErrShape, "W0", -1, -1, "4×2"},
-		{"W0 transposed", fitErr[float64](x, custom(positive(2, 2, 4), h0)), nmf.ErrShape, "W0", -1, -1, ""},
-		{"H0 shape", fitErr[float64](x, custom(w0, positive(3, 2, 4))), nmf.ErrShape, "H0", -1, -1, "2×5"},
-		{"W0 short data", fitErr[float64](x, custom(&nmf.Dense[float64]{Rows: 4, Cols: 2, Data: []float64{1}}, h0)), nmf.ErrShape, "W0", -1, -1, ""},
-		{"W0 negative", fitErr[float64](x, custom(with(w0, 3, 1, -1e-9), h0)), nmf.ErrNegative, "W0", 3, 1, ""},
-		{"H0 negative", fitErr[float64](x, custom(w0, with(h0, 1, 4, -2))), nmf.ErrNegative, "H0", 1, 4, ""},
-		{"W0 NaN", fitErr[float64](x, custom(with(w0, 0, 1, math.NaN()), h0)), nmf.ErrNotFinite, "W0", 0, 1, ""},
-		{"H0 +Inf", fitErr[float64](x, custom(w0, with(h0, 1, 0, math.Inf(1)))), nmf.ErrNotFinite, "H0", 1, 0, ""},
-		{"W0 all zero", fitErr[float64](x, custom(zero(4, 2), h0)), nmf.ErrAllZero, "W0", -1, -1, ""},
-		{"H0 all zero", fitErr[float64](x, custom(w0, zero(2, 5))), nmf.ErrAllZero, "H0", -1, -1, ""},
-		{"W0 float32, X float64", fitErr[float64](x, custom(convert[float32](w0), h0)), nmf.ErrPrecision, "W0", -1, -1, "float32"},
-		{"H0 float32, X float64", fitErr[float64](x, custom(w0, convert[float32](h0))), nmf.ErrPrecision, "H0", -1, -1, "float32"},
-		{"W0 float64, X float32", fitErr[float32](convert[float32](x), custom(w0, convert[float32](h0))), nmf.ErrPrecision, "W0", -1, -1, "float64"},
-		{"W0 sparse", fitErr[float64](x, custom(nmftest.ToCSR(w0), h0)), nmf.ErrInvalid, "W0", -1, -1, "sparse"},
-		{"W0 missing", fitErr[float64](x, custom(nil, h0)), nmf.ErrInvalid, "W0", -1, -1, "missing"},
-		{"H0 missing", fitErr[float64](x, custom(w0, nil)), nmf.ErrInvalid, "H0", -1, -1, "missing"},
-		{"both missing", fitErr[float64](x, custom(nil, nil)), nmf.ErrInvalid, "W0", -1, -1, "missing"},
-		{"H0 missing, init auto", fitErr[float64](x, func(o *nmf.Options) { o.W0 = w0 }), nmf.ErrInvalid, "H0", -1, -1, "missing"},
+		{"W0 shape", custom(positive(2, 4, 3), h0), nmf.ErrShape, "W0", -1, -1, "4×2"},
+		{"W0 transposed", custom(positive(2, 2, 4), h0), nmf.ErrShape, "W0", -1, -1, ""},
+		{"H0 shape", custom(w0, positive(3, 2, 4)), nmf.ErrShape, "H0", -1, -1, "2×5"},
+		{"W0 short data", custom(&nmf.Dense[float64]{Rows: 4, Cols: 2, Data: []float64{1}}, h0), nmf.ErrShape, "W0", -1, -1, ""},
+		{"W0 negative", custom(with(w0, 3, 1, -1e-9), h0), nmf.ErrNegative, "W0", 3, 1, ""},
+		{"H0 negative", custom(w0, with(h0, 1, 4, -2)), nmf.ErrNegative, "H0", 1, 4, ""},
+		{"W0 NaN", custom(with(w0, 0, 1, math.NaN()), h0), nmf.ErrNotFinite, "W0", 0, 1, ""},
+		{"H0 +Inf", custom(w0, with(h0, 1, 0, math.Inf(1))), nmf.ErrNotFinite, "H0", 1, 0, ""},
+		{"W0 all zero", custom(zero(4, 2), h0), nmf.ErrAllZero, "W0", -1, -1, ""},
+		{"H0 all zero", custom(w0, zero(2, 5)), nmf.ErrAllZero, "H0", -1, -1, ""},
+		{"W0 missing", custom(nil, h0), nmf.ErrInvalid, "W0", -1, -1, "missing"},
+		{"H0 missing", custom(w0, nil), nmf.ErrInvalid, "H0", -1, -1, "missing"},
+		{"both missing", custom(nil, nil), nmf.ErrInvalid, "W0", -1, -1, "missing"},
+		{"H0 missing, init auto", fitFromErr[float64](x, w0, nil, nil), nmf.ErrInvalid, "H0", -1, -1, "missing"},
+		{"FitFrom, init random", fitFromErr[float64](x, w0, h0, func(o *nmf.Options) { o.Init = nmf.InitRandom }), nmf.ErrInvalid, "Init", -1, -1, "W0 and H0 given"},
+		{"Fit, init custom", fitErr[float64](x, func(o *nmf.Options) { o.Init = nmf.InitCustom }), nmf.ErrInvalid, "Init", -1, -1, "FitFrom"},
 	}
 	for _, c := range cases {
 		checkBad(t, c)
 	}
 	// Zeros in W0 and H0 are allowed, as long as neither is all zero.
-	if err := fitErr[float64](x, custom(with(w0, 0, 0, 0), with(h0, 1, 1, 0)))(); err != nil {
+	if err := custom(with(w0, 0, 0, 0), with(h0, 1, 1, 0))(); err != nil {
 		t.Errorf("W0, H0 with some zeros: %v", err)
 	}
 }
 
 // TestNilMatrices: a nil *Dense where a matrix is expected is a missing
-// argument, not a nil-pointer panic. (Options.W0 and H0 are interfaces, so
-// a typed nil passes a plain nil check.)
+// argument, not a nil-pointer panic. (X is an interface, so a typed nil
+// passes a plain nil check.)
 func TestNilMatrices(t *testing.T) {
 	x := positive(1, 4, 5)
 	w0, h0 := positive(2, 4, 2), positive(3, 2, 5)
 	var nilDense *nmf.Dense[float64]
-	checkBad(t, badCase{"W0 typed nil", fitErr[float64](x, func(o *nmf.Options) { o.Init, o.W0, o.H0 = nmf.InitCustom, nilDense, h0 }),
-		nmf.ErrInvalid, "W0", -1, -1, "missing"})
-	checkBad(t, badCase{"H0 typed nil", fitErr[float64](x, func(o *nmf.Options) { o.Init, o.W0, o.H0 = nmf.InitCustom, w0, nilDense }),
-		nmf.ErrInvalid, "H0", -1, -1, "missing"})
+	checkBad(t, badCase{"W0 typed nil", fitFromErr(x, nilDense, h0, nil), nmf.ErrInvalid, "W0", -1, -1, "missing"})
+	checkBad(t, badCase{"H0 typed nil", fitFromErr(x, w0, nilDense, nil), nmf.ErrInvalid, "H0", -1, -1, "missing"})
 	checkBad(t, badCase{"X nil", fitErr[float64](nilDense, nil), nmf.ErrInvalid, "X", -1, -1, ""})
 	checkBad(t, badCase{"X nil CSR", fitErr[float64]((*nmf.CSR[float64])(nil), nil), nmf.ErrInvalid, "X", -1, -1, ""})
 	checkBad(t, badCase{"Transform H nil", func() error {
@@ -489,8 +499,8 @@ func TestDiverged(t *testing.T) {
 			return nmf.Fit(bg, x32b, base(func(o *nmf.Options) { o.Solver = nmf.CD }))
 		}, 1, "projected-gradient"},
 		{"float64 mu β=0.5", func() (any, error) {
-			return nmf.Fit(bg, tiny, base(func(o *nmf.Options) {
-				o.Loss, o.Solver, o.Init, o.W0, o.H0 = nmf.Beta(0.5), nmf.MU, nmf.InitCustom, w0, h0
+			return nmf.FitFrom(bg, tiny, w0, h0, base(func(o *nmf.Options) {
+				o.Loss, o.Solver, o.Init = nmf.Beta(0.5), nmf.MU, nmf.InitCustom
 			}))
 		}, 10, "reconstruction error"},
 		{"float32 Transform β=3", func() (any, error) {

@@ -74,6 +74,15 @@ func fit[T nmf.Float](t testing.TB, x nmf.Matrix[T], o nmf.Options) *nmf.Result[
 	return res
 }
 
+func fitFrom[T nmf.Float](t testing.TB, x nmf.Matrix[T], w0, h0 *nmf.Dense[T], o nmf.Options) *nmf.Result[T] {
+	t.Helper()
+	res, err := noPanic(t, func() (*nmf.Result[T], error) { return nmf.FitFrom(bg, x, w0, h0, o) })
+	if err != nil {
+		t.Fatalf("FitFrom: %v", err)
+	}
+	return res
+}
+
 // noPanic calls f and turns a panic into a test failure with a nil result.
 func noPanic[R any](t testing.TB, f func() (R, error)) (r R, err error) {
 	t.Helper()
@@ -236,7 +245,7 @@ func initName(i nmf.Init) string {
 func initFactors(t *testing.T, x *nmf.Dense[float64], k int, init nmf.Init, seed uint64) (w, h *nmf.Dense[float64]) {
 	t.Helper()
 	o := cpuOptions()
-	o.Components, o.Init, o.Seed, o.MaxIter = k, init, seed, 0
+	o.Components, o.Init, o.Seed, o.MaxIter = k, init, seed, nmf.NoIterations
 	res := fit(t, x, o)
 	if res.NIter != 0 {
 		t.Fatalf("MaxIter 0: NIter = %d", res.NIter)
@@ -374,8 +383,7 @@ func TestComponentsAndAutoInit(t *testing.T) {
 		t.Errorf("k = 8 > min(12, 7): Init resolved to %q, want random", res.Params.Init)
 	}
 	o.Components, o.Loss = 3, nmf.KullbackLeibler
-	o.W0, o.H0 = absNormal(1, 12, 3), absNormal(2, 3, 7)
-	if res = fit(t, x, o); res.Params.Init != nmf.InitCustom || res.Params.Solver != nmf.MU {
+	if res = fitFrom(t, x, absNormal(1, 12, 3), absNormal(2, 3, 7), o); res.Params.Init != nmf.InitCustom || res.Params.Solver != nmf.MU {
 		t.Errorf("W0, H0 given, KL: init %q solver %q, want custom and mu", res.Params.Init, res.Params.Solver)
 	}
 }
@@ -411,7 +419,7 @@ func TestLowRankRecovery(t *testing.T) {
 		{"cd", nmf.CD, nmf.Frobenius, 2000, 1e-4},
 	} {
 		o := cpuOptions()
-		o.Components, o.Solver, o.Loss, o.MaxIter, o.Tol, o.Init = 3, c.solver, c.loss, c.maxIter, 0, nmf.InitNNDSVDA
+		o.Components, o.Solver, o.Loss, o.MaxIter, o.Tol, o.Init = 3, c.solver, c.loss, c.maxIter, nmf.NoTol, nmf.InitNNDSVDA
 		res := fit(t, x, o)
 		rel := residual(x, res.W, res.H) / normX
 		t.Logf("%s: ‖X − WH‖/‖X‖ = %.3g after %d iterations", c.name, rel, res.NIter)
@@ -477,11 +485,10 @@ func TestDenseEqualsSparse(t *testing.T) {
 		for _, pen := range []penalty{{name: "none"}, {"both/l1=0.5", 0.1, nil, 0.5}} {
 			name := c.name + "/" + pen.name
 			o := cpuOptions()
-			o.Components, o.Solver, o.Loss, o.MaxIter, o.Tol = k, c.solver, c.loss, 100, 0
-			o.W0, o.H0 = w0, h0
+			o.Components, o.Solver, o.Loss, o.MaxIter, o.Tol = k, c.solver, c.loss, 100, nmf.NoTol
 			pen.apply(&o)
-			rd := fit[float64](t, x, o)
-			rs := fit[float64](t, xs, o)
+			rd := fitFrom[float64](t, x, w0, h0, o)
+			rs := fitFrom[float64](t, xs, w0, h0, o)
 			d := max(maxAbsDiff(rd.W.Data, rs.W.Data), maxAbsDiff(rd.H.Data, rs.H.Data))
 			t.Logf("%s: max difference %.3g", name, d)
 			if d > 1e-10 {
@@ -493,7 +500,6 @@ func TestDenseEqualsSparse(t *testing.T) {
 			if rd.NIter != rs.NIter {
 				t.Errorf("%s: NIter dense %d, sparse %d", name, rd.NIter, rs.NIter)
 			}
-			o.W0, o.H0 = nil, nil
 			td, err1 := nmf.Transform[float64](bg, x, rd.H, o)
 			ts, err2 := nmf.Transform[float64](bg, xs, rd.H, o)
 			if err1 != nil || err2 != nil {
@@ -579,15 +585,15 @@ func TestObjectiveDecreasing(t *testing.T) {
 			}
 			name := fmt.Sprintf("%s/β=%g", solver, beta)
 			o := cpuOptions()
-			o.Solver, o.Loss, o.Components, o.Tol = solver, nmf.Beta(beta), 10, 0
+			o.Solver, o.Loss, o.Components, o.Tol = solver, nmf.Beta(beta), 10, nmf.NoTol
 			o.AlphaW, o.L1Ratio = alpha, l1
 			previous := objective(t, x, w0, h0, beta, alpha, l1)
 			w, h := w0, h0
 			for i := 1; i <= 30; i++ {
-				o.MaxIter, o.W0, o.H0 = i, w0, h0
-				res := fit(t, x, o)
-				o.MaxIter, o.W0, o.H0 = 1, w, h
-				step := fit(t, x, o)
+				o.MaxIter = i
+				res := fitFrom(t, x, w0, h0, o)
+				o.MaxIter = 1
+				step := fitFrom(t, x, w, h, o)
 				if maxAbsDiff(res.W.Data, step.W.Data) != 0 || maxAbsDiff(res.H.Data, step.H.Data) != 0 {
 					t.Errorf("%s: %d iterations from the start differ from 1 more after %d", name, i, i-1)
 				}
@@ -662,8 +668,8 @@ func TestUnderflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := cpuOptions()
-	o.Components, o.Loss, o.Solver, o.MaxIter, o.Tol, o.W0, o.H0 = 2, nmf.KullbackLeibler, nmf.MU, 50, 0, w, h
-	fitRef := fit(t, x, o)
+	o.Components, o.Loss, o.Solver, o.MaxIter, o.Tol = 2, nmf.KullbackLeibler, nmf.MU, 50, nmf.NoTol
+	fitRef := fitFrom(t, x, w, h, o)
 	x.Data[0] = 1e-323
 	if x.Data[0] == 0 {
 		t.Fatal("1e-323 is not a denormal here")
@@ -676,7 +682,7 @@ func TestUnderflow(t *testing.T) {
 		t.Errorf("KL divergence with X[0,0] = 1e-323: %v, with 0: %v", res, ref)
 	}
 	for _, xs := range []nmf.Matrix[float64]{x, nmftest.ToCSR(x)} {
-		got := fit(t, xs, o)
+		got := fitFrom(t, xs, w, h, o)
 		checkFactors(t, "denormal X", got)
 		if d := max(maxAbsDiff(got.W.Data, fitRef.W.Data), maxAbsDiff(got.H.Data, fitRef.H.Data)); d > 1e-12 {
 			t.Errorf("%T: KL fit with X[0,0] = 1e-323 differs from X[0,0] = 0 by %.3g", xs, d)
@@ -692,10 +698,10 @@ func TestMaxIterZeroReturnsInit(t *testing.T) {
 	x := absNormal(1, 8, 6)
 	w0, h0 := absNormal(2, 8, 3), absNormal(3, 3, 6)
 	o := cpuOptions()
-	o.Components, o.MaxIter, o.W0, o.H0 = 3, 0, w0, h0
+	o.Components, o.MaxIter = 3, nmf.NoIterations
 	for _, solver := range []nmf.Solver{nmf.MU, nmf.CD} {
 		o.Solver = solver
-		res := fit(t, x, o)
+		res := fitFrom(t, x, w0, h0, o)
 		if res.NIter != 0 || maxAbsDiff(res.W.Data, w0.Data) != 0 || maxAbsDiff(res.H.Data, h0.Data) != 0 {
 			t.Errorf("%s: MaxIter 0 moved the start (NIter %d)", solver, res.NIter)
 		}
@@ -705,10 +711,9 @@ func TestMaxIterZeroReturnsInit(t *testing.T) {
 		if len(res.Warnings) != 0 {
 			t.Errorf("%s: MaxIter 0 warned %v", solver, res.Warnings)
 		}
-		o32 := o
-		o32.W0, o32.H0 = convert[float32](w0), convert[float32](h0)
-		r32 := fit(t, convert[float32](x), o32)
-		if maxAbsDiff(r32.W.Data, o32.W0.(*nmf.Dense[float32]).Data) != 0 {
+		w32 := convert[float32](w0)
+		r32 := fitFrom(t, convert[float32](x), w32, convert[float32](h0), o)
+		if maxAbsDiff(r32.W.Data, w32.Data) != 0 {
 			t.Errorf("%s float32: MaxIter 0 moved the start", solver)
 		}
 	}
@@ -738,7 +743,7 @@ func TestWarnings(t *testing.T) {
 		if res := fit(t, ones, o); !hasWarning(res, "max_iter") || res.NIter != 1 {
 			t.Errorf("%s: max_iter 1 on ones: warnings %v, NIter %d", solver, res.Warnings, res.NIter)
 		}
-		o.Tol = 0
+		o.Tol = nmf.NoTol
 		if res := fit(t, ones, o); hasWarning(res, "max_iter") {
 			t.Errorf("%s: tol 0 still warned %v", solver, res.Warnings)
 		}
@@ -767,7 +772,7 @@ func TestWarnings(t *testing.T) {
 func TestShuffle(t *testing.T) {
 	x := absNormal(6, 15, 10)
 	o := cpuOptions()
-	o.Solver, o.Components, o.Init, o.MaxIter, o.Tol = nmf.CD, 5, nmf.InitNNDSVDA, 20, 0
+	o.Solver, o.Components, o.Init, o.MaxIter, o.Tol = nmf.CD, 5, nmf.InitNNDSVDA, 20, nmf.NoTol
 	plain := fit(t, x, o)
 	o.Shuffle, o.Seed = true, 1
 	a, b := fit(t, x, o), fit(t, x, o)
@@ -799,7 +804,7 @@ func TestCancel(t *testing.T) {
 			ctx, cancel := context.WithCancel(bg)
 			var seen []int
 			o := cpuOptions()
-			o.Solver, o.Components, o.MaxIter, o.Tol, o.Init = solver, 4, 50, 0, nmf.InitNNDSVDA
+			o.Solver, o.Components, o.MaxIter, o.Tol, o.Init = solver, 4, 50, nmf.NoTol, nmf.InitNNDSVDA
 			h := fit(t, x, o).H
 			o.Progress = func(iter int, err float64) {
 				seen = append(seen, iter)
@@ -847,7 +852,7 @@ func TestCancel(t *testing.T) {
 	// Progress is called every iteration, with increasing numbers, to the
 	// end; and a cancelled context before the start gives no iteration.
 	o := cpuOptions()
-	o.Components, o.MaxIter, o.Tol, o.Solver = 3, 25, 0, nmf.MU
+	o.Components, o.MaxIter, o.Tol, o.Solver = 3, 25, nmf.NoTol, nmf.MU
 	var seen []int
 	o.Progress = func(iter int, _ float64) { seen = append(seen, iter) }
 	fit(t, x, o)
@@ -919,12 +924,11 @@ func testInputsNotModified[T nmf.Float](t *testing.T) {
 			loss   nmf.Loss
 		}{{nmf.MU, nmf.Frobenius}, {nmf.MU, nmf.KullbackLeibler}, {nmf.MU, nmf.Beta(1.5)}, {nmf.CD, nmf.Frobenius}} {
 			o := cpuOptions()
-			o.Solver, o.Loss, o.Components, o.MaxIter, o.W0, o.H0 = c.solver, c.loss, 3, 30, w0, h0
-			res := fit(t, xm, o)
+			o.Solver, o.Loss, o.Components, o.MaxIter = c.solver, c.loss, 3, 30
+			res := fitFrom(t, xm, w0, h0, o)
 			if &res.W.Data[0] == &w0.Data[0] || &res.H.Data[0] == &h0.Data[0] {
 				t.Errorf("%T %s %s: the result aliases W0 or H0", xm, c.solver, c.loss)
 			}
-			o.W0, o.H0 = nil, nil
 			if _, err := nmf.Transform(bg, xm, h0, o); err != nil {
 				t.Fatal(err)
 			}

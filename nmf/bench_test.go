@@ -85,12 +85,12 @@ func BenchmarkFit(b *testing.B) {
 
 func benchFit[T nmf.Float](b *testing.B, c benchLoss, x, w0, h0 *nmf.Dense[T], iters int) {
 	o := nmf.Options{Device: "cpu", Components: w0.Cols, Solver: c.solver, Loss: c.loss,
-		Init: nmf.InitCustom, W0: w0, H0: h0, MaxIter: iters, Tol: 0}
+		MaxIter: iters, Tol: nmf.NoTol}
 	b.ReportAllocs()
 	var device string
 	start := time.Now()
 	for b.Loop() {
-		res, err := nmf.Fit(bg, x, o)
+		res, err := nmf.FitFrom(bg, x, w0, h0, o)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -210,12 +210,12 @@ func allocsOfFits[T nmf.Float](t *testing.T, lib cpu.BLAS, c benchLoss, x, w0, h
 	if sparse {
 		xm = nmftest.ToCSR(x)
 	}
-	o := nmf.Options{Components: w0.Cols, Solver: c.solver, Loss: c.loss, Init: nmf.InitCustom, W0: w0, H0: h0, Tol: 0,
+	o := nmf.Options{Components: w0.Cols, Solver: c.solver, Loss: c.loss, Tol: nmf.NoTol,
 		Backend: func() (backend.Backend, error) { return cpu.NewWith(cpu.Options{BLAS: lib}) }}
 	run := func(iters int) uint64 {
 		o.MaxIter = iters
 		return mallocs(func() {
-			res, err := nmf.Fit(bg, xm, o)
+			res, err := nmf.FitFrom(bg, xm, w0, h0, o)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,8 +9,8 @@ import (
 )
 
 // Fit factorises X ≈ W·H as scikit-learn's NMF.fit_transform does, on the
-// device opt.Device (or opt.Backend). X is never modified, nor are W0 and
-// H0.
+// device opt.Device (or opt.Backend), starting from opt.Init. X is never
+// modified.
 //
 // Multiplicative update: every 10 iterations the error sqrt(2·D_β) is
 // computed, and the fit stops when (previous − current)/initial < Tol.
@@ -22,9 +22,31 @@ import (
 // state reached (Result.Partial, NIter the iterations done) together with an
 // error wrapping ctx.Err().
 func Fit[T Float](ctx context.Context, x Matrix[T], opt Options) (*Result[T], error) {
+	return fit(ctx, x, nil, nil, false, opt)
+}
+
+// FitFrom is Fit from the start W0 (l×k) and H0 (k×n), scikit-learn's
+// fit_transform(X, W=W0, H=H0) with init="custom": opt.Init must be empty
+// or InitCustom, and opt.Components 0 (meaning W0's columns) or k. W0 and H0
+// are copied, never modified; they must be finite, nonnegative and not all
+// zero.
+func FitFrom[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T], opt Options) (*Result[T], error) {
+	return fit(ctx, x, w0, h0, true, opt)
+}
+
+// fit is Fit (custom false) and FitFrom (custom true).
+func fit[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T], custom bool, opt Options) (*Result[T], error) {
 	hasZero, err := checkData("X", x)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case custom:
+		if err := customOptions(&opt, w0); err != nil {
+			return nil, err
+		}
+	case opt.Init == InitCustom:
+		return nil, invalid("Init", "custom starts from W0 and H0: call FitFrom")
 	}
 	l, n := x.Dims()
 	p, err := resolveFor[T](l, n, opt, hasZero)
@@ -33,17 +55,30 @@ func Fit[T Float](ctx context.Context, x Matrix[T], opt Options) (*Result[T], er
 	}
 	init := func(pr *problem) (*Dense[T], *Dense[T], error) { return start(pr, x) }
 	if p.Init == InitCustom {
-		w0, h0, err := customStart[T](opt, l, n, p.Components)
+		w0, h0, err := customStart(w0, h0, l, n, p.Components)
 		if err != nil {
 			return nil, err
 		}
 		init = func(*problem) (*Dense[T], *Dense[T], error) { return w0, h0, nil }
 	}
-	res, err := run(ctx, x, opt, p, init, true, nil)
+	res, err := run(ctx, x, opt, p, init, true, true, nil)
 	if res != nil {
 		res.Warnings = append(startWarnings(p), res.Warnings...)
 	}
 	return res, err
+}
+
+// customOptions sets opt up for a start given as W0 and H0, refusing
+// another init.
+func customOptions[T Float](opt *Options, w0 *Dense[T]) error {
+	if opt.Init != InitAuto && opt.Init != InitCustom {
+		return invalid("Init", "%s, but the fit starts from the W0 and H0 given; leave Init empty or set InitCustom", opt.Init)
+	}
+	opt.Init = InitCustom
+	if opt.Components == 0 && w0 != nil {
+		opt.Components = w0.Cols
+	}
+	return nil
 }
 
 // startWarnings are the warnings about the start of a fit.
@@ -57,10 +92,10 @@ func startWarnings(p Params) []Warning {
 // startFactors returns the start of a fit of X outside Fit (MiniBatchNMF):
 // W0 and H0 checked (InitCustom), or computed from X by the init of p, the
 // randomized SVD on a backend opened from opt for it.
-func startFactors[T Float](x Matrix[T], opt Options, p Params) (w0, h0 *Dense[T], err error) {
+func startFactors[T Float](x Matrix[T], w0, h0 *Dense[T], opt Options, p Params) (*Dense[T], *Dense[T], error) {
 	l, n := x.Dims()
 	if p.Init == InitCustom {
-		return customStart[T](opt, l, n, p.Components)
+		return customStart(w0, h0, l, n, p.Components)
 	}
 	pr := &problem{prec: precisionOf[T](), l: l, n: n, k: p.Components, p: p}
 	if p.Init != InitRandom && p.SVD != SVDExact {
@@ -77,75 +112,108 @@ func startFactors[T Float](x Matrix[T], opt Options, p Params) (w0, h0 *Dense[T]
 	return start(pr, x)
 }
 
-// customStart checks opt.W0 (l×k) and opt.H0 (k×n) and returns them.
-func customStart[T Float](opt Options, l, n, k int) (w0, h0 *Dense[T], err error) {
-	if w0, err = checkFactor[T]("W0", opt.W0, l, k); err != nil {
+// customStart checks W0 (l×k) and H0 (k×n) and returns them.
+func customStart[T Float](w0, h0 *Dense[T], l, n, k int) (*Dense[T], *Dense[T], error) {
+	w0, err := checkFactor("W0", w0, l, k)
+	if err != nil {
 		return nil, nil, err
 	}
-	if h0, err = checkFactor[T]("H0", opt.H0, k, n); err != nil {
+	if h0, err = checkFactor("H0", h0, k, n); err != nil {
 		return nil, nil, err
 	}
 	return w0, h0, nil
 }
 
-// Transform solves for W with H (k×n) held fixed, as scikit-learn's
-// NMF.transform: W starts at sqrt(mean(X)/k) for the multiplicative update
-// and at zero for coordinate descent, and the solver, loss, penalties,
-// MaxIter and Tol are those of opt. Result.H is a copy of h.
-func Transform[T Float](ctx context.Context, x Matrix[T], h *Dense[T], opt Options) (*Result[T], error) {
+// Transform solves for one factor of X with the other held fixed, as
+// scikit-learn's NMF.transform. With opt.Hold = HoldH (the zero value) fixed
+// is H (k×n) and W (l×k) is solved for: the rows of X are new samples. With
+// HoldW fixed is W (l×k) and H (k×n) is solved for: the columns of X are
+// new samples, the same as scikit-learn's transform of Xᵀ with components
+// Wᵀ (up to rounding). The solved factor starts at sqrt(mean(X)/k) for the
+// multiplicative update and at zero for coordinate descent, and takes its
+// own penalty (AlphaW for W, AlphaH for H); the solver, loss, MaxIter and
+// Tol are those of opt. The Result holds a copy of fixed.
+func Transform[T Float](ctx context.Context, x Matrix[T], fixed *Dense[T], opt Options) (*Result[T], error) {
 	hasZero, err := checkData("X", x)
 	if err != nil {
 		return nil, err
 	}
 	l, n := x.Dims()
-	if h == nil {
-		return nil, inputErr("H", -1, -1, ErrInvalid, "missing")
-	}
-	if h.Cols != n || h.Rows < 1 {
-		return nil, inputErr("H", -1, -1, ErrShape, "is %d×%d; want k×%d with k ≥ 1 (X has %d columns)", h.Rows, h.Cols, n, n)
-	}
-	k := h.Rows
-	if opt.Components != 0 && opt.Components != k {
-		return nil, invalid("Components", "%d, but H has %d rows", opt.Components, k)
-	}
-	hd, err := checkFactor[T]("H", h, k, n)
+	holdW, k, err := checkHeld(l, n, fixed, opt)
 	if err != nil {
 		return nil, err
 	}
-	opt.Components = k
-	opt.Init, opt.W0, opt.H0 = InitCustom, nil, nil
+	opt.Components, opt.Init = k, InitCustom
 	p, err := resolveFor[T](l, n, opt, hasZero)
 	if err != nil {
 		return nil, err
 	}
 	init := func(*problem) (*Dense[T], *Dense[T], error) {
-		w0 := &Dense[T]{Rows: l, Cols: k, Data: make([]T, l*k)}
+		sr, sc := l, k
+		if holdW {
+			sr, sc = k, n
+		}
+		s := &Dense[T]{Rows: sr, Cols: sc, Data: make([]T, sr*sc)}
 		if p.Solver == MU {
 			avg := avgOf(meanOf(x), k)
-			for i := range w0.Data {
-				w0.Data[i] = avg
+			for i := range s.Data {
+				s.Data[i] = avg
 			}
 		}
-		return w0, hd, nil
+		if holdW {
+			return fixed, s, nil
+		}
+		return s, fixed, nil
 	}
-	return run(ctx, x, opt, p, init, false, nil)
+	return run(ctx, x, opt, p, init, !holdW, holdW, nil)
+}
+
+// checkHeld checks the factor Transform holds for an l×n X and returns
+// whether it is W, and k.
+func checkHeld[T Float](l, n int, fixed *Dense[T], opt Options) (holdW bool, k int, err error) {
+	if opt.Hold != HoldH && opt.Hold != HoldW {
+		return false, 0, invalid("Hold", "%d; want HoldH or HoldW", int(opt.Hold))
+	}
+	name, holdW := opt.Hold.String(), opt.Hold == HoldW
+	if fixed == nil {
+		return false, 0, inputErr(name, -1, -1, ErrInvalid, "missing")
+	}
+	k, rows, cols := fixed.Rows, fixed.Rows, n
+	if holdW {
+		k, rows, cols = fixed.Cols, l, fixed.Cols
+		if fixed.Rows != l || k < 1 {
+			return false, 0, inputErr(name, -1, -1, ErrShape, "is %d×%d; want %d×k with k ≥ 1 (X has %d rows)", fixed.Rows, fixed.Cols, l, l)
+		}
+	} else if fixed.Cols != n || k < 1 {
+		return false, 0, inputErr(name, -1, -1, ErrShape, "is %d×%d; want k×%d with k ≥ 1 (X has %d columns)", fixed.Rows, fixed.Cols, n, n)
+	}
+	if opt.Components != 0 && opt.Components != k {
+		return false, 0, invalid("Components", "%d, but %s has k = %d", opt.Components, name, k)
+	}
+	if _, err := checkFactor(name, fixed, rows, cols); err != nil {
+		return false, 0, err
+	}
+	return holdW, k, nil
 }
 
 // run opens the backend, computes the start with init (timed, and reported
-// to opt.Started), solves and assembles the result. from is the state a
-// resumed fit goes on from, nil for a fresh start.
-func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init func(*problem) (w0, h0 *Dense[T], err error), updateH bool, from *State) (*Result[T], error) {
+// to opt.Started), solves and assembles the result. updateW and updateH
+// say which factors are solved for; from is the state a resumed fit goes on
+// from, nil for a fresh start.
+func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init func(*problem) (w0, h0 *Dense[T], err error), updateW, updateH bool, from *State) (*Result[T], error) {
 	l, n := x.Dims()
+	t0 := time.Now()
 	b, reason, err := openBackend(opt, precisionOf[T]())
 	if err != nil {
 		return nil, err
 	}
+	opened := time.Since(t0).Seconds()
 	defer b.Close()
 	xd, err := b.NewData(x)
 	if err != nil {
 		return nil, fmt.Errorf("nmf: %s: loading X: %w", b.Name(), err)
 	}
-	pr := &problem{b: b, x: xd, prec: precisionOf[T](), l: l, n: n, k: p.Components, p: p, updateH: updateH, prog: opt.Progress, from: from}
+	pr := &problem{b: b, x: xd, prec: precisionOf[T](), l: l, n: n, k: p.Components, p: p, updateW: updateW, updateH: updateH, prog: opt.Progress, from: from}
 	began := time.Now()
 	w0, h0, err := init(pr)
 	if err != nil {
@@ -170,6 +238,7 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init 
 		Warnings:          out.warnings,
 		Device:            b.Name(),
 		DeviceReason:      reason,
+		DeviceOpenSeconds: opened,
 		Params:            p,
 		Partial:           out.partial,
 		State:             out.state,

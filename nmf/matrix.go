@@ -9,7 +9,10 @@ import (
 // in float32, float64 data in float64.
 type Float = backend.Float
 
-// Dense is a row-major matrix: element (i, j) is Data[i*Cols+j].
+// Dense is a row-major matrix: element (i, j) is Data[i*Cols+j]. A *Dense
+// of either precision is a gonum mat.Matrix (Dims, At, T), so gonum's
+// functions read it directly (mat.DenseCopyOf, mat.Formatted, mat.Equal);
+// FromMat, ToMat and Convert copy between the types.
 type Dense[T Float] = backend.Dense[T]
 
 // CSR is a compressed sparse row matrix; it is never densified.
@@ -22,7 +25,8 @@ type Matrix[T Float] interface {
 	Values() []T
 }
 
-// FromMat copies a gonum matrix into a Dense[float64].
+// FromMat copies a gonum matrix into a Dense[float64] (Convert it for
+// float32).
 func FromMat(m mat.Matrix) *Dense[float64] {
 	r, c := m.Dims()
 	d := &Dense[float64]{Rows: r, Cols: c, Data: make([]float64, r*c)}
@@ -32,6 +36,16 @@ func FromMat(m mat.Matrix) *Dense[float64] {
 		}
 	}
 	return d
+}
+
+// Convert returns d in element type U: float64 to float32 rounds, float32
+// to float64 is exact. It always copies.
+func Convert[U, T Float](d *Dense[T]) *Dense[U] {
+	out := &Dense[U]{Rows: d.Rows, Cols: d.Cols, Data: make([]U, d.Rows*d.Cols)}
+	for i, v := range d.Data[:d.Rows*d.Cols] {
+		out.Data[i] = U(v)
+	}
+	return out
 }
 
 // ToMat returns a float64 Dense as a gonum matrix sharing its data, or a

@@ -7,8 +7,9 @@ import (
 )
 
 // MiniBatchOptions are the parameters of scikit-learn's MiniBatchNMF beyond
-// those of NMF (which come from Options: Components, Loss, Init, W0/H0,
-// MaxIter, Tol, AlphaW, AlphaH, L1Ratio, Seed, Device). Start from
+// those of NMF (which come from Options: Components, Loss, Init, MaxIter,
+// Tol, AlphaW, AlphaH, L1Ratio, Seed, Device; a custom start is given to
+// the ...From functions). Start from
 // DefaultMiniBatchOptions; zero fields mean scikit-learn's defaults, except
 // MaxNoImprovement, where nil means no such stop.
 type MiniBatchOptions struct {
@@ -116,10 +117,11 @@ func resolveMB[T Float](l, n int, opt Options, hasZero bool) (Params, error) {
 		return Params{}, invalid("Solver", "%q: MiniBatchNMF uses the multiplicative update only", opt.Solver)
 	}
 	opt.Solver = MU
-	if opt.MaxIter < 1 {
-		return Params{}, invalid("MaxIter", "%d; a minibatch fit needs at least 1", opt.MaxIter)
+	p, err := resolveFor[T](l, n, opt, hasZero)
+	if err == nil && p.MaxIter < 1 {
+		return p, invalid("MaxIter", "%d; a minibatch fit needs at least 1", opt.MaxIter)
 	}
-	return resolveFor[T](l, n, opt, hasZero)
+	return p, err
 }
 
 // FitMiniBatch factorises X ≈ W·H as scikit-learn 1.2's
@@ -135,6 +137,24 @@ func resolveMB[T Float](l, n int, opt Options, hasZero bool) (Params, error) {
 // Bad input returns an *InputError. On cancellation the state after the last
 // whole step is returned with Partial set, with an error wrapping ctx.Err().
 func FitMiniBatch[T Float](ctx context.Context, x Matrix[T], opt Options, mbo MiniBatchOptions) (*MiniBatchResult[T], error) {
+	if opt.Init == InitCustom {
+		return nil, invalid("Init", "custom starts from W0 and H0: call FitMiniBatchFrom")
+	}
+	return fitMiniBatchMem(ctx, x, nil, nil, opt, mbo)
+}
+
+// FitMiniBatchFrom is FitMiniBatch from the start W0 (l×k) and H0 (k×n)
+// (init custom); opt.Init must be empty or InitCustom, and
+// opt.Components 0 (W0's columns) or k.
+func FitMiniBatchFrom[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T], opt Options, mbo MiniBatchOptions) (*MiniBatchResult[T], error) {
+	if err := customOptions(&opt, w0); err != nil {
+		return nil, err
+	}
+	return fitMiniBatchMem(ctx, x, w0, h0, opt, mbo)
+}
+
+// fitMiniBatchMem is FitMiniBatch and FitMiniBatchFrom.
+func fitMiniBatchMem[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T], opt Options, mbo MiniBatchOptions) (*MiniBatchResult[T], error) {
 	hasZero, err := checkData("X", x)
 	if err != nil {
 		return nil, err
@@ -144,7 +164,7 @@ func FitMiniBatch[T Float](ctx context.Context, x Matrix[T], opt Options, mbo Mi
 	if err != nil {
 		return nil, err
 	}
-	w0, h0, err := startFactors(x, opt, p)
+	w0, h0, err = startFactors(x, w0, h0, opt, p)
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +177,23 @@ func FitMiniBatch[T Float](ctx context.Context, x Matrix[T], opt Options, mbo Mi
 // InitCustom or InitRandom (the NNDSVD inits need X whole); the random init
 // and a fit with fresh restarts read X in passes of batches.
 func FitMiniBatchSource[T Float](ctx context.Context, src RowSource[T], opt Options, mbo MiniBatchOptions) (*MiniBatchResult[T], error) {
+	if opt.Init == InitCustom {
+		return nil, invalid("Init", "custom starts from W0 and H0: call FitMiniBatchSourceFrom")
+	}
+	return fitMiniBatchSource(ctx, src, nil, nil, opt, mbo)
+}
+
+// FitMiniBatchSourceFrom is FitMiniBatchSource from the start W0 (l×k) and
+// H0 (k×n), as FitMiniBatchFrom.
+func FitMiniBatchSourceFrom[T Float](ctx context.Context, src RowSource[T], w0, h0 *Dense[T], opt Options, mbo MiniBatchOptions) (*MiniBatchResult[T], error) {
+	if err := customOptions(&opt, w0); err != nil {
+		return nil, err
+	}
+	return fitMiniBatchSource(ctx, src, w0, h0, opt, mbo)
+}
+
+// fitMiniBatchSource is FitMiniBatchSource and FitMiniBatchSourceFrom.
+func fitMiniBatchSource[T Float](ctx context.Context, src RowSource[T], cw0, ch0 *Dense[T], opt Options, mbo MiniBatchOptions) (*MiniBatchResult[T], error) {
 	if src == nil {
 		return nil, inputErr("X", -1, -1, ErrInvalid, "missing (nil source)")
 	}
@@ -176,7 +213,7 @@ func FitMiniBatchSource[T Float](ctx context.Context, src RowSource[T], opt Opti
 	var w0, h0 []T
 	switch p.Init {
 	case InitCustom:
-		w, h, err := customStart[T](opt, l, n, p.Components)
+		w, h, err := customStart(cw0, ch0, l, n, p.Components)
 		if err != nil {
 			return nil, err
 		}
@@ -255,7 +292,6 @@ func fitMiniBatch[T Float](ctx context.Context, src batchSource[T], cache bool, 
 	res.NIter = st.nIter
 	res.Model = &Online[T]{opt: opt, mbo: mbo, p: p, mb: mb, n: n, started: true,
 		h: append([]T(nil), r.h...), num: r.num, den: r.den, nSteps: st.nSteps}
-	res.Model.opt.W0, res.Model.opt.H0 = nil, nil
 	if fitErr != nil {
 		return res, fmt.Errorf("nmf: stopped after step %d: %w", st.nSteps, fitErr)
 	}

@@ -36,7 +36,7 @@ func TestMiniBatchBadOptions(t *testing.T) {
 		{"TransformMaxIter", nil, func(m *nmf.MiniBatchOptions) { m.TransformMaxIter = &zero }},
 		{"MaxNoImprovement", nil, func(m *nmf.MiniBatchOptions) { m.MaxNoImprovement = &neg }},
 		{"Solver", func(o *nmf.Options) { o.Solver = nmf.CD }, nil},
-		{"MaxIter", func(o *nmf.Options) { o.MaxIter = 0 }, nil},
+		{"MaxIter", func(o *nmf.Options) { o.MaxIter = nmf.NoIterations }, nil}, // 0 is the default 200
 	} {
 		o, mb := mbOptions(2), nmf.DefaultMiniBatchOptions()
 		if c.opt != nil {

@@ -11,8 +11,8 @@ import (
 // Online is scikit-learn 1.2's MiniBatchNMF used through partial_fit: a
 // model updated one batch of rows at a time. The first PartialFit fixes the
 // number of columns, the batch size and rho = ForgetFactor^(batch size /
-// rows of the first batch), and starts H from the init (InitCustom: W0 for
-// that batch's rows, checked but, as in scikit-learn, unused, and H0). Every
+// rows of the first batch), and starts H from the init (NewOnlineFrom: W0
+// for that batch's rows, checked but, as in scikit-learn, unused, and H0). Every
 // call solves the batch's W afresh (FreshRestartsMaxIter iterations at most)
 // and updates H once. An Online is used by one goroutine at a time.
 type Online[T Float] struct {
@@ -26,12 +26,28 @@ type Online[T Float] struct {
 	// denominator, k×n.
 	h, num, den []T
 	nSteps      int
+	// w0, h0 are the custom start of NewOnlineFrom, until the first batch.
+	w0, h0 *Dense[T]
 }
 
 // NewOnline returns a model that has seen no data; opt and mb are checked
 // at the first PartialFit, against its batch.
 func NewOnline[T Float](opt Options, mb MiniBatchOptions) *Online[T] {
 	return &Online[T]{opt: opt, mbo: mb}
+}
+
+// NewOnlineFrom is NewOnline starting from W0 (the first batch's rows × k)
+// and H0 (k×n), init custom; opt.Init must be empty or InitCustom (the
+// first PartialFit refuses another), opt.Components 0 (W0's columns) or k.
+func NewOnlineFrom[T Float](w0, h0 *Dense[T], opt Options, mb MiniBatchOptions) *Online[T] {
+	o := &Online[T]{opt: opt, mbo: mb, w0: w0, h0: h0}
+	if o.opt.Init == InitAuto {
+		o.opt.Init = InitCustom
+	}
+	if o.opt.Components == 0 && w0 != nil {
+		o.opt.Components = w0.Cols
+	}
+	return o
 }
 
 // PartialFit updates the model with the batch x (one step, whatever its
@@ -54,7 +70,14 @@ func (o *Online[T]) PartialFit(ctx context.Context, x Matrix[T]) error {
 		if mb, err = resolveMiniBatch(o.mbo, l, p.MaxIter); err != nil {
 			return err
 		}
-		_, h0, err := startFactors(x, o.opt, p)
+		custom := o.w0 != nil || o.h0 != nil
+		switch {
+		case !custom && o.opt.Init == InitCustom:
+			return invalid("Init", "custom starts from W0 and H0: call NewOnlineFrom")
+		case custom && o.opt.Init != InitCustom:
+			return invalid("Init", "%s, but the model starts from the W0 and H0 given; leave Init empty or set InitCustom", o.opt.Init)
+		}
+		_, h0, err := startFactors(x, o.w0, o.h0, o.opt, p)
 		if err != nil {
 			return err
 		}
@@ -83,6 +106,7 @@ func (o *Online[T]) PartialFit(ctx context.Context, x Matrix[T]) error {
 		return err
 	}
 	o.p, o.mb, o.n, o.started = p, mb, n, true
+	o.w0, o.h0 = nil, nil
 	o.h, o.num, o.den = r.h, r.num, r.den
 	o.nSteps++
 	return nil

@@ -1,6 +1,7 @@
 package nmf
 
 import (
+	"math"
 	"time"
 
 	"github.com/clnmf/clnmf/nmf/backend"
@@ -24,7 +25,7 @@ const (
 	InitNNDSVD   Init = "nndsvd"   // nonnegative double SVD
 	InitNNDSVDA  Init = "nndsvda"  // NNDSVD with zeros filled with mean(X)
 	InitNNDSVDAR Init = "nndsvdar" // NNDSVD with zeros filled with small random values from Seed
-	InitCustom   Init = "custom"   // Options.W0 and Options.H0
+	InitCustom   Init = "custom"   // the W0 and H0 given to FitFrom
 )
 
 // SVD is how the nndsvd initialisations find X's leading singular vectors.
@@ -40,23 +41,55 @@ const (
 // the latest reconstruction error (computed every 10 iterations).
 type Progress func(iter int, err float64)
 
-// Options are the parameters of a fit, named after scikit-learn's NMF. Start
-// from DefaultOptions: there MaxIter is 200 and Tol 1e-4, while the zero
-// Options runs zero iterations with tolerance 0. Every other zero field means
-// scikit-learn's default.
+// Hold says which factor Transform holds fixed.
+type Hold int
+
+const (
+	// HoldH holds H (k×n) and solves W for the rows of X: new samples
+	// when rows are samples (scikit-learn's NMF.transform).
+	HoldH Hold = iota
+	// HoldW holds W (l×k) and solves H for the columns of X: new samples
+	// when columns are samples (images, audio frames).
+	HoldW
+)
+
+// String returns "H" or "W".
+func (h Hold) String() string {
+	if h == HoldW {
+		return "W"
+	}
+	return "H"
+}
+
+const (
+	// NoIterations as Options.MaxIter asks for zero iterations: Fit returns
+	// the initialisation, Transform the start (scikit-learn's max_iter=0).
+	NoIterations = -1
+	// NoTol as Options.Tol turns the stopping rule off, so that MaxIter
+	// iterations run (scikit-learn's tol=0).
+	NoTol = -math.MaxFloat64
+)
+
+// Options are the parameters of a fit, named after scikit-learn's NMF. As
+// in gonum's optimize.Settings, the zero value of every field means
+// scikit-learn's default: Options{} (or Options{Components: k}) is
+// NMF(n_components=k) — 200 iterations, tolerance 1e-4, Frobenius, the
+// solver and init chosen as scikit-learn does, no regularisation, the
+// device chosen automatically. A zero that is not the default is asked for
+// with a named value: NoIterations, NoTol; see also SetStopping.
 type Options struct {
-	// Components is k; 0 means n, the number of columns of X.
+	// Components is k; 0 means n, the number of columns of X (for FitFrom,
+	// the columns of W0; for Transform, the fixed factor's k).
 	Components int
 	Loss       Loss
 	Solver     Solver
-	Init       Init
-	// W0 (l×k) and H0 (k×n) are the start for InitCustom, as *Dense of X's
-	// element type. They are copied, never modified.
-	W0, H0 backend.HostData
-	// MaxIter is the maximum number of iterations; 0 returns the
-	// initialisation.
+	// Init is how Fit starts; FitFrom sets InitCustom.
+	Init Init
+	// MaxIter is the maximum number of iterations; 0 means 200,
+	// NoIterations none.
 	MaxIter int
-	// Tol is the stopping tolerance (see Fit); 0 runs MaxIter iterations.
+	// Tol is the stopping tolerance (see Fit); 0 means 1e-4, NoTol runs
+	// MaxIter iterations.
 	Tol float64
 	// AlphaW is the regularisation of W; AlphaH that of H, nil meaning the
 	// same as AlphaW (scikit-learn's "same").
@@ -88,13 +121,35 @@ type Options struct {
 	// Started, when set, is called once the start (W, H) is ready, before
 	// the first iteration, with the time the initialisation took.
 	Started func(initTime time.Duration)
+	// Hold is the factor Transform holds fixed: H (the zero value) or W.
+	// Fit ignores it.
+	Hold Hold
 }
+
+// Default values of the zero Options fields.
+const (
+	DefaultMaxIter = 200
+	DefaultTol     = 1e-4
+)
 
 // DefaultOptions returns scikit-learn's defaults: k = n, Frobenius, auto
 // solver and init, 200 iterations, tolerance 1e-4, no regularisation, the
-// device chosen automatically.
+// device chosen automatically. It equals the zero Options but for MaxIter
+// and Tol, which it spells out.
 func DefaultOptions() Options {
-	return Options{MaxIter: 200, Tol: 1e-4}
+	return Options{MaxIter: DefaultMaxIter, Tol: DefaultTol}
+}
+
+// SetStopping sets MaxIter and Tol from scikit-learn's max_iter and tol,
+// where 0 means what it means there: zero iterations, no tolerance.
+func (o *Options) SetStopping(maxIter int, tol float64) {
+	o.MaxIter, o.Tol = maxIter, tol
+	if maxIter == 0 {
+		o.MaxIter = NoIterations
+	}
+	if tol == 0 {
+		o.Tol = NoTol
+	}
 }
 
 // alphaH returns AlphaH with "same" resolved.

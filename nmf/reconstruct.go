@@ -32,10 +32,10 @@ func Divergence[T Float](x Matrix[T], w, h *Dense[T], beta float64) (float64, er
 		return 0, inputErr("W", -1, -1, ErrInvalid, "missing W or H")
 	}
 	k := w.Cols
-	if _, err := checkFactorAllowZero[T]("W", w, l, k); err != nil {
+	if _, err := checkValues("W", w, l, k); err != nil {
 		return 0, err
 	}
-	if _, err := checkFactorAllowZero[T]("H", h, k, n); err != nil {
+	if _, err := checkValues("H", h, k, n); err != nil {
 		return 0, err
 	}
 	b, _, err := openBackend(Options{Device: "cpu"}, precisionOf[T]())

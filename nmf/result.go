@@ -32,8 +32,13 @@ type Result[T Float] struct {
 	InitTime time.Duration
 	// Warnings lists conditions scikit-learn would warn about.
 	Warnings []Warning
-	// Device names what ran the fit; DeviceReason says why it was chosen.
+	// Device names what ran the fit; DeviceReason says why it was chosen
+	// (for Options.Backend, "given by the caller").
 	Device, DeviceReason string
+	// DeviceOpenSeconds is the time taken to open the device (finding an
+	// OpenCL platform, building the kernels), part of the call's time but
+	// not of the solve.
+	DeviceOpenSeconds float64
 	// DeviceBytes is the memory the backend held at the end of the fit.
 	DeviceBytes int64
 	// Params are the options as used, defaults resolved.

@@ -27,8 +27,8 @@ type State struct {
 
 // Resume goes on with a fit from W and H after s.NIter iterations, as
 // Result.W, Result.H and Result.State of a partial Fit give them: with the
-// same X and options (opt.Init, opt.W0 and opt.H0 excepted: opt.Init is only
-// reported in Params, W0 and H0 must be nil), the outcome is the very one
+// same X and options (opt.Init excepted: it is only reported in Params),
+// the outcome is the very one
 // the uninterrupted Fit would have given, bit for bit, whatever the
 // tolerance and however often the fit was stopped and resumed.
 //
@@ -44,9 +44,6 @@ func Resume[T Float](ctx context.Context, x Matrix[T], w, h *Dense[T], s State, 
 	if w == nil || h == nil {
 		return nil, inputErr("W", -1, -1, ErrInvalid, "missing W or H")
 	}
-	if opt.W0 != nil || opt.H0 != nil {
-		return nil, invalid("W0", "a resumed fit starts from W and H; leave W0 and H0 nil")
-	}
 	k := w.Cols
 	if opt.Components != 0 && opt.Components != k {
 		return nil, invalid("Components", "%d, but W has %d columns", opt.Components, k)
@@ -56,18 +53,16 @@ func Resume[T Float](ctx context.Context, x Matrix[T], w, h *Dense[T], s State, 
 	if err != nil {
 		return nil, err
 	}
-	wd, err := checkFactorAllowZero[T]("W", w, l, k)
-	if err != nil {
+	if _, err := checkValues("W", w, l, k); err != nil {
 		return nil, err
 	}
-	hd, err := checkFactorAllowZero[T]("H", h, k, n)
-	if err != nil {
+	if _, err := checkValues("H", h, k, n); err != nil {
 		return nil, err
 	}
 	if err := s.check(p); err != nil {
 		return nil, err
 	}
-	res, err := run(ctx, x, opt, p, func(*problem) (*Dense[T], *Dense[T], error) { return wd, hd, nil }, true, &s)
+	res, err := run(ctx, x, opt, p, func(*problem) (*Dense[T], *Dense[T], error) { return w, h, nil }, true, true, &s)
 	if res != nil {
 		res.Warnings = append(startWarnings(p), res.Warnings...)
 	}

@@ -42,7 +42,6 @@ func fitInterrupted[T nmf.Float](t *testing.T, x nmf.Matrix[T], o nmf.Options, s
 		if res == nil {
 			res, err = nmf.Fit(ctx, x, opt)
 		} else {
-			opt.W0, opt.H0 = nil, nil
 			res, err = nmf.Resume(ctx, x, res.W, res.H, res.State, opt)
 		}
 		if i < len(stops) {

@@ -17,8 +17,10 @@ type problem struct {
 	prec    backend.Precision
 	l, n, k int
 	p       Params
-	updateH bool
-	prog    Progress
+	// updateW and updateH say which factors the solver updates: both in a
+	// fit, one in a transform (the other held fixed).
+	updateW, updateH bool
+	prog             Progress
 	// from is the state a resumed fit goes on from (Resume); nil for a
 	// fresh start.
 	from *State
@@ -126,15 +128,21 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 	beta := pr.p.Beta
 	mu := backend.MUFor(beta)
 	gamma, flushW, flushH := mu.Gamma, mu.FlushW, mu.FlushH
-	numW, err := pr.matrix(pr.l, pr.k, nil)
-	if err != nil {
-		return err
+	if !pr.updateW {
+		// W held (a transform of new columns): H is updated as W is in
+		// scikit-learn's transform of Xᵀ, so that both transforms agree.
+		flushH = flushW
 	}
-	denW, err := pr.matrix(pr.l, pr.k, nil)
-	if err != nil {
-		return err
+	var numW, denW, numH, denH backend.Matrix
+	var err error
+	if pr.updateW {
+		if numW, err = pr.matrix(pr.l, pr.k, nil); err != nil {
+			return err
+		}
+		if denW, err = pr.matrix(pr.l, pr.k, nil); err != nil {
+			return err
+		}
 	}
-	var numH, denH backend.Matrix
 	if pr.updateH {
 		if numH, err = pr.matrix(pr.k, pr.n, nil); err != nil {
 			return err
@@ -154,25 +162,28 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 			out.partial = true
 			return err
 		}
-		if err := pr.b.MUTerms(backend.SideW, pr.x, w, h, beta, numW, denW); err != nil {
-			return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+		// scikit-learn 1.2 caches H's row sums across iterations when H is
+		// fixed and adds the L1 term to that cache in place, so in a
+		// transform the KL denominator grows by the L1 term every
+		// iteration. Reproduced for identical results (for W held too, as
+		// scikit-learn's transform of Xᵀ would).
+		quirk := 1.0
+		if beta == 1 && pr.updateW != pr.updateH {
+			quirk = float64(it)
 		}
-		l1W := pr.p.L1RegW
-		if beta == 1 && !pr.updateH {
-			// scikit-learn 1.2 caches H's row sums across iterations when
-			// H is fixed and adds the L1 term to that cache in place, so
-			// in Transform the KL denominator grows by L1RegW every
-			// iteration. Reproduced for identical results.
-			l1W *= float64(it)
-		}
-		if err := pr.b.MUStep(w, numW, denW, l1W, pr.p.L2RegW, gamma, flushW); err != nil {
-			return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+		if pr.updateW {
+			if err := pr.b.MUTerms(backend.SideW, pr.x, w, h, beta, numW, denW); err != nil {
+				return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+			}
+			if err := pr.b.MUStep(w, numW, denW, quirk*pr.p.L1RegW, pr.p.L2RegW, gamma, flushW); err != nil {
+				return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+			}
 		}
 		if pr.updateH {
 			if err := pr.b.MUTerms(backend.SideH, pr.x, w, h, beta, numH, denH); err != nil {
 				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
 			}
-			if err := pr.b.MUStep(h, numH, denH, pr.p.L1RegH, pr.p.L2RegH, gamma, flushH); err != nil {
+			if err := pr.b.MUStep(h, numH, denH, quirk*pr.p.L1RegH, pr.p.L2RegH, gamma, flushH); err != nil {
 				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
 			}
 		}
@@ -214,11 +225,12 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 	if err != nil {
 		return err
 	}
-	xht, err := pr.matrix(l, k, nil)
-	if err != nil {
-		return err
+	var xht, xtw backend.Matrix
+	if pr.updateW {
+		if xht, err = pr.matrix(l, k, nil); err != nil {
+			return err
+		}
 	}
-	var xtw backend.Matrix
 	if pr.updateH {
 		if xtw, err = pr.matrix(n, k, nil); err != nil {
 			return err
@@ -258,12 +270,16 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 			out.partial = true
 			return err
 		}
-		if rng != nil {
-			rng.Permutation(perm)
-		}
-		violation, err := pr.cdUpdate(it, "W", w, ht, false, hht, xht, pr.p.L1RegW, pr.p.L2RegW, perm)
-		if err != nil {
-			return err
+		var violation float64
+		if pr.updateW {
+			if rng != nil {
+				rng.Permutation(perm)
+			}
+			v, err := pr.cdUpdate(it, "W", w, ht, false, hht, xht, pr.p.L1RegW, pr.p.L2RegW, perm)
+			if err != nil {
+				return err
+			}
+			violation += v
 		}
 		if pr.updateH {
 			if rng != nil {

@@ -3,7 +3,6 @@ package nmf
 import (
 	"math"
 
-	"github.com/clnmf/clnmf/nmf/backend"
 	"github.com/clnmf/clnmf/nmf/internal/randomstate"
 )
 
@@ -43,11 +42,21 @@ func resolve(l, n int, o Options) (Params, error) {
 	if p.Components > maxDim/max(l, n) {
 		return p, invalid("Components", "k = %d makes W or H too large to address", p.Components)
 	}
-	if o.MaxIter < 0 {
-		return p, invalid("MaxIter", "%d; want ≥ 0", o.MaxIter)
+	switch {
+	case o.MaxIter == 0:
+		p.MaxIter = DefaultMaxIter
+	case o.MaxIter == NoIterations:
+		p.MaxIter = 0
+	case o.MaxIter < 0:
+		return p, invalid("MaxIter", "%d; want ≥ 1, 0 for the default 200 or NoIterations", o.MaxIter)
 	}
-	if o.Tol < 0 || math.IsNaN(o.Tol) {
-		return p, invalid("Tol", "%v; want ≥ 0", o.Tol)
+	switch {
+	case o.Tol == 0:
+		p.Tol = DefaultTol
+	case o.Tol == NoTol:
+		p.Tol = 0
+	case !(o.Tol > 0):
+		return p, invalid("Tol", "%v; want > 0, 0 for the default 1e-4, or NoTol", o.Tol)
 	}
 	if o.Seed > randomstate.MaxSeed {
 		return p, invalid("Seed", "%d; want 0 ≤ seed < 2³² (numpy's RandomState, as scikit-learn's random_state)", o.Seed)
@@ -86,13 +95,9 @@ func resolve(l, n int, o Options) (Params, error) {
 	k := p.Components
 	switch o.Init {
 	case InitAuto:
-		switch {
-		case o.W0 != nil || o.H0 != nil:
-			p.Init = InitCustom
-		case k <= min(l, n):
+		p.Init = InitRandom
+		if k <= min(l, n) {
 			p.Init = InitNNDSVDA
-		default:
-			p.Init = InitRandom
 		}
 	case InitRandom, InitCustom:
 		p.Init = o.Init
@@ -214,38 +219,15 @@ func checkValue(arg string, i, j int, v float64) error {
 	return nil
 }
 
-// checkFactor validates a custom W0, H0 or a fixed H: a dense matrix of X's
-// element type and the given shape, finite, nonnegative, not all zero.
-func checkFactor[T Float](arg string, m backend.HostData, rows, cols int) (*Dense[T], error) {
-	if isNil(m) {
-		return nil, inputErr(arg, -1, -1, ErrInvalid, "missing (init custom needs both W0 and H0)")
+// checkFactor validates a start W0 or H0 or a fixed factor: the given
+// shape, finite, nonnegative, not all zero.
+func checkFactor[T Float](arg string, d *Dense[T], rows, cols int) (*Dense[T], error) {
+	if d == nil {
+		return nil, inputErr(arg, -1, -1, ErrInvalid, "missing (FitFrom needs both W0 and H0)")
 	}
-	switch m.(type) {
-	case *CSR[float32], *CSR[float64]:
-		return nil, inputErr(arg, -1, -1, ErrInvalid, "must be a dense matrix, got a sparse one")
-	}
-	d, ok := m.(*Dense[T])
-	if !ok {
-		if _, isDense := m.(interface{ Values() []float32 }); isDense {
-			return nil, inputErr(arg, -1, -1, ErrPrecision, "%s is float32, X is %v", arg, precisionOf[T]())
-		}
-		if _, isDense := m.(interface{ Values() []float64 }); isDense {
-			return nil, inputErr(arg, -1, -1, ErrPrecision, "%s is float64, X is %v", arg, precisionOf[T]())
-		}
-		return nil, inputErr(arg, -1, -1, ErrInvalid, "must be a dense matrix, got %T", m)
-	}
-	if d.Rows != rows || d.Cols != cols {
-		return nil, inputErr(arg, -1, -1, ErrShape, "is %d×%d, want %d×%d", d.Rows, d.Cols, rows, cols)
-	}
-	if len(d.Data) < rows*cols {
-		return nil, inputErr(arg, -1, -1, ErrShape, "%d×%d needs %d values, have %d", rows, cols, rows*cols, len(d.Data))
-	}
-	var mx T
-	for p, v := range d.Data[:rows*cols] {
-		if e := checkValue(arg, p/cols, p%cols, float64(v)); e != nil {
-			return nil, e
-		}
-		mx = max(mx, v)
+	mx, err := checkValues(arg, d, rows, cols)
+	if err != nil {
+		return nil, err
 	}
 	if mx == 0 {
 		return nil, inputErr(arg, -1, -1, ErrAllZero, "a multiplicative update can never move it")
@@ -253,17 +235,21 @@ func checkFactor[T Float](arg string, m backend.HostData, rows, cols int) (*Dens
 	return d, nil
 }
 
-func checkFactorAllowZero[T Float](arg string, d *Dense[T], rows, cols int) (*Dense[T], error) {
+// checkValues checks d's shape and that its entries are finite and
+// nonnegative, and returns the largest.
+func checkValues[T Float](arg string, d *Dense[T], rows, cols int) (T, error) {
 	if d.Rows != rows || d.Cols != cols {
-		return nil, inputErr(arg, -1, -1, ErrShape, "is %d×%d, want %d×%d", d.Rows, d.Cols, rows, cols)
+		return 0, inputErr(arg, -1, -1, ErrShape, "is %d×%d, want %d×%d", d.Rows, d.Cols, rows, cols)
 	}
 	if len(d.Data) < rows*cols {
-		return nil, inputErr(arg, -1, -1, ErrShape, "%d×%d needs %d values, have %d", rows, cols, rows*cols, len(d.Data))
+		return 0, inputErr(arg, -1, -1, ErrShape, "%d×%d needs %d values, have %d", rows, cols, rows*cols, len(d.Data))
 	}
+	var mx T
 	for p, v := range d.Data[:rows*cols] {
 		if e := checkValue(arg, p/cols, p%cols, float64(v)); e != nil {
-			return nil, e
+			return 0, e
 		}
+		mx = max(mx, v)
 	}
-	return d, nil
+	return mx, nil
 }

@@ -212,7 +212,7 @@ func TestFitFlagsMatchLibrary(t *testing.T) {
 			}},
 		{"kl-random", []string{"-k", "3", "--loss", "kl", "--solver", "mu", "--init", "random", "--seed", "5", "--max-iter", "50", "--tol", "0"},
 			func(o *nmf.Options) {
-				o.Components, o.Loss, o.Solver, o.Init, o.Seed, o.MaxIter, o.Tol = 3, nmf.KullbackLeibler, nmf.MU, nmf.InitRandom, 5, 50, 0
+				o.Components, o.Loss, o.Solver, o.Init, o.Seed, o.MaxIter, o.Tol = 3, nmf.KullbackLeibler, nmf.MU, nmf.InitRandom, 5, 50, nmf.NoTol
 			}, func(t *testing.T, r *runReport) {
 				if r.NIter != 50 || r.Params.Seed != 5 || r.Params.Init != "random" || r.Params.SVD != "" || r.Params.Beta != 1 || len(r.Trace) != 6 {
 					t.Errorf("n_iter %d, params %+v, trace %v", r.NIter, r.Params, r.Trace)
@@ -248,7 +248,7 @@ func TestFitFlagsMatchLibrary(t *testing.T) {
 				}
 			}},
 		{"max-iter-0", []string{"-k", "2", "--max-iter", "0"},
-			func(o *nmf.Options) { o.Components, o.MaxIter = 2, 0 },
+			func(o *nmf.Options) { o.Components, o.MaxIter = 2, nmf.NoIterations },
 			func(t *testing.T, r *runReport) {
 				if r.NIter != 0 || len(r.Trace) != 1 || r.Trace[0].Iter != 0 {
 					t.Errorf("n_iter %d, trace %v", r.NIter, r.Trace)
@@ -341,9 +341,9 @@ func TestFitStartAndPrecision(t *testing.T) {
 	x32 := &nmf.Dense[float32]{Rows: rows, Cols: cols, Data: convert[float32](data)}
 	opt := nmf.DefaultOptions()
 	opt.Device, opt.Solver, opt.Init, opt.Components = "cpu", nmf.MU, nmf.InitCustom, 2
-	opt.W0 = &nmf.Dense[float32]{Rows: rows, Cols: k, Data: convert[float32](w0)}
-	opt.H0 = &nmf.Dense[float32]{Rows: k, Cols: cols, Data: convert[float32](h0)}
-	res, err := nmf.Fit(context.Background(), x32, opt)
+	w032 := &nmf.Dense[float32]{Rows: rows, Cols: k, Data: convert[float32](w0)}
+	h032 := &nmf.Dense[float32]{Rows: k, Cols: cols, Data: convert[float32](h0)}
+	res, err := nmf.FitFrom(context.Background(), x32, w032, h032, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

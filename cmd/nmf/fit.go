@@ -12,7 +12,6 @@ import (
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
 	"github.com/clnmf/clnmf/nmf"
-	"github.com/clnmf/clnmf/nmf/backend"
 )
 
 const fitUsage = `usage: nmf fit [flags] INPUT
@@ -204,17 +203,16 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 	opt := o.nmfOptions()
 	roles := map[string]string{}
 	var start *startReport
+	var w0, h0 *nmf.Dense[T]
 	offset := 0
 	if o.w0 != "" {
-		w0, err := readFactor[T](o.w0)
-		if err != nil {
+		var err error
+		if w0, err = readFactor[T](o.w0); err != nil {
 			return err
 		}
-		h0, err := readFactor[T](o.h0)
-		if err != nil {
+		if h0, err = readFactor[T](o.h0); err != nil {
 			return err
 		}
-		opt.Init, opt.W0, opt.H0 = nmf.InitCustom, w0, h0
 		if !o.set["rank"] {
 			opt.Components = w0.Cols
 		}
@@ -235,7 +233,7 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 		roles["W"], roles["H"] = rs.factorPath("W"), rs.factorPath("H")
 		start = rs.rep.Start
 	}
-	prog := newProgress(e.stderr, o, offset, opt.MaxIter)
+	prog := newProgress(e.stderr, o, offset, o.maxIter)
 	hook, _ := ctx.Value(progressHookKey{}).(func(int))
 	opt.Progress = func(it int, err float64) {
 		prog.update(it, err)
@@ -244,19 +242,22 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 		}
 	}
 	opt.Started = prog.started
-	dev := openDevice[T](&opt)
 	t0 := time.Now()
 	var res *nmf.Result[T]
 	var err error
-	if rs != nil {
+	switch {
+	case rs != nil:
 		res, err = nmf.Resume(ctx, x, w, h, rs.state(), opt)
-	} else {
+	case w0 != nil:
+		opt.Init = nmf.InitCustom
+		res, err = nmf.FitFrom(ctx, x, w0, h0, opt)
+	default:
 		res, err = nmf.Fit(ctx, x, opt)
 	}
-	elapsed := time.Since(t0).Seconds() - dev.seconds
+	elapsed := time.Since(t0).Seconds()
 	prog.finish()
 	if err != nil && (res == nil || !res.Partial) {
-		return solveError(err, ds, roles, false)
+		return solveError(err, ds, roles)
 	}
 	rep := &runReport{
 		Version:           version(),
@@ -265,11 +266,11 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 		NIter:             res.NIter,
 		ReconstructionErr: res.ReconstructionErr,
 		Trace:             traceReport(res.Trace),
-		ElapsedSeconds:    elapsed,
+		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
 		InitSeconds:       res.InitTime.Seconds(),
-		Device:            dev.report(res.Device, res.DeviceBytes),
+		Device:            deviceReportOf(o, res),
 		Warnings:          warningsReport(res.Warnings),
-		Params:            paramsReport(res.Params, o, false),
+		Params:            paramsReport(res.Params, o),
 		Input:             inputReportOf(ds, o.precision),
 		Start:             start,
 		SolverState:       &solverState{ErrInit: res.State.ErrInit, ErrLast: res.State.ErrLast, ViolationInit: res.State.ViolationInit},
@@ -309,34 +310,9 @@ func finish(e *env, o *options, out string, rep *runReport) {
 		out, strings.Join(files, ", "), rep.Params.Rank, rep.NIter, rep.ReconstructionErr, rep.ElapsedSeconds, rep.Device.Name)
 }
 
-// deviceOpening records how the device of a fit was opened.
-type deviceOpening struct {
-	requested string
-	reason    string  // why it was chosen
-	seconds   float64 // time taken to open it
-}
-
-// openDevice makes opt open its device through nmf.OpenDevice itself, to
-// time the opening apart from the solve.
-func openDevice[T nmf.Float](opt *nmf.Options) *deviceOpening {
-	d := &deviceOpening{requested: opt.Device}
-	prec := (&nmf.Dense[T]{}).Precision()
-	opt.Backend = func() (backend.Backend, error) {
-		t0 := time.Now()
-		b, reason, err := nmf.OpenDevice(d.requested, prec)
-		d.seconds = time.Since(t0).Seconds()
-		d.reason = reason
-		if err != nil {
-			// The library wraps this; solveError finds it again.
-			return nil, &cliError{msg: strings.TrimPrefix(err.Error(), "nmf: "), err: err}
-		}
-		return b, nil
-	}
-	return d
-}
-
-func (d *deviceOpening) report(name string, bytes int64) deviceReport {
-	return deviceReport{Requested: d.requested, Name: name, Reason: d.reason, Bytes: bytes, OpenSeconds: d.seconds}
+// deviceReportOf says what ran res, why, and how long it took to open.
+func deviceReportOf[T nmf.Float](o *options, res *nmf.Result[T]) deviceReport {
+	return deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes, OpenSeconds: res.DeviceOpenSeconds}
 }
 
 // optionFlags maps the library's option names to the flags that set them.
@@ -347,15 +323,19 @@ var optionFlags = map[string]string{
 
 // solveError turns an error of Fit or Transform into the one-line form,
 // naming the file the bad entry is in. roles maps the library's argument
-// names (W0, H0, H) to their files; swapped says X and H were transposed
-// (transform of images or WAV, where H is the model's Wᵀ).
-func solveError(err error, ds *dataset, roles map[string]string, swapped bool) error {
+// names (W0, H0, and H or W for transform) to their files.
+func solveError(err error, ds *dataset, roles map[string]string) error {
 	var ce *cliError
 	if errors.As(err, &ce) {
 		return ce
 	}
 	var ie *nmf.InputError
-	if errors.As(err, &ie) {
+	isIE := errors.As(err, &ie)
+	if errors.Is(err, nmf.ErrDevice) || isIE && ie.Arg == "Device" {
+		// Opening the device: no file to name.
+		return &cliError{msg: strings.TrimPrefix(err.Error(), "nmf: "), err: err}
+	}
+	if isIE {
 		what := ie.Err.Error()
 		if ie.Msg != "" {
 			what += ": " + ie.Msg
@@ -363,18 +343,12 @@ func solveError(err error, ds *dataset, roles map[string]string, swapped bool) e
 		row, col := ie.Row, ie.Col
 		switch ie.Arg {
 		case "X":
-			if swapped {
-				row, col = col, row
-			}
 			if pos := ds.position(row, col); pos != "" {
 				what = pos + ": " + what
 			}
 			return &cliError{file: ds.path, msg: what, err: err}
 		case "W0", "H0", "W", "H":
 			file, name := roles[ie.Arg], ie.Arg
-			if swapped && ie.Arg == "H" {
-				name, row, col = "W", col, row
-			}
 			if row >= 0 && col >= 0 {
 				name = fmt.Sprintf("%s[%d, %d]", name, row, col)
 			}

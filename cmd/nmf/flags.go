@@ -286,8 +286,7 @@ func (o *options) nmfOptions() nmf.Options {
 	default:
 		opt.Init = nmf.Init(o.init)
 	}
-	opt.MaxIter = o.maxIter
-	opt.Tol = o.tol
+	opt.SetStopping(o.maxIter, o.tol)
 	opt.AlphaW = o.alphaW
 	opt.AlphaH = o.alphaH
 	opt.L1Ratio = o.l1Ratio

@@ -109,7 +109,7 @@ func TestFormats(t *testing.T) {
 			}
 			// The fit is the library's on the data as the format holds it.
 			opt := nmf.DefaultOptions()
-			opt.Device, opt.Components, opt.Solver, opt.Tol, opt.MaxIter = "cpu", 3, nmf.MU, 0, 40
+			opt.Device, opt.Components, opt.Solver, opt.Tol, opt.MaxIter = "cpu", 3, nmf.MU, nmf.NoTol, 40
 			var lw []float64
 			if c.prec == "float32" {
 				res, err := nmf.Fit(context.Background(), &nmf.Dense[float32]{Rows: rows, Cols: cols, Data: convert[float32](c.data)}, opt)

@@ -199,17 +199,6 @@ func convert[T, S nmf.Float](s []S) []T {
 	return out
 }
 
-// transpose returns mᵀ.
-func transpose[T nmf.Float](m *nmf.Dense[T]) *nmf.Dense[T] {
-	t := &nmf.Dense[T]{Rows: m.Cols, Cols: m.Rows, Data: make([]T, len(m.Data))}
-	for i := 0; i < m.Rows; i++ {
-		for j := 0; j < m.Cols; j++ {
-			t.Data[j*m.Rows+i] = m.Data[i*m.Cols+j]
-		}
-	}
-	return t
-}
-
 // readFactor reads a factor matrix (W0, H0, H, a model's W) in precision T.
 // A sparse file is densified: factors are small.
 func readFactor[T nmf.Float](path string) (*nmf.Dense[T], error) {

@@ -140,9 +140,7 @@ type filesReport struct {
 }
 
 // paramsReport turns the library's resolved parameters into the report's.
-// swap exchanges the roles of W and H (transform of images or WAV, solved
-// transposed).
-func paramsReport(p nmf.Params, o *options, swap bool) reportParams {
+func paramsReport(p nmf.Params, o *options) reportParams {
 	r := reportParams{
 		Rank: p.Components, Loss: p.Loss, Beta: p.Beta, Solver: string(p.Solver), Init: string(p.Init),
 		MaxIter: p.MaxIter, Tol: p.Tol, AlphaW: p.AlphaW, AlphaH: p.AlphaH, AlphaHSame: o.alphaH == nil,
@@ -152,11 +150,6 @@ func paramsReport(p nmf.Params, o *options, swap bool) reportParams {
 	switch p.Init {
 	case nmf.InitNNDSVD, nmf.InitNNDSVDA, nmf.InitNNDSVDAR:
 		r.SVD = string(p.SVD)
-	}
-	if swap {
-		r.AlphaW, r.AlphaH = r.AlphaH, r.AlphaW
-		r.L1RegW, r.L1RegH = r.L1RegH, r.L1RegW
-		r.L2RegW, r.L2RegH = r.L2RegH, r.L2RegW
 	}
 	return r
 }

@@ -128,7 +128,7 @@ func loadModel(o *options, kind string) (*modelState, error) {
 
 func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od *outDir, m *modelState) error {
 	out := od.path
-	swap := columnsAreSamples(ds.kind)
+	holdW := columnsAreSamples(ds.kind)
 	file := o.hFile
 	mr := &modelReport{File: o.hFile, Fixed: "H"}
 	var fixed *nmf.Dense[T]
@@ -144,7 +144,7 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 		return err
 	}
 	x := matrixAs[T](ds)
-	if rows, _ := ds.dims(); swap && fixed.Rows != rows {
+	if rows, _ := ds.dims(); holdW && fixed.Rows != rows {
 		what := fmt.Sprintf("%d pixels (%d×%d images)", rows, ds.width, ds.height)
 		if ds.kind == kindWAV {
 			what = fmt.Sprintf("%d frequencies (--fft-size %d)", rows, ds.stft.FFTSize)
@@ -153,36 +153,22 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 	}
 	opt := o.nmfOptions()
 	opt.Init = nmf.InitAuto
-	hIn := fixed
-	if swap {
-		// Samples are columns: Xᵀ ≈ Hᵀ·Wᵀ with Wᵀ fixed. The factor solved
-		// for is H, so it takes H's regularisation, which the library
-		// scales by the rows of X just as the fit did.
-		x = transpose(x.(*nmf.Dense[T]))
-		hIn = transpose(fixed)
-		aw := o.alphaW
-		opt.AlphaW, opt.AlphaH = o.alphaW, &aw
-		if o.alphaH != nil {
-			opt.AlphaW = *o.alphaH
-		}
+	if holdW {
+		// Samples are columns: W is held and H solved for the new ones.
+		opt.Hold = nmf.HoldW
 	}
-	prog := newProgress(e.stderr, o, 0, opt.MaxIter)
+	prog := newProgress(e.stderr, o, 0, o.maxIter)
 	opt.Progress = prog.update
 	opt.Started = prog.started
-	dev := openDevice[T](&opt)
 	t0 := time.Now()
-	res, err := nmf.Transform(ctx, x, hIn, opt)
-	elapsed := time.Since(t0).Seconds() - dev.seconds
+	res, err := nmf.Transform(ctx, x, fixed, opt)
+	elapsed := time.Since(t0).Seconds()
 	prog.finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return &cliError{file: ds.path, msg: "interrupted; nothing written", err: err}
 		}
-		return solveError(err, ds, map[string]string{"H": file}, swap)
-	}
-	W, H := res.W, res.H
-	if swap {
-		W, H = fixed, transpose(res.W)
+		return solveError(err, ds, map[string]string{opt.Hold.String(): file})
 	}
 	rep := &runReport{
 		Version:           version(),
@@ -190,16 +176,16 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 		NIter:             res.NIter,
 		ReconstructionErr: res.ReconstructionErr,
 		Trace:             traceReport(res.Trace),
-		ElapsedSeconds:    elapsed,
+		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
 		InitSeconds:       res.InitTime.Seconds(),
-		Device:            dev.report(res.Device, res.DeviceBytes),
+		Device:            deviceReportOf(o, res),
 		Warnings:          warningsReport(res.Warnings),
-		Params:            paramsReport(res.Params, o, swap),
+		Params:            paramsReport(res.Params, o),
 		Input:             inputReportOf(ds, o.precision),
 		Model:             mr,
 	}
 	rep.Params.Init = "" // transform's start is fixed by the solver
-	outs := &outputs[T]{W: W, H: H, ds: ds, format: o.format}
+	outs := &outputs[T]{W: res.W, H: res.H, ds: ds, format: o.format}
 	if err := outs.write(ctx, od, rep); err != nil {
 		return err
 	}

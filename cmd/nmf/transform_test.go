@@ -80,7 +80,7 @@ func TestTransformMatrix(t *testing.T) {
 	out = filepath.Join(dir, "t2.nmf")
 	mustRun(t, "transform", nw, "--model", model, "--device", "cpu", "--out", out, "--max-iter", "7", "--tol", "0", "--alpha-w", "0", "--alpha-h", "same", "--loss", "1.5", "-k", "2")
 	rep = check(out, library(func(o *nmf.Options) {
-		o.Loss, o.L1Ratio, o.Tol, o.MaxIter = nmf.Beta(1.5), 0.5, 0, 7
+		o.Loss, o.L1Ratio, o.Tol, o.MaxIter = nmf.Beta(1.5), 0.5, nmf.NoTol, 7
 	}))
 	if rep.NIter != 7 || rep.Params.Beta != 1.5 || rep.Params.AlphaW != 0 {
 		t.Errorf("overrides: n_iter %d params %+v", rep.NIter, rep.Params)
@@ -168,20 +168,21 @@ func TestTransformImages(t *testing.T) {
 	if !reflect.DeepEqual(w.data, mw.data) || h.rows != 3 || h.cols != 2 || h.prec != "float32" {
 		t.Fatalf("W is not the model's, or H is %d×%d %s", h.rows, h.cols, h.prec)
 	}
-	// The library on Xᵀ ≈ Hᵀ·Wᵀ with Wᵀ fixed, H taking H's penalty.
+	// The library's Transform with W held, H taking H's penalty. (That
+	// this is scikit-learn's transform of Xᵀ is nmf's TestTransformHoldW.)
 	ds, err := load(more, kindImages, defaultSTFT())
 	if err != nil {
 		t.Fatal(err)
 	}
 	wd := &nmf.Dense[float32]{Rows: mw.rows, Cols: mw.cols, Data: convert[float32](mw.data)}
 	opt := nmf.DefaultOptions()
-	a := 0.01
-	opt.Device, opt.Loss, opt.AlphaW, opt.AlphaH = "cpu", nmf.KullbackLeibler, 0.03, &a
-	res, err := nmf.Transform(context.Background(), transpose(ds.d32), transpose(wd), opt)
+	a := 0.03
+	opt.Device, opt.Loss, opt.AlphaW, opt.AlphaH, opt.Hold = "cpu", nmf.KullbackLeibler, 0.01, &a, nmf.HoldW
+	res, err := nmf.Transform(context.Background(), ds.d32, wd, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := convert[float64](transpose(res.W).Data); !reflect.DeepEqual(h.data, want) {
+	if want := convert[float64](res.H.Data); !reflect.DeepEqual(h.data, want) {
 		t.Errorf("H differs from the library's by %g", maxDiff(t, h, &matrix{3, 2, want, ""}))
 	}
 	rep, _ := loadReport(t, out)

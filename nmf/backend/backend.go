@@ -27,7 +27,11 @@
 // (out of memory, a lost device, a failed enqueue) is a returned error.
 package backend
 
-import "fmt"
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+)
 
 // Precision is the floating-point type a matrix is stored and computed in.
 type Precision int
@@ -90,6 +94,19 @@ func (m *Dense[T]) Precision() Precision { return precisionOf[T]() }
 
 // Values returns the elements, row-major.
 func (m *Dense[T]) Values() []T { return m.Data }
+
+// At returns element (i, j) as a float64, so that a *Dense of either
+// precision is a gonum mat.Matrix. It panics when (i, j) is out of range,
+// as gonum's matrices do.
+func (m *Dense[T]) At(i, j int) float64 {
+	if uint(i) >= uint(m.Rows) || uint(j) >= uint(m.Cols) {
+		panic(fmt.Sprintf("backend: Dense.At(%d, %d) out of range for %d×%d", i, j, m.Rows, m.Cols))
+	}
+	return float64(m.Data[i*m.Cols+j])
+}
+
+// T returns the transpose of m as a gonum mat.Matrix, sharing m's data.
+func (m *Dense[T]) T() mat.Matrix { return mat.Transpose{Matrix: m} }
 
 func (*Dense[T]) isHostData() {}
 

@@ -126,8 +126,7 @@ func (c *Case) Options() nmf.Options {
 		o.Seed = *c.RandomState
 	}
 	o.Shuffle = c.Shuffle
-	o.MaxIter = c.MaxIter
-	o.Tol = c.Tol
+	o.SetStopping(c.MaxIter, c.Tol)
 	o.AlphaW = c.AlphaW
 	o.L1Ratio = c.L1Ratio
 	var a float64
@@ -258,18 +257,21 @@ func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Back
 		t.Run(names[i], func(t *testing.T) {
 			o := c.Options()
 			o.Backend = newBackend
+			var res *nmf.Result[T]
+			var err error
 			if c.W0 != "" {
-				w0, err := Load[T](c, c.W0)
-				if err != nil {
-					t.Fatal(err)
+				w0, lerr := Load[T](c, c.W0)
+				if lerr != nil {
+					t.Fatal(lerr)
 				}
-				h0, err := Load[T](c, c.H0)
-				if err != nil {
-					t.Fatal(err)
+				h0, lerr := Load[T](c, c.H0)
+				if lerr != nil {
+					t.Fatal(lerr)
 				}
-				o.W0, o.H0 = w0, h0
+				res, err = nmf.FitFrom(context.Background(), in, w0, h0, o)
+			} else {
+				res, err = nmf.Fit(context.Background(), in, o)
 			}
-			res, err := nmf.Fit(context.Background(), in, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -314,7 +316,7 @@ func initCase[T nmf.Float](t *testing.T, c *Case, inputs []nmf.Matrix[T], names 
 			o := c.Options()
 			// An init case has no loss or solver: scikit-learn's defaults.
 			o.Loss, o.Solver = nmf.Frobenius, nmf.SolverAuto
-			o.MaxIter, o.Tol, o.Backend = 0, 0, newBackend
+			o.MaxIter, o.Tol, o.Backend = nmf.NoIterations, nmf.NoTol, newBackend
 			res, err := nmf.Fit(context.Background(), in, o)
 			if err != nil {
 				t.Fatal(err)

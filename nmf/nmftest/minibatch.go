@@ -119,26 +119,32 @@ func runMB[T nmf.Float](t *testing.T, c *MBCase, newBackend func() (backend.Back
 		t.Run(name, func(t *testing.T) {
 			o := c.Options()
 			o.Backend = newBackend
+			var w0, h0 *nmf.Dense[T]
 			if c.W0 != "" {
-				if o.W0, err = Load[T](c.dirCase(), c.W0); err != nil {
+				if w0, err = Load[T](c.dirCase(), c.W0); err != nil {
 					t.Fatal(err)
 				}
-				if o.H0, err = Load[T](c.dirCase(), c.H0); err != nil {
+				if h0, err = Load[T](c.dirCase(), c.H0); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if c.Kind == "partial_fit" {
-				partialFitCase(t, c, e, in, o, tol)
+				partialFitCase(t, c, e, in, w0, h0, o, tol)
 				return
 			}
-			res, err := nmf.FitMiniBatch(context.Background(), in, o, c.MiniBatchOptions())
+			var res *nmf.MiniBatchResult[T]
+			if w0 != nil {
+				res, err = nmf.FitMiniBatchFrom(context.Background(), in, w0, h0, o, c.MiniBatchOptions())
+			} else {
+				res, err = nmf.FitMiniBatch(context.Background(), in, o, c.MiniBatchOptions())
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkMB(t, c, e, res, tol)
 			if c.Init == "custom" {
 				// The same fit with X streamed batch by batch.
-				sres, err := nmf.FitMiniBatchSource[T](context.Background(), matrixRows[T]{in}, o, c.MiniBatchOptions())
+				sres, err := nmf.FitMiniBatchSourceFrom[T](context.Background(), matrixRows[T]{in}, w0, h0, o, c.MiniBatchOptions())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -163,18 +169,19 @@ func checkMB[T nmf.Float](t *testing.T, c *MBCase, e *MBExpect, res *nmf.MiniBat
 	}
 }
 
-func partialFitCase[T nmf.Float](t *testing.T, c *MBCase, e *MBExpect, x nmf.Matrix[T], o nmf.Options, tol float64) {
+func partialFitCase[T nmf.Float](t *testing.T, c *MBCase, e *MBExpect, x nmf.Matrix[T], w0, h0 *nmf.Dense[T], o nmf.Options, tol float64) {
 	if len(e.Steps) != len(c.Chunks) || len(c.Chunks) == 0 {
 		t.Fatalf("%d chunks, %d expected steps", len(c.Chunks), len(e.Steps))
 	}
-	if w0, ok := o.W0.(*nmf.Dense[T]); ok {
+	m := nmf.NewOnline[T](o, c.MiniBatchOptions())
+	if w0 != nil {
 		// W0 for the first chunk's rows.
 		a, b := c.Chunks[0][0], c.Chunks[0][1]
 		if w0.Rows != b-a {
-			o.W0 = nmf.Rows[T](w0, a, b)
+			w0 = nmf.Rows[T](w0, a, b).(*nmf.Dense[T])
 		}
+		m = nmf.NewOnlineFrom(w0, h0, o, c.MiniBatchOptions())
 	}
-	m := nmf.NewOnline[T](o, c.MiniBatchOptions())
 	for i, ch := range c.Chunks {
 		if err := m.PartialFit(context.Background(), nmf.Rows(x, ch[0], ch[1])); err != nil {
 			t.Fatalf("call %d: %v", i, err)

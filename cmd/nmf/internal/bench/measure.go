@@ -311,8 +311,7 @@ func fitTimes[T nmf.Float](ctx context.Context, dev string, prec string, x nmf.M
 	var stamps []time.Time
 	var syncErr error
 	opt := nmf.Options{
-		Components: w.k, Loss: loss, Solver: w.solver, Init: nmf.InitCustom,
-		W0: w0, H0: h0, MaxIter: c.Warmup + c.Repeats, Tol: 0,
+		Components: w.k, Loss: loss, Solver: w.solver,
 		Backend: func() (backend.Backend, error) {
 			b, _, err := nmf.OpenDevice(dev, precOf(prec))
 			be = b
@@ -325,7 +324,8 @@ func fitTimes[T nmf.Float](ctx context.Context, dev string, prec string, x nmf.M
 			stamps = append(stamps, time.Now())
 		},
 	}
-	res, err := nmf.Fit(ctx, x, opt)
+	opt.SetStopping(c.Warmup+c.Repeats, 0)
+	res, err := nmf.FitFrom(ctx, x, w0, h0, opt)
 	if err != nil {
 		return nil, 0, "", err
 	}
