@@ -324,7 +324,7 @@ func (st *mbFit[T]) run(ctx context.Context, prog Progress) error {
 		}
 		j := i % perIter
 		lo, hi := j*bs, min((j+1)*bs, st.l)
-		cost, err := r.step(ctx, part{lo, hi, j}, st.w[lo*k:hi*k], true)
+		cost, _, err := r.step(ctx, part{lo, hi, j}, st.w[lo*k:hi*k], true)
 		if err != nil {
 			return err
 		}

@@ -247,27 +247,27 @@ func (r *mbRun[T]) solveW(ctx context.Context, parts []part, held backend.Data, 
 // step is _minibatch_step on part pt of X. w is the batch's rows of W,
 // updated in place; nil (partial_fit) or FreshRestarts solves them afresh
 // and leaves w alone. It returns the batch cost, penalties included, per
-// row.
-func (r *mbRun[T]) step(ctx context.Context, pt part, w []T, updateH bool) (float64, error) {
+// row, and the batch's W it used.
+func (r *mbRun[T]) step(ctx context.Context, pt part, w []T, updateH bool) (float64, []T, error) {
 	x, sum, release, err := r.get(pt)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer release()
 	rows := pt.hi - pt.lo
 	l1W, l1H, l2W, l2H := r.regs(rows)
 	wm, err := r.wmats(rows)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if r.mb.FreshRestarts || w == nil {
 		if w, err = r.solveW(ctx, []part{pt}, x, sum, r.mb.FreshRestartsMaxIter); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if r.p.Beta < 1 {
 			flushBelow(w)
 			if err := r.write(wm.w, w); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 		}
 	} else {
@@ -276,42 +276,42 @@ func (r *mbRun[T]) step(ctx context.Context, pt part, w []T, updateH bool) (floa
 			flush = backend.FlushBelow
 		}
 		if err := r.write(wm.w, w); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if err := r.updateW(x, wm, l1W, l2W, flush); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if err := r.read(wm.w, w); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	div, err := r.b.Divergence(x, wm.w, r.hDev, r.p.Beta)
 	if err != nil {
-		return 0, r.wrap("divergence", err)
+		return 0, nil, r.wrap("divergence", err)
 	}
 	sw, sw2 := sums(w)
 	sh, sh2 := sums(r.h)
 	cost := (div + l1W*sw + l1H*sh + l2W*sw2 + l2H*sh2) / float64(rows)
 	if math.IsNaN(cost) || math.IsInf(cost, 0) {
-		return 0, &IterationError{Iter: 0, Step: fmt.Sprintf("the cost of the batch of rows %d to %d", pt.lo, pt.hi), Err: ErrDiverged, Val: cost}
+		return 0, nil, &IterationError{Iter: 0, Step: fmt.Sprintf("the cost of the batch of rows %d to %d", pt.lo, pt.hi), Err: ErrDiverged, Val: cost}
 	}
 	if !updateH {
-		return cost, nil
+		return cost, w, nil
 	}
 	if err := r.b.MUTerms(backend.SideH, x, wm.w, r.hDev, r.p.Beta, r.numH, r.denH); err != nil {
-		return 0, r.wrap("update of H", err)
+		return 0, nil, r.wrap("update of H", err)
 	}
 	if r.hNum == nil {
 		r.hNum, r.hDen = make([]T, len(r.h)), make([]T, len(r.h))
 	}
 	if err := r.read(r.numH, r.hNum); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if err := r.read(r.denH, r.hDen); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	r.onlineH(r.hNum, r.hDen, l1H, l2H)
-	return cost, r.write(r.hDev, r.h)
+	return cost, w, r.write(r.hDev, r.h)
 }
 
 // onlineH is the online branch of _multiplicative_update_h (A, B given)

@@ -28,6 +28,10 @@ type Online[T Float] struct {
 	nSteps      int
 	// w0, h0 are the custom start of NewOnlineFrom, until the first batch.
 	w0, h0 *Dense[T]
+	// batchW is the W solved for the last batch (rows×k).
+	batchW *Dense[T]
+	// device, reason: what ran the last call, and why it was chosen.
+	device, reason string
 }
 
 // NewOnline returns a model that has seen no data; opt and mb are checked
@@ -92,19 +96,22 @@ func (o *Online[T]) PartialFit(ctx context.Context, x Matrix[T]) error {
 		h = append([]T(nil), o.h...)
 		num, den = append([]T(nil), o.num...), append([]T(nil), o.den...)
 	}
-	b, _, err := openBackend(o.opt, precisionOf[T]())
+	b, reason, err := openBackend(o.opt, precisionOf[T]())
 	if err != nil {
 		return err
 	}
 	defer b.Close()
+	o.device, o.reason = b.Name(), reason
 	r, err := newMBRun[T](b, n, p, mb, h, num, den)
 	if err != nil {
 		return err
 	}
 	r.src = &memorySource[T]{x: x}
-	if _, err := r.step(ctx, part{0, l, -1}, nil, true); err != nil {
+	_, w, err := r.step(ctx, part{0, l, -1}, nil, true)
+	if err != nil {
 		return err
 	}
+	o.batchW = &Dense[T]{Rows: l, Cols: p.Components, Data: w}
 	o.p, o.mb, o.n, o.started = p, mb, n, true
 	o.w0, o.h0 = nil, nil
 	o.h, o.num, o.den = r.h, r.num, r.den
@@ -163,6 +170,14 @@ func (o *Online[T]) H() *Dense[T] {
 	}
 	return &Dense[T]{Rows: o.p.Components, Cols: o.n, Data: append([]T(nil), o.h...)}
 }
+
+// BatchW returns the W that the last PartialFit solved for its batch's rows
+// (before its update of H), nil before the first.
+func (o *Online[T]) BatchW() *Dense[T] { return o.batchW }
+
+// Device names what ran the last PartialFit or Transform, and why it was
+// chosen.
+func (o *Online[T]) Device() (name, reason string) { return o.device, o.reason }
 
 // NSteps returns the number of steps taken (n_steps_).
 func (o *Online[T]) NSteps() int { return o.nSteps }

@@ -107,12 +107,14 @@ func parseReport(b []byte, use savedUse, dir string) (*runReport, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, badField("", "not a report of nmf: more data after the JSON object")
 	}
+	// An online model (partial-fit) is a model like a fit's.
+	fitted := r.Command == "fit" || r.Command == "partial-fit" && r.MiniBatch != nil && use == asModel
 	switch {
 	case r.Command == "":
 		return nil, badField("command", "missing: not a report of nmf")
-	case r.Command != "fit" && lookup(r.Command) != nil:
+	case !fitted && lookup(r.Command) != nil:
 		return nil, badField("", "is the report of nmf %s, not of a fit", r.Command)
-	case r.Command != "fit":
+	case !fitted:
 		return nil, badField("command", "%s; want fit", excerpt(r.Command))
 	case use == asCheckpoint && !r.Partial:
 		return nil, badField("", "is not a checkpoint: that fit finished after %d iterations", r.NIter)
@@ -129,6 +131,9 @@ func parseReport(b []byte, use savedUse, dir string) (*runReport, error) {
 		return nil, err
 	}
 	if err := r.Files.check(r.Params.Format, use); err != nil {
+		return nil, err
+	}
+	if err := r.checkMiniBatch(use); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -373,29 +378,35 @@ func (s *savedFit) factorPath(name string) string {
 	return filepath.Join(s.dir, name+"."+ext)
 }
 
+// readSavedFile reads a dense matrix file of a saved fit, a regular file, in
+// precision T, and says the file's precision.
+func readSavedFile[T nmf.Float](path string) (*nmf.Dense[T], string, error) {
+	if fi, err := os.Lstat(path); err != nil {
+		return nil, "", fileErr(path, err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, "", &cliError{file: path, msg: "is not a regular file; a saved fit's factors are files nmf wrote"}
+	}
+	in, err := nmfio.Read(path)
+	if err != nil {
+		return nil, "", fileErr(path, err)
+	}
+	switch {
+	case in.Dense32 != nil:
+		return &nmf.Dense[T]{Rows: in.Dense32.Rows, Cols: in.Dense32.Cols, Data: convert[T](in.Dense32.Data)}, "float32", nil
+	case in.Dense64 != nil:
+		return &nmf.Dense[T]{Rows: in.Dense64.Rows, Cols: in.Dense64.Cols, Data: convert[T](in.Dense64.Data)}, "float64", nil
+	}
+	return nil, "", &cliError{file: path, msg: "is a sparse matrix; nmf fit writes its factors dense"}
+}
+
 // readSavedFactor reads the factor name ("W" or "H") of a saved fit in
 // precision T and checks that it is the shape the report says, and for a
 // .npy file the precision.
 func readSavedFactor[T nmf.Float](s *savedFit, name string) (*nmf.Dense[T], error) {
 	path := s.factorPath(name)
-	if fi, err := os.Lstat(path); err != nil {
-		return nil, fileErr(path, err)
-	} else if !fi.Mode().IsRegular() {
-		return nil, &cliError{file: path, msg: "is not a regular file; a saved fit's factors are files nmf wrote"}
-	}
-	in, err := nmfio.Read(path)
+	d, prec, err := readSavedFile[T](path)
 	if err != nil {
-		return nil, fileErr(path, err)
-	}
-	var d *nmf.Dense[T]
-	prec := ""
-	switch {
-	case in.Dense32 != nil:
-		d, prec = &nmf.Dense[T]{Rows: in.Dense32.Rows, Cols: in.Dense32.Cols, Data: convert[T](in.Dense32.Data)}, "float32"
-	case in.Dense64 != nil:
-		d, prec = &nmf.Dense[T]{Rows: in.Dense64.Rows, Cols: in.Dense64.Cols, Data: convert[T](in.Dense64.Data)}, "float64"
-	default:
-		return nil, &cliError{file: path, msg: "is a sparse matrix; nmf fit writes its factors dense"}
+		return nil, err
 	}
 	p, shape := s.rep.Params, s.rep.Input.Shape
 	rows, cols := shape[0], p.Rank

@@ -61,7 +61,7 @@ func TestUsageAndVersion(t *testing.T) {
 
 // TestUsageListsEveryFlag keeps the usage texts in step with the flags.
 func TestUsageListsEveryFlag(t *testing.T) {
-	for _, c := range []struct{ cmd, usage string }{{"fit", fitUsage}, {"transform", transformUsage}} {
+	for _, c := range []struct{ cmd, usage string }{{"fit", fitUsage}, {"transform", transformUsage}, {"partial-fit", partialFitUsage}} {
 		fs := newFlagSet(c.cmd, &options{})
 		for name := range flagNames(fs) {
 			want := "--" + name
@@ -74,7 +74,7 @@ func TestUsageListsEveryFlag(t *testing.T) {
 			if !strings.Contains(c.usage, want) {
 				t.Errorf("%s usage lacks %q", c.cmd, want)
 			}
-			if !strings.Contains(docText(t), want) && c.cmd == "fit" {
+			if !strings.Contains(docText(t), want) && c.cmd != "transform" {
 				t.Errorf("doc.go lacks %q", want)
 			}
 		}

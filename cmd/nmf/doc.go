@@ -19,6 +19,9 @@
 //	nmf fit [flags] INPUT
 //	nmf fit --resume DIR [flags] [INPUT]
 //	nmf transform (--model DIR | --h FILE) [flags] INPUT
+//	nmf fit --minibatch [flags] INPUT
+//	nmf partial-fit [flags] [--out DIR] INPUT
+//	nmf partial-fit --model DIR [--device D] INPUT
 //	nmf devices [--json]
 //	nmf samples DIR
 //	nmf help [SUBCOMMAND]
@@ -82,6 +85,51 @@
 // times the initial error since the last computation; coordinate descent
 // when the projected gradient of an iteration is at most --tol times that
 // of the first.
+//
+// # nmf fit --minibatch and nmf partial-fit
+//
+// With --minibatch, fit is sklearn's MiniBatchNMF(...).fit_transform: the
+// samples are walked in batches, in order and cyclically, for at most
+// --max-iter passes; each step updates the batch's activations and then the
+// components through running sums weighted by rho = forget-factor^(batch
+// size / samples). It stops early when the relative change of the components
+// in a step is at most --tol, or after --max-no-improvement steps without a
+// better exponentially weighted batch cost. The samples are the rows of a
+// matrix file; for a folder of images or a WAV file, whose samples are the
+// columns, the batches are columns (images, STFT frames). Its flags, beside
+// fit's (except --solver cd and --resume: a minibatch fit writes no
+// checkpoint):
+//
+//	--minibatch           fit in batches of samples
+//	--batch-size N        samples per batch (default 1024)
+//	--forget-factor F     weight of past batches, in (0, 1] (default 0.7)
+//	--fresh-restarts      solve each batch's activations afresh (and all of
+//	                      them again at the end)
+//	--fresh-restarts-max-iter N  iterations of those solves (default 30)
+//	--transform-max-iter N       iterations of the final solve and of
+//	                      nmf transform --model (default --max-iter)
+//	--max-no-improvement N|none  the no-improvement stop (default 10)
+//
+// report.json adds n_steps (batches processed) and minibatch: the
+// parameters as used (batch_size at most the samples, rho), batches ("rows"
+// or "columns") and state, the name of the online model's files
+// model.<state>.H.npy, .numerator.npy and .denominator.npy (k × features:
+// the components and the running numerator and denominator of their
+// update).
+//
+// partial-fit is MiniBatchNMF.partial_fit: one step with INPUT as the batch.
+// "nmf partial-fit [flags] --out DIR INPUT" starts a model (--init, or --w0
+// W0 --h0 H0 with W0 for INPUT's samples, checked but unused as in
+// scikit-learn; rho is fixed by this first batch); "nmf partial-fit --model
+// DIR INPUT" updates the model of DIR (of partial-fit or fit --minibatch) in
+// place: the new state's files are written beside the old ones under a new
+// name, report.json, replaced last, names them, and the old ones are then
+// removed, so that an interrupted update leaves a whole model. It writes W
+// (the batch's activations; for images and WAV the components), H and the
+// model. nmf transform --model on a minibatch or online model is
+// MiniBatchNMF.transform: activations from sqrt(mean(X)/k), at most
+// transform_max_iter updates, stopping when their relative change is at most
+// the model's tol; the model's parameters cannot be overridden there.
 //
 // # nmf transform
 //

@@ -54,6 +54,23 @@ Flags:
   --resume DIR          go on from the checkpoint an interrupted fit wrote in DIR
   -q, --quiet           no progress on stderr (warnings still)
   -v, --verbose         a line on stderr every 10 iterations
+
+Minibatch (scikit-learn's MiniBatchNMF, multiplicative update; --tol then
+stops on the relative change of H in one step):
+  --minibatch           fit in batches of samples: rows of a matrix file; for a
+                        folder of images or a WAV file, whose samples are the
+                        columns, the batches are columns (images, STFT frames)
+  --batch-size N        samples per batch (default 1024)
+  --forget-factor F     weight of past batches in H's update, in (0, 1] (default 0.7)
+  --fresh-restarts      solve each batch's activations afresh, and all of them
+                        again at the end
+  --fresh-restarts-max-iter N   iterations of those solves (default 30)
+  --transform-max-iter N        iterations of the final solve and of nmf transform
+                        --model on the result (default --max-iter)
+  --max-no-improvement N|none   stop after N steps without a better smoothed
+                        batch cost (default 10)
+  The output folder also holds the online model (model.*.npy, report.json's
+  minibatch), which nmf partial-fit --model goes on with.
 `
 
 // progressHookKey is a context key for tests: a func(iter int) called after
@@ -89,6 +106,9 @@ func runFit(ctx context.Context, args []string, e *env) error {
 	od, err := checkOut(out, o.force, resumeDir)
 	if err != nil {
 		return err
+	}
+	if o.mb.on {
+		return runFitMiniBatch(ctx, e, o, kind, od)
 	}
 	ds, err := loadInput(e, o, kind)
 	if err != nil {

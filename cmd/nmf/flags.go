@@ -45,8 +45,10 @@ type options struct {
 	hop       int
 
 	resume string // fit
-	model  string // transform
+	model  string // transform, partial-fit
 	hFile  string // transform
+
+	mb minibatchFlags // fit --minibatch, partial-fit
 
 	set map[string]bool // flags given on the command line, by long name
 }
@@ -84,12 +86,17 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 	fs.IntVar(&o.fftSize, "fft-size", 2048, "")
 	fs.IntVar(&o.hop, "hop", 512, "")
 	switch cmd {
-	case "fit":
+	case "fit", "partial-fit":
 		fs.StringVar(&o.init, "init", "auto", "")
 		fs.StringVar(&o.svd, "svd", "randomized", "")
 		fs.StringVar(&o.w0, "w0", "", "")
 		fs.StringVar(&o.h0, "h0", "", "")
-		fs.StringVar(&o.resume, "resume", "", "")
+		if cmd == "fit" {
+			fs.StringVar(&o.resume, "resume", "", "")
+		} else {
+			fs.StringVar(&o.model, "model", "", "")
+		}
+		registerMiniBatchFlags(fs, &o.mb, cmd)
 	case "transform":
 		fs.StringVar(&o.model, "model", "", "")
 		fs.StringVar(&o.hFile, "h", "", "")
@@ -174,7 +181,7 @@ func parseOptions(cmd, usage string, args []string) (*options, error) {
 	default:
 		return nil, bad("--solver %q: want auto, mu or cd", o.solver)
 	}
-	if cmd == "fit" {
+	if cmd == "fit" || cmd == "partial-fit" {
 		switch o.init {
 		case "auto", "random", "nndsvd", "nndsvda", "nndsvdar", "custom":
 		default:
@@ -245,6 +252,9 @@ func parseOptions(cmd, usage string, args []string) (*options, error) {
 	}
 	if err := (audio.STFT{FFTSize: o.fftSize, Hop: o.hop}).Validate(); err != nil {
 		return nil, bad("--fft-size %d --hop %d: %s", o.fftSize, o.hop, strings.TrimPrefix(err.Error(), "audio: "))
+	}
+	if msg := o.checkMiniBatch(); msg != "" {
+		return nil, bad("%s", msg)
 	}
 	if cmd == "transform" {
 		if (o.model == "") == (o.hFile == "") {

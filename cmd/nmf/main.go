@@ -33,6 +33,7 @@ func init() {
 	commands = []*command{
 		{name: "fit", summary: "factorise a matrix, image folder or WAV file and write W, H and pictures", usage: fitUsage, run: runFit},
 		{name: "transform", summary: "solve for new data with a fitted factor held fixed", usage: transformUsage, run: runTransform},
+		{name: "partial-fit", summary: "start or update an online (minibatch) model with one batch of data", usage: partialFitUsage, run: runPartialFit},
 		{name: "devices", summary: "list the OpenCL devices --device takes, and what auto chooses", usage: devicesUsage, run: runDevices},
 		{name: "samples", summary: "write the sample data sets (swimmer images, melody WAV) into a folder", usage: samplesUsage, run: runSamples},
 		{name: "bench", summary: "time fixed workloads (GEMMs, whole iterations), optionally beside scikit-learn", usage: benchUsage, run: runBench},

@@ -16,7 +16,7 @@ import (
 )
 
 // resultName matches the files fit and transform write into --out.
-var resultName = regexp.MustCompile(`^(([WH]\.(npy|csv))|report\.json|components\.png|spectrogram\.png|component_[0-9]+\.wav)$`)
+var resultName = regexp.MustCompile(`^(([WH]\.(npy|csv))|report\.json|components\.png|spectrogram\.png|component_[0-9]+\.wav|model\.[0-9]+-[0-9a-f]{8}\.(H|numerator|denominator)\.npy)$`)
 
 // defaultOut is the --out of an input: its name without extension, plus
 // ".nmf" (".transform.nmf" for transform), in the current folder.
@@ -41,6 +41,14 @@ type outputs[T nmf.Float] struct {
 	ds         *dataset
 	format     string
 	checkpoint bool // W, H and report.json only
+	// state are the .npy files of an online model (minibatch fits).
+	state []namedMatrix[T]
+}
+
+// namedMatrix is a matrix and the name of its file.
+type namedMatrix[T nmf.Float] struct {
+	name string
+	m    *nmf.Dense[T]
 }
 
 // commitHookKey is a context key for tests: a func() error called after
@@ -68,6 +76,11 @@ func (o *outputs[T]) write(ctx context.Context, od *outDir, rep *runReport) erro
 		}
 		if err != nil {
 			return outErr(filepath.Join(out, f.name), err)
+		}
+	}
+	for _, f := range o.state {
+		if err := nmfio.WriteNPY(st.path(f.name), f.m.Rows, f.m.Cols, f.m.Data); err != nil {
+			return fileErr(filepath.Join(out, f.name), err)
 		}
 	}
 	if !o.checkpoint {

@@ -30,6 +30,10 @@ type runReport struct {
 	Model       *modelReport  `json:"model,omitempty"`
 	Resumed     []resumeEntry `json:"resumed,omitempty"`
 	Files       filesReport   `json:"files"`
+	// NSteps is the number of mini-batches processed (n_steps_) of a
+	// minibatch fit or an online model; MiniBatch its parameters and state.
+	NSteps    int              `json:"n_steps,omitempty"`
+	MiniBatch *minibatchReport `json:"minibatch,omitempty"`
 	// SolverState is, for a fit, the state of the stopping rule after
 	// NIter iterations, which fit --resume goes on from.
 	SolverState *solverState `json:"solver_state,omitempty"`

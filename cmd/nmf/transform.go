@@ -127,6 +127,9 @@ func loadModel(o *options, kind string) (*modelState, error) {
 }
 
 func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od *outDir, m *modelState) error {
+	if m != nil && m.rep.MiniBatch != nil {
+		return transformOnlineAs[T](ctx, e, o, ds, od, m)
+	}
 	out := od.path
 	holdW := columnsAreSamples(ds.kind)
 	file := o.hFile
