@@ -73,7 +73,9 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 	fs.StringVar(&o.alphaHArg, "alpha-h", "same", "")
 	fs.Float64Var(&o.l1Ratio, "l1-ratio", 0, "")
 	fs.Uint64Var(&o.seed, "seed", 0, "")
-	fs.BoolVar(&o.shuffle, "shuffle", false, "")
+	if cmd != "partial-fit" { // coordinate descent's
+		fs.BoolVar(&o.shuffle, "shuffle", false, "")
+	}
 	fs.StringVar(&o.device, "device", "auto", "")
 	fs.StringVar(&o.precision, "precision", "", "")
 	fs.StringVar(&o.out, "out", "", "")

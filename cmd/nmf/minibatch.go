@@ -58,7 +58,9 @@ Flags (first form; the model fixes them for the second):
   --max-iter N          the default of --transform-max-iter (default 200)
   --tol T               stopping tolerance of the solves for W (default 0.0001)
   --alpha-w A, --alpha-h A|same, --l1-ratio R   regularisation, as in nmf fit
-  --seed S              seed of the random starts (default 0)
+  --seed S              seed of the random starts and the randomized SVD (default 0)
+  --svd M               randomized or exact: the SVD of the nndsvd inits (default
+                        randomized, as scikit-learn)
   --batch-size N        the batch size rho is computed from (default 1024; at
                         most INPUT's samples)
   --forget-factor F     weight of the past, in (0, 1] (default 0.7)
@@ -120,6 +122,8 @@ func (o *options) checkMiniBatch() string {
 	switch {
 	case o.solver == "cd":
 		return "--solver cd: a minibatch fit uses the multiplicative update (mu) only"
+	case o.shuffle:
+		return "--shuffle orders coordinate descent, which a minibatch fit does not use"
 	case o.resume != "":
 		return "--minibatch cannot be used with --resume: a minibatch fit writes no checkpoint (continue its model with nmf partial-fit --model)"
 	case o.maxIter < 1:
@@ -135,7 +139,7 @@ func (o *options) checkMiniBatch() string {
 	}
 	if o.model != "" {
 		for _, f := range []string{"rank", "loss", "solver", "init", "w0", "h0", "max-iter", "tol", "alpha-w", "alpha-h", "l1-ratio",
-			"seed", "precision", "batch-size", "forget-factor", "fresh-restarts-max-iter", "transform-max-iter", "fft-size", "hop", "out", "format", "force"} {
+			"seed", "svd", "precision", "batch-size", "forget-factor", "fresh-restarts-max-iter", "transform-max-iter", "fft-size", "hop", "out", "format", "force"} {
 			if o.set[f] {
 				return fmt.Sprintf("--%s cannot be used with --model: the model fixes it", f)
 			}

@@ -64,26 +64,34 @@ func checkAgainst(t *testing.T, c *nmftest.MBCase, what, got, want string) {
 	}
 }
 
-// TestMiniBatchGoldenCommand: every minibatch case through nmf fit
-// --minibatch (dense .npy, and .mtx where the case has one) and nmf
-// transform --model; every partial_fit case through nmf partial-fit, one
-// call per chunk, then nmf transform --model.
+// TestMiniBatchGoldenCommand: every minibatch case (custom starts, and
+// the seeded ones of seeded/) through nmf fit --minibatch (dense .npy, and
+// .mtx where the case has one) and nmf transform --model; every partial_fit
+// case through nmf partial-fit, one call per chunk, then nmf transform
+// --model.
 func TestMiniBatchGoldenCommand(t *testing.T) {
 	cases, err := nmftest.MBCases(mbGolden)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range cases {
+	seeded, err := nmftest.MBCases("../../testdata/golden/seeded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seeded) == 0 {
+		t.Fatal("no seeded minibatch cases")
+	}
+	for _, c := range append(cases, seeded...) {
 		t.Run(c.Name, func(t *testing.T) {
-			if c.Init != "custom" {
-				t.Skip("seeded init")
-			}
 			dir := t.TempDir()
 			e, err := c.Expectation()
 			if err != nil {
 				t.Fatal(err)
 			}
 			start := []string{"--w0", filepath.Join(c.Dir(), c.W0), "--h0", filepath.Join(c.Dir(), c.H0)}
+			if c.Init != "custom" {
+				start = []string{"--init", c.Init, "--seed", strconv.FormatUint(*c.RandomState, 10), "--svd", c.SVD}
+			}
 			if c.Kind == "partial_fit" {
 				partialFitCommand(t, c, e, dir, start)
 				return
@@ -104,6 +112,9 @@ func TestMiniBatchGoldenCommand(t *testing.T) {
 				}
 				checkAgainst(t, c, "W", filepath.Join(out, "W.npy"), e.W)
 				checkAgainst(t, c, "H", filepath.Join(out, "H.npy"), e.H)
+				if c.Transform == nil {
+					continue
+				}
 				tr := filepath.Join(dir, fmt.Sprintf("tr%d", i))
 				mustRun(t, "transform", "--model", out, "--device", "cpu", "-q", "--out", tr, filepath.Join(c.Dir(), c.Transform.X))
 				checkAgainst(t, c, "transform W", filepath.Join(tr, "W.npy"), c.Transform.W)
