@@ -3,6 +3,7 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/clnmf/clnmf/nmf/backend"
+	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 )
 
 // One backend, on the first OpenCL device, is shared by the whole test
@@ -22,12 +24,29 @@ var (
 	sharedErr  error
 )
 
+// TestMain runs the tests, then (with -v) reports the largest errors the
+// checks saw, to show the margins against the tolerances.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared != nil {
 		shared.Close()
 	}
+	if testing.Verbose() {
+		reportWorst(os.Stdout)
+	}
 	os.Exit(code)
+}
+
+// reportWorst writes the largest relative error per check family.
+func reportWorst(w io.Writer) {
+	keys := make([]string, 0, len(worstSeen))
+	for k := range worstSeen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "%-40s worst relative error %.3g\n", k, worstSeen[k])
+	}
 }
 
 // skipNoDevice skips the test when there is no OpenCL device, except under
@@ -98,84 +117,6 @@ func tolerance(p backend.Precision) float64 {
 	return 1e-12
 }
 
-// round rounds v to the precision in place and returns it.
-func round(p backend.Precision, v []float64) []float64 {
-	if p == backend.Float32 {
-		for i, x := range v {
-			v[i] = float64(float32(x))
-		}
-	}
-	return v
-}
-
-// random returns rows×cols values in [0, 1) with a share of exact zeros,
-// rounded to p.
-func random(rng *rand.Rand, p backend.Precision, rows, cols int, zeros float64) []float64 {
-	v := make([]float64, rows*cols)
-	for i := range v {
-		if rng.Float64() >= zeros {
-			v[i] = rng.Float64()
-		}
-	}
-	return round(p, v)
-}
-
-func upload2(t testing.TB, b *Backend, p backend.Precision, rows, cols int, v []float64) backend.Matrix {
-	t.Helper()
-	m, err := b.NewMatrix(p, rows, cols)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Write(m, backend.NewHost(p, rows, cols, v)); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func download(t testing.TB, b *Backend, m backend.Matrix) []float64 {
-	t.Helper()
-	r, c := m.Dims()
-	v := backend.NewHost(m.Precision(), r, c, nil)
-	if err := b.Read(m, v); err != nil {
-		t.Fatal(err)
-	}
-	return backend.Float64s(v)
-}
-
-// hostData returns X as dense or CSR host data of precision p.
-func hostData(p backend.Precision, x []float64, l, n int, sparse bool) backend.HostData {
-	if !sparse {
-		if p == backend.Float32 {
-			d := make([]float32, len(x))
-			for i, v := range x {
-				d[i] = float32(v)
-			}
-			return &backend.Dense[float32]{Rows: l, Cols: n, Data: d}
-		}
-		return &backend.Dense[float64]{Rows: l, Cols: n, Data: x}
-	}
-	ptr := []int{0}
-	var idx []int
-	var val []float64
-	for i := 0; i < l; i++ {
-		for j := 0; j < n; j++ {
-			if v := x[i*n+j]; v != 0 || (i+j)%7 == 3 { // some explicit zeros too
-				idx = append(idx, j)
-				val = append(val, v)
-			}
-		}
-		ptr = append(ptr, len(val))
-	}
-	if p == backend.Float32 {
-		d := make([]float32, len(val))
-		for i, v := range val {
-			d[i] = float32(v)
-		}
-		return &backend.CSR[float32]{Rows: l, Cols: n, Indptr: ptr, Indices: idx, Data: d}
-	}
-	return &backend.CSR[float64]{Rows: l, Cols: n, Indptr: ptr, Indices: idx, Data: val}
-}
-
 // closeTo reports the largest error of got against want, measured per
 // element relative to max(|want|, 1e-3·max|want|), and whether it is
 // within tol. The compared quantities are sums of nonnegative terms, whose
@@ -204,7 +145,7 @@ func closeTo(got, want []float64, tol float64) (float64, bool) {
 }
 
 // worstSeen records the largest relative error per check family, logged
-// with -v by TestZZWorst.
+// with -v by TestMain.
 var worstSeen = map[string]float64{}
 
 func family(what string) string {
@@ -377,11 +318,11 @@ func TestWriteRead(t *testing.T) {
 	b := dev(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, p := range precisions {
-		v := random(rng, p, 13, 7, 0.2)
-		m := upload2(t, b, p, 13, 7, v)
-		check(t, p.String(), download(t, b, m), v, 0)
+		v := backendtest.Uniform(rng, p, 13, 7, 0, 0.2)
+		m := backendtest.Put(t, b, p, 13, 7, v)
+		check(t, p.String(), backendtest.Get(t, b, m), v, 0)
 		z, _ := b.NewMatrix(p, 3, 4)
-		check(t, "zero "+p.String(), download(t, b, z), make([]float64, 12), 0)
+		check(t, "zero "+p.String(), backendtest.Get(t, b, z), make([]float64, 12), 0)
 	}
 }
 
@@ -447,10 +388,10 @@ func mulCase(t *testing.T, b *Backend, rng *rand.Rand, p backend.Precision, M, N
 	if tb {
 		br, bc = N, K
 	}
-	av := random(rng, p, ar, ac, 0.1)
-	bv := random(rng, p, br, bc, 0.1)
-	a := upload2(t, b, p, ar, ac, av)
-	bm := upload2(t, b, p, br, bc, bv)
+	av := backendtest.Uniform(rng, p, ar, ac, 0, 0.1)
+	bv := backendtest.Uniform(rng, p, br, bc, 0, 0.1)
+	a := backendtest.Put(t, b, p, ar, ac, av)
+	bm := backendtest.Put(t, b, p, br, bc, bv)
 	out, err := b.NewMatrix(p, M, N)
 	if err != nil {
 		t.Fatal(err)
@@ -458,8 +399,8 @@ func mulCase(t *testing.T, b *Backend, rng *rand.Rand, p backend.Precision, M, N
 	if err := b.Mul(out, a, ta, bm, tb); err != nil {
 		t.Fatal(err)
 	}
-	want, _, _ := refGemm(av, ar, ac, ta, bv, br, bc, tb)
-	check(t, fmt.Sprintf("%v Mul %d×%d×%d ta=%v tb=%v", p, M, N, K, ta, tb), download(t, b, out), want, tolerance(p))
+	want, _, _ := backendtest.Gemm(av, ar, ac, ta, bv, br, bc, tb)
+	check(t, fmt.Sprintf("%v Mul %d×%d×%d ta=%v tb=%v", p, M, N, K, ta, tb), backendtest.Get(t, b, out), want, tolerance(p))
 }
 
 func TestMulSplitK(t *testing.T) {
@@ -484,14 +425,14 @@ func TestGramTranspose(t *testing.T) {
 	for _, p := range precisions {
 		for _, s := range small([][2]int{{1, 1}, {7, 3}, {15, 17}, {17, 15}, {64, 64}, {1000, 3}, {3, 1000}, {0, 4}}) {
 			r, c := s[0], s[1]
-			av := random(rng, p, r, c, 0.1)
-			a := upload2(t, b, p, r, c, av)
+			av := backendtest.Uniform(rng, p, r, c, 0, 0.1)
+			a := backendtest.Put(t, b, p, r, c, av)
 			g, _ := b.NewMatrix(p, c, c)
 			if err := b.Gram(g, a); err != nil {
 				t.Fatal(err)
 			}
-			want, _, _ := refGemm(av, r, c, true, av, r, c, false)
-			check(t, fmt.Sprintf("%v Gram %d×%d", p, r, c), download(t, b, g), want, tolerance(p))
+			want, _, _ := backendtest.Gemm(av, r, c, true, av, r, c, false)
+			check(t, fmt.Sprintf("%v Gram %d×%d", p, r, c), backendtest.Get(t, b, g), want, tolerance(p))
 			tr, _ := b.NewMatrix(p, c, r)
 			if err := b.Transpose(tr, a); err != nil {
 				t.Fatal(err)
@@ -502,7 +443,7 @@ func TestGramTranspose(t *testing.T) {
 					wt[j*r+i] = av[i*c+j]
 				}
 			}
-			check(t, fmt.Sprintf("%v Transpose %d×%d", p, r, c), download(t, b, tr), wt, 0)
+			check(t, fmt.Sprintf("%v Transpose %d×%d", p, r, c), backendtest.Get(t, b, tr), wt, 0)
 		}
 	}
 }
@@ -513,32 +454,32 @@ func TestMulX(t *testing.T) {
 	for _, p := range precisions {
 		for _, s := range small([][3]int{{1, 1, 1}, {7, 5, 3}, {17, 15, 16}, {64, 33, 5}, {1000, 3, 2}, {3, 1000, 2}, {0, 4, 2}, {4, 0, 2}}) {
 			l, n, k := s[0], s[1], s[2]
-			xv := random(rng, p, l, n, 0.6)
+			xv := backendtest.Uniform(rng, p, l, n, 0, 0.6)
 			for _, sparse := range []bool{false, true} {
-				x, err := b.NewData(hostData(p, xv, l, n, sparse))
+				x, err := b.NewData(backendtest.HostData(p, xv, l, n, sparse))
 				if err != nil {
 					t.Fatal(err)
 				}
 				if x.Sparse() != sparse {
 					t.Fatalf("Sparse() = %v", x.Sparse())
 				}
-				bv := random(rng, p, n, k, 0)
-				bm := upload2(t, b, p, n, k, bv)
+				bv := backendtest.Uniform(rng, p, n, k, 0, 0)
+				bm := backendtest.Put(t, b, p, n, k, bv)
 				out, _ := b.NewMatrix(p, l, k)
 				if err := b.MulX(out, x, false, bm); err != nil {
 					t.Fatal(err)
 				}
-				want, _, _ := refGemm(xv, l, n, false, bv, n, k, false)
-				check(t, fmt.Sprintf("%v sparse=%v X·B %d×%d k=%d", p, sparse, l, n, k), download(t, b, out), want, tolerance(p))
+				want, _, _ := backendtest.Gemm(xv, l, n, false, bv, n, k, false)
+				check(t, fmt.Sprintf("%v sparse=%v X·B %d×%d k=%d", p, sparse, l, n, k), backendtest.Get(t, b, out), want, tolerance(p))
 
-				cv := random(rng, p, l, k, 0)
-				cm := upload2(t, b, p, l, k, cv)
+				cv := backendtest.Uniform(rng, p, l, k, 0, 0)
+				cm := backendtest.Put(t, b, p, l, k, cv)
 				outT, _ := b.NewMatrix(p, n, k)
 				if err := b.MulX(outT, x, true, cm); err != nil {
 					t.Fatal(err)
 				}
-				want, _, _ = refGemm(xv, l, n, true, cv, l, k, false)
-				check(t, fmt.Sprintf("%v sparse=%v Xᵀ·B %d×%d k=%d", p, sparse, l, n, k), download(t, b, outT), want, tolerance(p))
+				want, _, _ = backendtest.Gemm(xv, l, n, true, cv, l, k, false)
+				check(t, fmt.Sprintf("%v sparse=%v Xᵀ·B %d×%d k=%d", p, sparse, l, n, k), backendtest.Get(t, b, outT), want, tolerance(p))
 			}
 		}
 	}
@@ -547,26 +488,6 @@ func TestMulX(t *testing.T) {
 // ---- multiplicative updates -------------------------------------------------------
 
 var betas = []float64{0, 0.5, 1, 1.5, 2, 3}
-
-// factors returns random X, W and H where X has zeros (some where W·H is
-// not zero and some rows/columns where it is), and W·H has exact zeros: W's
-// row 1 and H's column 2 are zero, so the EPSILON clamps are exercised.
-func factors(rng *rand.Rand, p backend.Precision, l, n, k int) (x, w, h []float64) {
-	x = random(rng, p, l, n, 0.5)
-	w = random(rng, p, l, k, 0.1)
-	h = random(rng, p, k, n, 0.1)
-	if l > 1 {
-		for t := 0; t < k; t++ {
-			w[1*k+t] = 0
-		}
-	}
-	if n > 2 {
-		for t := 0; t < k; t++ {
-			h[t*n+2] = 0
-		}
-	}
-	return x, w, h
-}
 
 var muShapes = [][3]int{{1, 1, 1}, {7, 5, 3}, {15, 17, 4}, {17, 16, 17}, {64, 64, 5}, {1000, 3, 2}, {3, 1000, 2}, {0, 3, 2}, {3, 0, 2}, {3, 4, 0}}
 
@@ -585,11 +506,11 @@ func muTermsCases(t *testing.T, b *Backend, shapes [][3]int) {
 	for _, p := range precisions {
 		for _, s := range shapes {
 			l, n, k := s[0], s[1], s[2]
-			xv, wv, hv := factors(rng, p, l, n, k)
-			w := upload2(t, b, p, l, k, wv)
-			h := upload2(t, b, p, k, n, hv)
+			xv, wv, hv := backendtest.Factors(rng, p, l, n, k)
+			w := backendtest.Put(t, b, p, l, k, wv)
+			h := backendtest.Put(t, b, p, k, n, hv)
 			for _, v := range variants {
-				x, err := b.NewData(hostData(p, xv, l, n, v.sparse))
+				x, err := b.NewData(backendtest.HostData(p, xv, l, n, v.sparse))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -608,10 +529,10 @@ func muTermsCases(t *testing.T, b *Backend, shapes [][3]int) {
 						if err := b.MUTerms(side, x, w, h, beta, num, den); err != nil {
 							t.Fatal(err)
 						}
-						wn, wd := refMUTerms(side, xv, l, n, k, wv, hv, beta)
+						wn, wd := backendtest.MUTerms(side, xv, l, n, k, wv, hv, beta)
 						name := fmt.Sprintf("%v %s side=%d β=%v %d×%d k=%d", p, v.name, side, beta, l, n, k)
-						check(t, name+" num", download(t, b, num), wn, tolerance(p))
-						check(t, name+" den", download(t, b, den), wd, tolerance(p))
+						check(t, name+" num", backendtest.Get(t, b, num), wn, tolerance(p))
+						check(t, name+" den", backendtest.Get(t, b, den), wd, tolerance(p))
 					}
 				}
 			}
@@ -646,10 +567,10 @@ func TestScratchReused(t *testing.T) {
 	l, n, k := 50, 40, 6
 	for _, path := range []Path{PathFused, PathMaterialised} {
 		b.Path = path
-		xv, wv, hv := factors(rng, backend.Float32, l, n, k)
-		x, _ := b.NewData(hostData(backend.Float32, xv, l, n, false))
-		w := upload2(t, b, backend.Float32, l, k, wv)
-		h := upload2(t, b, backend.Float32, k, n, hv)
+		xv, wv, hv := backendtest.Factors(rng, backend.Float32, l, n, k)
+		x, _ := b.NewData(backendtest.HostData(backend.Float32, xv, l, n, false))
+		w := backendtest.Put(t, b, backend.Float32, l, k, wv)
+		h := backendtest.Put(t, b, backend.Float32, k, n, hv)
 		num, _ := b.NewMatrix(backend.Float32, l, k)
 		den, _ := b.NewMatrix(backend.Float32, l, k)
 		var before int64
@@ -688,20 +609,20 @@ func TestMUStep(t *testing.T) {
 				for _, l2 := range []float64{0, 0.2} {
 					for _, gamma := range []float64{1, 0.5, 0.7} {
 						for _, flush := range []float64{0, backend.FlushBelow, 0.05} {
-							mv := random(rng, p, r, c, 0.2)
-							nv := random(rng, p, r, c, 0.2)
-							dv := random(rng, p, r, c, 0.3) // zeros: EPSILON when l1 = l2 = 0
-							m := upload2(t, b, p, r, c, mv)
-							num := upload2(t, b, p, r, c, nv)
-							den := upload2(t, b, p, r, c, dv)
+							mv := backendtest.Uniform(rng, p, r, c, 0, 0.2)
+							nv := backendtest.Uniform(rng, p, r, c, 0, 0.2)
+							dv := backendtest.Uniform(rng, p, r, c, 0, 0.3) // zeros: EPSILON when l1 = l2 = 0
+							m := backendtest.Put(t, b, p, r, c, mv)
+							num := backendtest.Put(t, b, p, r, c, nv)
+							den := backendtest.Put(t, b, p, r, c, dv)
 							if err := b.MUStep(m, num, den, l1, l2, gamma, flush); err != nil {
 								t.Fatal(err)
 							}
-							want := refMUStep(mv, nv, dv, l1, l2, gamma, flush)
+							want := backendtest.MUStep(p, mv, nv, dv, l1, l2, gamma, flush)
 							// The float32 kernel rounds l1, l2 (and the
 							// intermediate sums) to float, as numpy does.
 							check(t, fmt.Sprintf("%v MUStep %d×%d l1=%v l2=%v γ=%v flush=%v", p, r, c, l1, l2, gamma, flush),
-								download(t, b, m), want, tolerance(p))
+								backendtest.Get(t, b, m), want, tolerance(p))
 						}
 					}
 				}
@@ -720,43 +641,32 @@ func TestCDSweep(t *testing.T) {
 			r, n, k := s[0], s[1], s[2]
 			for _, reg := range [][2]float64{{0, 0}, {0.05, 0}, {0, 0.3}, {0.02, 0.1}} {
 				l1, l2 := reg[0], reg[1]
-				hv := random(rng, p, k, n, 0.2)
+				hv := backendtest.Uniform(rng, p, k, n, 0, 0.2)
 				if k > 1 && l2 == 0 { // a zero row of H: hess = 0, no update
 					for j := 0; j < n; j++ {
 						hv[1*n+j] = 0
 					}
 				}
-				hht, _, _ := refGemm(hv, k, n, false, hv, k, n, true)
-				round(p, hht)
-				xht := random(rng, p, r, k, 0)
+				hht, _, _ := backendtest.Gemm(hv, k, n, false, hv, k, n, true)
+				backendtest.Round(p, hht)
+				xht := backendtest.Uniform(rng, p, r, k, 0, 0)
 				for i := range xht {
 					xht[i] *= float64(n) / 4
 				}
-				round(p, xht)
-				wv := random(rng, p, r, k, 0.3)
+				backendtest.Round(p, xht)
+				wv := backendtest.Uniform(rng, p, r, k, 0, 0.3)
 				perm := rng.Perm(k)
 
-				w := upload2(t, b, p, r, k, wv)
-				hm := upload2(t, b, p, k, k, hht)
-				xm := upload2(t, b, p, r, k, xht)
+				w := backendtest.Put(t, b, p, r, k, wv)
+				hm := backendtest.Put(t, b, p, k, k, hht)
+				xm := backendtest.Put(t, b, p, r, k, xht)
 				got, err := b.CDSweep(w, hm, xm, l1, l2, perm)
 				if err != nil {
 					t.Fatal(err)
 				}
-				gotW := download(t, b, w)
+				gotW := backendtest.Get(t, b, w)
 
-				var want float64
-				wantW := make([]float64, len(wv))
-				if p == backend.Float32 {
-					w32, h32, x32 := to32(wv), to32(hht), to32(xht)
-					want = refCD(w32, r, k, h32, x32, float32(l1), float32(l2), perm)
-					for i, v := range w32 {
-						wantW[i] = float64(v)
-					}
-				} else {
-					copy(wantW, wv)
-					want = refCD(wantW, r, k, hht, xht, l1, l2, perm)
-				}
+				wantW, want := backendtest.CDSweep(p, wv, r, k, hht, xht, l1, l2, perm)
 				name := fmt.Sprintf("%v CDSweep %d×%d l1=%v l2=%v", p, r, k, l1, l2)
 				// The same operations in the same order: W matches to the
 				// last bit; the violation is summed in another order.
@@ -765,14 +675,6 @@ func TestCDSweep(t *testing.T) {
 			}
 		}
 	}
-}
-
-func to32(v []float64) []float32 {
-	o := make([]float32, len(v))
-	for i, x := range v {
-		o[i] = float32(x)
-	}
-	return o
 }
 
 // ---- divergence ---------------------------------------------------------------------
@@ -786,15 +688,15 @@ func divergenceCases(t *testing.T, b *Backend, shapes [][3]int) {
 	for _, p := range precisions {
 		for _, s := range shapes {
 			l, n, k := s[0], s[1], s[2]
-			xv, wv, hv := factors(rng, p, l, n, k)
+			xv, wv, hv := backendtest.Factors(rng, p, l, n, k)
 			// entries at or below EPSILON are left out of the terms in X
 			if l*n > 3 {
-				xv[3] = eps32 / 2
+				xv[3] = backend.Epsilon / 2
 			}
-			w := upload2(t, b, p, l, k, wv)
-			h := upload2(t, b, p, k, n, hv)
+			w := backendtest.Put(t, b, p, l, k, wv)
+			h := backendtest.Put(t, b, p, k, n, hv)
 			for _, sparse := range []bool{false, true} {
-				x, err := b.NewData(hostData(p, xv, l, n, sparse))
+				x, err := b.NewData(backendtest.HostData(p, xv, l, n, sparse))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -803,7 +705,7 @@ func divergenceCases(t *testing.T, b *Backend, shapes [][3]int) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					want := refDivergence(xv, l, n, k, wv, hv, beta)
+					want := backendtest.Divergence(xv, l, n, k, wv, hv, beta)
 					name := fmt.Sprintf("%v sparse=%v Divergence β=%v %d×%d k=%d", p, sparse, beta, l, n, k)
 					if want == 0 {
 						if math.Abs(got) > 1e-300 {
@@ -815,17 +717,5 @@ func divergenceCases(t *testing.T, b *Backend, shapes [][3]int) {
 				}
 			}
 		}
-	}
-}
-
-// TestZZWorst logs the largest errors seen, to show the margins (go test -v).
-func TestZZWorst(t *testing.T) {
-	keys := make([]string, 0, len(worstSeen))
-	for k := range worstSeen {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		t.Logf("%-40s worst relative error %.3g", k, worstSeen[k])
 	}
 }
