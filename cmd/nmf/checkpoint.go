@@ -20,8 +20,10 @@ import (
 
 // The folder of an earlier fit, read back as a checkpoint (fit --resume) or
 // a model (transform --model), is input like any other: report.json may
-// have been edited by hand or by an attacker. Every field the command uses
-// is checked against the rules of the flag or the run that wrote it, the
+// have been edited by hand or by an attacker. Every field is checked against
+// the rules of the flag or the run that wrote it (free text only, such as
+// version, device names and the file names in start and resumed, is taken
+// as it is, and never as a path to write or read), the
 // factor files are only ever the folder's W.<format> and H.<format> (no path
 // is taken from the report) and their shapes and precision must be the
 // report's. A field that breaks a rule is refused as
@@ -264,12 +266,25 @@ func (in *inputReport) check(p reportParams) error {
 	if in.Kind == kindImages && (in.Width < 1 || in.Height < 1 || in.Width > rows/in.Height || in.Width*in.Height != rows) {
 		return badField("input.image_width", "%d×%d images, but input.shape has %d pixels", in.Width, in.Height, rows)
 	}
+	if in.Sparse && in.Kind != kindMTX {
+		return badField("input.sparse", "true for input.kind %s; only .mtx input is sparse", excerpt(in.Kind))
+	}
+	if len(in.Header) > 0 && (len(in.Header) != cols || in.Kind != kindCSV && in.Kind != kindTSV) {
+		return badField("input.header", "%d names for input.kind %s with %d columns", len(in.Header), excerpt(in.Kind), cols)
+	}
+	if (in.Kind == kindImages) != (len(in.Images) > 0) || len(in.Images) > 0 && len(in.Images) != cols {
+		return badField("input.images", "%d names for input.kind %s with %d columns; want one a column for images, none otherwise", len(in.Images), excerpt(in.Kind), cols)
+	}
 	if (in.Kind == kindWAV) != (in.WAV != nil) {
 		return badField("input.wav", "given for input.kind %s", excerpt(in.Kind))
 	}
 	if w := in.WAV; w != nil {
 		if err := (audio.STFT{FFTSize: w.FFTSize, Hop: w.Hop}).Validate(); err != nil {
 			return badField("input.wav", "fft_size %d, hop %d: %s", w.FFTSize, w.Hop, strings.TrimPrefix(err.Error(), "audio: "))
+		}
+		if w.Rate < 1 || w.Channels < 1 || w.BitDepth < 1 || w.Samples < 0 || !(w.Seconds >= 0) || w.Window != "hann" {
+			return badField("input.wav", "rate %d, channels %d, bit_depth %d, samples %d, seconds %v, window %s: not a WAV nmf read",
+				w.Rate, w.Channels, w.BitDepth, w.Samples, w.Seconds, excerpt(w.Window))
 		}
 		if rows != w.FFTSize/2+1 {
 			return badField("input.shape", "%d rows, but fft_size %d gives %d frequencies", rows, w.FFTSize, w.FFTSize/2+1)
@@ -292,6 +307,12 @@ func (r *runReport) checkRun(use savedUse) error {
 	}
 	if err := nonneg("elapsed_seconds", r.ElapsedSeconds); err != nil {
 		return err
+	}
+	if err := nonneg("device.open_seconds", r.Device.OpenSeconds); err != nil {
+		return err
+	}
+	if r.Device.Bytes < 0 {
+		return badField("device.bytes", "%d; want at least 0", r.Device.Bytes)
 	}
 	for i, t := range r.Trace {
 		field := fmt.Sprintf("trace[%d]", i)
