@@ -308,6 +308,9 @@ func (r *runReport) checkRun(use savedUse) error {
 	if err := nonneg("elapsed_seconds", r.ElapsedSeconds); err != nil {
 		return err
 	}
+	if err := nonneg("init_seconds", r.InitSeconds); err != nil {
+		return err
+	}
 	if err := nonneg("device.open_seconds", r.Device.OpenSeconds); err != nil {
 		return err
 	}

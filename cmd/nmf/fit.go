@@ -279,6 +279,21 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 	if err != nil && (res == nil || !res.Partial) {
 		return solveError(err, ds, roles)
 	}
+	rep := fitReport(res, o, ds, elapsed, start, rs)
+	outs := &outputs[T]{W: res.W, H: res.H, ds: ds, format: o.format, checkpoint: res.Partial}
+	if werr := outs.write(ctx, od, rep); werr != nil {
+		return werr
+	}
+	if res.Partial {
+		return &interruptedError{out: out, iter: rep.NIter, err: err}
+	}
+	finish(e, o, out, rep)
+	return nil
+}
+
+// fitReport is the report of a fit that gave res; for a resumed fit (rs)
+// the checkpoint's trace, time and resumptions come first.
+func fitReport[T nmf.Float](res *nmf.Result[T], o *options, ds *dataset, elapsed float64, start *startReport, rs *resumeState) *runReport {
 	rep := &runReport{
 		Version:           version(),
 		Command:           "fit",
@@ -299,17 +314,9 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 		rep.Trace = append(rs.rep.Trace, rep.Trace...)
 		rep.ElapsedSeconds += rs.rep.ElapsedSeconds
 		abs, _ := filepath.Abs(rs.dir)
-		rep.Resumed = append(rs.rep.Resumed, resumeEntry{Dir: abs, NIter: offset})
+		rep.Resumed = append(rs.rep.Resumed, resumeEntry{Dir: abs, NIter: rs.rep.NIter})
 	}
-	outs := &outputs[T]{W: res.W, H: res.H, ds: ds, format: o.format, checkpoint: res.Partial}
-	if werr := outs.write(ctx, od, rep); werr != nil {
-		return werr
-	}
-	if res.Partial {
-		return &interruptedError{out: out, iter: rep.NIter, err: err}
-	}
-	finish(e, o, out, rep)
-	return nil
+	return rep
 }
 
 // finish prints the warnings, always, and a summary unless --quiet.
