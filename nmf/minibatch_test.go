@@ -120,8 +120,17 @@ func TestMiniBatchSourceChecks(t *testing.T) {
 	if _, err = nmf.FitMiniBatchSource[float64](bg, src(x), o, mb); !errors.Is(err, nmf.ErrInvalid) {
 		t.Errorf("nndsvda streamed: got %v", err)
 	}
-	// Streamed and in-memory fits agree, random init included.
-	a, err := nmf.FitMiniBatchSource[float64](bg, src(x), mbOptions(2), mb)
+	// Streamed and in-memory fits agree, random init included; the source
+	// is asked for one batch at a time.
+	widest := 0
+	counting := rowsFunc{40, 6, func(lo, hi int) (nmf.Matrix[float64], error) {
+		widest = max(widest, hi-lo)
+		return nmf.Rows[float64](x, lo, hi), nil
+	}}
+	a, err := nmf.FitMiniBatchSource[float64](bg, counting, mbOptions(2), mb)
+	if widest != mb.BatchSize {
+		t.Errorf("the source was asked for %d rows at once; want batches of %d", widest, mb.BatchSize)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

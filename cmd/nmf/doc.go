@@ -110,6 +110,14 @@
 //	                      nmf transform --model (default --max-iter)
 //	--max-no-improvement N|none  the no-improvement stop (default 10)
 //
+// A .npy that is memory-mapped (C order, float32 or float64 in the
+// machine's byte order) is streamed when the start needs X only in passes
+// (--init random, or --w0/--h0): each step hands one batch of the mapped
+// file to the device and releases it, so that neither the process nor the
+// device holds X whole, and a --precision other than the file's converts
+// one batch at a time; report.json's minibatch.streamed says so. Other
+// inputs are read whole and kept on the device for the fit.
+//
 // report.json adds n_steps (batches processed) and minibatch: the
 // parameters as used (batch_size at most the samples, rho), batches ("rows"
 // or "columns") and state, the name of the online model's files

@@ -70,7 +70,10 @@ stops on the relative change of H in one step):
   --max-no-improvement N|none   stop after N steps without a better smoothed
                         batch cost (default 10)
   The output folder also holds the online model (model.*.npy, report.json's
-  minibatch), which nmf partial-fit --model goes on with.
+  minibatch), which nmf partial-fit --model goes on with. A .npy that is
+  memory-mapped (C order, float32 or float64, the machine's byte order) is
+  read a batch at a time with --init random or --w0/--h0: neither the
+  process nor the device ever holds X whole (report.json: streamed).
 `
 
 // progressHookKey is a context key for tests: a func(iter int) called after

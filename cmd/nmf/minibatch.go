@@ -438,9 +438,67 @@ func customStartFor[T nmf.Float](o *options, opt *nmf.Options, kind string) (*cu
 	return cs, nil
 }
 
+// streamable reports whether a minibatch fit of ds reads X a batch at a
+// time from its file: a memory-mapped .npy (the file's pages, never the
+// process's memory) with a start that needs X only in passes (random or
+// custom; the NNDSVD inits need it whole).
+func streamable(ds *dataset, o *options) bool {
+	return ds.kind == kindNPY && ds.in != nil && ds.in.Mapped() && (o.init == "random" || o.w0 != "")
+}
+
+// npyRows is a mapped .npy's X as a RowSource: each batch is a view of the
+// mapped rows, converted to T on the fly where the file's precision is
+// another (so X is never copied whole).
+type npyRows[T nmf.Float] struct {
+	d32 *nmf.Dense[float32]
+	d64 *nmf.Dense[float64]
+}
+
+func (s npyRows[T]) Dims() (int, int) {
+	if s.d32 != nil {
+		return s.d32.Dims()
+	}
+	return s.d64.Dims()
+}
+
+func (s npyRows[T]) Rows(lo, hi int) (nmf.Matrix[T], error) {
+	if s.d32 != nil {
+		return rowsAs[T](s.d32, lo, hi), nil
+	}
+	return rowsAs[T](s.d64, lo, hi), nil
+}
+
+func rowsAs[T, S nmf.Float](d *nmf.Dense[S], lo, hi int) *nmf.Dense[T] {
+	v := d.Data[lo*d.Cols : hi*d.Cols]
+	if t, ok := any(v).([]T); ok {
+		return &nmf.Dense[T]{Rows: hi - lo, Cols: d.Cols, Data: t}
+	}
+	return &nmf.Dense[T]{Rows: hi - lo, Cols: d.Cols, Data: convert[T](v)}
+}
+
+// fitMiniBatch runs the minibatch fit of ds, streamed where it can be.
+func fitMiniBatch[T nmf.Float](ctx context.Context, ds *dataset, o *options, opt nmf.Options, cs *customStart[T]) (*nmf.MiniBatchResult[T], bool, error) {
+	mb := o.mbOptions()
+	if streamable(ds, o) {
+		src := npyRows[T]{d32: ds.d32, d64: ds.d64}
+		if cs.w0 != nil {
+			res, err := nmf.FitMiniBatchSourceFrom[T](ctx, src, cs.w0, cs.h0, opt, mb)
+			return res, true, err
+		}
+		res, err := nmf.FitMiniBatchSource[T](ctx, src, opt, mb)
+		return res, true, err
+	}
+	x := samplesX[T](ds)
+	if cs.w0 != nil {
+		res, err := nmf.FitMiniBatchFrom(ctx, x, cs.w0, cs.h0, opt, mb)
+		return res, false, err
+	}
+	res, err := nmf.FitMiniBatch(ctx, x, opt, mb)
+	return res, false, err
+}
+
 func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od *outDir) error {
 	swap := columnsAreSamples(ds.kind)
-	x := samplesX[T](ds)
 	opt := o.onlineOptions(ds.kind)
 	cs, err := customStartFor[T](o, &opt, ds.kind)
 	if err != nil {
@@ -449,12 +507,7 @@ func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *da
 	prog := newProgress(e.stderr, o, 0, opt.MaxIter)
 	opt.Progress = prog.update
 	t0 := time.Now()
-	var res *nmf.MiniBatchResult[T]
-	if cs.w0 != nil {
-		res, err = nmf.FitMiniBatchFrom(ctx, x, cs.w0, cs.h0, opt, o.mbOptions())
-	} else {
-		res, err = nmf.FitMiniBatch(ctx, x, opt, o.mbOptions())
-	}
+	res, streamed, err := fitMiniBatch(ctx, ds, o, opt, cs)
 	elapsed := time.Since(t0).Seconds()
 	prog.finish()
 	if err != nil {
@@ -471,6 +524,7 @@ func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *da
 	if err != nil {
 		return err
 	}
+	mbr.Streamed = streamed
 	rep := &runReport{
 		Version:           version(),
 		Command:           "fit",

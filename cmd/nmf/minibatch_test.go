@@ -292,3 +292,63 @@ func TestMiniBatchImages(t *testing.T) {
 	mustRun(t, "partial-fit", "--model", out, "--device", "cpu", "-q", imgs)
 	mustRun(t, "transform", "--model", out, "--device", "cpu", "-q", "--out", filepath.Join(dir, "tr"), imgs)
 }
+
+// TestMiniBatchStreamed: a minibatch fit of a memory-mapped .npy with a
+// random or custom start reads X a batch at a time (report.json says
+// streamed), gives the in-memory fit's numbers, converts precision batch by
+// batch, and on an OpenCL device never holds X there.
+func TestMiniBatchStreamed(t *testing.T) {
+	dir := t.TempDir()
+	const rows, cols = 2000, 30
+	x := &nmf.Dense[float64]{Rows: rows, Cols: cols, Data: make([]float64, rows*cols)}
+	for i := range x.Data {
+		x.Data[i] = float64((i*7919)%97) / 97
+	}
+	in := filepath.Join(dir, "x.npy")
+	if err := nmfio.WriteNPY(in, rows, cols, x.Data); err != nil {
+		t.Fatal(err)
+	}
+	o := nmf.DefaultOptions()
+	o.Components, o.Init, o.MaxIter, o.Device = 4, nmf.InitRandom, 3, "cpu"
+	mb := nmf.DefaultMiniBatchOptions()
+	mb.BatchSize = 100
+	for _, prec := range []string{"float64", "float32"} {
+		out := filepath.Join(dir, prec)
+		mustRun(t, "fit", "--minibatch", "--batch-size", "100", "--max-iter", "3", "-k", "4", "--init", "random", "--precision", prec, "--device", "cpu", "-q", "--out", out, in)
+		rep, _ := loadReport(t, out)
+		if !rep.MiniBatch.Streamed {
+			t.Errorf("%s: not streamed", prec)
+		}
+		var h []float64
+		if prec == "float64" {
+			res, err := nmf.FitMiniBatch(context.Background(), x, o, mb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h = res.H.Data
+		} else {
+			res, err := nmf.FitMiniBatch(context.Background(), nmf.Convert[float32](x), o, mb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h = convert[float64](res.H.Data)
+		}
+		if d := nmftest.RelDiff(readMatrix(t, filepath.Join(out, "H.npy")).data, h); d > 1e-5 {
+			t.Errorf("%s: streamed H differs from the in-memory fit's by %g", prec, d)
+		}
+	}
+	if b, _, err := nmf.OpenDevice("opencl", 0); err != nil {
+		if os.Getenv("CI") != "true" {
+			t.Skipf("no OpenCL device: %v", err)
+		}
+	} else {
+		b.Close()
+	}
+	out := filepath.Join(dir, "cl")
+	mustRun(t, "fit", "--minibatch", "--batch-size", "100", "--max-iter", "2", "-k", "4", "--init", "random", "--device", "opencl", "-q", "--out", out, in)
+	rep, _ := loadReport(t, out)
+	t.Logf("opencl (%s): device bytes %d, X %d bytes", rep.Device.Name, rep.Device.Bytes, rows*cols*8)
+	if xb := int64(rows * cols * 8); !rep.MiniBatch.Streamed || rep.Device.Bytes <= 0 || rep.Device.Bytes >= xb {
+		t.Errorf("opencl: streamed %v, device bytes %d; want a batch's worth, below X's %d", rep.MiniBatch.Streamed, rep.Device.Bytes, xb)
+	}
+}
