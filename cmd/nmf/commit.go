@@ -248,9 +248,19 @@ func (s *staging) path(name string) string {
 // file writes one output file through write.
 func (s *staging) file(name string, write func(w io.Writer) error) error {
 	if err := nmfio.WriteFileAtomic(s.path(name), write); err != nil {
-		return outErr(filepath.Join(s.od.path, name), err)
+		return s.fileErr(name, err)
 	}
 	return nil
+}
+
+// fileErr is an error writing the output file name, worded with the path
+// under --out where a writer's message names the staging folder.
+func (s *staging) fileErr(name string, err error) error {
+	e := outErr(filepath.Join(s.od.path, name), err)
+	if msg := e.Error(); strings.Contains(msg, s.dir) {
+		return &cliError{msg: strings.ReplaceAll(msg, s.dir, s.od.path), err: err}
+	}
+	return e
 }
 
 // discard removes the staging folder and, unless the commit happened, the

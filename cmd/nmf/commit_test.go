@@ -253,3 +253,19 @@ func TestOutSymlink(t *testing.T) {
 	}
 	leftovers(t, dir)
 }
+
+// TestStagingErrors: errors of the writers name the file under --out, not
+// the staging folder, whether the path is in a *PathError or in the text.
+func TestStagingErrors(t *testing.T) {
+	s := &staging{od: &outDir{path: "res.nmf", dir: "/abs/res.nmf"}, dir: "/abs/res.nmf.tmp-0123abcd"}
+	for _, err := range []error{
+		&os.PathError{Op: "write", Path: "/abs/res.nmf.tmp-0123abcd/.W.npy.tmp-x", Err: syscall.ENOSPC},
+		&os.LinkError{Op: "rename", Old: "/abs/res.nmf.tmp-0123abcd/W.npy", New: "/abs/res.nmf/W.npy", Err: syscall.ENOENT},
+		fmt.Errorf("writing /abs/res.nmf.tmp-0123abcd/W.npy: %w", errors.New("encoder broke")),
+	} {
+		msg := s.fileErr("W.npy", err).Error()
+		if strings.Contains(msg, ".tmp-") || !strings.HasPrefix(msg, "res.nmf") {
+			t.Errorf("%v: %q", err, msg)
+		}
+	}
+}

@@ -75,7 +75,7 @@ func (o *outputs[T]) write(ctx context.Context, od *outDir, rep *runReport) erro
 			err = nmfio.WriteNPY(st.path(f.name), f.m.Rows, f.m.Cols, f.m.Data)
 		}
 		if err != nil {
-			return outErr(filepath.Join(out, f.name), err)
+			return st.fileErr(f.name, err)
 		}
 	}
 	for _, f := range o.state {
