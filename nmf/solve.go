@@ -133,23 +133,9 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 		// scikit-learn's transform of Xᵀ, so that both transforms agree.
 		flushH = flushW
 	}
-	var numW, denW, numH, denH backend.Matrix
-	var err error
-	if pr.updateW {
-		if numW, err = pr.matrix(pr.l, pr.k, nil); err != nil {
-			return err
-		}
-		if denW, err = pr.matrix(pr.l, pr.k, nil); err != nil {
-			return err
-		}
-	}
-	if pr.updateH {
-		if numH, err = pr.matrix(pr.k, pr.n, nil); err != nil {
-			return err
-		}
-		if denH, err = pr.matrix(pr.k, pr.n, nil); err != nil {
-			return err
-		}
+	numW, denW, numH, denH, err := pr.muTerms()
+	if err != nil {
+		return err
 	}
 	first, err := pr.startState(w, h, out)
 	if err != nil {
@@ -172,19 +158,13 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 			quirk = float64(it)
 		}
 		if pr.updateW {
-			if err := pr.b.MUTerms(backend.SideW, pr.x, w, h, beta, numW, denW); err != nil {
-				return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
-			}
-			if err := pr.b.MUStep(w, numW, denW, quirk*pr.p.L1RegW, pr.p.L2RegW, gamma, flushW); err != nil {
-				return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+			if err := pr.muStep(it, backend.SideW, w, h, numW, denW, quirk*pr.p.L1RegW, pr.p.L2RegW, gamma, flushW); err != nil {
+				return err
 			}
 		}
 		if pr.updateH {
-			if err := pr.b.MUTerms(backend.SideH, pr.x, w, h, beta, numH, denH); err != nil {
-				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
-			}
-			if err := pr.b.MUStep(h, numH, denH, quirk*pr.p.L1RegH, pr.p.L2RegH, gamma, flushH); err != nil {
-				return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+			if err := pr.muStep(it, backend.SideH, w, h, numH, denH, quirk*pr.p.L1RegH, pr.p.L2RegH, gamma, flushH); err != nil {
+				return err
 			}
 		}
 		out.nIter = it
@@ -209,32 +189,49 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 	return nil
 }
 
+// muTerms allocates the numerator and denominator of each factor updated:
+// l×k for W, k×n for H (nil for a factor held).
+func (pr *problem) muTerms() (numW, denW, numH, denH backend.Matrix, err error) {
+	if pr.updateW {
+		if numW, err = pr.matrix(pr.l, pr.k, nil); err != nil {
+			return
+		}
+		if denW, err = pr.matrix(pr.l, pr.k, nil); err != nil {
+			return
+		}
+	}
+	if pr.updateH {
+		if numH, err = pr.matrix(pr.k, pr.n, nil); err != nil {
+			return
+		}
+		denH, err = pr.matrix(pr.k, pr.n, nil)
+	}
+	return
+}
+
+// muStep is one multiplicative update of the factor of side (w or h) at
+// iteration it.
+func (pr *problem) muStep(it int, side backend.Side, w, h, num, den backend.Matrix, l1, l2, gamma, flush float64) error {
+	m, name := w, "W"
+	if side == backend.SideH {
+		m, name = h, "H"
+	}
+	if err := pr.b.MUTerms(side, pr.x, w, h, pr.p.Beta, num, den); err != nil {
+		return pr.wrap(fmt.Sprintf("iteration %d: update of %s", it, name), err)
+	}
+	if err := pr.b.MUStep(m, num, den, l1, l2, gamma, flush); err != nil {
+		return pr.wrap(fmt.Sprintf("iteration %d: update of %s", it, name), err)
+	}
+	return nil
+}
+
 // coordinateDescent is scikit-learn's _fit_coordinate_descent: W and Hᵀ
 // updated in turn by _update_coordinate_descent, stopping when the
 // projected-gradient violation falls to Tol times its first value.
 func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, out *outcome) (rerr error) {
-	l, n, k := pr.l, pr.n, pr.k
-	ht, err := pr.matrix(n, k, nil)
+	ht, hht, xht, xtw, err := pr.cdMatrices(h)
 	if err != nil {
 		return err
-	}
-	if err := pr.b.Transpose(ht, h); err != nil {
-		return pr.wrap("transposing H", err)
-	}
-	hht, err := pr.matrix(k, k, nil)
-	if err != nil {
-		return err
-	}
-	var xht, xtw backend.Matrix
-	if pr.updateW {
-		if xht, err = pr.matrix(l, k, nil); err != nil {
-			return err
-		}
-	}
-	if pr.updateH {
-		if xtw, err = pr.matrix(n, k, nil); err != nil {
-			return err
-		}
 	}
 	// Hᵀ goes back into h at the end, whatever happens in between.
 	defer func() {
@@ -247,22 +244,9 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 		return err
 	}
 	last := out.state.ErrLast
-	perm := make([]int, k)
-	for t := range perm {
-		perm[t] = t
-	}
-	// scikit-learn's check_random_state(random_state): a generator fresh
-	// from the seed, in Transform too.
-	var rng *randomstate.State
-	if pr.p.Shuffle {
-		if rng, err = randomstate.New(pr.p.Seed); err != nil {
-			return invalid("Seed", "%v", err)
-		}
-		// A resumed fit draws the permutations of the iterations done
-		// again, to go on with the same random sequence.
-		for range (first - 1) * pr.sweeps() {
-			rng.Permutation(perm)
-		}
+	perm, rng, err := pr.cdOrder(first)
+	if err != nil {
+		return err
 	}
 	violationInit := out.state.ViolationInit
 	for it := first; it <= pr.p.MaxIter; it++ {
@@ -271,21 +255,23 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 			return err
 		}
 		var violation float64
-		if pr.updateW {
+		for _, u := range []struct {
+			on       bool
+			name     string
+			a, b, xb backend.Matrix
+			trans    bool
+			l1, l2   float64
+		}{
+			{pr.updateW, "W", w, ht, xht, false, pr.p.L1RegW, pr.p.L2RegW},
+			{pr.updateH, "H", ht, w, xtw, true, pr.p.L1RegH, pr.p.L2RegH},
+		} {
+			if !u.on {
+				continue
+			}
 			if rng != nil {
 				rng.Permutation(perm)
 			}
-			v, err := pr.cdUpdate(it, "W", w, ht, false, hht, xht, pr.p.L1RegW, pr.p.L2RegW, perm)
-			if err != nil {
-				return err
-			}
-			violation += v
-		}
-		if pr.updateH {
-			if rng != nil {
-				rng.Permutation(perm)
-			}
-			v, err := pr.cdUpdate(it, "H", ht, w, true, hht, xtw, pr.p.L1RegH, pr.p.L2RegH, perm)
+			v, err := pr.cdUpdate(it, u.name, u.a, u.b, u.trans, hht, u.xb, u.l1, u.l2, perm)
 			if err != nil {
 				return err
 			}
@@ -320,6 +306,53 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 	return nil
 }
 
+// cdMatrices allocates coordinate descent's matrices: Hᵀ (n×k, from h), the
+// Gram matrix (k×k), X·Hᵀ (l×k) when W is updated, Xᵀ·W (n×k) when H is.
+func (pr *problem) cdMatrices(h backend.Matrix) (ht, hht, xht, xtw backend.Matrix, err error) {
+	l, n, k := pr.l, pr.n, pr.k
+	if ht, err = pr.matrix(n, k, nil); err != nil {
+		return
+	}
+	if err = pr.b.Transpose(ht, h); err != nil {
+		err = pr.wrap("transposing H", err)
+		return
+	}
+	if hht, err = pr.matrix(k, k, nil); err != nil {
+		return
+	}
+	if pr.updateW {
+		if xht, err = pr.matrix(l, k, nil); err != nil {
+			return
+		}
+	}
+	if pr.updateH {
+		xtw, err = pr.matrix(n, k, nil)
+	}
+	return
+}
+
+// cdOrder returns the order of the components and, when they are shuffled,
+// scikit-learn's check_random_state(random_state): a generator fresh from
+// the seed (in Transform too), advanced past the permutations of the
+// iterations a resumed fit has done, to go on with the same sequence.
+func (pr *problem) cdOrder(first int) ([]int, *randomstate.State, error) {
+	perm := make([]int, pr.k)
+	for t := range perm {
+		perm[t] = t
+	}
+	if !pr.p.Shuffle {
+		return perm, nil, nil
+	}
+	rng, err := randomstate.New(pr.p.Seed)
+	if err != nil {
+		return nil, nil, invalid("Seed", "%v", err)
+	}
+	for range (first - 1) * pr.sweeps() {
+		rng.Permutation(perm)
+	}
+	return perm, rng, nil
+}
+
 // startState returns the first iteration to run and sets out.state's
 // reference values: those of the resumed state, or for a fresh start the
 // error of the start, recorded in the trace as iteration 0.
@@ -335,13 +368,16 @@ func (pr *problem) startState(w, h backend.Matrix, out *outcome) (int, error) {
 	return 1, nil
 }
 
-// sweeps is the number of coordinate-descent sweeps per iteration: W, and H
-// unless it is held fixed.
+// sweeps is the number of coordinate-descent sweeps per iteration: one
+// for each factor updated.
 func (pr *problem) sweeps() int {
-	if pr.updateH {
-		return 2
+	n := 0
+	for _, on := range []bool{pr.updateW, pr.updateH} {
+		if on {
+			n++
+		}
 	}
-	return 1
+	return n
 }
 
 // cdUpdate is scikit-learn's _update_coordinate_descent: a (W, or Hᵀ) is

@@ -21,34 +21,53 @@ func resolveFor[T Float](l, n int, opt Options, hasZero bool) (Params, error) {
 	return p, nil
 }
 
-// resolve checks the options and fills in every default for an l×n X.
+// resolve checks the options and fills in every default for an l×n X, in
+// the order: loss, k, stopping, randomness, penalties, solver, init.
 func resolve(l, n int, o Options) (Params, error) {
 	p := Params{Beta: o.Loss.Beta(), Loss: o.Loss.String(), MaxIter: o.MaxIter, Tol: o.Tol,
 		AlphaW: o.AlphaW, AlphaH: o.alphaH(), L1Ratio: o.L1Ratio, Seed: o.Seed, Shuffle: o.Shuffle}
 	if math.IsNaN(p.Beta) || math.IsInf(p.Beta, 0) {
 		return p, invalid("Loss", "β = %v; want a finite number", p.Beta)
 	}
+	for _, step := range []func(*Params, Options, int, int) error{
+		resolveComponents, resolveStopping, resolveRandom, resolvePenalties, resolveSolver, resolveInit,
+	} {
+		if err := step(&p, o, l, n); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// resolveComponents sets k: Components, or n for 0.
+func resolveComponents(p *Params, o Options, l, n int) error {
 	switch {
 	case o.Components < 0:
-		return p, invalid("Components", "%d; want ≥ 1, or 0 for n", o.Components)
+		return invalid("Components", "%d; want ≥ 1, or 0 for n", o.Components)
 	case o.Components == 0:
 		p.Components = n
 	default:
 		p.Components = o.Components
 	}
 	if p.Components < 1 {
-		return p, invalid("Components", "k = %d after defaults; want ≥ 1", p.Components)
+		return invalid("Components", "k = %d after defaults; want ≥ 1", p.Components)
 	}
 	if p.Components > maxDim/max(l, n) {
-		return p, invalid("Components", "k = %d makes W or H too large to address", p.Components)
+		return invalid("Components", "k = %d makes W or H too large to address", p.Components)
 	}
+	return nil
+}
+
+// resolveStopping sets MaxIter and Tol: zeros are the defaults,
+// NoIterations and NoTol scikit-learn's zeros.
+func resolveStopping(p *Params, o Options, _, _ int) error {
 	switch {
 	case o.MaxIter == 0:
 		p.MaxIter = DefaultMaxIter
 	case o.MaxIter == NoIterations:
 		p.MaxIter = 0
 	case o.MaxIter < 0:
-		return p, invalid("MaxIter", "%d; want ≥ 1, 0 for the default 200 or NoIterations", o.MaxIter)
+		return invalid("MaxIter", "%d; want ≥ 1, 0 for the default 200 or NoIterations", o.MaxIter)
 	}
 	switch {
 	case o.Tol == 0:
@@ -56,10 +75,15 @@ func resolve(l, n int, o Options) (Params, error) {
 	case o.Tol == NoTol:
 		p.Tol = 0
 	case !(o.Tol > 0):
-		return p, invalid("Tol", "%v; want > 0, 0 for the default 1e-4, or NoTol", o.Tol)
+		return invalid("Tol", "%v; want > 0, 0 for the default 1e-4, or NoTol", o.Tol)
 	}
+	return nil
+}
+
+// resolveRandom checks Seed and sets the SVD of the nndsvd inits.
+func resolveRandom(p *Params, o Options, _, _ int) error {
 	if o.Seed > randomstate.MaxSeed {
-		return p, invalid("Seed", "%d; want 0 ≤ seed < 2³² (numpy's RandomState, as scikit-learn's random_state)", o.Seed)
+		return invalid("Seed", "%d; want 0 ≤ seed < 2³² (numpy's RandomState, as scikit-learn's random_state)", o.Seed)
 	}
 	switch o.SVD {
 	case SVDAuto, SVDRandomized:
@@ -67,17 +91,33 @@ func resolve(l, n int, o Options) (Params, error) {
 	case SVDExact:
 		p.SVD = SVDExact
 	default:
-		return p, invalid("SVD", "%q; want randomized, exact or empty for randomized", o.SVD)
+		return invalid("SVD", "%q; want randomized, exact or empty for randomized", o.SVD)
 	}
+	return nil
+}
+
+// resolvePenalties checks the regularisation and scales it as
+// scikit-learn's _scale_regularization.
+func resolvePenalties(p *Params, o Options, l, n int) error {
 	if !(o.L1Ratio >= 0 && o.L1Ratio <= 1) {
-		return p, invalid("L1Ratio", "%v; want a value in [0, 1]", o.L1Ratio)
+		return invalid("L1Ratio", "%v; want a value in [0, 1]", o.L1Ratio)
 	}
 	if !(p.AlphaW >= 0) || math.IsInf(p.AlphaW, 0) {
-		return p, invalid("AlphaW", "%v; want a finite value ≥ 0", p.AlphaW)
+		return invalid("AlphaW", "%v; want a finite value ≥ 0", p.AlphaW)
 	}
 	if !(p.AlphaH >= 0) || math.IsInf(p.AlphaH, 0) {
-		return p, invalid("AlphaH", "%v; want a finite value ≥ 0", p.AlphaH)
+		return invalid("AlphaH", "%v; want a finite value ≥ 0", p.AlphaH)
 	}
+	p.L1RegW = float64(n) * p.AlphaW * p.L1Ratio
+	p.L2RegW = float64(n) * p.AlphaW * (1 - p.L1Ratio)
+	p.L1RegH = float64(l) * p.AlphaH * p.L1Ratio
+	p.L2RegH = float64(l) * p.AlphaH * (1 - p.L1Ratio)
+	return nil
+}
+
+// resolveSolver sets the solver: coordinate descent for Frobenius, the
+// multiplicative update otherwise.
+func resolveSolver(p *Params, o Options, _, _ int) error {
 	switch o.Solver {
 	case SolverAuto:
 		p.Solver = MU
@@ -87,11 +127,16 @@ func resolve(l, n int, o Options) (Params, error) {
 	case MU, CD:
 		p.Solver = o.Solver
 	default:
-		return p, invalid("Solver", "%q; want mu, cd or empty for auto", o.Solver)
+		return invalid("Solver", "%q; want mu, cd or empty for auto", o.Solver)
 	}
 	if p.Solver == CD && p.Beta != 2 {
-		return p, invalid("Solver", "coordinate descent minimises the Frobenius loss only, not %s (β = %v); use the multiplicative update", p.Loss, p.Beta)
+		return invalid("Solver", "coordinate descent minimises the Frobenius loss only, not %s (β = %v); use the multiplicative update", p.Loss, p.Beta)
 	}
+	return nil
+}
+
+// resolveInit sets the init: nndsvda when k ≤ min(l, n), random otherwise.
+func resolveInit(p *Params, o Options, l, n int) error {
 	k := p.Components
 	switch o.Init {
 	case InitAuto:
@@ -103,18 +148,13 @@ func resolve(l, n int, o Options) (Params, error) {
 		p.Init = o.Init
 	case InitNNDSVD, InitNNDSVDA, InitNNDSVDAR:
 		if k > min(l, n) {
-			return p, invalid("Init", "%s needs k ≤ min(rows, columns) = %d, have k = %d; use random", o.Init, min(l, n), k)
+			return invalid("Init", "%s needs k ≤ min(rows, columns) = %d, have k = %d; use random", o.Init, min(l, n), k)
 		}
 		p.Init = o.Init
 	default:
-		return p, invalid("Init", "%q; want random, nndsvd, nndsvda, nndsvdar, custom or empty for auto", o.Init)
+		return invalid("Init", "%q; want random, nndsvd, nndsvda, nndsvdar, custom or empty for auto", o.Init)
 	}
-	// scikit-learn's _scale_regularization.
-	p.L1RegW = float64(n) * p.AlphaW * p.L1Ratio
-	p.L2RegW = float64(n) * p.AlphaW * (1 - p.L1Ratio)
-	p.L1RegH = float64(l) * p.AlphaH * p.L1Ratio
-	p.L2RegH = float64(l) * p.AlphaH * (1 - p.L1Ratio)
-	return p, nil
+	return nil
 }
 
 // checkData validates X: dimensions, CSR structure, finite and nonnegative
