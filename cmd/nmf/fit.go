@@ -178,10 +178,10 @@ func prepareResume(o *options) (*resumeState, error) {
 // checkInput refuses an X other than the one the checkpoint was fitted on.
 func (rs *resumeState) checkInput(ds *dataset) error {
 	in := rs.rep.Input
-	rows, cols := ds.dims()
-	if ds.kind != in.Kind || rows != in.Shape[0] || cols != in.Shape[1] {
-		return &cliError{file: ds.path, msg: fmt.Sprintf("is %s of %d×%d, but the checkpoint %s was fitted on %s of %d×%d (input.kind, input.shape)",
-			kindName(ds.kind), rows, cols, rs.dir, kindName(in.Kind), in.Shape[0], in.Shape[1])}
+	rows, cols := ds.Dims()
+	if ds.Kind != in.Kind || rows != in.Shape[0] || cols != in.Shape[1] {
+		return &cliError{file: ds.Path, msg: fmt.Sprintf("is %s of %d×%d, but the checkpoint %s was fitted on %s of %d×%d (input.kind, input.shape)",
+			kindName(ds.Kind), rows, cols, rs.dir, kindName(in.Kind), in.Shape[0], in.Shape[1])}
 	}
 	return nil
 }
@@ -204,9 +204,9 @@ func loadInput(e *env, o *options, kind string) (*dataset, error) {
 }
 
 func describe(w io.Writer, ds *dataset, o *options) {
-	rows, cols := ds.dims()
+	rows, cols := ds.Dims()
 	extra := ""
-	if ds.s64 != nil {
+	if ds.Sparse != nil {
 		extra = fmt.Sprintf(", sparse with %d stored entries", ds.nnz)
 	}
 	k := ""
@@ -217,7 +217,7 @@ func describe(w io.Writer, ds *dataset, o *options) {
 		k = fmt.Sprintf("k %d (the columns), ", cols)
 	}
 	fmt.Fprintf(w, "nmf: %s: %s, X %d×%d %s%s; %sloss %s, device %s\n",
-		ds.path, kindName(ds.kind), rows, cols, o.precision, extra, k, o.loss, o.device)
+		ds.Path, kindName(ds.Kind), rows, cols, o.precision, extra, k, o.loss, o.device)
 }
 
 func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od *outDir, rs *resumeState) error {
@@ -376,7 +376,7 @@ func solveError(err error, ds *dataset, roles map[string]string) error {
 			if pos := ds.position(row, col); pos != "" {
 				what = pos + ": " + what
 			}
-			return &cliError{file: ds.path, msg: what, err: err}
+			return &cliError{file: ds.Path, msg: what, err: err}
 		case "W0", "H0", "W", "H":
 			file, name := roles[ie.Arg], ie.Arg
 			if row >= 0 && col >= 0 {
@@ -385,9 +385,9 @@ func solveError(err error, ds *dataset, roles map[string]string) error {
 			return &cliError{file: file, msg: name + ": " + what, err: err}
 		}
 		if f, ok := optionFlags[ie.Arg]; ok {
-			return &cliError{file: ds.path, msg: "--" + f + ": " + what, err: err}
+			return &cliError{file: ds.Path, msg: "--" + f + ": " + what, err: err}
 		}
-		return &cliError{file: ds.path, msg: ie.Arg + ": " + what, err: err}
+		return &cliError{file: ds.Path, msg: ie.Arg + ": " + what, err: err}
 	}
-	return &cliError{file: ds.path, msg: strings.TrimPrefix(err.Error(), "nmf: "), err: err}
+	return &cliError{file: ds.Path, msg: strings.TrimPrefix(err.Error(), "nmf: "), err: err}
 }

@@ -67,95 +67,65 @@ func classify(path string) (string, error) {
 	}
 }
 
-// dataset is the input matrix X with what the report and the pictures need
-// to know about where it came from. Exactly one of d32, d64 and s64 is set.
+// dataset is the input matrix X as nmfio reads it, with the analysis of a
+// WAV file, whose X is its magnitude spectrogram.
 type dataset struct {
-	path, kind string
-	d32        *nmf.Dense[float32]
-	d64        *nmf.Dense[float64]
-	s64        *nmf.CSR[float64]
-	nnz        int
-
-	header []string // CSV/TSV column names
-
-	images        []string // image file names, one a column
-	width, height int
+	*nmfio.Input
+	nnz int // X's nonzero (dense) or stored (sparse) entries
 
 	sound *nmfio.Sound // WAV
 	stft  audio.STFT
 	phase *audio.Phase
-
-	in *nmfio.Input // the file read, for close
 }
 
 // load reads the input of the given kind; stft is the analysis of a WAV.
 func load(path, kind string, stft audio.STFT) (*dataset, error) {
-	ds := &dataset{path: path, kind: kind}
+	ds := &dataset{}
+	var err error
 	switch kind {
 	case kindImages:
-		x, names, w, h, err := nmfio.ReadImageFolder(path)
-		if err != nil {
-			return nil, fileErr(path, err)
-		}
-		ds.d32, ds.images, ds.width, ds.height = x, names, w, h
-		ds.nnz = countNonzero(x.Data)
+		ds.Input, err = nmfio.ReadImageFolder(path)
 	case kindWAV:
-		s, err := nmfio.ReadWAV(path)
-		if err != nil {
-			return nil, fileErr(path, err)
-		}
-		if stft.Frames(len(s.Samples)) == 0 {
-			return nil, &cliError{file: path, msg: fmt.Sprintf("%d samples (%.3g s) are shorter than one frame of %d (--fft-size)", len(s.Samples), float64(len(s.Samples))/float64(s.Rate), stft.FFTSize)}
-		}
-		mag, ph, err := stft.Forward(s.Samples)
-		if err != nil {
-			return nil, fileErr(path, err)
-		}
-		ds.d32, ds.sound, ds.stft, ds.phase = mag, s, stft, ph
-		ds.nnz = countNonzero(mag.Data)
+		ds.Input, err = loadWAV(ds, path, stft)
 	default:
-		in, err := nmfio.Read(path)
-		if err != nil {
-			return nil, fileErr(path, err)
-		}
-		ds.d32, ds.d64, ds.s64, ds.header, ds.in = in.Dense32, in.Dense64, in.Sparse, in.Header, in
-		ds.nnz = in.NNZ()
+		ds.Input, err = nmfio.Read(path)
 	}
+	if err != nil {
+		return nil, fileErr(path, err)
+	}
+	ds.nnz = ds.NNZ()
 	return ds, nil
 }
 
 // close releases the input's memory mapping (a mapped .npy), once the fit
 // and everything written from X are done.
 func (ds *dataset) close() {
-	if ds.in != nil {
-		ds.in.Close()
+	if ds.Input != nil {
+		ds.Input.Close()
 	}
 }
 
-func countNonzero[T nmf.Float](v []T) int {
-	n := 0
-	for _, x := range v {
-		if x != 0 {
-			n++
-		}
+// loadWAV reads a WAV file into ds and returns its spectrogram.
+func loadWAV(ds *dataset, path string, stft audio.STFT) (*nmfio.Input, error) {
+	s, err := nmfio.ReadWAV(path)
+	if err != nil {
+		return nil, err
 	}
-	return n
-}
-
-func (ds *dataset) dims() (rows, cols int) {
-	switch {
-	case ds.d32 != nil:
-		return ds.d32.Dims()
-	case ds.d64 != nil:
-		return ds.d64.Dims()
+	if stft.Frames(len(s.Samples)) == 0 {
+		return nil, &cliError{file: path, msg: fmt.Sprintf("%d samples (%.3g s) are shorter than one frame of %d (--fft-size)", len(s.Samples), float64(len(s.Samples))/float64(s.Rate), stft.FFTSize)}
 	}
-	return ds.s64.Dims()
+	mag, ph, err := stft.Forward(s.Samples)
+	if err != nil {
+		return nil, err
+	}
+	ds.sound, ds.stft, ds.phase = s, stft, ph
+	return &nmfio.Input{Path: path, Kind: kindWAV, Dense32: mag}, nil
 }
 
 // nativePrecision is the default --precision: float32 for float32 .npy
 // files, images and WAV; float64 otherwise.
 func (ds *dataset) nativePrecision() string {
-	if ds.d32 != nil {
+	if ds.Dense32 != nil {
 		return "float32"
 	}
 	return "float64"
@@ -166,22 +136,22 @@ func (ds *dataset) nativePrecision() string {
 // library never modifies X.
 func matrixAs[T nmf.Float](ds *dataset) nmf.Matrix[T] {
 	switch {
-	case ds.d32 != nil:
-		return &nmf.Dense[T]{Rows: ds.d32.Rows, Cols: ds.d32.Cols, Data: convert[T](ds.d32.Data)}
-	case ds.d64 != nil:
-		return &nmf.Dense[T]{Rows: ds.d64.Rows, Cols: ds.d64.Cols, Data: convert[T](ds.d64.Data)}
+	case ds.Dense32 != nil:
+		return &nmf.Dense[T]{Rows: ds.Dense32.Rows, Cols: ds.Dense32.Cols, Data: convert[T](ds.Dense32.Data)}
+	case ds.Dense64 != nil:
+		return &nmf.Dense[T]{Rows: ds.Dense64.Rows, Cols: ds.Dense64.Cols, Data: convert[T](ds.Dense64.Data)}
 	}
-	s := ds.s64
+	s := ds.Sparse
 	return &nmf.CSR[T]{Rows: s.Rows, Cols: s.Cols, Indptr: s.Indptr, Indices: s.Indices, Data: convert[T](s.Data)}
 }
 
 // float64Data returns dense X as float64, for pictures and sounds.
 func (ds *dataset) float64Data() []float64 {
 	switch {
-	case ds.d32 != nil:
-		return convert[float64](ds.d32.Data)
-	case ds.d64 != nil:
-		return ds.d64.Data
+	case ds.Dense32 != nil:
+		return convert[float64](ds.Dense32.Data)
+	case ds.Dense64 != nil:
+		return ds.Dense64.Data
 	}
 	return nil
 }
@@ -261,17 +231,17 @@ func (ds *dataset) position(row, col int) string {
 	if row < 0 || col < 0 {
 		return ""
 	}
-	switch ds.kind {
+	switch ds.Kind {
 	case kindCSV, kindTSV:
-		if col < len(ds.header) {
-			return fmt.Sprintf("data row %d, column %d (%s)", row+1, col+1, ds.header[col])
+		if col < len(ds.Header) {
+			return fmt.Sprintf("data row %d, column %d (%s)", row+1, col+1, ds.Header[col])
 		}
 		return fmt.Sprintf("data row %d, column %d", row+1, col+1)
 	case kindMTX:
 		return fmt.Sprintf("entry (%d, %d)", row+1, col+1)
 	case kindImages:
-		if col < len(ds.images) && ds.width > 0 {
-			return fmt.Sprintf("image %s, pixel (%d, %d)", ds.images[col], row%ds.width, row/ds.width)
+		if col < len(ds.Images) && ds.Width > 0 {
+			return fmt.Sprintf("image %s, pixel (%d, %d)", ds.Images[col], row%ds.Width, row/ds.Width)
 		}
 	case kindWAV:
 		return fmt.Sprintf("frequency bin %d, frame %d", row, col)

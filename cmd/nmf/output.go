@@ -105,15 +105,15 @@ func (o *outputs[T]) pictures(st *staging, rep *runReport) error {
 	ds := o.ds
 	k := o.W.Cols
 	w64, h64 := convert[float64](o.W.Data), convert[float64](o.H.Data)
-	switch ds.kind {
+	switch ds.Kind {
 	case kindImages:
 		rep.Files.Pictures = append(rep.Files.Pictures, "components.png")
 		return st.file("components.png", func(w io.Writer) error {
-			return nmfio.ComponentsPNG(w, w64, o.W.Rows, k, ds.width, ds.height)
+			return nmfio.ComponentsPNG(w, w64, o.W.Rows, k, ds.Width, ds.Height)
 		})
 	case kindWAV:
 		x64 := ds.float64Data()
-		f, t := ds.dims()
+		f, t := ds.Dims()
 		rep.Files.Pictures = append(rep.Files.Pictures, "spectrogram.png")
 		if err := st.file("spectrogram.png", func(w io.Writer) error {
 			return picture.AudioPNG(w, x64, w64, h64, f, t, k)
@@ -122,7 +122,7 @@ func (o *outputs[T]) pictures(st *staging, rep *runReport) error {
 		}
 		parts, err := audio.Separate(x64, ds.phase, w64, h64, k)
 		if err != nil {
-			return fileErr(ds.path, err)
+			return fileErr(ds.Path, err)
 		}
 		digits := max(2, len(strconv.Itoa(k-1)))
 		for c, p := range parts {

@@ -159,13 +159,13 @@ func paramsReport(p nmf.Params, o *options) reportParams {
 }
 
 func inputReportOf(ds *dataset, precision string) inputReport {
-	rows, cols := ds.dims()
-	abs, err := filepath.Abs(ds.path)
+	rows, cols := ds.Dims()
+	abs, err := filepath.Abs(ds.Path)
 	if err != nil {
-		abs = ds.path
+		abs = ds.Path
 	}
-	r := inputReport{Path: ds.path, AbsPath: abs, Kind: ds.kind, Shape: [2]int{rows, cols}, NNZ: ds.nnz,
-		Sparse: ds.s64 != nil, Precision: precision, Header: ds.header, Images: ds.images, Width: ds.width, Height: ds.height}
+	r := inputReport{Path: ds.Path, AbsPath: abs, Kind: ds.Kind, Shape: [2]int{rows, cols}, NNZ: ds.nnz,
+		Sparse: ds.Sparse != nil, Precision: precision, Header: ds.Header, Images: ds.Images, Width: ds.Width, Height: ds.Height}
 	if s := ds.sound; s != nil {
 		r.WAV = &wavInfo{Rate: s.Rate, Channels: s.Channels, BitDepth: s.BitDepth, Samples: len(s.Samples),
 			Seconds: float64(len(s.Samples)) / float64(s.Rate), FFTSize: ds.stft.FFTSize, Hop: ds.stft.Hop, Window: "hann"}

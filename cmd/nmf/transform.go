@@ -131,7 +131,7 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 		return transformOnlineAs[T](ctx, e, o, ds, od, m)
 	}
 	out := od.path
-	holdW := columnsAreSamples(ds.kind)
+	holdW := columnsAreSamples(ds.Kind)
 	file := o.hFile
 	mr := &modelReport{File: o.hFile, Fixed: "H"}
 	var fixed *nmf.Dense[T]
@@ -147,12 +147,12 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 		return err
 	}
 	x := matrixAs[T](ds)
-	if rows, _ := ds.dims(); holdW && fixed.Rows != rows {
-		what := fmt.Sprintf("%d pixels (%d×%d images)", rows, ds.width, ds.height)
-		if ds.kind == kindWAV {
+	if rows, _ := ds.Dims(); holdW && fixed.Rows != rows {
+		what := fmt.Sprintf("%d pixels (%d×%d images)", rows, ds.Width, ds.Height)
+		if ds.Kind == kindWAV {
 			what = fmt.Sprintf("%d frequencies (--fft-size %d)", rows, ds.stft.FFTSize)
 		}
-		return &cliError{file: file, msg: fmt.Sprintf("W: wrong shape: the model's W has %d rows, but %s has %s", fixed.Rows, ds.path, what), err: nmf.ErrShape}
+		return &cliError{file: file, msg: fmt.Sprintf("W: wrong shape: the model's W has %d rows, but %s has %s", fixed.Rows, ds.Path, what), err: nmf.ErrShape}
 	}
 	opt := o.nmfOptions()
 	opt.Init = nmf.InitAuto
@@ -169,7 +169,7 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 	prog.finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return &cliError{file: ds.path, msg: "interrupted; nothing written", err: err}
+			return &cliError{file: ds.Path, msg: "interrupted; nothing written", err: err}
 		}
 		return solveError(err, ds, map[string]string{opt.Hold.String(): file})
 	}

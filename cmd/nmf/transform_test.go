@@ -178,7 +178,7 @@ func TestTransformImages(t *testing.T) {
 	opt := nmf.DefaultOptions()
 	a := 0.03
 	opt.Device, opt.Loss, opt.AlphaW, opt.AlphaH, opt.Hold = "cpu", nmf.KullbackLeibler, 0.01, &a, nmf.HoldW
-	res, err := nmf.Transform(context.Background(), ds.d32, wd, opt)
+	res, err := nmf.Transform(context.Background(), ds.Dense32, wd, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,18 @@ func IsImageName(name string) bool {
 // its subfolders), in order of name, as a gray image with values in [0, 1]
 // (luma 0.299R + 0.587G + 0.114B of the 16-bit color values; transparent
 // pixels are black). Image j, flattened row by row, is column j of X, so X is
-// (width·height)×(number of images); names are the file names in column
-// order. All images must have the same size, of at most 2²⁶ pixels.
-func ReadImageFolder(dir string) (X *nmf.Dense[float32], names []string, width, height int, err error) {
+// (width·height)×(number of images), in [Input.Dense32]; [Input.Images] holds
+// the file names in column order. All images must have the same size, of at
+// most 2²⁶ pixels.
+func ReadImageFolder(dir string) (*Input, error) {
+	X, names, width, height, err := readImageFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Input{Path: dir, Kind: "images", Dense32: X, Images: names, Width: width, Height: height}, nil
+}
+
+func readImageFolder(dir string) (X *nmf.Dense[float32], names []string, width, height int, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, nil, 0, 0, fmt.Errorf("nmfio: %w", err)

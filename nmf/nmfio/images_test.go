@@ -60,10 +60,11 @@ func TestReadImageFolder(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o644)
 	os.Mkdir(filepath.Join(dir, "sub.png"), 0o755) // a folder: ignored
 
-	X, names, gw, gh, err := ReadImageFolder(dir)
+	in, err := ReadImageFolder(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	X, names, gw, gh := in.Dense32, in.Images, in.Width, in.Height
 	want := []string{"a.png", "b.PNG", "c.png", "d.gif", "e.jpg"}
 	if strings.Join(names, ",") != strings.Join(want, ",") {
 		t.Fatalf("names %v, want %v", names, want)
@@ -95,23 +96,23 @@ func TestReadImageFolder(t *testing.T) {
 
 func TestReadImageFolderErrors(t *testing.T) {
 	dir := t.TempDir()
-	_, _, _, _, err := ReadImageFolder(dir)
+	_, err := ReadImageFolder(dir)
 	if err == nil || !strings.Contains(err.Error(), "no .png") {
 		t.Errorf("empty folder: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "readme.md"), []byte("x"), 0o644)
-	if _, _, _, _, err := ReadImageFolder(dir); err == nil || !strings.Contains(err.Error(), "no .png") {
+	if _, err := ReadImageFolder(dir); err == nil || !strings.Contains(err.Error(), "no .png") {
 		t.Errorf("folder without images: %v", err)
 	}
 	save(t, dir, "a.png", grayImage(32, 32, func(x, y int) uint8 { return 1 }))
 	save(t, dir, "b.png", grayImage(20, 30, func(x, y int) uint8 { return 1 }))
-	_, _, _, _, err = ReadImageFolder(dir)
+	_, err = ReadImageFolder(dir)
 	if err == nil || !strings.Contains(err.Error(), "b.png is 20×30, a.png is 32×32") {
 		t.Errorf("mixed sizes: %v", err)
 	}
 	os.Remove(filepath.Join(dir, "b.png"))
 	os.WriteFile(filepath.Join(dir, "broken.jpg"), []byte("not a jpeg"), 0o644)
-	_, _, _, _, err = ReadImageFolder(dir)
+	_, err = ReadImageFolder(dir)
 	if err == nil || !strings.Contains(err.Error(), "broken.jpg") {
 		t.Errorf("undecodable file: %v", err)
 	}
@@ -120,11 +121,11 @@ func TestReadImageFolderErrors(t *testing.T) {
 	var buf bytes.Buffer
 	png.Encode(&buf, grayImage(32, 32, func(x, y int) uint8 { return uint8(x * y) }))
 	os.WriteFile(filepath.Join(dir, "cut.png"), buf.Bytes()[:buf.Len()/2], 0o644)
-	_, _, _, _, err = ReadImageFolder(dir)
+	_, err = ReadImageFolder(dir)
 	if err == nil || !strings.Contains(err.Error(), "cut.png") {
 		t.Errorf("truncated file: %v", err)
 	}
-	if _, _, _, _, err := ReadImageFolder(filepath.Join(dir, "nope")); err == nil {
+	if _, err := ReadImageFolder(filepath.Join(dir, "nope")); err == nil {
 		t.Error("missing folder accepted")
 	}
 }

@@ -78,12 +78,16 @@ const MaxDim = 1<<31 - 1
 // extension no reader handles. The error's text lists the known extensions.
 var ErrUnknownFormat = errors.New("unknown matrix file format")
 
-// Input is a matrix read from a file. Exactly one of Dense32, Dense64 and
-// Sparse is set.
+// Input is a matrix read from a file or folder, with what is known about
+// where it came from. Exactly one of Dense32, Dense64 and Sparse is set.
 type Input struct {
-	// Path is the path the matrix was read from, as given to Read.
+	// Path is the path the matrix was read from, as given to the reader.
 	Path string
-	// Dense32 is set for a float32 .npy file.
+	// Kind names the format read: "npy", "csv", "tsv", "mtx", "images"
+	// (a folder read by [ReadImageFolder]) or "wav" (for a spectrogram a
+	// caller computed from a [Sound]).
+	Kind string
+	// Dense32 is set for a float32 .npy file and a folder of images.
 	Dense32 *nmf.Dense[float32]
 	// Dense64 is set for float64, integer and bool .npy files and for
 	// CSV/TSV.
@@ -93,9 +97,11 @@ type Input struct {
 	// Header holds the CSV/TSV column names when the first row was a
 	// header row; nil otherwise.
 	Header []string
-	// Kind names the format read: "npy", "csv", "tsv" or "mtx" (and
-	// "images" for readers living elsewhere).
-	Kind string
+	// Images holds the file names of a folder of images, one a column of
+	// X, and Width and Height their size in pixels; pixel (x, y) of image
+	// j is X[y·Width+x, j].
+	Images        []string
+	Width, Height int
 
 	unmap func() error // releases a memory-mapped .npy (see Mapped)
 }

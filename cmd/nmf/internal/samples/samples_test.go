@@ -95,10 +95,11 @@ func TestWriteSwimmer(t *testing.T) {
 		t.Errorf("swimmer PNGs take %d bytes", total)
 	}
 	// Read back through the command's image-folder input: exactly X.
-	got, names, w, h, err := nmfio.ReadImageFolder(dir)
+	in, err := nmfio.ReadImageFolder(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got, names, w, h := in.Dense32, in.Images, in.Width, in.Height
 	X, _, _, _ := Swimmer()
 	if w != 32 || h != 32 || len(names) != 256 || got.Rows != X.Rows || got.Cols != X.Cols {
 		t.Fatalf("read back %d×%d, X %d×%d", w, h, got.Rows, got.Cols)
