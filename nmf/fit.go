@@ -53,6 +53,9 @@ func fit[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T], custom boo
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFitMemory(x, opt); err != nil {
+		return nil, err
+	}
 	init := func(pr *problem) (*Dense[T], *Dense[T], error) { return start(pr, x) }
 	if p.Init == InitCustom {
 		w0, h0, err := customStart(w0, h0, l, n, p.Components)
@@ -146,6 +149,9 @@ func Transform[T Float](ctx context.Context, x Matrix[T], fixed *Dense[T], opt O
 	opt.Components, opt.Init = k, InitCustom
 	p, err := resolveFor[T](l, n, opt, hasZero)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkFitMemory(x, opt); err != nil {
 		return nil, err
 	}
 	init := func(*problem) (*Dense[T], *Dense[T], error) {

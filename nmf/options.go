@@ -124,6 +124,11 @@ type Options struct {
 	// Hold is the factor Transform holds fixed: H (the zero value) or W.
 	// Fit ignores it.
 	Hold Hold
+	// MemoryLimit bounds the bytes Fit and Transform allocate beyond X, as
+	// estimated by FitMemory before anything is allocated: 0 means the
+	// memory the system reports available (AvailableMemory), a negative
+	// value turns the check off. Too much is a *MemoryError.
+	MemoryLimit int64
 }
 
 // Default values of the zero Options fields.
