@@ -1,9 +1,12 @@
 package nmfio
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/clnmf/clnmf/nmf"
 )
 
 func TestReadCSV(t *testing.T) {
@@ -19,7 +22,10 @@ func TestReadCSV(t *testing.T) {
 		{"spaces", ".csv", " 1 , 2,3  \n4,  5 ,6\n", nil, 2, 3, []float64{1, 2, 3, 4, 5, 6}},
 		{"quoted", ".csv", "\"1\",\" 2 \",3\n4,5,\"6e0\"\n", nil, 2, 3, []float64{1, 2, 3, 4, 5, 6}},
 		{"blank lines", ".csv", "\n1,2,3\n\n4,5,6\n\n", nil, 2, 3, []float64{1, 2, 3, 4, 5, 6}},
-		{"number forms", ".csv", "1e3,-0.5,+.25,0x1p-2\n", nil, 1, 4, []float64{1000, -0.5, 0.25, 0.25}},
+		{"number forms", ".csv", "1e3,-0.5,+.25,5.,1E+2,-0\n", nil, 1, 6, []float64{1000, -0.5, 0.25, 5, 100, 0}},
+		{"quoted header with comma and newline", ".csv", "\"a,\nb\",\"c\"\"d\"\n1,2\n", []string{"a,\nb", "c\"d"}, 1, 2, []float64{1, 2}},
+		{"spaces-only line skipped", ".csv", "1,2\n   \n3,4\n", nil, 2, 2, []float64{1, 2, 3, 4}},
+		{"quoted then spaces", ".csv", "\"1\"  ,2\n", nil, 1, 2, []float64{1, 2}},
 		{"header", ".csv", "a, b ,\"c d\"\n1,2,3\n4,5,6\n", []string{"a", "b", "c d"}, 2, 3, []float64{1, 2, 3, 4, 5, 6}},
 		{"pandas index header", ".csv", ",x\n0,1.5\n", []string{"", "x"}, 1, 2, []float64{0, 1.5}},
 		{"numeric-looking header", ".csv", "2019,2020,total\n1,2,3\n", []string{"2019", "2020", "total"}, 1, 3, []float64{1, 2, 3}},
@@ -75,11 +81,23 @@ func TestReadCSVErrors(t *testing.T) {
 		{"NaN first row", ".csv", "nan,2\n3,4\n", `line 1, column 1: "nan" is not a finite number`},
 		{"Inf", ".tsv", "1\t-Inf\n", `line 1, column 2: "-Inf" is not a finite number`},
 		{"out of range", ".csv", "1,2\n3,1e400\n", `line 2, column 2: "1e400" is out of range for float64`},
-		{"bare quote", ".csv", "1,2\n3,4\"\"\n", `line 2: bare " in non-quoted-field`},
-		{"unterminated quote", ".csv", "1,2\n\"3,4\n", `line 2: extraneous or missing " in quoted-field`},
+		{"bare quote", ".csv", "1,2\n3,4\"\"\n", `line 2, column 2: bare " in non-quoted-field`},
+		{"unterminated quote", ".csv", "1,2\n\"3,4\n", `line 2, column 1: extraneous or missing " in quoted-field`},
 		{"quoted multi-line field", ".csv", "1,2\n3,\"x\ny\"\n", `line 2, column 2: "x\ny" is not a number`},
 		{"comma in tsv", ".tsv", "1\t2\n3,4\t5\n", `line 2, column 1: "3,4" is not a number`},
 		{"one mixed row is taken as a header", ".csv", "1,abc\n", "a header row but no data rows"},
+		// Plain decimals only, as numpy.loadtxt: no hexadecimal floats, no
+		// digit separators, in the first row (where a non-number means a
+		// header) as in the others.
+		{"hex float", ".csv", "1,2\n0x1p3,4\n", `line 2, column 1: "0x1p3" is not a number`},
+		{"hex integer", ".csv", "1,2\n3,0x10\n", `line 2, column 2: "0x10" is not a number`},
+		{"digit separator", ".csv", "1,2\n1_0,4\n", `line 2, column 1: "1_0" is not a number`},
+		{"hex float first row is a header", ".csv", "0x1p3,2\n", "a header row but no data rows"},
+		{"bare exponent", ".csv", "1,2\n1e,4\n", `line 2, column 1: "1e" is not a number`},
+		{"lone point", ".csv", "1,2\n.,4\n", `line 2, column 1: "." is not a number`},
+		{"Fortran exponent", ".csv", "1,2\n1d5,4\n", `line 2, column 1: "1d5" is not a number`},
+		{"Infinity", ".csv", "1,2\n3,+infinity\n", `line 2, column 2: "+infinity" is not a finite number`},
+		{"quote after quoted field", ".csv", "1,2\n\"3\"x,4\n", `line 2, column 1: extraneous or missing " in quoted-field`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,5 +152,64 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 	}
 	if got := string(readAll(t, dir+"/c.csv")); got != "0.1,1\n" {
 		t.Errorf("wrote %q", got)
+	}
+}
+
+// TestReadCSVExcerpt: an error quotes at most a short excerpt of a field,
+// however long the field is.
+func TestReadCSVExcerpt(t *testing.T) {
+	long := strings.Repeat("x", 60000)
+	path := writeTemp(t, "x.csv", []byte("1,2\n3,"+long+"\n"))
+	_, err := Read(path)
+	wantFormatError(t, err, path+`: line 2, column 2: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"… (60000 bytes) is not a number`)
+	if len(err.Error()) > len(path)+200 {
+		t.Errorf("error of %d bytes", len(err.Error()))
+	}
+	path = writeTemp(t, "x.csv", []byte("1,2\n3,"+strings.Repeat("7", maxField+1)+"\n"))
+	_, err = Read(path)
+	wantFormatError(t, err, path+": line 2, column 2: field longer than 65536 bytes")
+	path = writeTemp(t, "x.csv", []byte(strings.Repeat("name,", maxHeader/4)+"x\n1\n"))
+	_, err = Read(path)
+	wantFormatError(t, err, path+": line 1: header row longer than 1048576 bytes")
+}
+
+// TestReadCSVLongLine: a line of 200 MB is read field by field, so a
+// memory limit stops it at the values (not the line) it holds: the reader
+// never holds the line. The file is generated, not committed, and kept to
+// a few MB here; the limit makes it as large as a 200 MB line would be.
+func TestReadCSVLongLine(t *testing.T) {
+	const fields = 1 << 20
+	line := strings.Repeat("1.5,", fields-1) + "1.5\n"
+	path := writeTemp(t, "x.csv", []byte(line+line))
+	o := &Options{MemoryLimit: 1 << 20} // 1 MiB: 128 Ki values
+	_, err := o.Read(path)
+	var me *nmf.MemoryError
+	if !errors.As(err, &me) || !strings.HasPrefix(err.Error(), path+": the ") || !strings.Contains(err.Error(), "values read by line 1 need") {
+		t.Fatalf("error %v, want a memory error at line 1", err)
+	}
+	o.MemoryLimit = 64 << 20
+	in, err := o.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, c := in.Dims(); r != 2 || c != fields || in.Dense64.Data[fields+7] != 1.5 {
+		t.Errorf("%d×%d", r, c)
+	}
+}
+
+// TestReadCSVStream: the io.Reader variant reads what Read reads, with no
+// file name in its errors.
+func TestReadCSVStream(t *testing.T) {
+	in, err := ReadCSV(strings.NewReader("a\tb\n1\t2\n"), '\t')
+	if err != nil || in.Kind != "tsv" || in.Header[1] != "b" || in.Dense64.Data[1] != 2 {
+		t.Fatalf("%+v, %v", in, err)
+	}
+	_, err = ReadCSV(strings.NewReader("1,2\n3\n"), ',')
+	wantFormatError(t, err, "line 2: 1 fields, expected 2")
+	if strings.HasPrefix(err.Error(), ":") {
+		t.Errorf("error %q", err)
+	}
+	if _, err := ReadCSV(strings.NewReader("1;2\n"), ';'); err == nil {
+		t.Error("separator ';' accepted")
 	}
 }

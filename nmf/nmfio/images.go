@@ -1,12 +1,13 @@
 package nmfio
 
 import (
-	"bytes"
+	"bufio"
 	"fmt"
 	"image"
 	_ "image/gif"  // register the GIF decoder
 	_ "image/jpeg" // register the JPEG decoder
 	_ "image/png"  // register the PNG decoder
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,19 +34,48 @@ func IsImageName(name string) bool {
 // pixels are black). Image j, flattened row by row, is column j of X, so X is
 // (width·height)×(number of images), in [Input.Dense32]; [Input.Images] holds
 // the file names in column order. All images must have the same size, of at
-// most 2²⁶ pixels.
-func ReadImageFolder(dir string) (*Input, error) {
-	X, names, width, height, err := readImageFolder(dir)
+// most 2²⁶ pixels. Every header is read, and the whole folder's size checked
+// against the memory budget (see [Options]), before any image is decoded.
+func ReadImageFolder(dir string) (*Input, error) { return (*Options)(nil).ReadImageFolder(dir) }
+
+// ReadImageFolder is [ReadImageFolder] with the options' memory limit.
+func (o *Options) ReadImageFolder(dir string) (*Input, error) {
+	names, width, height, err := imageHeaders(dir)
 	if err != nil {
 		return nil, err
+	}
+	n := len(names)
+	px := int64(width) * int64(height)
+	// X in float32, and one decoded image (at most 8 bytes a pixel, RGBA64).
+	need := mulSat(mulSat(px, int64(n)), 4) + mulSat(px, 8)
+	what := fmt.Sprintf("%d images of %d×%d", n, width, height)
+	if err := o.budget().Check(what, need, ""); err != nil {
+		return nil, fmt.Errorf("nmfio: %s: %w", dir, err)
+	}
+	if px*int64(n) > MaxDim*int64(MaxDim) || px*int64(n) > math.MaxInt/2 {
+		return nil, fmt.Errorf("nmfio: %s: %s are too many pixels", dir, what)
+	}
+	X := &nmf.Dense[float32]{Rows: width * height, Cols: n, Data: make([]float32, width*height*n)}
+	for j, name := range names {
+		file := filepath.Join(dir, name)
+		img, err := decodeImage(file)
+		if err != nil {
+			return nil, err
+		}
+		if b := img.Bounds(); b.Dx() != width || b.Dy() != height {
+			return nil, fmt.Errorf("nmfio: %s: decodes to %d×%d, its header says %d×%d", file, b.Dx(), b.Dy(), width, height)
+		}
+		gray(img, func(p int, v float32) { X.Data[p*n+j] = v })
 	}
 	return &Input{Path: dir, Kind: "images", Dense32: X, Images: names, Width: width, Height: height}, nil
 }
 
-func readImageFolder(dir string) (X *nmf.Dense[float32], names []string, width, height int, err error) {
+// imageHeaders lists dir's images and checks that their headers agree on a
+// size within maxPixels, reading only the headers.
+func imageHeaders(dir string) (names []string, width, height int, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, nil, 0, 0, fmt.Errorf("nmfio: %w", err)
+		return nil, 0, 0, fmt.Errorf("nmfio: %w", err)
 	}
 	for _, e := range entries {
 		if !e.IsDir() && IsImageName(e.Name()) {
@@ -53,50 +83,56 @@ func readImageFolder(dir string) (X *nmf.Dense[float32], names []string, width, 
 		}
 	}
 	if len(names) == 0 {
-		return nil, nil, 0, 0, fmt.Errorf("nmfio: no .png, .jpg, .jpeg or .gif images in %s", dir)
+		return nil, 0, 0, fmt.Errorf("nmfio: %s: no .png, .jpg, .jpeg or .gif images", dir)
 	}
-	// Read all headers first, so a mismatched size is reported before any
-	// large decoding or allocation.
-	files := make([][]byte, len(names))
 	for j, name := range names {
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		file := filepath.Join(dir, name)
+		cfg, err := imageConfig(file)
 		if err != nil {
-			return nil, nil, 0, 0, fmt.Errorf("nmfio: %w", err)
+			return nil, 0, 0, err
 		}
-		cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-		if err != nil {
-			return nil, nil, 0, 0, fmt.Errorf("nmfio: %s: cannot decode: %w", filepath.Join(dir, name), err)
-		}
-		if j == 0 {
-			width, height = cfg.Width, cfg.Height
-			if width < 1 || height < 1 {
-				return nil, nil, 0, 0, fmt.Errorf("nmfio: %s is empty (%d×%d)", filepath.Join(dir, name), width, height)
+		if j > 0 {
+			if cfg.Width != width || cfg.Height != height {
+				return nil, 0, 0, fmt.Errorf("nmfio: %s: is %d×%d, but %s is %d×%d; all images must have the same size",
+					file, cfg.Width, cfg.Height, names[0], width, height)
 			}
-			if int64(width)*int64(height) > maxPixels {
-				return nil, nil, 0, 0, fmt.Errorf("nmfio: %s is %d×%d, more than %d pixels", filepath.Join(dir, name), width, height, maxPixels)
-			}
-		} else if cfg.Width != width || cfg.Height != height {
-			return nil, nil, 0, 0, fmt.Errorf("nmfio: %s is %d×%d, %s is %d×%d; all images must have the same size",
-				name, cfg.Width, cfg.Height, names[0], width, height)
+			continue
 		}
-		files[j] = data
+		width, height = cfg.Width, cfg.Height
+		if width < 1 || height < 1 {
+			return nil, 0, 0, fmt.Errorf("nmfio: %s: is empty (%d×%d)", file, width, height)
+		}
+		if int64(width)*int64(height) > maxPixels {
+			return nil, 0, 0, fmt.Errorf("nmfio: %s: is %d×%d, more than %d pixels", file, width, height, maxPixels)
+		}
 	}
-	n := len(names)
-	X = &nmf.Dense[float32]{Rows: width * height, Cols: n, Data: make([]float32, width*height*n)}
-	for j, data := range files {
-		img, _, err := image.Decode(bytes.NewReader(data))
-		if err != nil {
-			return nil, nil, 0, 0, fmt.Errorf("nmfio: %s: cannot decode: %w", filepath.Join(dir, names[j]), err)
-		}
-		b := img.Bounds()
-		if b.Dx() != width || b.Dy() != height {
-			return nil, nil, 0, 0, fmt.Errorf("nmfio: %s decodes to %d×%d, its header says %d×%d",
-				names[j], b.Dx(), b.Dy(), width, height)
-		}
-		files[j] = nil
-		gray(img, func(p int, v float32) { X.Data[p*n+j] = v })
+	return names, width, height, nil
+}
+
+func imageConfig(file string) (image.Config, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return image.Config{}, fmt.Errorf("nmfio: %w", err)
 	}
-	return X, names, width, height, nil
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
+	if err != nil {
+		return cfg, fmt.Errorf("nmfio: %s: cannot decode: %w", file, err)
+	}
+	return cfg, nil
+}
+
+func decodeImage(file string) (image.Image, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("nmfio: %w", err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("nmfio: %s: cannot decode: %w", file, err)
+	}
+	return img, nil
 }
 
 // gray calls set(p, v) with the gray value v in [0, 1] of every pixel p of

@@ -2,6 +2,10 @@ package nmfio
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/gif"
@@ -12,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clnmf/clnmf/nmf"
 )
 
 func save(t *testing.T, dir, name string, img image.Image) {
@@ -107,7 +113,7 @@ func TestReadImageFolderErrors(t *testing.T) {
 	save(t, dir, "a.png", grayImage(32, 32, func(x, y int) uint8 { return 1 }))
 	save(t, dir, "b.png", grayImage(20, 30, func(x, y int) uint8 { return 1 }))
 	_, err = ReadImageFolder(dir)
-	if err == nil || !strings.Contains(err.Error(), "b.png is 20×30, a.png is 32×32") {
+	if err == nil || !strings.Contains(err.Error(), "b.png: is 20×30, but a.png is 32×32") {
 		t.Errorf("mixed sizes: %v", err)
 	}
 	os.Remove(filepath.Join(dir, "b.png"))
@@ -193,5 +199,48 @@ func TestComponentsPNG(t *testing.T) {
 	}
 	if b := decodePNG(t, buf.Bytes()).Bounds(); b.Dx() != 104 || b.Dy() != 74 {
 		t.Errorf("large image %v", b)
+	}
+}
+
+// pngHeader returns the start of a PNG file of w×h 8-bit gray pixels: its
+// signature and IHDR chunk, all that image.DecodeConfig reads.
+func pngHeader(w, h int) []byte {
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	ihdr[8] = 8 // bit depth; color type 0 (gray)
+	b := []byte("\x89PNG\r\n\x1a\n")
+	b = binary.BigEndian.AppendUint32(b, 13)
+	chunk := append([]byte("IHDR"), ihdr[:]...)
+	b = append(b, chunk...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(chunk))
+}
+
+// TestReadImageFolderBombs: a folder whose images are each allowed but
+// together too large is refused from the headers alone, before anything is
+// decoded or allocated; one image over the size limit names itself.
+func TestReadImageFolderBombs(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 20 {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("img%02d.png", i)), pngHeader(8192, 8192), 0o644)
+	}
+	o := &Options{MemoryLimit: 1 << 30}
+	_, err := o.ReadImageFolder(dir)
+	var me *nmf.MemoryError
+	if !errors.As(err, &me) || me.Need < 20*8192*8192*4 || !strings.Contains(err.Error(), dir+": 20 images of 8192×8192 needs 5") {
+		t.Fatalf("20 images of 8192²: %v", err)
+	}
+	bomb := filepath.Join(dir, "bomb.png")
+	os.WriteFile(bomb, pngHeader(30000, 30000), 0o644)
+	_, err = o.ReadImageFolder(dir)
+	if err == nil || !strings.Contains(err.Error(), bomb+": is 30000×30000, more than 67108864 pixels") &&
+		!strings.Contains(err.Error(), bomb+": is 30000×30000, but img00.png is 8192×8192") {
+		t.Fatalf("bomb: %v", err)
+	}
+	dir2 := t.TempDir()
+	os.WriteFile(filepath.Join(dir2, "bomb.png"), pngHeader(30000, 30000), 0o644)
+	_, err = o.ReadImageFolder(dir2)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir2, "bomb.png")+": is 30000×30000, more than 67108864 pixels") {
+		t.Fatalf("bomb alone: %v", err)
 	}
 }

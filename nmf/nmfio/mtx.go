@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,14 +118,15 @@ func parseIndex(b []byte) int64 {
 	return n
 }
 
+// mtxEntryBytes is what one stored entry costs while reading: its
+// coordinates (int32 row and column, float64 value) and its place in the
+// CSR result (int index, float64 value).
+const mtxEntryBytes = 4 + 4 + 8 + 8 + 8
+
 // readMTX reads a Matrix Market coordinate file into CSR form.
-func readMTX(path string, f *os.File) (*Input, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	size := st.Size()
-	lr := &lineReader{br: bufio.NewReaderSize(f, 1<<16)}
+func readMTX(src *source) (*Input, error) {
+	path, size := src.path, src.size
+	lr := &lineReader{br: bufio.NewReaderSize(src.r, 1<<16)}
 	fail := func(format string, args ...any) error {
 		return &FormatError{Path: path, Line: lr.line, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -144,7 +144,7 @@ func readMTX(path string, f *os.File) (*Input, error) {
 		return nil, &FormatError{Path: path, Msg: "empty file"}
 	}
 	if err != nil {
-		return nil, err
+		return nil, src.wrap(err)
 	}
 	words := strings.Fields(strings.ToLower(string(banner)))
 	if len(words) == 0 || words[0] != "%%matrixmarket" {
@@ -180,7 +180,7 @@ func readMTX(path string, f *os.File) (*Input, error) {
 			return nil, fail("file ends before the size line (rows columns entries)")
 		}
 		if err != nil {
-			return nil, err
+			return nil, src.wrap(err)
 		}
 		if t := bytes.TrimLeft(b, " \t"); len(t) > 0 && t[0] != '%' {
 			sizeLine = b
@@ -196,7 +196,7 @@ func readMTX(path string, f *os.File) (*Input, error) {
 		for k, name := range []string{"rows", "columns", "entries"} {
 			v, err := strconv.ParseInt(string(fs[k]), 10, 64)
 			if err != nil || v < 0 {
-				return nil, fail("size line: %s %q is not a nonnegative integer", name, fs[k])
+				return nil, fail("size line: %s %s is not a nonnegative integer", name, excerpt(fs[k]))
 			}
 			dims[k] = v
 		}
@@ -208,19 +208,38 @@ func readMTX(path string, f *os.File) (*Input, error) {
 	if symmetric && nrows != ncols {
 		return nil, fail("symmetric matrix must be square, not %d×%d", nrows, ncols)
 	}
-	if nrows > max(mtxMinRows, size) {
-		return nil, fail("%d rows is too many for a %d-byte file (a file may declare %d rows, or more if it has at least one byte per row)",
-			nrows, size, mtxMinRows)
+	for _, d := range []struct {
+		name string
+		n    int64
+	}{{"rows", nrows}, {"columns", ncols}} {
+		if size >= 0 && d.n > max(mtxMinRows, size) {
+			return nil, fail("%d %s is too many for a %d-byte file (a file may declare %d %s, or more if it has at least one byte per %s)",
+				d.n, d.name, size, mtxMinRows, d.name, strings.TrimSuffix(d.name, "s"))
+		}
 	}
-	left := size - lr.consumed
-	if limit := (left + 1) / 4; nnz > limit { // "1 1\n" is the shortest entry
-		return nil, fail("declares %d entries, but the %d bytes left in the file hold at most %d", nnz, left, limit)
+	if size >= 0 {
+		left := size - lr.consumed
+		if limit := (left + 1) / 4; nnz > limit { // "1 1\n" is the shortest entry
+			return nil, fail("declares %d entries, but the %d bytes left in the file hold at most %d", nnz, left, limit)
+		}
+	}
+	stored := nnz
+	if symmetric {
+		stored = mulSat(nnz, 2)
+	}
+	need := mulSat(stored, mtxEntryBytes) + mulSat(nrows+1, 8)
+	if err := src.check(fmt.Sprintf("a %d×%d sparse matrix with %d entries", nrows, ncols, nnz), need, ""); err != nil {
+		return nil, err
 	}
 
-	// Entries, as coordinates.
-	ri := make([]int32, 0, nnz)
-	ci := make([]int32, 0, nnz)
-	vs := make([]float64, 0, nnz)
+	// Entries, as coordinates; from a stream, grown as they arrive.
+	prealloc := stored
+	if size < 0 {
+		prealloc = min(stored, 1<<16)
+	}
+	ri := make([]int32, 0, prealloc)
+	ci := make([]int32, 0, prealloc)
+	vs := make([]float64, 0, prealloc)
 	want := 3
 	if pattern {
 		want = 2
@@ -235,7 +254,7 @@ func readMTX(path string, f *os.File) (*Input, error) {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, src.wrap(err)
 		}
 		n := fields(b, fs[:])
 		if n == 0 || fs[0][0] == '%' {
@@ -253,9 +272,9 @@ func readMTX(path string, f *os.File) (*Input, error) {
 		i, j := parseIndex(fs[0]), parseIndex(fs[1])
 		switch {
 		case i < 0:
-			return nil, fail("row index %q is not a positive integer", fs[0])
+			return nil, fail("row index %s is not a positive integer", excerpt(fs[0]))
 		case j < 0:
-			return nil, fail("column index %q is not a positive integer", fs[1])
+			return nil, fail("column index %s is not a positive integer", excerpt(fs[1]))
 		case i > nrows:
 			return nil, fail("row index %s out of range 1..%d", fs[0], nrows)
 		case j > ncols:
@@ -267,7 +286,7 @@ func readMTX(path string, f *os.File) (*Input, error) {
 		case integer:
 			n, err := strconv.ParseInt(string(fs[2]), 10, 64)
 			if err != nil {
-				return nil, fail("%q is not an integer", fs[2])
+				return nil, fail("%s is not an integer", excerpt(fs[2]))
 			}
 			v = float64(n)
 		default:
@@ -283,13 +302,20 @@ func readMTX(path string, f *os.File) (*Input, error) {
 		count++
 	}
 
-	csr := cooToCSR(int(nrows), int(ncols), ri, ci, vs)
+	csr, dup := cooToCSR(int(nrows), int(ncols), ri, ci, vs)
+	if dup[0] >= 0 {
+		return nil, &FormatError{Path: path, Msg: fmt.Sprintf("entry (%d, %d) is given more than once, once as a negative value: a sum would hide it from the nonnegativity check", dup[0]+1, dup[1]+1)}
+	}
 	return &Input{Path: path, Kind: "mtx", Sparse: csr}, nil
 }
 
 // cooToCSR builds a CSR matrix from coordinates: entries sorted by row and
-// column, duplicates summed in the order given.
-func cooToCSR(rows, cols int, ri, ci []int32, vs []float64) *nmf.CSR[float64] {
+// column, duplicates summed in the order given. dup is the (row, column) of
+// the first duplicate entry with a negative part, or (-1, -1): a sum could
+// turn -1 + 1 into an acceptable 0, so a negative entry must be checked
+// before it is summed.
+func cooToCSR(rows, cols int, ri, ci []int32, vs []float64) (m *nmf.CSR[float64], dup [2]int) {
+	dup = [2]int{-1, -1}
 	indptr := make([]int, rows+1)
 	for _, i := range ri {
 		indptr[i+1]++
@@ -321,6 +347,9 @@ func cooToCSR(rows, cols int, ri, ci []int32, vs []float64) *nmf.CSR[float64] {
 		start := w
 		for p := lo; p < hi; p++ {
 			if w > start && indices[w-1] == indices[p] {
+				if (data[w-1] < 0 || data[p] < 0) && dup[0] < 0 {
+					dup = [2]int{i, indices[p]}
+				}
 				data[w-1] += data[p]
 				continue
 			}
@@ -333,7 +362,7 @@ func cooToCSR(rows, cols int, ri, ci []int32, vs []float64) *nmf.CSR[float64] {
 	return &nmf.CSR[float64]{
 		Rows: rows, Cols: cols, Indptr: indptr,
 		Indices: indices[:w:w], Data: data[:w:w],
-	}
+	}, dup
 }
 
 type colSorter struct {

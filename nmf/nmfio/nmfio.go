@@ -64,6 +64,7 @@ package nmfio
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,18 +147,20 @@ func countNonzero[T nmf.Float](data []T) int {
 
 // FormatError reports a malformed matrix file.
 type FormatError struct {
-	Path string // the file, as given to Read
+	Path string // the file, as given to Read; empty for a stream
 	Line int    // 1-based line of a text file; 0 when not applicable
 	Col  int    // 1-based field number in a CSV/TSV row; 0 when not applicable
 	Msg  string // what is wrong ("header: ..." for a .npy header)
 }
 
 // Error returns "<path>: line L, column C: <msg>", leaving out the line and
-// column when they are zero.
+// column when they are zero and the path when it is empty (a stream).
 func (e *FormatError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Path)
-	b.WriteString(": ")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
 	if e.Line > 0 {
 		fmt.Fprintf(&b, "line %d", e.Line)
 		if e.Col > 0 {
@@ -171,14 +174,80 @@ func (e *FormatError) Error() string {
 	return b.String()
 }
 
+// Options bound what a reader may allocate. The zero value (and a nil
+// *Options) checks against the memory the system reports available.
+type Options struct {
+	// MemoryLimit is the most bytes a reader may allocate for what it
+	// returns; the size is computed from the file's header (or, for text,
+	// as the values arrive) and checked before the allocation is made. 0
+	// means the memory available (nmf.AvailableMemory); a negative value
+	// turns the check off. Too much is an error wrapping an
+	// *nmf.MemoryError.
+	MemoryLimit int64
+}
+
+func (o *Options) budget() nmf.Budget {
+	if o == nil {
+		return nmf.Budget{}
+	}
+	return nmf.Budget{Limit: o.MemoryLimit}
+}
+
+// source is an open input: its name for messages, the reader and its size
+// in bytes (-1 when unknown, for a stream).
+type source struct {
+	path   string
+	r      io.Reader
+	size   int64
+	budget nmf.Budget
+}
+
+// check refuses an allocation of need bytes over the budget.
+func (s *source) check(what string, need int64, hint string) error {
+	if err := s.budget.Check(what, need, hint); err != nil {
+		return s.wrap(err)
+	}
+	return nil
+}
+
+// wrap prefixes an error with the source's name, when it has one.
+func (s *source) wrap(err error) error {
+	if s.path == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", s.path, err)
+}
+
+// sizeOf returns r's size in bytes when r can tell it (an *os.File of a
+// regular file, a *bytes.Reader, *strings.Reader or *io.SectionReader),
+// counted from its current position, or -1.
+func sizeOf(r io.Reader) int64 {
+	switch v := r.(type) {
+	case *os.File:
+		st, err := v.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return -1
+		}
+		if pos, err := v.Seek(0, io.SeekCurrent); err == nil {
+			return st.Size() - pos
+		}
+		return -1
+	case interface{ Len() int }: // bytes.Reader, strings.Reader: unread bytes
+		return int64(v.Len())
+	case interface{ Size() int64 }:
+		return v.Size()
+	}
+	return -1
+}
+
 // formats maps a lower-case extension to its reader.
 var formats = []struct {
 	ext  string
-	read func(path string, f *os.File) (*Input, error)
+	read func(src *source) (*Input, error)
 }{
 	{".npy", readNPY},
-	{".csv", func(path string, f *os.File) (*Input, error) { return readDelimited(path, f, ',', "csv") }},
-	{".tsv", func(path string, f *os.File) (*Input, error) { return readDelimited(path, f, '\t', "tsv") }},
+	{".csv", func(src *source) (*Input, error) { return readDelimited(src, ',', "csv") }},
+	{".tsv", func(src *source) (*Input, error) { return readDelimited(src, '\t', "tsv") }},
 	{".mtx", readMTX},
 }
 
@@ -186,7 +255,10 @@ var formats = []struct {
 // extension: .npy, .csv, .tsv or .mtx (see the package documentation). For
 // any other extension it returns an error wrapping [ErrUnknownFormat], so a
 // caller can try readers of its own (images, audio) before giving up.
-func Read(path string) (*Input, error) {
+func Read(path string) (*Input, error) { return (*Options)(nil).Read(path) }
+
+// Read is [Read] with the options' memory limit.
+func (o *Options) Read(path string) (*Input, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	for _, fm := range formats {
 		if fm.ext != ext {
@@ -197,13 +269,55 @@ func Read(path string) (*Input, error) {
 			return nil, err
 		}
 		defer f.Close()
-		return fm.read(path, f)
+		in, err := fm.read(&source{path: path, r: f, size: sizeOf(f), budget: o.budget()})
+		if in != nil {
+			in.Path = path
+		}
+		return in, err
 	}
 	known := make([]string, len(formats))
 	for i, fm := range formats {
 		known[i] = fm.ext
 	}
 	return nil, fmt.Errorf("%s: %w (known extensions: %s)", path, ErrUnknownFormat, strings.Join(known, ", "))
+}
+
+// ReadNPY reads an .npy array from r (see the package documentation). When
+// r cannot tell its size (see Options), the data is read in chunks as it
+// arrives rather than allocated from the header, so a stream that ends
+// early costs only what it held; a Fortran-order array from such a stream
+// is then transposed into a second buffer. Errors carry no file name.
+func ReadNPY(r io.Reader) (*Input, error) { return (*Options)(nil).ReadNPY(r) }
+
+// ReadNPY is [ReadNPY] with the options' memory limit.
+func (o *Options) ReadNPY(r io.Reader) (*Input, error) {
+	return readNPY(&source{r: r, size: sizeOf(r), budget: o.budget()})
+}
+
+// ReadCSV reads delimited text from r: comma-separated for comma ',' and
+// tab-separated for '\t' (see the package documentation).
+func ReadCSV(r io.Reader, comma rune) (*Input, error) { return (*Options)(nil).ReadCSV(r, comma) }
+
+// ReadCSV is [ReadCSV] with the options' memory limit.
+func (o *Options) ReadCSV(r io.Reader, comma rune) (*Input, error) {
+	kind := "csv"
+	switch comma {
+	case ',':
+	case '\t':
+		kind = "tsv"
+	default:
+		return nil, fmt.Errorf("nmfio: ReadCSV: separator %q; want ',' or '\\t'", comma)
+	}
+	return readDelimited(&source{r: r, size: sizeOf(r), budget: o.budget()}, byte(comma), kind)
+}
+
+// ReadMTX reads a Matrix Market coordinate file from r (see the package
+// documentation).
+func ReadMTX(r io.Reader) (*Input, error) { return (*Options)(nil).ReadMTX(r) }
+
+// ReadMTX is [ReadMTX] with the options' memory limit.
+func (o *Options) ReadMTX(r io.Reader) (*Input, error) {
+	return readMTX(&source{r: r, size: sizeOf(r), budget: o.budget()})
 }
 
 // checkDims refuses an empty matrix or one too large to index.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"math/big"
-	"os"
 	"strconv"
 	"strings"
 
@@ -140,7 +139,17 @@ func shapeString[I int | int64](shape []I) string {
 // readNPYHeader reads and checks the header of an .npy file of the given
 // size, leaving r at the start of the data. The message is empty when the
 // header is good; err is an I/O error.
+//
+// A size of -1 means unknown (a stream): the checks against the size are
+// skipped and a stream ending inside the header is reported as such.
 func readNPYHeader(r io.Reader, size int64) (h npyHeader, msg string, err error) {
+	if size < 0 {
+		h, msg, err = readNPYHeader(r, math.MaxInt64)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return h, "header: the stream ends inside the header", nil
+		}
+		return h, msg, err
+	}
 	var pre [12]byte
 	if size < 10 {
 		return h, fmt.Sprintf("header: file is %d bytes, too short for an .npy file", size), nil
@@ -236,6 +245,9 @@ func readNPYHeader(r io.Reader, size int64) (h npyHeader, msg string, err error)
 		return h, fmt.Sprintf("header: shape %s: %s", shapeString(h.shape), m), nil
 	}
 	avail := size - h.dataOff
+	if size == math.MaxInt64 { // unknown
+		avail = math.MaxInt64
+	}
 	need := new(big.Int).Mul(big.NewInt(h.shape[0]), big.NewInt(h.shape[1]))
 	need.Mul(need, big.NewInt(int64(h.dtype.size)))
 	if need.Cmp(big.NewInt(avail)) > 0 {
@@ -248,81 +260,147 @@ func readNPYHeader(r io.Reader, size int64) (h npyHeader, msg string, err error)
 	return h, "", nil
 }
 
-// readNPY reads an .npy file.
-func readNPY(path string, f *os.File) (*Input, error) {
-	st, err := f.Stat()
+// readNPY reads an .npy file or stream.
+func readNPY(src *source) (*Input, error) {
+	br := bufio.NewReaderSize(src.r, 1<<16)
+	h, msg, err := readNPYHeader(br, src.size)
 	if err != nil {
-		return nil, err
-	}
-	br := bufio.NewReaderSize(f, 1<<16)
-	h, msg, err := readNPYHeader(br, st.Size())
-	if err != nil {
-		return nil, err
+		return nil, src.wrap(err)
 	}
 	if msg != "" {
-		return nil, &FormatError{Path: path, Msg: msg}
+		return nil, &FormatError{Path: src.path, Msg: msg}
 	}
 	if in := mapNPY(path, f, h); in != nil {
 		return in, nil
 	}
 	rows, cols := int(h.shape[0]), int(h.shape[1])
-	in := &Input{Path: path, Kind: "npy"}
+	d := h.dtype
+	n := int64(rows) * int64(cols)
+	elem := int64(8)
+	if d.kind == 'f' && d.size == 4 {
+		elem = 4
+	}
+	need := mulSat(n, elem)
+	if src.size < 0 && h.fortran {
+		need = mulSat(need, 2) // read in file order, then transposed
+	}
+	if err := src.check(fmt.Sprintf("a %d×%d array", rows, cols), need, ""); err != nil {
+		return nil, err
+	}
+	in := &Input{Path: src.path, Kind: "npy"}
 
 	// Feed npyio a canonical header for the decoded element type, followed
 	// by exactly the data the shape asks for.
-	n := int64(rows) * int64(cols)
-	src := &npyStream{
-		hdr: npyHeaderBytes(h.dtype.npyioDescr(), false, shapeString([]int64{n})),
+	ns := &npyStream{
+		hdr: npyHeaderBytes(d.npyioDescr(), false, shapeString([]int64{n})),
 		r:   br,
-		n:   n * int64(h.dtype.size),
+		n:   n * int64(d.size),
 	}
-	rr, err := npyio.NewReader(src)
+	rr, err := npyio.NewReader(ns)
 	if err != nil { // cannot happen: the header is ours
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, src.wrap(err)
 	}
-	d := h.dtype
-	switch {
-	case d.kind == 'f' && d.size == 4:
-		in.Dense32 = &nmf.Dense[float32]{Rows: rows, Cols: cols, Data: make([]float32, rows*cols)}
-		err = decodeNPY[float32](rr, in.Dense32.Data, rows, cols, h.fortran)
-	default:
-		in.Dense64 = &nmf.Dense[float64]{Rows: rows, Cols: cols, Data: make([]float64, rows*cols)}
-		data := in.Dense64.Data
-		switch {
-		case d.kind == 'f':
-			err = decodeNPY[float64](rr, data, rows, cols, h.fortran)
-		case d.kind == 'i' && d.size == 1:
-			err = decodeNPY[int8](rr, data, rows, cols, h.fortran)
-		case d.kind == 'i' && d.size == 2:
-			err = decodeNPY[int16](rr, data, rows, cols, h.fortran)
-		case d.kind == 'i' && d.size == 4:
-			err = decodeNPY[int32](rr, data, rows, cols, h.fortran)
-		case d.kind == 'i' && d.size == 8:
-			err = decodeNPY[int64](rr, data, rows, cols, h.fortran)
-		case d.size == 1: // 'u' or 'b'
-			err = decodeNPY[uint8](rr, data, rows, cols, h.fortran)
-			if d.kind == 'b' {
-				for i, v := range data {
-					if v != 0 {
-						data[i] = 1
-					}
-				}
-			}
-		case d.size == 2:
-			err = decodeNPY[uint16](rr, data, rows, cols, h.fortran)
-		case d.size == 4:
-			err = decodeNPY[uint32](rr, data, rows, cols, h.fortran)
-		default:
-			err = decodeNPY[uint64](rr, data, rows, cols, h.fortran)
-		}
+	dec := npyDecoder{rr: rr, rows: rows, cols: cols, fortran: h.fortran, stream: src.size < 0}
+	if d.kind == 'f' && d.size == 4 {
+		var data []float32
+		data, err = decodeAs[float32, float32](dec)
+		in.Dense32 = &nmf.Dense[float32]{Rows: rows, Cols: cols, Data: data}
+	} else {
+		var data []float64
+		data, err = decodeDtype(dec, d)
+		in.Dense64 = &nmf.Dense[float64]{Rows: rows, Cols: cols, Data: data}
 	}
 	if err != nil {
-		if src.ioErr != nil {
-			return nil, src.ioErr
+		if ns.ioErr != nil {
+			return nil, src.wrap(ns.ioErr)
 		}
-		return nil, &FormatError{Path: path, Msg: "data: " + err.Error()}
+		if src.size < 0 { // the only way npyio fails on our canonical header
+			return nil, &FormatError{Path: src.path, Msg: fmt.Sprintf("data: the stream ends before the %d elements the header's shape %s needs", n, shapeString(h.shape))}
+		}
+		return nil, &FormatError{Path: src.path, Msg: "data: " + err.Error()}
 	}
 	return in, nil
+}
+
+// decodeDtype decodes the elements of any non-float32 dtype as float64.
+func decodeDtype(dec npyDecoder, d npyDtype) ([]float64, error) {
+	switch {
+	case d.kind == 'f':
+		return decodeAs[float64, float64](dec)
+	case d.kind == 'i' && d.size == 1:
+		return decodeAs[int8, float64](dec)
+	case d.kind == 'i' && d.size == 2:
+		return decodeAs[int16, float64](dec)
+	case d.kind == 'i' && d.size == 4:
+		return decodeAs[int32, float64](dec)
+	case d.kind == 'i' && d.size == 8:
+		return decodeAs[int64, float64](dec)
+	case d.size == 1: // 'u' or 'b'
+		data, err := decodeAs[uint8, float64](dec)
+		if d.kind == 'b' {
+			for i, v := range data {
+				if v != 0 {
+					data[i] = 1
+				}
+			}
+		}
+		return data, err
+	case d.size == 2:
+		return decodeAs[uint16, float64](dec)
+	case d.size == 4:
+		return decodeAs[uint32, float64](dec)
+	}
+	return decodeAs[uint64, float64](dec)
+}
+
+// mulSat multiplies nonnegative counts, saturating at math.MaxInt64.
+func mulSat(a, b int64) int64 {
+	if a != 0 && b > math.MaxInt64/a {
+		return math.MaxInt64
+	}
+	return a * b
+}
+
+// npyDecoder is where decodeAs reads from and how the result is laid out.
+type npyDecoder struct {
+	rr         *npyio.Reader
+	rows, cols int
+	fortran    bool
+	stream     bool // the size is unknown: grow the buffer as data arrives
+}
+
+// decodeAs decodes the array as elements of type E into a row-major []T.
+// From a file of known size it allocates the result once and decodes into
+// it; from a stream it appends chunk by chunk (so a stream that ends early
+// costs what it held), transposing a Fortran-order array at the end.
+func decodeAs[E npyElem, T nmf.Float](dec npyDecoder) ([]T, error) {
+	total := dec.rows * dec.cols
+	if !dec.stream {
+		dst := make([]T, total)
+		return dst, decodeNPY[E](dec.rr, dst, dec.rows, dec.cols, dec.fortran)
+	}
+	var data []T
+	chunk := make([]E, min(npyChunk, total))
+	for len(data) < total {
+		c := chunk[:min(len(chunk), total-len(data))]
+		if err := dec.rr.Read(&c); err != nil {
+			return nil, err
+		}
+		for _, v := range c {
+			data = append(data, T(v))
+		}
+	}
+	data = data[:total:total]
+	if !dec.fortran {
+		return data, nil
+	}
+	out := make([]T, total)
+	for j := 0; j < dec.cols; j++ {
+		for i, v := range data[j*dec.rows : (j+1)*dec.rows] {
+			out[i*dec.cols+j] = v
+		}
+	}
+	return out, nil
 }
 
 type npyElem interface {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/clnmf/clnmf/nmf"
 )
 
 // Sound is a decoded WAV file, mixed down to one channel.
@@ -40,12 +42,26 @@ var guidTail = []byte{0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA
 // WAVE_FORMAT_EXTENSIBLE, and mixes its channels to mono by averaging.
 // Float samples outside [-1, 1] are clipped and NaNs become 0. Errors name
 // the file and what is wrong with it.
-func ReadWAV(path string) (*Sound, error) {
+//
+// The file is read whole, and its size and then the decoded samples are
+// checked against the memory budget (see [Options]) before each is
+// allocated.
+func ReadWAV(path string) (*Sound, error) { return (*Options)(nil).ReadWAV(path) }
+
+// ReadWAV is [ReadWAV] with the options' memory limit.
+func (o *Options) ReadWAV(path string) (*Sound, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("nmfio: %w", err)
+	}
+	if err := o.budget().Check(fmt.Sprintf("a WAV file of %d bytes", st.Size()), st.Size(), ""); err != nil {
+		return nil, fmt.Errorf("nmfio: %s: %w", path, err)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("nmfio: %w", err)
 	}
-	s, err := DecodeWAV(data)
+	s, err := decodeWAV(data, o.budget())
 	if err != nil {
 		return nil, fmt.Errorf("nmfio: %s: %w", path, err)
 	}
@@ -54,7 +70,9 @@ func ReadWAV(path string) (*Sound, error) {
 
 // DecodeWAV decodes the bytes of a WAV file as ReadWAV does. Its errors do
 // not carry a file name.
-func DecodeWAV(data []byte) (*Sound, error) {
+func DecodeWAV(data []byte) (*Sound, error) { return decodeWAV(data, nmf.Budget{}) }
+
+func decodeWAV(data []byte, budget nmf.Budget) (*Sound, error) {
 	if len(data) < 12 || string(data[0:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
 		return nil, errors.New("not a RIFF/WAVE file")
 	}
@@ -137,6 +155,9 @@ func DecodeWAV(data []byte) (*Sound, error) {
 	n := len(dataChunk) / frameSize
 	if n == 0 {
 		return nil, errors.New("data chunk holds no samples")
+	}
+	if err := budget.Check(fmt.Sprintf("%d samples", n), int64(n)*8, ""); err != nil {
+		return nil, err
 	}
 	samples := make([]float64, n)
 	read := sampleReader(tag, depth)
