@@ -38,7 +38,7 @@ func (e *MemoryError) Error() string {
 	if e.Limit {
 		avail = "allowed by the memory limit"
 	}
-	s := fmt.Sprintf("%s needs %s of memory, more than the %s %s", e.What, FormatBytes(e.Need), FormatBytes(e.Avail), avail)
+	s := fmt.Sprintf("%s would need %s of memory, more than the %s %s", e.What, FormatBytes(e.Need), FormatBytes(e.Avail), avail)
 	if e.Hint != "" {
 		s += "; " + e.Hint
 	}

@@ -72,6 +72,9 @@
 //	                      and float32 .npy files; float64 for the rest)
 //	--fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
 //	--hop N               WAV: samples from one frame to the next (default 512)
+//	--memory-limit B      the memory the run may use, e.g. 4GiB or 500MB
+//	                      (default: the memory available, MemAvailable and the
+//	                      cgroup's limit); see Memory
 //	--out DIR             the output folder (default: INPUT's name without its
 //	                      extension, plus .nmf, in the current folder)
 //	--format F            npy or csv, for W and H (default npy)
@@ -183,9 +186,13 @@
 //     before anything is allocated.
 //   - .csv, .tsv: comma- or tab-separated numbers, computed in float64. A
 //     first row holding a field that is not a number is a header; its names
-//     go into the report.
+//     go into the report. Numbers are plain decimals, as numpy.loadtxt reads
+//     them (1, -0.5, .25, 1e-3; not 0x1p3 or 1_0); inf and nan are refused.
+//     The file is read field by field: a line is never held whole.
 //   - .mtx: a Matrix Market coordinate file (real, integer or pattern; general
 //     or symmetric), read as a sparse matrix and never densified; float64.
+//     Values are plain decimals as in CSV; an entry given twice is summed,
+//     unless one part is negative (refused: the sum could hide it).
 //   - a folder: every .png, .jpg, .jpeg and .gif image in it (not in its
 //     subfolders), all of one size, converted to gray values in [0, 1]; image
 //     j, in name order, is column j of X, its pixels row by row the rows.
@@ -307,6 +314,21 @@
 // DIR/report.json: <field>: <what is wrong>" (or the factor file's name),
 // exit status 1, and nothing written.
 //
+// # Memory
+//
+// Every size the input sets is checked before it is allocated against a
+// budget: --memory-limit, or else the memory available when the command
+// starts (MemAvailable in /proc/meminfo, lowered to the cgroup's limit). The
+// readers check X (a .npy header's shape, a .mtx header's entries, a folder's
+// images together, the values of a CSV as they arrive, a WAV's samples and
+// its spectrogram); then the fit as a whole is checked: X, its copy when
+// --precision differs from the file's, the library's estimate of the fit
+// (nmf.FitMemory: W and H, the initialisation's SVD, the solver's buffers)
+// and the outputs (the pictures, one sound per component). Too much is one
+// line saying what would need how much and what to change, e.g.
+//
+//	nmf: x.csv: a fit with k = 1000000 (init random, float64) would need 14.6 TiB of memory, more than the 22.1 GiB available; use -k 38387 or less
+//
 // # Errors and exit status
 //
 // Every error is one line on stderr, "nmf: FILE: what is wrong", with the
@@ -319,7 +341,7 @@
 //	     bad values, images of different sizes, a WAV shorter than one frame,
 //	     an unknown extension, parameters the data does not allow (such as
 //	     --init nndsvd with k > min(rows, columns)), --out holding results,
-//	     a device that cannot be opened
+//	     a device that cannot be opened, more memory than the budget
 //	2    misuse of the command line: an unknown flag, a bad flag value, a
 //	     missing INPUT; the usage is printed
 //	130  interrupted (after writing the checkpoint)

@@ -47,6 +47,8 @@ Flags:
                         float32 .npy files; float64 otherwise)
   --fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
   --hop N               WAV: samples from one frame to the next (default 512)
+  --memory-limit B      the memory the run may use, e.g. 4GiB (default: what is
+                        available)
   --out DIR             output folder (default: INPUT's name without its
                         extension + .nmf, in the current folder)
   --format F            npy or csv: the files of W and H (default npy)
@@ -190,7 +192,7 @@ func (rs *resumeState) checkInput(ds *dataset) error {
 // loadInput reads o.input, settles the precision (the input's own unless
 // --precision says otherwise) and, with --verbose, describes the input.
 func loadInput(e *env, o *options, kind string) (*dataset, error) {
-	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop})
+	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop}, o.readLimit())
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +224,6 @@ func describe(w io.Writer, ds *dataset, o *options) {
 
 func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od *outDir, rs *resumeState) error {
 	out := od.path
-	x := matrixAs[T](ds)
 	opt := o.nmfOptions()
 	roles := map[string]string{}
 	var start *startReport
@@ -265,6 +266,18 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 		}
 	}
 	opt.Started = prog.started
+	est := opt // the fit as it will run: from W0/H0 or the checkpoint, k theirs
+	switch {
+	case rs != nil:
+		est.Init, est.Components = nmf.InitCustom, w.Cols
+	case w0 != nil:
+		est.Init = nmf.InitCustom
+	}
+	if err := checkFitMemory[T](ds, o, &est); err != nil {
+		return err
+	}
+	opt.MemoryLimit = est.MemoryLimit
+	x := matrixAs[T](ds)
 	t0 := time.Now()
 	var res *nmf.Result[T]
 	var err error

@@ -43,6 +43,9 @@ type options struct {
 	verbose   bool
 	fftSize   int
 	hop       int
+	memArg    string // --memory-limit as given
+	memory    int64  // the memory budget in bytes; -1: unknown, nothing checked
+	memSet    bool   // memory is --memory-limit, not the memory available
 
 	resume string // fit
 	model  string // transform, partial-fit
@@ -87,6 +90,7 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 	fs.BoolVar(&o.verbose, "v", false, "")
 	fs.IntVar(&o.fftSize, "fft-size", 2048, "")
 	fs.IntVar(&o.hop, "hop", 512, "")
+	fs.StringVar(&o.memArg, "memory-limit", "", "")
 	switch cmd {
 	case "fit", "partial-fit":
 		fs.StringVar(&o.init, "init", "auto", "")
@@ -237,7 +241,17 @@ func parseOptions(cmd, usage string, args []string) (*options, error) {
 	}
 	o.device = strings.ToLower(strings.TrimSpace(o.device))
 	if !deviceSpec.MatchString(o.device) {
-		return nil, bad("--device %q: want auto, cpu, opencl or opencl:P:D (see nmf devices)", o.device)
+		return nil, bad("--device %s: want auto, cpu, opencl or opencl:P:D (see nmf devices)", quoteArg(o.device))
+	}
+	if rest, ok := strings.CutPrefix(o.device, "opencl:"); ok {
+		for _, n := range strings.Split(rest, ":") {
+			if _, err := strconv.ParseUint(n, 10, 31); err != nil {
+				return nil, bad("--device %s: platform and device numbers are below 2³¹ (see nmf devices)", quoteArg(o.device))
+			}
+		}
+	}
+	if err := o.resolveMemory(); err != nil {
+		return nil, bad("%v", err)
 	}
 	switch o.precision {
 	case "", "float32", "float64":
@@ -351,4 +365,39 @@ func (o *options) adopt(p reportParams) error {
 		return fmt.Errorf("--solver cd minimises the Frobenius loss only, not %s", o.loss)
 	}
 	return nil
+}
+
+// resolveMemory sets the memory budget: --memory-limit, or else the memory
+// available now, before the input is read.
+func (o *options) resolveMemory() error {
+	if o.set["memory-limit"] {
+		n, err := nmf.ParseBytes(o.memArg)
+		if err != nil || n == 0 {
+			return fmt.Errorf("--memory-limit %s: want a positive byte count such as 512MiB or 2GB", quoteArg(o.memArg))
+		}
+		o.memory, o.memSet = n, true
+		return nil
+	}
+	o.memory = -1
+	if n, ok := nmf.AvailableMemory(); ok {
+		o.memory = n
+	}
+	return nil
+}
+
+// readLimit is the nmfio.Options.MemoryLimit of the readers: --memory-limit,
+// or 0 for the memory available when they read.
+func (o *options) readLimit() int64 {
+	if o.memSet {
+		return o.memory
+	}
+	return 0
+}
+
+// quoteArg quotes a flag's value for a message, cut short when long.
+func quoteArg(s string) string {
+	if len(s) > 40 {
+		return strconv.Quote(s[:32]) + "…"
+	}
+	return strconv.Quote(s)
 }

@@ -78,17 +78,19 @@ type dataset struct {
 	phase *audio.Phase
 }
 
-// load reads the input of the given kind; stft is the analysis of a WAV.
-func load(path, kind string, stft audio.STFT) (*dataset, error) {
+// load reads the input of the given kind; stft is the analysis of a WAV;
+// nothing read may take more than memory bytes (-1: no check).
+func load(path, kind string, stft audio.STFT, memory int64) (*dataset, error) {
 	ds := &dataset{}
+	rd := &nmfio.Options{MemoryLimit: memory}
 	var err error
 	switch kind {
 	case kindImages:
-		ds.Input, err = nmfio.ReadImageFolder(path)
+		ds.Input, err = rd.ReadImageFolder(path)
 	case kindWAV:
-		ds.Input, err = loadWAV(ds, path, stft)
+		ds.Input, err = loadWAV(ds, rd, path, stft)
 	default:
-		ds.Input, err = nmfio.Read(path)
+		ds.Input, err = rd.Read(path)
 	}
 	if err != nil {
 		return nil, fileErr(path, err)
@@ -106,13 +108,22 @@ func (ds *dataset) close() {
 }
 
 // loadWAV reads a WAV file into ds and returns its spectrogram.
-func loadWAV(ds *dataset, path string, stft audio.STFT) (*nmfio.Input, error) {
-	s, err := nmfio.ReadWAV(path)
+func loadWAV(ds *dataset, rd *nmfio.Options, path string, stft audio.STFT) (*nmfio.Input, error) {
+	s, err := rd.ReadWAV(path)
 	if err != nil {
 		return nil, err
 	}
-	if stft.Frames(len(s.Samples)) == 0 {
+	frames := stft.Frames(len(s.Samples))
+	if frames == 0 {
 		return nil, &cliError{file: path, msg: fmt.Sprintf("%d samples (%.3g s) are shorter than one frame of %d (--fft-size)", len(s.Samples), float64(len(s.Samples))/float64(s.Rate), stft.FFTSize)}
+	}
+	// The magnitude (float32) and the phase (float64) of every bin, beside
+	// the samples.
+	bins := int64(frames) * int64(stft.FFTSize/2+1)
+	need := int64(len(s.Samples))*8 + bins*12
+	what := fmt.Sprintf("the spectrogram of %d frames (--hop %d, --fft-size %d)", frames, stft.Hop, stft.FFTSize)
+	if err := (nmf.Budget{Limit: rd.MemoryLimit}).Check(what, need, "use a larger --hop"); err != nil {
+		return nil, err
 	}
 	mag, ph, err := stft.Forward(s.Samples)
 	if err != nil {

@@ -44,6 +44,8 @@ Flags:
   --precision P         float32 or float64
   --fft-size N          WAV: samples per STFT frame (default 2048, or the model's)
   --hop N               WAV: samples between frames (default 512, or the model's)
+  --memory-limit B      the memory the run may use, e.g. 4GiB (default: what is
+                        available)
   --out DIR             output folder
   --format F            npy or csv (default npy)
   --force               replace the results already in --out

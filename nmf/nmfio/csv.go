@@ -58,19 +58,22 @@ func isDecimal(s string) bool {
 
 // isNonFinite reports whether s is inf, infinity or nan (any case, signed).
 func isNonFinite(s string) bool {
-	s = strings.TrimLeft(s, "+-")
-	return len(s) <= len("infinity") && (strings.EqualFold(s, "inf") || strings.EqualFold(s, "infinity") || strings.EqualFold(s, "nan")) && len(s) > 0
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	return strings.EqualFold(s, "inf") || strings.EqualFold(s, "infinity") || strings.EqualFold(s, "nan")
 }
 
 // parseNumber parses a CSV field or Matrix Market value; the message is
 // empty on success.
 func parseNumber(field string) (float64, string) {
-	switch {
-	case field == "":
-		return 0, "empty field is not a number"
-	case isNonFinite(field):
-		return 0, fmt.Sprintf("%s is not a finite number", excerpt(field))
-	case !isDecimal(field):
+	if !isDecimal(field) {
+		switch {
+		case field == "":
+			return 0, "empty field is not a number"
+		case isNonFinite(field):
+			return 0, fmt.Sprintf("%s is not a finite number", excerpt(field))
+		}
 		return 0, fmt.Sprintf("%s is not a number", excerpt(field))
 	}
 	v, err := strconv.ParseFloat(field, 64)

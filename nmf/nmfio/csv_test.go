@@ -184,7 +184,7 @@ func TestReadCSVLongLine(t *testing.T) {
 	o := &Options{MemoryLimit: 1 << 20} // 1 MiB: 128 Ki values
 	_, err := o.Read(path)
 	var me *nmf.MemoryError
-	if !errors.As(err, &me) || !strings.HasPrefix(err.Error(), path+": the ") || !strings.Contains(err.Error(), "values read by line 1 need") {
+	if !errors.As(err, &me) || !strings.HasPrefix(err.Error(), path+": the ") || !strings.Contains(err.Error(), "values read by line 1 would need") {
 		t.Fatalf("error %v, want a memory error at line 1", err)
 	}
 	o.MemoryLimit = 64 << 20

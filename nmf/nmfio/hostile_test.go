@@ -44,7 +44,7 @@ func TestReadMTXBombs(t *testing.T) {
 	o := &Options{MemoryLimit: 100 << 10}
 	_, err := o.ReadMTX(strings.NewReader(b.String()))
 	var me *nmf.MemoryError
-	if !errors.As(err, &me) || !strings.Contains(err.Error(), "a 1000×1000 sparse matrix with 20000 entries needs") {
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), "a 1000×1000 sparse matrix with 20000 entries would need") {
 		t.Errorf("over the budget: %v", err)
 	}
 	// Duplicates that are all positive are summed.
@@ -72,7 +72,7 @@ func TestReadNPYBudget(t *testing.T) {
 	// Through a reader that cannot tell its size, the budget decides.
 	_, err = o.ReadNPY(readOnly{bytes.NewReader(file)})
 	var me *nmf.MemoryError
-	if !errors.As(err, &me) || !strings.Contains(err.Error(), "a 1048576×1048576 array needs 8 TiB") {
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), "a 1048576×1048576 array would need 8 TiB") {
 		t.Errorf("unsized stream: %v", err)
 	}
 	// Within the budget, an unsized stream that ends early costs what it
@@ -95,7 +95,7 @@ func TestReadWAVBudget(t *testing.T) {
 	wav := encodeWAV(wavOpts{tag: tagPCM, channels: 1, depth: 16, rate: 8000}, make([]float64, 60*8000))
 	path := writeTemp(t, "x.wav", wav)
 	_, err := (&Options{MemoryLimit: 2 << 20}).ReadWAV(path)
-	if !errors.Is(err, nmf.ErrMemory) || !strings.Contains(err.Error(), path+": 480000 samples needs") {
+	if !errors.Is(err, nmf.ErrMemory) || !strings.Contains(err.Error(), path+": 480000 samples would need") {
 		t.Errorf("60 s under 2 MiB: %v", err)
 	}
 	if _, err := (&Options{MemoryLimit: 8 << 20}).ReadWAV(path); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"os"
 	"strconv"
 	"strings"
 
@@ -270,8 +271,10 @@ func readNPY(src *source) (*Input, error) {
 	if msg != "" {
 		return nil, &FormatError{Path: src.path, Msg: msg}
 	}
-	if in := mapNPY(path, f, h); in != nil {
-		return in, nil
+	if f, ok := src.r.(*os.File); ok && src.path != "" { // opened by Read, at offset 0
+		if in := mapNPY(src.path, f, h); in != nil {
+			return in, nil // page cache, not the budget's memory
+		}
 	}
 	rows, cols := int(h.shape[0]), int(h.shape[1])
 	d := h.dtype
