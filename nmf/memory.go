@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -297,22 +298,8 @@ func LargestComponents[T Float](l, n, nnz int, sparse bool, opt Options, avail i
 		m, err := FitMemory[T](l, n, nnz, sparse, o)
 		return err == nil && m.Total() <= avail
 	}
-	if !fits(1) {
-		return 0
-	}
-	lo, hi := 1, max(l, n)
-	if fits(hi) {
-		return hi
-	}
-	for hi-lo > 1 { // fits(lo), !fits(hi)
-		mid := lo + (hi-lo)/2
-		if fits(mid) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
+	// sort.Search finds the first k that does not fit; the one before fits.
+	return sort.Search(max(l, n), func(i int) bool { return !fits(i + 1) })
 }
 
 // Remedies says what would make a fit that is too large fit in avail bytes:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/clnmf/clnmf/nmf"
@@ -150,20 +151,5 @@ func sum(v ...int64) int64 {
 // largest returns the largest k in [1, hi] with ok(k), for ok true up to
 // some k and false beyond, or 0 when ok(1) is false.
 func largest(hi int, ok func(int) bool) int {
-	if hi < 1 || !ok(1) {
-		return 0
-	}
-	lo := 1
-	if ok(hi) {
-		return hi
-	}
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		if ok(mid) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
+	return sort.Search(max(hi, 0), func(i int) bool { return !ok(i + 1) })
 }
