@@ -62,6 +62,11 @@ func Resume[T Float](ctx context.Context, x Matrix[T], w, h *Dense[T], s State, 
 	if err := s.check(p); err != nil {
 		return nil, err
 	}
+	est := opt
+	est.Init = InitCustom // the start is W and H: no initialisation to pay for
+	if err := checkFitMemory(x, est); err != nil {
+		return nil, err
+	}
 	res, err := run(ctx, x, opt, p, func(*problem) (*Dense[T], *Dense[T], error) { return w, h, nil }, true, true, &s)
 	if res != nil {
 		res.Warnings = append(startWarnings(p), res.Warnings...)
