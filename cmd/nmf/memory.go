@@ -15,8 +15,8 @@ import (
 // another precision, what the library estimates for the fit
 // (nmf.FitMemory) and the outputs the command builds from W and H.
 
-// heldBytes returns the bytes X takes as read, and those of its copy in
-// precision T when matrixAs must convert it.
+// heldBytes returns the bytes X takes as read (none for a memory-mapped
+// .npy), and those of its copy in precision T when matrixAs must convert it.
 func heldBytes[T nmf.Float](ds *dataset) (held, conv int64) {
 	var z T
 	es := int64(8)
@@ -40,6 +40,9 @@ func heldBytes[T nmf.Float](ds *dataset) (held, conv int64) {
 		if es != 8 {
 			conv = int64(len(s.Data)) * es
 		}
+	}
+	if ds.Mapped() {
+		held = 0 // the file's pages: page cache, not the process's memory
 	}
 	if ds.phase != nil {
 		held += int64(len(ds.phase.Angle))*8 + int64(len(ds.sound.Samples))*8
