@@ -361,7 +361,7 @@ func runFitMiniBatch(ctx context.Context, e *env, o *options, kind string, od *o
 // input's X, or for images and WAV its transpose.
 func samplesX[T nmf.Float](ds *dataset) nmf.Matrix[T] {
 	x := matrixAs[T](ds)
-	if columnsAreSamples(ds.kind) {
+	if columnsAreSamples(ds.Kind) {
 		return transposed(x.(*nmf.Dense[T]))
 	}
 	return x
@@ -443,7 +443,7 @@ func customStartFor[T nmf.Float](o *options, opt *nmf.Options, kind string) (*cu
 // process's memory) with a start that needs X only in passes (random or
 // custom; the NNDSVD inits need it whole).
 func streamable(ds *dataset, o *options) bool {
-	return ds.kind == kindNPY && ds.in != nil && ds.in.Mapped() && (o.init == "random" || o.w0 != "")
+	return ds.Kind == kindNPY && ds.Mapped() && (o.init == "random" || o.w0 != "")
 }
 
 // npyRows is a mapped .npy's X as a RowSource: each batch is a view of the
@@ -480,7 +480,7 @@ func rowsAs[T, S nmf.Float](d *nmf.Dense[S], lo, hi int) *nmf.Dense[T] {
 func fitMiniBatch[T nmf.Float](ctx context.Context, ds *dataset, o *options, opt nmf.Options, cs *customStart[T]) (*nmf.MiniBatchResult[T], bool, error) {
 	mb := o.mbOptions()
 	if streamable(ds, o) {
-		src := npyRows[T]{d32: ds.d32, d64: ds.d64}
+		src := npyRows[T]{d32: ds.Dense32, d64: ds.Dense64}
 		if cs.w0 != nil {
 			res, err := nmf.FitMiniBatchSourceFrom[T](ctx, src, cs.w0, cs.h0, opt, mb)
 			return res, true, err
@@ -498,9 +498,9 @@ func fitMiniBatch[T nmf.Float](ctx context.Context, ds *dataset, o *options, opt
 }
 
 func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od *outDir) error {
-	swap := columnsAreSamples(ds.kind)
-	opt := o.onlineOptions(ds.kind)
-	cs, err := customStartFor[T](o, &opt, ds.kind)
+	swap := columnsAreSamples(ds.Kind)
+	opt := o.onlineOptions(ds.Kind)
+	cs, err := customStartFor[T](o, &opt, ds.Kind)
 	if err != nil {
 		return err
 	}
@@ -512,7 +512,7 @@ func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *da
 	prog.finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return &cliError{file: ds.path, msg: "interrupted; nothing written (a minibatch fit writes no checkpoint)", err: err}
+			return &cliError{file: ds.Path, msg: "interrupted; nothing written (a minibatch fit writes no checkpoint)", err: err}
 		}
 		return mbSolveError(err, ds, cs.roles, swap)
 	}
@@ -520,7 +520,7 @@ func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *da
 	if swap {
 		W, H = transposed(res.H), transposed(res.W)
 	}
-	state, mbr, err := modelOutputs(res.Model, ds.kind)
+	state, mbr, err := modelOutputs(res.Model, ds.Kind)
 	if err != nil {
 		return err
 	}
@@ -596,9 +596,9 @@ func runPartialFit(ctx context.Context, args []string, e *env) error {
 }
 
 func partialFitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od *outDir, m *modelState) error {
-	swap := columnsAreSamples(ds.kind)
+	swap := columnsAreSamples(ds.Kind)
 	x := samplesX[T](ds)
-	opt := o.onlineOptions(ds.kind)
+	opt := o.onlineOptions(ds.Kind)
 	var model *nmf.Online[T]
 	cs := &customStart[T]{}
 	var err error
@@ -608,7 +608,7 @@ func partialFitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *data
 		}
 		cs.report = m.rep.Start
 	} else {
-		if cs, err = customStartFor[T](o, &opt, ds.kind); err != nil {
+		if cs, err = customStartFor[T](o, &opt, ds.Kind); err != nil {
 			return err
 		}
 		if cs.w0 != nil {
@@ -622,7 +622,7 @@ func partialFitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *data
 	elapsed := time.Since(t0).Seconds()
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return &cliError{file: ds.path, msg: "interrupted; nothing written", err: err}
+			return &cliError{file: ds.Path, msg: "interrupted; nothing written", err: err}
 		}
 		return mbSolveError(err, ds, cs.roles, swap)
 	}
@@ -630,7 +630,7 @@ func partialFitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *data
 	if swap {
 		W, H = transposed(H), transposed(W)
 	}
-	state, mbr, err := modelOutputs(model, ds.kind)
+	state, mbr, err := modelOutputs(model, ds.Kind)
 	if err != nil {
 		return err
 	}
@@ -670,8 +670,8 @@ func transformOnlineAs[T nmf.Float](ctx context.Context, e *env, o *options, ds 
 			return &usageError{usage: transformUsage, msg: fmt.Sprintf("transform: --%s cannot be used with the minibatch model %s: its parameters are fixed", f, m.dir)}
 		}
 	}
-	swap := columnsAreSamples(ds.kind)
-	opt := o.onlineOptions(ds.kind)
+	swap := columnsAreSamples(ds.Kind)
+	opt := o.onlineOptions(ds.Kind)
 	model, err := loadOnline[T](m.savedFit, opt)
 	if err != nil {
 		return err
@@ -681,7 +681,7 @@ func transformOnlineAs[T nmf.Float](ctx context.Context, e *env, o *options, ds 
 	elapsed := time.Since(t0).Seconds()
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return &cliError{file: ds.path, msg: "interrupted; nothing written", err: err}
+			return &cliError{file: ds.Path, msg: "interrupted; nothing written", err: err}
 		}
 		return mbSolveError(err, ds, map[string]string{"H": statePath(m.dir, m.rep.MiniBatch.State, "H")}, swap)
 	}

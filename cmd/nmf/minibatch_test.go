@@ -262,10 +262,11 @@ func TestMiniBatchImages(t *testing.T) {
 	imgs := "../../testdata/samples/swimmer"
 	out := filepath.Join(dir, "sw")
 	mustRun(t, "fit", "--minibatch", "--batch-size", "64", "--max-iter", "3", "-k", "6", "--init", "random", "--device", "cpu", "-q", "--out", out, imgs)
-	x, _, _, _, err := nmfio.ReadImageFolder(imgs)
+	in, err := nmfio.ReadImageFolder(imgs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	x := in.Dense32
 	o := nmf.DefaultOptions()
 	o.Components, o.Init, o.MaxIter, o.Device, o.Solver = 6, nmf.InitRandom, 3, "cpu", nmf.MU
 	mb := nmf.DefaultMiniBatchOptions()
