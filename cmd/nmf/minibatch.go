@@ -68,6 +68,8 @@ Flags (first form; the model fixes them for the second):
   --transform-max-iter N        iterations of nmf transform (default --max-iter)
   --precision P         float32 or float64
   --fft-size N, --hop N WAV: the STFT, as in nmf fit
+  --memory-limit B      the memory the run may use, e.g. 4GiB (default: what is
+                        available)
   --out DIR             output folder
   --format F            npy or csv: the files of W and H (default npy)
   --force               replace the results already in --out
