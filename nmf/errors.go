@@ -13,7 +13,7 @@ var (
 	ErrNegative  = errors.New("negative value")               // X, W0 or H0 has a negative entry
 	ErrNotFinite = errors.New("NaN or infinite value")        // X, W0 or H0 has a NaN or ±Inf
 	ErrShape     = errors.New("wrong shape")                  // W0, H0 or H do not fit X and k
-	ErrPrecision = errors.New("precision differs from X's")   // W0, H0 or H of another element type
+	ErrPrecision = errors.New("precision differs from X's")   // a saved factor of another element type (the typed API rules it out in calls)
 	ErrAllZero   = errors.New("matrix is all zero")           // W0 or H0 is all zero
 	ErrZeros     = errors.New("zeros in X with β ≤ 0")        // the divergence is infinite there
 	ErrMalformed = errors.New("malformed sparse matrix")      // CSR structure broken

@@ -137,10 +137,7 @@ func TestTransformHoldW(t *testing.T) {
 					t.Fatalf("%s: H is %d×%d or W is not the one held", c.name, got.H.Rows, got.H.Cols)
 				}
 				wantH := transposed(want.W)
-				scale := 0.0
-				for _, v := range wantH.Data {
-					scale = max(scale, math.Abs(v))
-				}
+				scale := maxAbs(wantH.Data)
 				if d := maxAbsDiff(got.H.Data, wantH.Data); d > 1e-9*scale || got.NIter != want.NIter {
 					t.Errorf("%s shuffle=%v %T: H differs from the transposed transform by %.3g (scale %.3g), %d iterations vs %d",
 						c.name, shuffle, xm, d, scale, got.NIter, want.NIter)
@@ -193,4 +190,65 @@ func TestDeviceInResult(t *testing.T) {
 	if res.Device == "" || res.DeviceReason != "asked for" || res.DeviceOpenSeconds < 0 || math.IsNaN(res.DeviceOpenSeconds) {
 		t.Errorf("device %q, reason %q, open %v s", res.Device, res.DeviceReason, res.DeviceOpenSeconds)
 	}
+}
+
+// TestCustomStartNeedsFactors: init custom without a start, or a start with
+// another init, is refused by every fit that takes one, naming the call to
+// use.
+func TestCustomStartNeedsFactors(t *testing.T) {
+	x := positive(4, 6, 4)
+	w0, h0 := positive(5, 6, 2), positive(6, 2, 4)
+	o := cpuOptions()
+	o.Components, o.Init = 2, nmf.InitCustom
+	mb := nmf.DefaultMiniBatchOptions()
+	mb.BatchSize = 3
+	random := o
+	random.Init = nmf.InitRandom
+	for _, c := range []badCase{
+		{"Fit", func() error { _, err := nmf.Fit(bg, x, o); return err }, nmf.ErrInvalid, "Init", -1, -1, "FitFrom"},
+		{"FitMiniBatch", func() error { _, err := nmf.FitMiniBatch(bg, x, o, mb); return err }, nmf.ErrInvalid, "Init", -1, -1, "FitMiniBatchFrom"},
+		{"NewOnline", func() error { return nmf.NewOnline[float64](o, mb).PartialFit(bg, x) }, nmf.ErrInvalid, "Init", -1, -1, "NewOnlineFrom"},
+		{"FitMiniBatchFrom random", func() error { _, err := nmf.FitMiniBatchFrom(bg, x, w0, h0, random, mb); return err }, nmf.ErrInvalid, "Init", -1, -1, "W0 and H0"},
+		{"NewOnlineFrom random", func() error { return nmf.NewOnlineFrom(w0, h0, random, mb).PartialFit(bg, x) }, nmf.ErrInvalid, "Init", -1, -1, "W0 and H0"},
+	} {
+		checkBad(t, c)
+	}
+	// With the start, each runs; k comes from W0.
+	o.Components = 0
+	if _, err := nmf.FitMiniBatchFrom(bg, x, w0, h0, o, mb); err != nil {
+		t.Errorf("FitMiniBatchFrom: %v", err)
+	}
+	if err := nmf.NewOnlineFrom(w0, h0, o, mb).PartialFit(bg, x); err != nil {
+		t.Errorf("NewOnlineFrom: %v", err)
+	}
+}
+
+// TestTransformHoldWFloat32: in float32 the two orientations agree to
+// float32's rounding (1e-4 relative after 200 iterations).
+func TestTransformHoldWFloat32(t *testing.T) {
+	x := nmf.Convert[float32](positive(31, 25, 7))
+	w := nmf.Convert[float32](positive(32, 25, 3))
+	o := cpuOptions()
+	o.Loss, o.Solver, o.MaxIter, o.Tol = nmf.KullbackLeibler, nmf.MU, 200, nmf.NoTol
+	want, err := nmf.Transform(bg, nmf.Convert[float32](transposed(nmf.Convert[float64](x))), nmf.Convert[float32](transposed(nmf.Convert[float64](w))), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Hold = nmf.HoldW
+	got, err := nmf.Transform(bg, x, w, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantH := transposed(nmf.Convert[float64](want.W))
+	if d := maxAbsDiff(nmf.Convert[float64](got.H).Data, wantH.Data); d > 1e-4*maxAbs(wantH.Data) || got.Params.Precision != "float32" {
+		t.Errorf("float32 H differs from the transposed transform by %.3g (%s)", d, got.Params.Precision)
+	}
+}
+
+func maxAbs(s []float64) float64 {
+	m := 0.0
+	for _, v := range s {
+		m = max(m, math.Abs(v))
+	}
+	return m
 }
