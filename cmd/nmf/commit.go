@@ -26,10 +26,13 @@ import (
 // what was there when its run started.
 //
 // Each run holds a lock on its staging folder for as long as it lives (the
-// system drops it when the process dies, kill -9 included); a run making
-// its staging folder removes, under the folder lock, the staging folders of
-// the same --out whose lock nobody holds: those of dead runs, and only
-// theirs.
+// system drops it when the process dies, kill -9 included); at its start,
+// when it makes its staging folder and when it commits, a run removes,
+// under the folder lock, the staging folders of the same --out whose lock
+// nobody holds: those of dead runs, and only theirs. Moving files into an
+// existing --out takes one rename each; the list is written first (a
+// journal in the staging folder), so that if the run dies half-way the
+// next one finishes the move before anything else.
 //
 // A symbolic link as --out is followed when it points to a folder: the
 // results go into that folder and the staging folder beside it. One that
@@ -49,6 +52,7 @@ func checkOut(out string, force bool, resumeDir string) (*outDir, error) {
 	od := &outDir{path: out, dir: filepath.Clean(out)}
 	li, err := os.Lstat(out)
 	if errors.Is(err, fs.ErrNotExist) {
+		cleanStale(od.dir)
 		return od, nil
 	}
 	if err != nil {
@@ -62,6 +66,7 @@ func checkOut(out string, force bool, resumeDir string) (*outDir, error) {
 		}
 		od.dir = target
 	}
+	cleanStale(od.dir)
 	fi, err := os.Stat(od.dir)
 	if err != nil {
 		return nil, fileErr(out, err)
@@ -79,6 +84,23 @@ func checkOut(out string, force bool, resumeDir string) (*outDir, error) {
 		}
 	}
 	return nil, &cliError{file: out, msg: fmt.Sprintf("already holds results (%s); use --force to replace them, or another --out", strings.Join(resultsIn(od.dir), ", "))}
+}
+
+// cleanStale removes, under the lock of the folder holding --out (dir),
+// the staging folders of dead runs on it, finishing the commit of one that
+// died committing (see removeStale), so that what the run records next is
+// whole.
+func cleanStale(dir string) {
+	parent := filepath.Dir(dir)
+	if _, err := os.Stat(parent); err != nil {
+		return
+	}
+	lk, err := lockDir(parent)
+	if err != nil {
+		return
+	}
+	defer lk.unlock()
+	removeStale(parent, stagingName(filepath.Base(dir)))
 }
 
 // resultFiles maps the result files in dir to what they are.
@@ -219,7 +241,8 @@ func errText(err error) string {
 // removeStale removes the folders in parent named like staging folders
 // (name) that no living run holds. The caller holds parent's lock, under
 // which every staging folder is created and locked, so a folder not locked
-// is one whose run is gone.
+// is one whose run is gone. A run that died committing into an existing
+// --out left a journal: its move is finished first (rollForward).
 func removeStale(parent string, name *regexp.Regexp) {
 	entries, err := os.ReadDir(parent)
 	if err != nil || !staleKnown {
@@ -234,9 +257,77 @@ func removeStale(parent string, name *regexp.Regexp) {
 		if err != nil || !ok {
 			continue // alive, or not ours to judge
 		}
+		rollForward(dir, dir[:strings.LastIndex(dir, ".tmp-")])
 		os.RemoveAll(dir)
 		lk.unlock()
 	}
+}
+
+// journalName is the file in a staging folder that lists, one a line, the
+// files its run is moving into an existing --out, written before the
+// first move.
+const journalName = ".commit"
+
+// commitStep, when set (by tests), is called after each file moved into an
+// existing --out.
+var commitStep func(name string)
+
+// rollForward finishes the move of a dead run that died committing into
+// out: the files its journal lists that are still staged go into out, and
+// the old results it did not write are removed, so that out holds that
+// run's results whole and not a mix. Without a journal the run died before
+// committing and nothing is moved.
+func rollForward(dir, out string) {
+	b, err := os.ReadFile(filepath.Join(dir, journalName))
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, n := range strings.Split(string(b), "\n") {
+		if resultName.MatchString(n) {
+			names = append(names, n)
+		}
+	}
+	if len(names) > 0 {
+		moveResults(dir, out, names, true)
+	}
+}
+
+// moveResults renames the files names from the staging folder dir into
+// out, report.json last, removes the result files of out not among names,
+// then dir, and syncs out. resuming skips files no longer staged (moved
+// before a run died). It returns the name it failed on.
+func moveResults(dir, out string, names []string, resuming bool) (string, error) {
+	order := slices.Clone(names)
+	slices.SortStableFunc(order, func(a, b string) int {
+		ra, rb := a == "report.json", b == "report.json"
+		switch {
+		case ra == rb:
+			return 0
+		case ra:
+			return 1
+		}
+		return -1
+	})
+	for _, n := range order {
+		err := os.Rename(filepath.Join(dir, n), filepath.Join(out, n))
+		if resuming && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if commitStep != nil {
+			commitStep(n)
+		}
+	}
+	for _, old := range resultsIn(out) {
+		if !slices.Contains(names, old) {
+			os.Remove(filepath.Join(out, old))
+		}
+	}
+	os.RemoveAll(dir)
+	return "", nmfio.SyncDir(out)
 }
 
 // path returns the staging path of an output file and records its name.
@@ -289,6 +380,7 @@ func (s *staging) commit() error {
 		return outErr(parent, err)
 	}
 	defer lk.unlock()
+	removeStale(parent, stagingName(filepath.Base(s.od.dir)))
 	if names := s.od.changed(); names != nil {
 		return &cliError{file: s.od.path, msg: fmt.Sprintf("already holds results (%s), written by another run since this one started; nothing replaced: use another --out, or run again to replace them with --force", strings.Join(names, ", "))}
 	}
@@ -307,31 +399,17 @@ func (s *staging) commit() error {
 			return &cliError{file: filepath.Join(s.od.path, n), msg: "is a folder; nmf writes a file of that name: remove it or choose another --out"}
 		}
 	}
-	names := slices.Clone(s.names)
-	slices.SortStableFunc(names, func(a, b string) int {
-		ra, rb := a == "report.json", b == "report.json"
-		switch {
-		case ra == rb:
-			return 0
-		case ra:
-			return 1
-		}
-		return -1
-	})
+	// The journal lets the next run finish the move if this one dies
+	// half-way (rollForward).
+	if err := nmfio.WriteFileAtomic(filepath.Join(s.dir, journalName), func(w io.Writer) error {
+		_, err := io.WriteString(w, strings.Join(s.names, "\n")+"\n")
+		return err
+	}); err != nil {
+		return s.fileErr(journalName, err)
+	}
 	s.committed = true
-	for _, n := range names {
-		if err := os.Rename(filepath.Join(s.dir, n), filepath.Join(s.od.dir, n)); err != nil {
-			return outErr(filepath.Join(s.od.path, n), err)
-		}
-	}
-	for _, old := range resultsIn(s.od.dir) {
-		if !slices.Contains(s.names, old) {
-			os.Remove(filepath.Join(s.od.dir, old))
-		}
-	}
-	os.Remove(s.dir)
-	if err := nmfio.SyncDir(s.od.dir); err != nil {
-		return outErr(s.od.path, err)
+	if n, err := moveResults(s.dir, s.od.dir, s.names, false); err != nil {
+		return outErr(filepath.Join(s.od.path, n), err)
 	}
 	return nil
 }

@@ -111,17 +111,27 @@ func TestHelperProcess(t *testing.T) {
 		os.WriteFile(os.Getenv("NMF_TEST_STAGED"), nil, 0o644)
 		select {}
 	})
+	if after := os.Getenv("NMF_TEST_DIE_AFTER"); after != "" {
+		// Stop half-way through the commit instead, once after is moved.
+		ctx = context.Background()
+		commitStep = func(name string) {
+			if name == after {
+				os.WriteFile(os.Getenv("NMF_TEST_STAGED"), nil, 0o644)
+				select {}
+			}
+		}
+	}
 	err := run(ctx, args, os.Stdout, os.Stderr)
 	os.Exit(exitCode(err))
 }
 
 // startStaged starts nmf args in a child process and returns it once its
 // outputs are staged.
-func startStaged(t *testing.T, dir string, args ...string) *exec.Cmd {
+func startStaged(t *testing.T, dir string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	staged := filepath.Join(dir, fmt.Sprintf("staged-%d", time.Now().UnixNano()))
 	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperProcess$", "--"}, args...)...)
-	cmd.Env = append(os.Environ(), "NMF_TEST_HELPER=1", "NMF_TEST_STAGED="+staged)
+	cmd.Env = append(append(os.Environ(), "NMF_TEST_HELPER=1", "NMF_TEST_STAGED="+staged), env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -160,14 +170,14 @@ func TestKilledRun(t *testing.T) {
 	out := filepath.Join(dir, "out.nmf")
 	args := []string{"fit", in, "-k", "2", "--device", "cpu", "-q", "--out", out, "--max-iter", "5"}
 
-	dead := startStaged(t, dir, args...)
+	dead := startStaged(t, dir, nil, args...)
 	deadStaging := stagingIn(dir)
 	if len(deadStaging) != 1 {
 		t.Fatalf("staging folders %v, want one", deadStaging)
 	}
 	dead.Process.Signal(syscall.SIGKILL)
 	dead.Wait()
-	alive := startStaged(t, dir, args...)
+	alive := startStaged(t, dir, nil, args...)
 	defer func() { alive.Process.Kill(); alive.Wait() }()
 	aliveStaging := slices.DeleteFunc(stagingIn(dir), func(n string) bool { return n == deadStaging[0] })
 	if len(aliveStaging) != 1 {
@@ -196,6 +206,29 @@ func TestKilledRun(t *testing.T) {
 	mustRun(t, append(args, "--force")...)
 	if slices.Contains(stagingIn(dir), aliveStaging[0]) {
 		t.Errorf("the killed run's %s stayed", aliveStaging[0])
+	}
+
+	// A run killed half-way through replacing the results (W.npy moved,
+	// H.npy and report.json not yet): the next run finishes that move
+	// before anything else, so --out holds the killed run's results whole,
+	// never a mix.
+	half := startStaged(t, dir, []string{"NMF_TEST_DIE_AFTER=W.npy"}, append(args, "--force", "-k", "3")...)
+	half.Process.Signal(syscall.SIGKILL)
+	half.Wait()
+	if h, w := readMatrix(t, filepath.Join(out, "H.npy")), readMatrix(t, filepath.Join(out, "W.npy")); h.rows != 2 || w.cols != 3 {
+		t.Fatalf("the killed commit did not stop half-way: H %d rows, W %d columns", h.rows, w.cols)
+	}
+	r := nmfRun(context.Background(), append(args, "-k", "4")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "already holds results") {
+		t.Errorf("run after a half commit: exit %d, %q", r.code, r.stderr)
+	}
+	rep, _ := loadReport(t, out)
+	if h, w := readMatrix(t, filepath.Join(out, "H.npy")), readMatrix(t, filepath.Join(out, "W.npy")); h.rows != 3 || w.cols != 3 || rep.Params.Rank != 3 {
+		t.Errorf("after the roll-forward: H %d rows, W %d columns, report k %d; want the killed run's 3", h.rows, w.cols, rep.Params.Rank)
+	}
+	want = slices.DeleteFunc(want, func(n string) bool { return n == aliveStaging[0] })
+	if got := stagingIn(dir); !slices.Equal(got, want) {
+		t.Errorf("staging folders %v, want %v", got, want)
 	}
 }
 

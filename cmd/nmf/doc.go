@@ -277,6 +277,9 @@
 // (--force replaces only the results that were there when its run started).
 // A temporary folder left by a run that died (a crash, kill -9) is removed
 // by the next run on the same --out; those of runs still going are kept.
+// A run that died while moving its files into an existing --out leaves a
+// journal there, and the next run finishes that move first, so --out
+// holds one run's results whole, never a mix.
 // (Where flock(2) is missing, as on Windows, runs are not told apart and
 // such folders stay.) An --out that is a symbolic link to a folder means
 // that folder: the results go into it and the link stays; a link to
