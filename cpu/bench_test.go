@@ -15,7 +15,7 @@ import (
 //
 //	go test -run '^$' -bench MUTerms ./cpu/
 func BenchmarkMUTerms(b *testing.B) {
-	for _, sh := range [][3]int{{2000, 2000, 50}, {4096, 1000, 64}} {
+	for _, sh := range [][3]int{{2000, 2000, 50}, {4096, 1000, 64}, {4000, 4000, 32}, {1000, 1000, 200}} {
 		b.Run(fmt.Sprintf("%dx%dk%d", sh[0], sh[1], sh[2]), func(b *testing.B) { benchMUTerms(b, sh[0], sh[1], sh[2]) })
 	}
 }

@@ -341,3 +341,41 @@ func firstDiff[T backend.Float](got, want []T) int {
 	}
 	return -1
 }
+
+// TestMulWorkerIndependent checks that products large enough to be shared
+// between the workers (the l×k·k×k ones of the Frobenius update with large
+// k) and the Gram matrices are bitwise the same for any number of workers.
+func TestMulWorkerIndependent(t *testing.T) {
+	const l, k = 700, 130
+	r := rand.New(rand.NewPCG(7, 7))
+	as := backendtest.Uniform(r, backend.Float64, l, k, 0, 0)
+	gs := backendtest.Uniform(r, backend.Float64, k, k, 0, 0)
+	for _, p := range []backend.Precision{backend.Float32, backend.Float64} {
+		var ref [][]float64
+		for _, workers := range []int{1, 2, 3, 5} {
+			b, err := NewWith(Options{Workers: workers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, g := backendtest.Put(t, b, p, l, k, as), backendtest.Put(t, b, p, k, k, gs)
+			out, gram := backendtest.Put(t, b, p, l, k, nil), backendtest.Put(t, b, p, k, k, nil)
+			if err := b.Mul(out, a, false, g, false); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Gram(gram, a); err != nil {
+				t.Fatal(err)
+			}
+			got := [][]float64{backendtest.Get(t, b, out), backendtest.Get(t, b, gram)}
+			b.Close()
+			if ref == nil {
+				ref = got
+				continue
+			}
+			for i := range got {
+				if j := firstDiff(got[i], ref[i]); j >= 0 {
+					t.Fatalf("%v: product %d [%d] with %d workers = %v, with 1 = %v", p, i, j, workers, got[i][j], ref[i][j])
+				}
+			}
+		}
+	}
+}

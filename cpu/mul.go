@@ -14,7 +14,8 @@ func (im *impl[T]) gram(out, a *matrix[T]) {
 	if out.rows != a.cols || out.cols != a.cols {
 		panic(fmt.Sprintf("backend: cpu: Gram: out %d×%d for a %d×%d", out.rows, out.cols, a.rows, a.cols))
 	}
-	im.g.gemm(true, false, a.cols, a.cols, a.rows, 1, a.data, max(a.cols, 1), a.data, max(a.cols, 1), 0, out.data, max(out.cols, 1))
+	k := a.cols
+	im.product(out.data, a.data, k, true, a.data, k, false, k, k, a.rows)
 }
 
 func (im *impl[T]) mul(out, a *matrix[T], ta bool, b *matrix[T], tb bool) {
@@ -29,35 +30,49 @@ func (im *impl[T]) mul(out, a *matrix[T], ta bool, b *matrix[T], tb bool) {
 	if k != kb || out.rows != m || out.cols != n {
 		panic(fmt.Sprintf("backend: cpu: Mul: %d×%d · %d×%d into %d×%d", m, k, kb, n, out.rows, out.cols))
 	}
-	if im.useKernels() && float64(m)*float64(n)*float64(k) >= 1<<22 && im.pool.chunks(m, 16) > 1 {
-		// OpenBLAS is single-threaded while the kernels are on: large
-		// products share out's rows between the workers.
-		t := &im.mulRows
-		*t = mulTask[T]{im: im, a: a.data, lda: a.cols, ta: ta, b: b.data, ldb: b.cols, tb: tb, out: out.data, n: n, k: k}
-		im.pool.parallel(m, 16, t)
-		return
-	}
-	im.g.gemm(ta, tb, m, n, k, 1, a.data, max(a.cols, 1), b.data, max(b.cols, 1), 0, out.data, max(out.cols, 1))
+	im.product(out.data, a.data, a.cols, ta, b.data, b.cols, tb, m, n, k)
 }
 
-// mulTask forms rows [lo, hi) of out = op(a)·op(b), one worker's share.
-// It holds the slices, not the matrices, so that callers' matrix headers
-// stay on their stacks.
+// product sets out (m×n, row stride n) = op(a)·op(b) through the BLAS.
+// While the kernels are on, OpenBLAS is single-threaded, so large products
+// are cut into blocks of rows of out, which the workers take in turn. The
+// blocks depend only on the shape (mulBlockRows), so every entry comes from
+// the same BLAS call whatever the number of workers.
+func (im *impl[T]) product(out, a []T, lda int, ta bool, b []T, ldb int, tb bool, m, n, k int) {
+	if bm := mulBlockRows(m); im.useKernels() && float64(m)*float64(n)*float64(k) >= 1<<22 && m > bm {
+		t := &im.mulRows
+		*t = mulTask[T]{im: im, a: a, lda: lda, ta: ta, b: b, ldb: ldb, tb: tb, out: out, m: m, n: n, k: k, bm: bm}
+		im.pool.dynamic((m+bm-1)/bm, t)
+		return
+	}
+	im.g.gemm(ta, tb, m, n, k, 1, a, max(lda, 1), b, max(ldb, 1), 0, out, max(n, 1))
+}
+
+// mulBlockRows is the rows of out per block of a shared product: about a
+// thirty-second of them, a multiple of 16, at least 32.
+func mulBlockRows(m int) int { return roundUp(max(m/32, 32), 16) }
+
+// mulTask forms the blocks [lo, hi) of bm rows of out = op(a)·op(b). It
+// holds the slices, not the matrices, so that callers' matrix headers stay
+// on their stacks.
 type mulTask[T backend.Float] struct {
-	im             *impl[T]
-	a, b, out      []T
-	lda, ldb, n, k int
-	ta, tb         bool
+	im                    *impl[T]
+	a, b, out             []T
+	lda, ldb, m, n, k, bm int
+	ta, tb                bool
 }
 
 func (t *mulTask[T]) run(c, lo, hi int) {
-	// Rows lo.. of op(a) start at a[lo, 0], or at column lo of a when
-	// transposed.
-	off := lo * t.lda
-	if t.ta {
-		off = lo
+	for blk := lo; blk < hi; blk++ {
+		r0, r1 := blk*t.bm, min((blk+1)*t.bm, t.m)
+		// Rows r0.. of op(a) start at a[r0, 0], or at column r0 of a
+		// when transposed.
+		off := r0 * t.lda
+		if t.ta {
+			off = r0
+		}
+		t.im.slots[c].gemm(t.ta, t.tb, r1-r0, t.n, t.k, 1, t.a[off:], max(t.lda, 1), t.b, max(t.ldb, 1), 0, t.out[r0*t.n:], max(t.n, 1))
 	}
-	t.im.slots[c].gemm(t.ta, t.tb, hi-lo, t.n, t.k, 1, t.a[off:], max(t.lda, 1), t.b, max(t.ldb, 1), 0, t.out[lo*t.n:], max(t.n, 1))
 }
 
 func (im *impl[T]) mulX(out *matrix[T], x *data[T], tr bool, b *matrix[T]) {

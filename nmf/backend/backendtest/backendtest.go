@@ -257,15 +257,21 @@ func (c *checker) mulX(t *testing.T) {
 	}
 }
 
+// xFor returns a random X for shape s: half its entries zero, none for
+// dense X when β ≤ 0.
+func (c *checker) xFor(s shape, beta float64, sparse bool) host {
+	zeros := 0.5
+	if beta <= 0 && !sparse {
+		zeros = 0
+	}
+	return c.random(s.l, s.n, zeros)
+}
+
 func (c *checker) muTerms(t *testing.T) {
 	for _, s := range c.shapes {
 		for _, beta := range Betas {
 			for _, sparse := range []bool{false, true} {
-				zeros := 0.5
-				if beta <= 0 && !sparse {
-					zeros = 0
-				}
-				x := c.random(s.l, s.n, zeros)
+				x := c.xFor(s, beta, sparse)
 				// Zero rows of W and columns of H make zeros of W·H, and
 				// a zero column of W a zero column sum: every clamp runs.
 				w := c.random(s.l, s.k, 0.3)
@@ -343,11 +349,7 @@ func (c *checker) divergence(t *testing.T) {
 	for _, s := range c.shapes {
 		for _, beta := range Betas {
 			for _, sparse := range []bool{false, true} {
-				zeros := 0.5
-				if beta <= 0 && !sparse {
-					zeros = 0
-				}
-				x := c.random(s.l, s.n, zeros)
+				x := c.xFor(s, beta, sparse)
 				w := c.random(s.l, s.k, 0.2)
 				h := c.random(s.k, s.n, 0.2)
 				if beta > 0 {
