@@ -57,6 +57,8 @@ type Backend struct {
 	// value PathAuto decides per call by size.
 	Path Path
 
+	memCap int64 // SetMemoryCap; 0 for none
+
 	ctx   *cl.Context
 	q     *cl.Queue
 	dev   *cl.Device

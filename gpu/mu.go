@@ -19,7 +19,7 @@ func (b *Backend) useFused(p backend.Precision, l, n int) bool {
 	if one > b.dev.MaxAlloc {
 		return true
 	}
-	free := b.dev.GlobalMem - b.ctx.Allocated()
+	free := b.memory() - b.ctx.Allocated()
 	for _, key := range []string{"wh", "ratio"} { // already held: reused
 		if buf, ok := b.scratch[key]; ok {
 			free += buf.Size()

@@ -140,11 +140,11 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init 
 	}
 	opened := time.Since(t0).Seconds()
 	defer b.Close()
-	xd, err := b.NewData(x)
+	pr := &problem{b: b, prec: precisionOf[T](), l: l, n: n, k: p.Components, p: p, updateW: updateW, updateH: updateH, prog: opt.Progress, from: from}
+	plan, err := loadX(pr, x, opt)
 	if err != nil {
-		return nil, fmt.Errorf("nmf: %s: loading X: %w", b.Name(), err)
+		return nil, err
 	}
-	pr := &problem{b: b, x: xd, prec: precisionOf[T](), l: l, n: n, k: p.Components, p: p, updateW: updateW, updateH: updateH, prog: opt.Progress, from: from}
 	began := time.Now()
 	w0, h0, err := init(pr)
 	if err != nil {
@@ -174,9 +174,16 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init 
 		Partial:           out.partial,
 		State:             out.state,
 	}
-	if rerr := b.Read(out.w, res.W); rerr != nil {
+	if pr.ps != nil {
+		err := pr.ps.readW(res.W)
+		plan = pr.ps.plan
+		if err != nil {
+			return nil, pr.wrap("reading W", err)
+		}
+	} else if rerr := b.Read(out.w, res.W); rerr != nil {
 		return nil, pr.wrap("reading W", rerr)
 	}
+	res.Plan = plan
 	if rerr := b.Read(out.h, res.H); rerr != nil {
 		return nil, pr.wrap("reading H", rerr)
 	}

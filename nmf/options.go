@@ -116,6 +116,17 @@ type Options struct {
 	// Backend, when set, is used instead of Device: it is called once per
 	// fit, and the fit closes what it returns.
 	Backend func() (backend.Backend, error)
+	// DeviceMemory, when positive, caps the device memory (bytes) a fit on
+	// an OpenCL device plans with: X that does not fit beside the factors
+	// is streamed to the device in row panels on every pass
+	// (docs/large-data.md). It does not apply to the CPU, which computes on
+	// X where it is.
+	DeviceMemory int64
+	// PanelRows, when positive, holds X in row panels of that many rows
+	// (the last shorter) instead of the planner's choice; on the CPU too.
+	// For tests and experiments: results agree with one panel's to
+	// rounding.
+	PanelRows int
 	// Progress, when set, is called after every iteration.
 	Progress Progress
 	// Started, when set, is called once the start (W, H) is ready, before

@@ -41,6 +41,8 @@ type Result[T Float] struct {
 	DeviceOpenSeconds float64
 	// DeviceBytes is the memory the backend held at the end of the fit.
 	DeviceBytes int64
+	// Plan is how the device held X: panels, streamed, bytes loaded.
+	Plan Plan
 	// Params are the options as used, defaults resolved.
 	Params Params
 	// Partial is set when the fit was cancelled: W and H are the state

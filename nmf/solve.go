@@ -24,6 +24,9 @@ type problem struct {
 	// from is the state a resumed fit goes on from (Resume); nil for a
 	// fresh start.
 	from *State
+	// ps holds X (x is nil) and W in row panels when the fit has more than
+	// one (panels.go).
+	ps *panelSet
 }
 
 // outcome is what a solve produced. w and h are the backend's matrices,
@@ -42,7 +45,13 @@ type outcome struct {
 // returns the state at the end of the last whole iteration with partial set,
 // together with the context's error.
 func (pr *problem) solve(ctx context.Context, w0, h0 backend.HostMatrix) (*outcome, error) {
-	w, err := pr.matrix(pr.l, pr.k, w0)
+	var w backend.Matrix // nil when W is in the panels
+	var err error
+	if pr.ps != nil {
+		err = pr.ps.start(pr, w0)
+	} else {
+		w, err = pr.matrix(pr.l, pr.k, w0)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +112,13 @@ func (pr *problem) wrap(step string, err error) error {
 // error is sqrt(2·D_β(X, W·H)), negative rounding clamped to zero; a NaN or
 // infinity stops the fit.
 func (pr *problem) error(iter int, w, h backend.Matrix) (float64, error) {
-	d, err := pr.b.Divergence(pr.x, w, h, pr.p.Beta)
+	var d float64
+	var err error
+	if pr.ps != nil {
+		d, err = pr.ps.divergence(pr, h)
+	} else {
+		d, err = pr.b.Divergence(pr.x, w, h, pr.p.Beta)
+	}
 	if err != nil {
 		return 0, pr.wrap("divergence", err)
 	}
@@ -157,12 +172,16 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 		if beta == 1 && pr.updateW != pr.updateH {
 			quirk = float64(it)
 		}
-		if pr.updateW {
+		if pr.ps != nil {
+			if err := pr.ps.muIteration(pr, it, h, quirk, gamma, flushW, flushH); err != nil {
+				return err
+			}
+		} else if pr.updateW {
 			if err := pr.muStep(it, backend.SideW, w, h, numW, denW, quirk*pr.p.L1RegW, pr.p.L2RegW, gamma, flushW); err != nil {
 				return err
 			}
 		}
-		if pr.updateH {
+		if pr.updateH && pr.ps == nil {
 			if err := pr.muStep(it, backend.SideH, w, h, numH, denH, quirk*pr.p.L1RegH, pr.p.L2RegH, gamma, flushH); err != nil {
 				return err
 			}
@@ -192,6 +211,9 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 // muTerms allocates the numerator and denominator of each factor updated:
 // l×k for W, k×n for H (nil for a factor held).
 func (pr *problem) muTerms() (numW, denW, numH, denH backend.Matrix, err error) {
+	if pr.ps != nil {
+		return // the panels hold their own
+	}
 	if pr.updateW {
 		if numW, err = pr.matrix(pr.l, pr.k, nil); err != nil {
 			return
@@ -320,6 +342,9 @@ func (pr *problem) cdMatrices(h backend.Matrix) (ht, hht, xht, xtw backend.Matri
 	if hht, err = pr.matrix(k, k, nil); err != nil {
 		return
 	}
+	if pr.ps != nil {
+		return // the panels hold their own
+	}
 	if pr.updateW {
 		if xht, err = pr.matrix(l, k, nil); err != nil {
 			return
@@ -384,6 +409,9 @@ func (pr *problem) sweeps() int {
 // swept against the other factor b (Hᵀ, or W) with g = bᵀ·b and xb = X·b
 // (Xᵀ·b when trans); it returns the violation.
 func (pr *problem) cdUpdate(it int, name string, a, b backend.Matrix, trans bool, g, xb backend.Matrix, l1, l2 float64, perm []int) (float64, error) {
+	if pr.ps != nil {
+		return pr.ps.cdUpdate(pr, it, name, a, b, g, l1, l2, perm)
+	}
 	if err := pr.b.Gram(g, b); err != nil {
 		return 0, pr.wrap(fmt.Sprintf("iteration %d: update of %s", it, name), err)
 	}

@@ -98,6 +98,13 @@ func (r *rangeFinder[T]) matrix(rows, cols int) (backend.Matrix, error) {
 func (r *rangeFinder[T]) mul(q []T, c int, mt bool) ([]T, error) {
 	pr := r.pr
 	xt := r.trans != mt // Xᵀ·q
+	if pr.ps != nil {
+		y, err := panelMul(pr, q, c, xt, r.matrix)
+		if err != nil {
+			return nil, pr.wrap("randomized SVD: product with X", err)
+		}
+		return y, nil
+	}
 	in, out := pr.n, pr.l
 	if xt {
 		in, out = pr.l, pr.n

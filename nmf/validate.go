@@ -30,7 +30,7 @@ func resolve(l, n int, o Options) (Params, error) {
 		return p, invalid("Loss", "β = %v; want a finite number", p.Beta)
 	}
 	for _, step := range []func(*Params, Options, int, int) error{
-		resolveComponents, resolveStopping, resolveRandom, resolvePenalties, resolveSolver, resolveInit,
+		resolveComponents, resolveStopping, resolveRandom, resolvePenalties, resolveSolver, resolveInit, checkPanels,
 	} {
 		if err := step(&p, o, l, n); err != nil {
 			return p, err
@@ -292,4 +292,15 @@ func checkValues[T Float](arg string, d *Dense[T], rows, cols int) (T, error) {
 		mx = max(mx, v)
 	}
 	return mx, nil
+}
+
+// checkPanels checks DeviceMemory and PanelRows (panels.go).
+func checkPanels(_ *Params, o Options, _, _ int) error {
+	if o.DeviceMemory < 0 {
+		return invalid("DeviceMemory", "%d; want bytes > 0, or 0 for the device's own", o.DeviceMemory)
+	}
+	if o.PanelRows < 0 {
+		return invalid("PanelRows", "%d; want rows > 0, or 0 to let the fit choose", o.PanelRows)
+	}
+	return nil
 }

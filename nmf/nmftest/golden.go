@@ -197,18 +197,25 @@ func RelDiff[T nmf.Float](a, b []T) float64 {
 // (scikit-learn as shipped: its randomized SVD and numpy's generator, seed
 // for seed) where that folder has an index.
 func Golden(t *testing.T, dir string, newBackend func() (backend.Backend, error)) {
-	goldenDir(t, dir, newBackend)
+	goldenDir(t, dir, newBackend, nil)
 	t.Run("minibatch", func(t *testing.T) { GoldenMiniBatch(t, filepath.Join(dir, "minibatch"), newBackend) })
 	seeded := filepath.Join(dir, "seeded")
 	if _, err := os.Stat(filepath.Join(seeded, "index.json")); err == nil {
 		t.Run("seeded", func(t *testing.T) {
-			goldenDir(t, seeded, newBackend)
+			goldenDir(t, seeded, newBackend, nil)
 			t.Run("minibatch", func(t *testing.T) { GoldenMiniBatch(t, seeded, newBackend) })
 		})
 	}
 }
 
-func goldenDir(t *testing.T, dir string, newBackend func() (backend.Backend, error)) {
+// GoldenWith runs the fit, transform and init cases in dir (not the
+// MiniBatchNMF ones) with every case's options passed through adjust: the
+// same cases under a fit's other ways of running (X in panels, streamed).
+func GoldenWith(t *testing.T, dir string, newBackend func() (backend.Backend, error), adjust func(*nmf.Options)) {
+	goldenDir(t, dir, newBackend, adjust)
+}
+
+func goldenDir(t *testing.T, dir string, newBackend func() (backend.Backend, error), adjust func(*nmf.Options)) {
 	cases, err := Cases(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -219,15 +226,22 @@ func goldenDir(t *testing.T, dir string, newBackend func() (backend.Backend, err
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			if c.Dtype == "float32" {
-				runCase[float32](t, c, newBackend, tol32)
+				runCase[float32](t, c, newBackend, tol32, adjust)
 			} else {
-				runCase[float64](t, c, newBackend, tol64)
+				runCase[float64](t, c, newBackend, tol64, adjust)
 			}
 		})
 	}
 }
 
-func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Backend, error), tol float64) {
+func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Backend, error), tol float64, adjust func(*nmf.Options)) {
+	options := func() nmf.Options {
+		o := c.Options()
+		if adjust != nil {
+			adjust(&o)
+		}
+		return o
+	}
 	x, err := Load[T](c, c.X)
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +260,7 @@ func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Back
 		names = append(names, "sparse")
 	}
 	if c.Kind == "init" {
-		initCase(t, c, inputs, names, newBackend, tol)
+		initCase(t, c, inputs, names, newBackend, tol, options)
 		return
 	}
 	var e expectSolver
@@ -255,7 +269,7 @@ func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Back
 	}
 	for i, in := range inputs {
 		t.Run(names[i], func(t *testing.T) {
-			o := c.Options()
+			o := options()
 			o.Backend = newBackend
 			var res *nmf.Result[T]
 			var err error
@@ -294,7 +308,7 @@ func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Back
 			if names[i] == "sparse" {
 				xin = ToCSR(xt)
 			}
-			to := c.Options()
+			to := options()
 			to.Backend = newBackend
 			tr, err := nmf.Transform(context.Background(), xin, res.H, to)
 			if err != nil {
@@ -306,14 +320,14 @@ func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Back
 }
 
 // initCase checks _initialize_nmf's W and H: Fit with no iterations.
-func initCase[T nmf.Float](t *testing.T, c *Case, inputs []nmf.Matrix[T], names []string, newBackend func() (backend.Backend, error), tol float64) {
+func initCase[T nmf.Float](t *testing.T, c *Case, inputs []nmf.Matrix[T], names []string, newBackend func() (backend.Backend, error), tol float64, options func() nmf.Options) {
 	var e struct{ W, H string }
 	if err := json.Unmarshal(c.Expect, &e); err != nil {
 		t.Fatal(err)
 	}
 	for i, in := range inputs {
 		t.Run(names[i], func(t *testing.T) {
-			o := c.Options()
+			o := options()
 			// An init case has no loss or solver: scikit-learn's defaults.
 			o.Loss, o.Solver = nmf.Frobenius, nmf.SolverAuto
 			o.MaxIter, o.Tol, o.Backend = nmf.NoIterations, nmf.NoTol, newBackend

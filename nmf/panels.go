@@ -1,0 +1,610 @@
+package nmf
+
+import (
+	"fmt"
+	"time"
+	"unsafe"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// A fit over row panels of X (docs/large-data.md): X[lo:hi, :] and W's
+// rows lo..hi live together on the device; H is shared. The W half of an
+// iteration is local to each panel; the H half's terms are summed over the
+// panels, and one pass over them does both halves. A fit with one panel
+// takes the unpanelled path of solve.go, call for call.
+
+// Plan says how the device of a fit holds X.
+type Plan struct {
+	// Panels is the number of row panels X is held in; 1 when X is one
+	// buffer.
+	Panels int
+	// PanelRows is the number of rows of every panel but the last.
+	PanelRows int
+	// Streamed says the panels are loaded onto the device on every pass
+	// over X (and released after it) instead of once.
+	Streamed bool
+	// BytesPerIteration is what one iteration loads onto the device: 0 when
+	// X is resident; X's bytes when streamed (one pass per iteration, and
+	// one more on the iterations that compute the error).
+	BytesPerIteration int64
+	// BytesLoaded and LoadSeconds are all the loading of X of the fit
+	// (the one load of a resident X included) and the time it took.
+	BytesLoaded int64
+	LoadSeconds float64
+}
+
+// panelReserve is the device memory the planner leaves to the backend's own
+// scratch (partial sums, packed operands) beside X and the factors.
+const panelReserve = 16 << 20
+
+// planPanels chooses the plan for X (l×n, k components) on b: one buffer
+// when X fits one allocation and, with the factors, the device; several
+// resident panels of at most one allocation when X fits the device; else
+// panels streamed, each at most half of what the factors leave. A backend
+// without MemoryLimits (the CPU) computes on X where it is: one panel, or
+// opt.PanelRows rows each when set. rowBytes(lo, hi) is the device bytes of
+// rows [lo, hi).
+func planPanels(b backend.Backend, l, n, k int, prec backend.Precision, rowBytes func(lo, hi int) int64, opt Options) (Plan, []int, error) {
+	xBytes := rowBytes(0, l)
+	ml, limited := b.(backend.MemoryLimits)
+	if !limited {
+		if opt.PanelRows > 0 && opt.PanelRows < l {
+			return fixedPanels(l, opt.PanelRows, false)
+		}
+		return Plan{Panels: 1, PanelRows: l}, []int{0, l}, nil
+	}
+	if opt.DeviceMemory > 0 {
+		ml.SetMemoryCap(opt.DeviceMemory)
+	}
+	maxAlloc, memory := ml.MemoryLimits()
+	e := int64(prec.Size())
+	factors := e * (4*int64(l)*int64(k) + 6*int64(k)*int64(n) + 2*int64(k)*int64(k))
+	avail := memory - factors - panelReserve
+	if avail <= 0 {
+		return Plan{}, nil, fmt.Errorf("nmf: %s: %d bytes of device memory cannot hold the factors (W, H and their terms need %d, and %d are left to the device's scratch)", b.Name(), memory, factors, panelReserve)
+	}
+	streamed := xBytes > avail
+	if opt.PanelRows > 0 {
+		if opt.PanelRows < l || streamed {
+			p, cuts, err := fixedPanels(l, opt.PanelRows, streamed)
+			if err == nil {
+				p.BytesPerIteration = bytesPerIteration(p, xBytes)
+			}
+			return p, cuts, err
+		}
+		return Plan{Panels: 1, PanelRows: l}, []int{0, l}, nil
+	}
+	if !streamed && xBytes <= maxAlloc {
+		return Plan{Panels: 1, PanelRows: l}, []int{0, l}, nil
+	}
+	limit := maxAlloc
+	if streamed {
+		limit = min(limit, avail/2)
+	}
+	cuts := []int{0}
+	for lo := 0; lo < l; {
+		hi := lo + 1
+		if rowBytes(lo, hi) > limit {
+			return Plan{}, nil, fmt.Errorf("nmf: %s: one row of X takes %d bytes, more than a panel may (%d: device memory %d, largest allocation %d)", b.Name(), rowBytes(lo, hi), limit, memory, maxAlloc)
+		}
+		// The longest run of rows that fits, by doubling then bisection.
+		step := 1
+		for hi+step <= l && rowBytes(lo, hi+step) <= limit {
+			hi += step
+			step *= 2
+		}
+		for step > 0 {
+			if hi+step <= l && rowBytes(lo, hi+step) <= limit {
+				hi += step
+			}
+			step /= 2
+		}
+		cuts = append(cuts, hi)
+		lo = hi
+	}
+	p := Plan{Panels: len(cuts) - 1, PanelRows: cuts[1], Streamed: streamed}
+	p.BytesPerIteration = bytesPerIteration(p, xBytes)
+	return p, cuts, nil
+}
+
+func bytesPerIteration(p Plan, xBytes int64) int64 {
+	if p.Streamed {
+		return xBytes
+	}
+	return 0
+}
+
+// fixedPanels cuts l rows into panels of rows rows (the last shorter).
+func fixedPanels(l, rows int, streamed bool) (Plan, []int, error) {
+	cuts := []int{0}
+	for lo := 0; lo < l; lo += rows {
+		cuts = append(cuts, min(lo+rows, l))
+	}
+	return Plan{Panels: len(cuts) - 1, PanelRows: min(rows, l), Streamed: streamed}, cuts, nil
+}
+
+// panel is rows [lo, hi) of X and of W on the device.
+type panel struct {
+	lo, hi   int
+	x        backend.Data   // nil while a streamed panel is not loaded
+	w        backend.Matrix // W's rows, (hi−lo)×k
+	num, den backend.Matrix // the W half's terms (CD: X_p·Hᵀ in num)
+}
+
+// panelSet is X held in panels, with the sums of the H half.
+type panelSet struct {
+	b      backend.Backend
+	plan   Plan
+	panels []panel
+	// rows returns X's rows [lo, hi) on the host, without copying.
+	rows      func(lo, hi int) backend.HostData
+	rowBytes  func(lo, hi int) int64
+	sum, term [2]backend.Matrix // MU: H's num and den (k×n); CD: Wᵀ·W (k×k), Xᵀ·W (n×k)
+	ones      map[int]backend.Matrix
+	colSums   backend.Matrix // β = 1: the column sums of W (1×k)
+	kn1       backend.Matrix // β = 1: a row of n ones
+}
+
+// newPanelSet makes the panels of cuts on b, loading them when resident.
+func newPanelSet(b backend.Backend, plan Plan, cuts []int, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64) (*panelSet, error) {
+	ps := &panelSet{b: b, plan: plan, rows: rows, rowBytes: rowBytes, ones: map[int]backend.Matrix{}}
+	for i := 0; i+1 < len(cuts); i++ {
+		ps.panels = append(ps.panels, panel{lo: cuts[i], hi: cuts[i+1]})
+	}
+	if plan.Streamed {
+		if _, ok := b.(backend.DataReleaser); !ok {
+			return nil, fmt.Errorf("nmf: %s cannot release data, so X cannot be streamed through it", b.Name())
+		}
+		return ps, nil
+	}
+	for i := range ps.panels {
+		if err := ps.load(i); err != nil {
+			return nil, err
+		}
+	}
+	return ps, nil
+}
+
+// load makes panel i's rows of X available on the device.
+func (ps *panelSet) load(i int) error {
+	pn := &ps.panels[i]
+	if pn.x != nil {
+		return nil
+	}
+	t0 := time.Now()
+	d, err := ps.b.NewData(ps.rows(pn.lo, pn.hi))
+	if err != nil {
+		return fmt.Errorf("nmf: %s: loading rows %d to %d of X: %w", ps.b.Name(), pn.lo, pn.hi, err)
+	}
+	ps.plan.LoadSeconds += time.Since(t0).Seconds()
+	ps.plan.BytesLoaded += ps.rowBytes(pn.lo, pn.hi)
+	pn.x = d
+	return nil
+}
+
+// unload releases a streamed panel's rows once a pass is done with them.
+func (ps *panelSet) unload(i int) error {
+	pn := &ps.panels[i]
+	if !ps.plan.Streamed || pn.x == nil {
+		return nil
+	}
+	err := ps.b.(backend.DataReleaser).ReleaseData(pn.x)
+	pn.x = nil
+	return err
+}
+
+// pass runs f on every panel, loaded.
+func (ps *panelSet) pass(f func(pn *panel, first bool) error) error {
+	for i := range ps.panels {
+		if err := ps.load(i); err != nil {
+			return err
+		}
+		if err := f(&ps.panels[i], i == 0); err != nil {
+			return err
+		}
+		if err := ps.unload(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// start allocates the panels' W rows from w0 and the scratch of the solver.
+func (ps *panelSet) start(pr *problem, w0 backend.HostMatrix) error {
+	k := pr.k
+	for i := range ps.panels {
+		pn := &ps.panels[i]
+		r := pn.hi - pn.lo
+		var err error
+		if pn.w, err = pr.matrix(r, k, hostRows(w0, pn.lo, pn.hi)); err != nil {
+			return err
+		}
+		if pn.num, err = pr.matrix(r, k, nil); err != nil {
+			return err
+		}
+		if pr.p.Solver == MU {
+			if pn.den, err = pr.matrix(r, k, nil); err != nil {
+				return err
+			}
+		}
+	}
+	if !pr.updateH {
+		return nil
+	}
+	shape := [2][2]int{{k, pr.n}, {k, pr.n}}
+	if pr.p.Solver == CD {
+		shape = [2][2]int{{k, k}, {pr.n, k}}
+	}
+	for j := range shape {
+		var err error
+		if ps.sum[j], err = pr.matrix(shape[j][0], shape[j][1], nil); err != nil {
+			return err
+		}
+		if ps.term[j], err = pr.matrix(shape[j][0], shape[j][1], nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hostRows is rows [lo, hi) of a host matrix, sharing its values.
+func hostRows(m backend.HostMatrix, lo, hi int) backend.HostMatrix {
+	switch d := m.(type) {
+	case *Dense[float32]:
+		return &Dense[float32]{Rows: hi - lo, Cols: d.Cols, Data: d.Data[lo*d.Cols : hi*d.Cols]}
+	case *Dense[float64]:
+		return &Dense[float64]{Rows: hi - lo, Cols: d.Cols, Data: d.Data[lo*d.Cols : hi*d.Cols]}
+	}
+	panic(fmt.Sprintf("nmf: hostRows: %T", m))
+}
+
+// readW reads the panels' W into rows of w (l×k on the host).
+func (ps *panelSet) readW(w backend.HostMatrix) error {
+	for _, pn := range ps.panels {
+		if err := ps.b.Read(pn.w, hostRows(w, pn.lo, pn.hi)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// add sets dst += src, on the device where the backend can.
+func (ps *panelSet) add(pr *problem, dst, src backend.Matrix) error {
+	if a, ok := ps.b.(backend.Adder); ok {
+		return a.Add(dst, src)
+	}
+	r, c := dst.Dims()
+	d, s := backend.NewHost(pr.prec, r, c, nil), backend.NewHost(pr.prec, r, c, nil)
+	if err := ps.b.Read(dst, d); err != nil {
+		return err
+	}
+	if err := ps.b.Read(src, s); err != nil {
+		return err
+	}
+	switch dv := d.(type) {
+	case *Dense[float32]:
+		for i, v := range s.(*Dense[float32]).Data {
+			dv.Data[i] += v
+		}
+	case *Dense[float64]:
+		for i, v := range s.(*Dense[float64]).Data {
+			dv.Data[i] += v
+		}
+	}
+	return ps.b.Write(dst, d)
+}
+
+// accumulate makes sum[j] the first panel's term or adds a later one's:
+// compute writes the term into the matrix it is given.
+func (ps *panelSet) accumulate(pr *problem, j int, first bool, compute func(out backend.Matrix) error) error {
+	if first {
+		return compute(ps.sum[j])
+	}
+	if err := compute(ps.term[j]); err != nil {
+		return err
+	}
+	return ps.add(pr, ps.sum[j], ps.term[j])
+}
+
+// divergence is Σ over the panels of D_β(X_p, W_p·H).
+func (ps *panelSet) divergence(pr *problem, h backend.Matrix) (float64, error) {
+	var d float64
+	err := ps.pass(func(pn *panel, _ bool) error {
+		v, err := ps.b.Divergence(pn.x, pn.w, h, pr.p.Beta)
+		d += v
+		return err
+	})
+	return d, err
+}
+
+// muIteration is one multiplicative-update iteration over the panels: W_p
+// updated from panel p, then panel p's terms of H's update summed; H
+// updated once after the pass.
+// quirk multiplies the L1 terms (solve.go's multiplicative).
+func (ps *panelSet) muIteration(pr *problem, it int, h backend.Matrix, quirk, gamma, flushW, flushH float64) error {
+	beta := pr.p.Beta
+	err := ps.pass(func(pn *panel, first bool) error {
+		if pr.updateW {
+			if err := ps.b.MUTerms(backend.SideW, pn.x, pn.w, h, beta, pn.num, pn.den); err != nil {
+				return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+			}
+			if err := ps.b.MUStep(pn.w, pn.num, pn.den, quirk*pr.p.L1RegW, pr.p.L2RegW, gamma, flushW); err != nil {
+				return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+			}
+		}
+		if !pr.updateH {
+			return nil
+		}
+		if first {
+			return ps.b.MUTerms(backend.SideH, pn.x, pn.w, h, beta, ps.sum[0], ps.sum[1])
+		}
+		if err := ps.b.MUTerms(backend.SideH, pn.x, pn.w, h, beta, ps.term[0], ps.term[1]); err != nil {
+			return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+		}
+		if err := ps.add(pr, ps.sum[0], ps.term[0]); err != nil {
+			return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+		}
+		if beta == 1 {
+			return nil // den is formed from all of W below
+		}
+		return ps.add(pr, ps.sum[1], ps.term[1])
+	})
+	if err != nil || !pr.updateH {
+		return err
+	}
+	if beta == 1 && len(ps.panels) > 1 {
+		if err := ps.klDenominator(pr); err != nil {
+			return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+		}
+	}
+	if err := ps.b.MUStep(h, ps.sum[0], ps.sum[1], quirk*pr.p.L1RegH, pr.p.L2RegH, gamma, flushH); err != nil {
+		return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+	}
+	return nil
+}
+
+// klDenominator sets H's KL denominator, den[t][j] = Σ_i W[i][t] with a zero
+// sum replaced by 1, from the column sums of all the panels' W (a panel's
+// own den replaces its own zero sums, which the sum over panels must not).
+func (ps *panelSet) klDenominator(pr *problem) error {
+	k, n := pr.k, pr.n
+	var err error
+	if ps.colSums == nil {
+		if ps.colSums, err = pr.matrix(1, k, nil); err != nil {
+			return err
+		}
+		ones := make([]float64, n)
+		for i := range ones {
+			ones[i] = 1
+		}
+		if ps.kn1, err = pr.matrix(1, n, backend.NewHost(pr.prec, 1, n, ones)); err != nil {
+			return err
+		}
+	}
+	s := backend.NewHost(pr.prec, 1, k, nil)
+	part := backend.NewHost(pr.prec, 1, k, nil)
+	for _, pn := range ps.panels {
+		ones, err := ps.onesRow(pr, pn.hi-pn.lo)
+		if err != nil {
+			return err
+		}
+		if err := ps.b.Mul(ps.colSums, ones, false, pn.w, false); err != nil {
+			return err
+		}
+		if err := ps.b.Read(ps.colSums, part); err != nil {
+			return err
+		}
+		addHost(s, part)
+	}
+	fixZeros(s)
+	if err := ps.b.Write(ps.colSums, s); err != nil {
+		return err
+	}
+	return ps.b.Mul(ps.sum[1], ps.colSums, true, ps.kn1, false)
+}
+
+// onesRow is a 1×r matrix of ones, made once per r.
+func (ps *panelSet) onesRow(pr *problem, r int) (backend.Matrix, error) {
+	if m, ok := ps.ones[r]; ok {
+		return m, nil
+	}
+	v := make([]float64, r)
+	for i := range v {
+		v[i] = 1
+	}
+	m, err := pr.matrix(1, r, backend.NewHost(pr.prec, 1, r, v))
+	if err == nil {
+		ps.ones[r] = m
+	}
+	return m, err
+}
+
+func addHost(dst, src backend.HostMatrix) {
+	switch d := dst.(type) {
+	case *Dense[float32]:
+		for i, v := range src.(*Dense[float32]).Data {
+			d.Data[i] += v
+		}
+	case *Dense[float64]:
+		for i, v := range src.(*Dense[float64]).Data {
+			d.Data[i] += v
+		}
+	}
+}
+
+func fixZeros(m backend.HostMatrix) {
+	switch d := m.(type) {
+	case *Dense[float32]:
+		for i, v := range d.Data {
+			if v == 0 {
+				d.Data[i] = 1
+			}
+		}
+	case *Dense[float64]:
+		for i, v := range d.Data {
+			if v == 0 {
+				d.Data[i] = 1
+			}
+		}
+	}
+}
+
+// cdUpdate is the panels' cdUpdate: for W, every panel's rows swept against
+// hht = H·Hᵀ (formed once) and X_p·Hᵀ, with Wᵀ·W and Xᵀ·W summed for the
+// H half on the way; for H, Hᵀ swept against those sums (formed by a pass
+// of their own when W is held).
+func (ps *panelSet) cdUpdate(pr *problem, it int, name string, a, b backend.Matrix, g backend.Matrix, l1, l2 float64, perm []int) (float64, error) {
+	wrap := func(err error) error {
+		return pr.wrap(fmt.Sprintf("iteration %d: update of %s", it, name), err)
+	}
+	if name == "H" {
+		if !pr.updateW {
+			if err := ps.pass(func(pn *panel, first bool) error { return ps.cdSums(pr, pn, first) }); err != nil {
+				return 0, wrap(err)
+			}
+		}
+		v, err := ps.b.CDSweep(a, ps.sum[0], ps.sum[1], l1, l2, perm)
+		if err != nil {
+			return 0, wrap(err)
+		}
+		return v, nil
+	}
+	ht := b
+	if err := ps.b.Gram(g, ht); err != nil {
+		return 0, wrap(err)
+	}
+	var violation float64
+	err := ps.pass(func(pn *panel, first bool) error {
+		if err := ps.b.MulX(pn.num, pn.x, false, ht); err != nil {
+			return err
+		}
+		v, err := ps.b.CDSweep(pn.w, g, pn.num, l1, l2, perm)
+		if err != nil {
+			return err
+		}
+		violation += v
+		if !pr.updateH {
+			return nil
+		}
+		return ps.cdSums(pr, pn, first)
+	})
+	if err != nil {
+		return 0, wrap(err)
+	}
+	return violation, nil
+}
+
+// cdSums adds panel pn's W_pᵀ·W_p and X_pᵀ·W_p to the H half's sums.
+func (ps *panelSet) cdSums(pr *problem, pn *panel, first bool) error {
+	if err := ps.accumulate(pr, 0, first, func(out backend.Matrix) error { return ps.b.Gram(out, pn.w) }); err != nil {
+		return err
+	}
+	return ps.accumulate(pr, 1, first, func(out backend.Matrix) error { return ps.b.MulX(out, pn.x, true, pn.w) })
+}
+
+// panelMul is the randomized SVD's product over the panels: X·q (q n×c,
+// the result l×c stacked from the panels') or Xᵀ·q (q l×c, the result n×c
+// summed over the panels, each with its rows of q), on the host in T. mat
+// returns backend scratch, one matrix per shape.
+func panelMul[T Float](pr *problem, q []T, c int, xt bool, mat func(rows, cols int) (backend.Matrix, error)) ([]T, error) {
+	ps := pr.ps
+	if !xt {
+		y := make([]T, pr.l*c)
+		bm, err := mat(pr.n, c)
+		if err != nil {
+			return nil, err
+		}
+		if err := ps.b.Write(bm, &Dense[T]{Rows: pr.n, Cols: c, Data: q[:pr.n*c]}); err != nil {
+			return nil, err
+		}
+		err = ps.pass(func(pn *panel, _ bool) error {
+			r := pn.hi - pn.lo
+			om, err := mat(r, c)
+			if err != nil {
+				return err
+			}
+			if err := ps.b.MulX(om, pn.x, false, bm); err != nil {
+				return err
+			}
+			return ps.b.Read(om, &Dense[T]{Rows: r, Cols: c, Data: y[pn.lo*c : pn.hi*c]})
+		})
+		return y, err
+	}
+	sum, err := mat(pr.n, c)
+	if err != nil {
+		return nil, err
+	}
+	term, err := pr.matrix(pr.n, c, nil)
+	if err != nil {
+		return nil, err
+	}
+	err = ps.pass(func(pn *panel, first bool) error {
+		r := pn.hi - pn.lo
+		bm, err := mat(r, c)
+		if err != nil {
+			return err
+		}
+		if err := ps.b.Write(bm, &Dense[T]{Rows: r, Cols: c, Data: q[pn.lo*c : pn.hi*c]}); err != nil {
+			return err
+		}
+		out := term
+		if first {
+			out = sum
+		}
+		if err := ps.b.MulX(out, pn.x, true, bm); err != nil {
+			return err
+		}
+		if first {
+			return nil
+		}
+		return ps.add(pr, sum, term)
+	})
+	if err != nil {
+		return nil, err
+	}
+	y := &Dense[T]{Rows: pr.n, Cols: c, Data: make([]T, pr.n*c)}
+	return y.Data, ps.b.Read(sum, y)
+}
+
+// loadX plans how pr's backend holds X and loads it: into pr.x when it is
+// one panel, into pr.ps when several.
+func loadX[T Float](pr *problem, x Matrix[T], opt Options) (Plan, error) {
+	rowBytes := denseRowBytes[T](pr.n)
+	if s, ok := any(x).(*CSR[T]); ok {
+		rowBytes = csrRowBytes(s)
+	}
+	plan, cuts, err := planPanels(pr.b, pr.l, pr.n, pr.k, pr.prec, rowBytes, opt)
+	if err != nil {
+		return plan, err
+	}
+	if plan.Panels == 1 && !plan.Streamed {
+		t0 := time.Now()
+		if pr.x, err = pr.b.NewData(x); err != nil {
+			return plan, fmt.Errorf("nmf: %s: loading X: %w", pr.b.Name(), err)
+		}
+		plan.LoadSeconds, plan.BytesLoaded = time.Since(t0).Seconds(), rowBytes(0, pr.l)
+		return plan, nil
+	}
+	rows := func(lo, hi int) backend.HostData { return Rows(x, lo, hi) }
+	pr.ps, err = newPanelSet(pr.b, plan, cuts, rows, rowBytes)
+	return plan, err
+}
+
+// denseRowBytes is the device size of rows of a dense X with n columns.
+func denseRowBytes[T Float](n int) func(lo, hi int) int64 {
+	var z T
+	size := int64(unsafe.Sizeof(z))
+	return func(lo, hi int) int64 { return int64(hi-lo) * int64(n) * size }
+}
+
+// csrRowBytes is the device size of rows of a CSR X, its transposed copy
+// included: per stored entry a value and two indices in each form, and the
+// row pointers.
+func csrRowBytes[T Float](s *CSR[T]) func(lo, hi int) int64 {
+	var z T
+	per := 2 * (int64(unsafe.Sizeof(z)) + 8)
+	return func(lo, hi int) int64 {
+		return int64(s.Indptr[hi]-s.Indptr[lo])*per + int64(hi-lo+1)*8 + int64(s.Cols+1)*8
+	}
+}
