@@ -124,8 +124,10 @@ type Options struct {
 	DeviceMemory int64
 	// PanelRows, when positive, holds X in row panels of that many rows
 	// (the last shorter) instead of the planner's choice; on the CPU too.
-	// For tests and experiments: results agree with one panel's to
-	// rounding.
+	// On an OpenCL device they are then streamed when X's bytes exceed
+	// DeviceMemory (when set), resident otherwise, and the cap is not
+	// checked against the factors. For tests and experiments: results
+	// agree with one panel's to rounding.
 	PanelRows int
 	// Progress, when set, is called after every iteration.
 	Progress Progress

@@ -57,6 +57,16 @@ func planPanels(b backend.Backend, l, n, k int, prec backend.Precision, rowBytes
 	if opt.DeviceMemory > 0 {
 		ml.SetMemoryCap(opt.DeviceMemory)
 	}
+	if opt.PanelRows > 0 {
+		// The caller's panels: streamed when X exceeds the cap.
+		streamed := opt.DeviceMemory > 0 && xBytes > opt.DeviceMemory
+		if opt.PanelRows >= l && !streamed {
+			return Plan{Panels: 1, PanelRows: l}, []int{0, l}, nil
+		}
+		p, cuts, err := fixedPanels(l, opt.PanelRows, streamed)
+		p.BytesPerIteration = bytesPerIteration(p, xBytes)
+		return p, cuts, err
+	}
 	maxAlloc, memory := ml.MemoryLimits()
 	e := int64(prec.Size())
 	factors := e * (4*int64(l)*int64(k) + 6*int64(k)*int64(n) + 2*int64(k)*int64(k))
@@ -65,16 +75,6 @@ func planPanels(b backend.Backend, l, n, k int, prec backend.Precision, rowBytes
 		return Plan{}, nil, fmt.Errorf("nmf: %s: %d bytes of device memory cannot hold the factors (W, H and their terms need %d, and %d are left to the device's scratch)", b.Name(), memory, factors, panelReserve)
 	}
 	streamed := xBytes > avail
-	if opt.PanelRows > 0 {
-		if opt.PanelRows < l || streamed {
-			p, cuts, err := fixedPanels(l, opt.PanelRows, streamed)
-			if err == nil {
-				p.BytesPerIteration = bytesPerIteration(p, xBytes)
-			}
-			return p, cuts, err
-		}
-		return Plan{Panels: 1, PanelRows: l}, []int{0, l}, nil
-	}
 	if !streamed && xBytes <= maxAlloc {
 		return Plan{Panels: 1, PanelRows: l}, []int{0, l}, nil
 	}

@@ -1,0 +1,101 @@
+package gpu_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/nmftest"
+)
+
+// TestGoldenPanels runs the golden fits, transforms and inits on the OpenCL
+// device with X in row panels (of 7 and 16 rows: uneven last panels),
+// resident in several buffers and streamed on every pass (a cap of one
+// byte), dense and sparse. Panels of one row run on the CPU backend
+// (cpu.TestGoldenPanels): the same solver code, faster.
+func TestGoldenPanels(t *testing.T) {
+	open := openerFor(t)
+	for _, c := range []struct {
+		rows int
+		cap  int64
+	}{{7, 0}, {16, 1}} {
+		t.Run(fmt.Sprintf("rows=%d,streamed=%v", c.rows, c.cap > 0), func(t *testing.T) {
+			nmftest.GoldenWith(t, "../testdata/golden", open, func(o *nmf.Options) {
+				o.PanelRows, o.DeviceMemory = c.rows, c.cap
+			})
+		})
+	}
+}
+
+// TestStreamedEqualsResident checks the automatic plan under a cap
+// (Options.DeviceMemory): X of 4 MB on a device capped at 17 MiB (16 MiB of
+// which the planner leaves to the backend's scratch) is streamed in panels,
+// and the fit agrees with the resident one to 1e-5 relative in float32
+// after 10 iterations (only the order of the sums over panels differs), for
+// the multiplicative update (KL) and coordinate descent.
+func TestStreamedEqualsResident(t *testing.T) {
+	open := openerFor(t)
+	const l, n, k = 2000, 500, 4
+	x := lowRank(l, n, k)
+	for _, solver := range []nmf.Solver{nmf.MU, nmf.CD} {
+		t.Run(string(solver), func(t *testing.T) {
+			opt := nmf.DefaultOptions()
+			opt.Components, opt.Solver, opt.MaxIter = k, solver, 10
+			opt.Init = nmf.InitNNDSVDA
+			if solver == nmf.MU {
+				opt.Loss = nmf.KullbackLeibler
+			}
+			opt.Backend = open
+			res, err := nmf.Fit(context.Background(), x, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Plan.Panels != 1 || res.Plan.Streamed {
+				t.Fatalf("uncapped plan %+v, want one resident panel", res.Plan)
+			}
+			opt.DeviceMemory = 17 << 20
+			str, err := nmf.Fit(context.Background(), x, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := str.Plan
+			if !p.Streamed || p.Panels < 2 || p.BytesPerIteration != int64(l*n*4) {
+				t.Fatalf("capped plan %+v, want X streamed in panels, %d bytes per iteration", p, l*n*4)
+			}
+			if d := nmftest.RelDiff(str.W.Data, res.W.Data); d > 1e-5 {
+				t.Errorf("W differs from the resident fit's by %.3g relative", d)
+			}
+			if d := nmftest.RelDiff(str.H.Data, res.H.Data); d > 1e-5 {
+				t.Errorf("H differs from the resident fit's by %.3g relative", d)
+			}
+			t.Logf("%d panels of %d rows, %d bytes loaded in %.3f s", p.Panels, p.PanelRows, p.BytesLoaded, p.LoadSeconds)
+		})
+	}
+}
+
+// lowRank is a rank-k nonnegative matrix plus a little noise: its leading
+// singular vectors are well separated, so that the randomized SVD's start
+// does not depend on the order of sums.
+func lowRank(l, n, k int) *nmf.Dense[float32] {
+	rng := rand.New(rand.NewPCG(3, 4))
+	a, b := make([]float64, l*k), make([]float64, k*n)
+	for i := range a {
+		a[i] = rng.Float64()
+	}
+	for i := range b {
+		b[i] = rng.Float64() * float64(1+i%k)
+	}
+	x := &nmf.Dense[float32]{Rows: l, Cols: n, Data: make([]float32, l*n)}
+	for i := 0; i < l; i++ {
+		for j := 0; j < n; j++ {
+			s := 0.01 * rng.Float64()
+			for t := 0; t < k; t++ {
+				s += a[i*k+t] * b[t*n+j]
+			}
+			x.Data[i*n+j] = float32(s)
+		}
+	}
+	return x
+}
