@@ -68,6 +68,10 @@
 //	                      opencl:P:D (device D of platform P, see nmf devices);
 //	                      auto takes the first OpenCL GPU, else the CPU
 //	                      (default auto)
+//	--device-memory B     plan as if the OpenCL device had B bytes (a number,
+//	                      or with KiB, MiB, GiB, KB, MB, GB): X that does not
+//	                      fit beside the factors is streamed onto it in row
+//	                      panels on every pass (default: the device's memory)
 //	--precision P         float32 or float64 (default: float32 for images, WAV
 //	                      and float32 .npy files; float64 for the rest)
 //	--fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
@@ -235,7 +239,10 @@
 //	  "init_seconds": 0.004,            // the start's part of it
 //	  "device": {"requested": "auto", "name": "cpu (OpenBLAS)",
 //	             "reason": "auto: no usable OpenCL GPU: …",
-//	             "bytes": 501332, "open_seconds": 0.14},
+//	             "bytes": 501332, "open_seconds": 0.14,
+//	             "panels": 1, "streamed": false,  // how X was held:
+//	             "bytes_per_iteration": 0,        // docs/large-data.md
+//	             "bytes_loaded": 445900, "transfer_seconds": 0.001},
 //	  "warnings": [],                   // {"code": "max_iter", "message": …}
 //	  "params": {"rank": 4, "loss": "kullback-leibler", "beta": 1,
 //	             "solver": "mu", "init": "nndsvda", "max_iter": 200,

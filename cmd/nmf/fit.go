@@ -43,6 +43,8 @@ Flags:
                         of the nndsvd starts (default randomized)
   --shuffle             coordinate descent visits the components in a random order
   --device D            auto, cpu, opencl or opencl:P:D, see nmf devices (default auto)
+  --device-memory B     plan as if the OpenCL device had B bytes (e.g. 256MiB): X
+                        that does not fit is streamed onto it in row panels
   --precision P         float32 or float64 (default: float32 for images, WAV and
                         float32 .npy files; float64 otherwise)
   --fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
@@ -355,7 +357,9 @@ func finish(e *env, o *options, out string, rep *runReport) {
 
 // deviceReportOf says what ran res, why, and how long it took to open.
 func deviceReportOf[T nmf.Float](o *options, res *nmf.Result[T]) deviceReport {
-	return deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes, OpenSeconds: res.DeviceOpenSeconds}
+	p := res.Plan
+	return deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes, OpenSeconds: res.DeviceOpenSeconds,
+		Panels: p.Panels, Streamed: p.Streamed, BytesPerIteration: p.BytesPerIteration, BytesLoaded: p.BytesLoaded, TransferSeconds: p.LoadSeconds}
 }
 
 // optionFlags maps the library's option names to the flags that set them.

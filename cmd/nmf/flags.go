@@ -35,6 +35,8 @@ type options struct {
 	shuffle   bool
 	svd       string
 	device    string
+	devMemArg string // --device-memory as given
+	devMem    int64  // --device-memory in bytes; 0 for the device's own
 	precision string // "" until resolved from the input
 	out       string
 	format    string
@@ -80,6 +82,7 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 		fs.BoolVar(&o.shuffle, "shuffle", false, "")
 	}
 	fs.StringVar(&o.device, "device", "auto", "")
+	fs.StringVar(&o.devMemArg, "device-memory", "", "")
 	fs.StringVar(&o.precision, "precision", "", "")
 	fs.StringVar(&o.out, "out", "", "")
 	fs.StringVar(&o.format, "format", "npy", "")
@@ -253,6 +256,13 @@ func parseOptions(cmd, usage string, args []string) (*options, error) {
 	if err := o.resolveMemory(); err != nil {
 		return nil, bad("%v", err)
 	}
+	if o.devMemArg != "" {
+		v, err := nmf.ParseBytes(o.devMemArg)
+		if err != nil || v <= 0 {
+			return nil, bad("--device-memory %q: want a number of bytes > 0, optionally with KiB, MiB, GiB, KB, MB or GB (e.g. 256MiB)", o.devMemArg)
+		}
+		o.devMem = v
+	}
 	switch o.precision {
 	case "", "float32", "float64":
 	default:
@@ -320,6 +330,7 @@ func (o *options) nmfOptions() nmf.Options {
 	opt.Shuffle = o.shuffle
 	opt.SVD = nmf.SVD(o.svd)
 	opt.Device = o.device
+	opt.DeviceMemory = o.devMem
 	return opt
 }
 

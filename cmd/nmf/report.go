@@ -64,6 +64,14 @@ type deviceReport struct {
 	// OpenSeconds is the time taken to open the device (an OpenCL context),
 	// left out of elapsed_seconds.
 	OpenSeconds float64 `json:"open_seconds"`
+	// How the device held X (nmf.Plan): in how many row panels, whether
+	// they were streamed onto it on every pass, the bytes of X loaded per
+	// iteration and in all, and the seconds those loads took.
+	Panels            int     `json:"panels"`
+	Streamed          bool    `json:"streamed"`
+	BytesPerIteration int64   `json:"bytes_per_iteration"`
+	BytesLoaded       int64   `json:"bytes_loaded"`
+	TransferSeconds   float64 `json:"transfer_seconds"`
 }
 
 // reportParams are the parameters as used, every default resolved; their

@@ -41,6 +41,7 @@ Flags:
   --seed S              random_state of --shuffle, 0 ≤ S < 2³² (default 0, or the model's)
   --shuffle             coordinate descent in random orders (default: the model's)
   --device D            auto, cpu, opencl or opencl:P:D (default auto)
+  --device-memory B     plan as if the OpenCL device had B bytes (e.g. 256MiB)
   --precision P         float32 or float64
   --fft-size N          WAV: samples per STFT frame (default 2048, or the model's)
   --hop N               WAV: samples between frames (default 512, or the model's)
