@@ -282,16 +282,7 @@ func (ps *panelSet) add(pr *problem, dst, src backend.Matrix) error {
 	if err := ps.b.Read(src, s); err != nil {
 		return err
 	}
-	switch dv := d.(type) {
-	case *Dense[float32]:
-		for i, v := range s.(*Dense[float32]).Data {
-			dv.Data[i] += v
-		}
-	case *Dense[float64]:
-		for i, v := range s.(*Dense[float64]).Data {
-			dv.Data[i] += v
-		}
-	}
+	addHost(d, s)
 	return ps.b.Write(dst, d)
 }
 

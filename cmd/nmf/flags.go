@@ -82,7 +82,9 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 		fs.BoolVar(&o.shuffle, "shuffle", false, "")
 	}
 	fs.StringVar(&o.device, "device", "auto", "")
-	fs.StringVar(&o.devMemArg, "device-memory", "", "")
+	if cmd == "fit" || cmd == "transform" {
+		fs.StringVar(&o.devMemArg, "device-memory", "", "")
+	}
 	fs.StringVar(&o.precision, "precision", "", "")
 	fs.StringVar(&o.out, "out", "", "")
 	fs.StringVar(&o.format, "format", "npy", "")
