@@ -128,6 +128,14 @@ func TestResourceBombs(t *testing.T) {
 			os.RemoveAll("out.nmf")
 		}
 	}
+	// transform checks its fit the same way, with the model's k.
+	if err := nmfio.WriteNPY("h.npy", 2, 20, make([]float64, 40)); err != nil {
+		t.Fatal(err)
+	}
+	r := nmfRun(context.Background(), "transform", "small.csv", "--h", "h.npy", "--memory-limit", "10KB", "--out", "t.nmf", "-q")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "nmf: small.csv: a transform with k = 2 (init custom, float64) would need") || exists("t.nmf") {
+		t.Errorf("transform over the limit: exit %d, %q", r.code, r.stderr)
+	}
 	// Inside the limit, the same input fits.
 	mustRun(t, "fit", "small.csv", "-k", "3", "--max-iter", "5", "--memory-limit", "64MiB", "--out", "ok.nmf", "-q")
 }

@@ -102,7 +102,7 @@ func checkFitMemory[T nmf.Float](ds *dataset, o *options, opt *nmf.Options) erro
 			precision = "float32"
 		}
 	}
-	msg := fmt.Sprintf("a fit with k = %d (init %s, %s) would need %s of memory, more than the %s %s",
+	msg := fmt.Sprintf("a %s with k = %d (init %s, %s) would need %s of memory, more than the %s %s", o.cmd,
 		m.Components, m.Init, precision, nmf.FormatBytes(need), nmf.FormatBytes(o.memory), avail)
 	// What to change: the largest k whose fit and outputs fit, and the
 	// options that make this fit's part fit.

@@ -149,7 +149,6 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 	if err != nil {
 		return err
 	}
-	x := matrixAs[T](ds)
 	if rows, _ := ds.Dims(); holdW && fixed.Rows != rows {
 		what := fmt.Sprintf("%d pixels (%d×%d images)", rows, ds.Width, ds.Height)
 		if ds.Kind == kindWAV {
@@ -163,6 +162,16 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 		// Samples are columns: W is held and H solved for the new ones.
 		opt.Hold = nmf.HoldW
 	}
+	est := opt // a fit from a given start, with the model's k
+	est.Init, est.Components = nmf.InitCustom, fixed.Rows
+	if holdW {
+		est.Components = fixed.Cols
+	}
+	if err := checkFitMemory[T](ds, o, &est); err != nil {
+		return err
+	}
+	opt.MemoryLimit = est.MemoryLimit
+	x := matrixAs[T](ds)
 	prog := newProgress(e.stderr, o, 0, o.maxIter)
 	opt.Progress = prog.update
 	opt.Started = prog.started
