@@ -1,11 +1,16 @@
 package nmfio
 
 import (
+	"bytes"
 	"errors"
+	"math"
+	"slices"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/clnmf/clnmf/nmf"
 )
 
 // fuzzRead writes data to path and reads it: it must return a consistent
@@ -16,9 +21,18 @@ func fuzzRead(t *testing.T, path string, data []byte) {
 		t.Fatal(err)
 	}
 	in, err := Read(path)
+	sin, serr := readStream(path, data)
+	if (err == nil) != (serr == nil) {
+		t.Fatalf("file and stream disagree: %v; %v", err, serr)
+	}
+	for _, e := range []error{err, serr} {
+		if e != nil && len(e.Error()) > len(path)+300 {
+			t.Fatalf("error of %d bytes: %.400s", len(e.Error()), e)
+		}
+	}
 	if err != nil {
 		var fe *FormatError
-		if !errors.As(err, &fe) && !errors.Is(err, fs.ErrNotExist) {
+		if !errors.As(err, &fe) && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, nmf.ErrMemory) {
 			t.Fatalf("error %v (%T) is not a FormatError", err, err)
 		}
 		if in != nil {
@@ -27,6 +41,9 @@ func fuzzRead(t *testing.T, path string, data []byte) {
 		return
 	}
 	defer in.Close() // before the next input rewrites the file
+	if !sameInput(in, sin) {
+		t.Fatalf("file and stream read different matrices: %+v; %+v", in, sin)
+	}
 	set := 0
 	rows, cols := in.Dims()
 	if rows < 1 || cols < 1 {
@@ -106,6 +123,9 @@ func FuzzReadCSV(f *testing.F) {
 		"",
 		",\n,\n",
 		"0x1p-3,-0,+5\n",
+		"1_0,.5,5.,1e\n",
+		"\"a,\nb\",c\n1,2\n",
+		"1,2\n   \n3,4\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -126,6 +146,8 @@ func FuzzReadMTX(f *testing.F) {
 		"%%MatrixMarket matrix coordinate real general\n2000000000 3 0\n",
 		"%%MatrixMarket matrix coordinate real general\r\n1 1 1\r\n1 1 nan\r\n",
 		"%%MatrixMarket matrix coordinate real general\n0 0 0\n",
+		"%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1\n1 1 -1\n",
+		"%%MatrixMarket matrix coordinate real general\n3 2000000000 1\n1 1 0x1p3\n",
 		"%%MatrixMarket\n",
 		"",
 	} {
@@ -136,4 +158,54 @@ func FuzzReadMTX(f *testing.F) {
 	}
 	path := filepath.Join(f.TempDir(), "f.mtx")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, path, data) })
+}
+
+// readStream reads data as the reader of path's extension does from a
+// stream of unknown size, under a budget of 64 MiB.
+func readStream(path string, data []byte) (*Input, error) {
+	o := &Options{MemoryLimit: 64 << 20}
+	r := readOnly{bytes.NewReader(data)}
+	switch filepath.Ext(path) {
+	case ".npy":
+		return o.ReadNPY(r)
+	case ".mtx":
+		return o.ReadMTX(r)
+	case ".tsv":
+		return o.ReadCSV(r, '\t')
+	}
+	return o.ReadCSV(r, ',')
+}
+
+// sameInput reports whether two reads hold the same matrix, bit for bit.
+func sameInput(a, b *Input) bool {
+	bits := func(v []float64) []uint64 {
+		out := make([]uint64, len(v))
+		for i, x := range v {
+			out[i] = math.Float64bits(x)
+		}
+		return out
+	}
+	switch {
+	case a.Dense32 != nil:
+		if b.Dense32 == nil || a.Dense32.Rows != b.Dense32.Rows || a.Dense32.Cols != b.Dense32.Cols {
+			return false
+		}
+		for i, x := range a.Dense32.Data {
+			if math.Float32bits(x) != math.Float32bits(b.Dense32.Data[i]) {
+				return false
+			}
+		}
+	case a.Dense64 != nil:
+		if b.Dense64 == nil || a.Dense64.Rows != b.Dense64.Rows || a.Dense64.Cols != b.Dense64.Cols ||
+			!slices.Equal(bits(a.Dense64.Data), bits(b.Dense64.Data)) {
+			return false
+		}
+	case a.Sparse != nil:
+		x, y := a.Sparse, b.Sparse
+		if y == nil || x.Rows != y.Rows || x.Cols != y.Cols || !slices.Equal(x.Indptr, y.Indptr) ||
+			!slices.Equal(x.Indices, y.Indices) || !slices.Equal(bits(x.Data), bits(y.Data)) {
+			return false
+		}
+	}
+	return slices.Equal(a.Header, b.Header)
 }

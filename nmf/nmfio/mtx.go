@@ -208,13 +208,24 @@ func readMTX(src *source) (*Input, error) {
 	if symmetric && nrows != ncols {
 		return nil, fail("symmetric matrix must be square, not %d×%d", nrows, ncols)
 	}
-	for _, d := range []struct {
-		name string
-		n    int64
-	}{{"rows", nrows}, {"columns", ncols}} {
-		if size >= 0 && d.n > max(mtxMinRows, size) {
-			return nil, fail("%d %s is too many for a %d-byte file (a file may declare %d %s, or more if it has at least one byte per %s)",
-				d.n, d.name, size, mtxMinRows, d.name, strings.TrimSuffix(d.name, "s"))
+	// The rows and columns a file may declare are bounded by its size; a
+	// stream's, by the bytes it turns out to hold (checked at its end, the
+	// allocation they size being within the budget already).
+	checkSize := func(size int64) error {
+		for _, d := range []struct {
+			name string
+			n    int64
+		}{{"rows", nrows}, {"columns", ncols}} {
+			if d.n > max(mtxMinRows, size) {
+				return fail("%d %s is too many for a %d-byte file (a file may declare %d %s, or more if it has at least one byte per %s)",
+					d.n, d.name, size, mtxMinRows, d.name, strings.TrimSuffix(d.name, "s"))
+			}
+		}
+		return nil
+	}
+	if size >= 0 {
+		if err := checkSize(size); err != nil {
+			return nil, err
 		}
 	}
 	if size >= 0 {
@@ -302,6 +313,11 @@ func readMTX(src *source) (*Input, error) {
 		count++
 	}
 
+	if size < 0 {
+		if err := checkSize(lr.consumed); err != nil {
+			return nil, err
+		}
+	}
 	csr, dup := cooToCSR(int(nrows), int(ncols), ri, ci, vs)
 	if dup[0] >= 0 {
 		return nil, &FormatError{Path: path, Msg: fmt.Sprintf("entry (%d, %d) is given more than once, once as a negative value: a sum would hide it from the nonnegativity check", dup[0]+1, dup[1]+1)}
