@@ -3,11 +3,11 @@ package nmfio
 import (
 	"bytes"
 	"errors"
-	"math"
-	"slices"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/clnmf/clnmf/nmf"
