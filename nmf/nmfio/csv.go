@@ -20,6 +20,12 @@ import (
 // or nan in any case, with an optional sign, which are recognised as
 // numbers but refused as not finite. Hexadecimal floats (0x1p3) and digit
 // separators (1_0), which Go's strconv accepts, are not numbers here.
+//
+// Decision (issue 16): no parsing library. The grammar is checked here
+// (isDecimal, a dozen lines) and the conversion is strconv.ParseFloat's,
+// which rounds correctly; the CSV lexer is our own too, since encoding/csv
+// holds a whole record (a 200 MB line would be held whole) and allows no
+// limit on a field.
 
 // isDecimal reports whether s is a plain decimal number (not inf or nan).
 func isDecimal(s string) bool {
