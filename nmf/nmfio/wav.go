@@ -13,7 +13,7 @@ import (
 )
 
 // The WAV reader is our own, by decision (issue 16), rather than
-// github.com/go-audio/wav (v1.1.0, read for this): that decoder returns every
+// github.com/go-audio/wav (its decoder.go, read for this): it returns every
 // channel interleaved as []int (8 bytes a sample, before any mixing), does
 // not decode IEEE float data (format 3 is read as integers), does not
 // sign-extend 32-bit PCM, needs an io.ReadSeeker, and sizes nothing against
