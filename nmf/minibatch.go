@@ -134,6 +134,9 @@ func resolveMB[T Float](l, n int, opt Options, hasZero bool) (Params, error) {
 // are scaled per batch (alpha_H by the batch's rows). X is handed to the
 // device one batch at a time.
 //
+// opt.Progress, when set, is called after every pass over X (and at an
+// early stop) with the passes begun and the smoothed (EWA) batch cost.
+//
 // Bad input returns an *InputError. On cancellation the state after the last
 // whole step is returned with Partial set, with an error wrapping ctx.Err().
 func FitMiniBatch[T Float](ctx context.Context, x Matrix[T], opt Options, mbo MiniBatchOptions) (*MiniBatchResult[T], error) {
@@ -330,10 +333,11 @@ func (st *mbFit[T]) run(ctx context.Context, prog Progress) error {
 		}
 		st.nSteps = i + 1
 		st.nIter = (st.nSteps + perIter - 1) / perIter
-		if prog != nil && (j == perIter-1 || st.nSteps == 1) {
-			prog(st.nIter, cost)
+		stop := st.converged(hi-lo, cost, r.h, hBuf, i)
+		if prog != nil && (j == perIter-1 || stop) {
+			prog(st.nIter, st.ewa) // after every pass, and at a stop
 		}
-		if st.converged(hi-lo, cost, r.h, hBuf, i) {
+		if stop {
 			break
 		}
 		copy(hBuf, r.h)
