@@ -74,6 +74,7 @@ type sizes struct {
 	audio      [3]int
 	growth     [][3]int
 	growthLoss string
+	minibatch  [4]int // l, n, k, batch size
 }
 
 func sizesFor(quick bool) sizes {
@@ -85,6 +86,7 @@ func sizesFor(quick bool) sizes {
 			audio:      [3]int{65, 200, 4},
 			growth:     [][3]int{{40, 40, 8}, {80, 80, 8}, {120, 120, 8}, {220, 220, 8}},
 			growthLoss: "frobenius",
+			minibatch:  [4]int{600, 80, 5, 128},
 		}
 	}
 	return sizes{
@@ -97,6 +99,7 @@ func sizesFor(quick bool) sizes {
 		// l·n·k from 8e6 to 5.12e8: 64×.
 		growth:     [][3]int{{500, 500, 32}, {1000, 1000, 32}, {2000, 2000, 32}, {4000, 4000, 32}},
 		growthLoss: "frobenius",
+		minibatch:  [4]int{20000, 1000, 20, 1024},
 	}
 }
 
@@ -111,6 +114,7 @@ type iterWork struct {
 	k      int
 	target float64 // minimum ratio vs scikit-learn on the cpu
 	kind   string
+	batch  int // batch size of a "minibatch" workload
 }
 
 func iterWorkloads(s sizes) []iterWork {
@@ -136,7 +140,7 @@ func iterWorkloads(s sizes) []iterWork {
 	for _, g := range s.growth {
 		ws = append(ws, iterWork{name: "growth mu Frobenius", loss: s.growthLoss, beta: 2, solver: nmf.MU, data: "dense", l: g[0], n: g[1], k: g[2], kind: "growth"})
 	}
-	return ws
+	return append(ws, minibatchWorkloads(s)...)
 }
 
 // fracGEMMTarget is the least share of the square GEMM rate a dense
@@ -382,6 +386,9 @@ func (c *Config) pause() {
 func timeFit(ctx context.Context, d, prec string, in *fitInput, w iterWork, c *Config) ([]float64, int64, string, error) {
 	runtime.GC()
 	c.pause()
+	if w.kind == "minibatch" {
+		return timeMinibatch(ctx, d, prec, in, w, c)
+	}
 	if prec == "float32" {
 		return fitTimes(ctx, d, prec, in.x32, in.w32, in.h32, w, c)
 	}

@@ -159,6 +159,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	section("GEMM", "gemm")
 	section("Whole iterations", "iteration")
+	section("Minibatch (MiniBatchNMF: ms per pass over X, every batch once; scikit-learn runs _minibatch_step and _minibatch_convergence on the same batches from the same start)", "minibatch")
 	p("## Growth\n\nmu Frobenius, time per iteration over four sizes of l·n·k; \"ms per 10⁸ lnk\" stays flat when time grows in proportion to l·n·k.\n\n")
 	p("| device | precision | l×n k | l·n·k | ms/iter | ms per 10⁸ lnk | GFLOP/s |\n|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Rows {

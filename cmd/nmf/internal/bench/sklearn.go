@@ -24,7 +24,7 @@ var sklearnScript []byte
 // as ours, written as .npy files, and the same warm-up and repeats.
 type sklearnJob struct {
 	ID      string  `json:"id"`
-	Solver  string  `json:"solver"` // "mu" or "cd"
+	Solver  string  `json:"solver"` // "mu", "cd" or "minibatch"
 	Beta    float64 `json:"beta"`
 	Sparse  bool    `json:"sparse,omitempty"`
 	L       int     `json:"l"`
@@ -37,6 +37,8 @@ type sklearnJob struct {
 	H       string  `json:"h"`
 	Warmup  int     `json:"warmup"`
 	Repeats int     `json:"repeats"`
+	// BatchSize is a minibatch job's batch_size.
+	BatchSize int `json:"batch_size,omitempty"`
 }
 
 // sklearnRun is one scikit-learn server process (sklearn_bench.py) and the
@@ -100,7 +102,10 @@ func (s *sklearnRun) add(w iterWork, h *host, prec string, c *Config) (*sklearnJ
 	id := fmt.Sprintf("j%d", len(s.jobs))
 	p := func(name string) string { return filepath.Join(s.dir, id+"_"+name+".npy") }
 	j := &sklearnJob{ID: id, Solver: "mu", Beta: w.beta, L: w.l, N: w.n, W: p("w"), H: p("h"), Warmup: c.Warmup, Repeats: c.Repeats}
-	if w.solver == nmf.CD {
+	switch {
+	case w.kind == "minibatch":
+		j.Solver, j.BatchSize = "minibatch", w.batch
+	case w.solver == nmf.CD:
 		j.Solver = "cd"
 	}
 	if err := writeNPY(j.W, h.w0, prec); err != nil {

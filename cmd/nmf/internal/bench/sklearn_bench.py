@@ -15,6 +15,7 @@ try:
     import scipy.sparse as sp
     import sklearn
     from sklearn.decomposition import _nmf
+    from sklearn.utils import gen_batches
 except Exception as e:  # noqa: BLE001
     print(json.dumps({"error": "scikit-learn unavailable: %s" % e}), flush=True)
     sys.exit(0)
@@ -44,10 +45,39 @@ def mu_iter(X, W, H, beta, gamma):
     return W, H
 
 
+def minibatch_run(j, X, W0, H0):
+    """Passes of MiniBatchNMF._fit_transform's loop: every batch once per
+    pass, _minibatch_step then _minibatch_convergence (tol 0, no
+    no-improvement stop), from W0 and H0."""
+    passes = j["warmup"] + j["repeats"]
+    est = _nmf.MiniBatchNMF(n_components=W0.shape[1], init="custom", beta_loss=float(j["beta"]),
+                            batch_size=j["batch_size"], tol=0.0, max_no_improvement=None, max_iter=passes)
+    est._check_params(X)
+    W, H = W0.copy(), H0.copy()
+    H_buffer = H.copy()
+    est._components_numerator = H.copy()
+    est._components_denominator = np.ones(H.shape, dtype=H.dtype)
+    est._ewa_cost, est._ewa_cost_min, est._no_improvement = None, None, 0
+    n = X.shape[0]
+    batches = list(gen_batches(n, est._batch_size))
+    total, step, times = passes * len(batches), 0, []
+    for _ in range(passes):
+        t = time.perf_counter()
+        for b in batches:
+            cost = est._minibatch_step(X[b], W[b], H, True)
+            est._minibatch_convergence(X[b], cost, H, H_buffer, n, step, total)
+            H_buffer[:] = H
+            step += 1
+        times.append(time.perf_counter() - t)
+    return [t * 1e3 for t in times[j["warmup"]:]]
+
+
 def run(j, X, W0, H0):
     W = W0.copy()
     H = H0.copy()
     times = []
+    if j["solver"] == "minibatch":
+        return minibatch_run(j, X, W0, H0)
     if j["solver"] == "cd":
         Ht = np.ascontiguousarray(H.T)
         rng = np.random.RandomState(0)
