@@ -353,25 +353,57 @@ func WriteCSV[T nmf.Float](path string, rows, cols int, data []T) error {
 	if err := checkWriteDims(rows, cols, len(data)); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	return WriteFileAtomic(path, func(w io.Writer) error { return encodeCSV(w, rows, cols, data, nil) })
+}
+
+// EncodeCSV writes m to w as WriteCSV writes a file, after a header row of
+// the names in header when header is not nil (one per column, quoted where
+// they hold a comma, a quote or a line break). Read back, surrounding
+// spaces of the names are dropped, and a header whose names are all numbers
+// reads as a data row.
+func EncodeCSV[T nmf.Float](w io.Writer, m *nmf.Dense[T], header []string) error {
+	if m == nil {
+		return fmt.Errorf("nmfio: EncodeCSV: nil matrix")
+	}
+	if err := checkWriteDims(m.Rows, m.Cols, len(m.Data)); err != nil {
+		return fmt.Errorf("nmfio: EncodeCSV: %w", err)
+	}
+	if header != nil && len(header) != m.Cols {
+		return fmt.Errorf("nmfio: EncodeCSV: %d header names for %d columns", len(header), m.Cols)
+	}
+	return encodeCSV(w, m.Rows, m.Cols, m.Data, header)
+}
+
+func encodeCSV[T nmf.Float](w io.Writer, rows, cols int, data []T, header []string) error {
 	bits := 64
 	if _, ok := any(data).([]float32); ok {
 		bits = 32
 	}
-	return WriteFileAtomic(path, func(w io.Writer) error {
-		buf := make([]byte, 0, 1<<12)
-		for i := range rows {
-			buf = buf[:0]
-			for j, v := range data[i*cols : (i+1)*cols] {
-				if j > 0 {
-					buf = append(buf, ',')
-				}
-				buf = strconv.AppendFloat(buf, float64(v), 'g', -1, bits)
+	buf := make([]byte, 0, 1<<12)
+	if header != nil {
+		for j, name := range header {
+			if j > 0 {
+				buf = append(buf, ',')
 			}
-			buf = append(buf, '\n')
-			if _, err := w.Write(buf); err != nil {
-				return err
+			if strings.ContainsAny(name, ",\"\r\n") {
+				name = `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 			}
+			buf = append(buf, name...)
 		}
-		return nil
-	})
+		buf = append(buf, '\n')
+	}
+	for i := range rows {
+		for j, v := range data[i*cols : (i+1)*cols] {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendFloat(buf, float64(v), 'g', -1, bits)
+		}
+		buf = append(buf, '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		buf = buf[:0]
+	}
+	return nil
 }

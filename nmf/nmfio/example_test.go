@@ -1,6 +1,7 @@
 package nmfio_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log"
@@ -74,4 +75,28 @@ func ExampleOptions() {
 	// Output:
 	// true
 	// a 100×100 array would need 78.1 KiB of memory, more than the 64 KiB allowed by the memory limit
+}
+
+// Write a matrix to any io.Writer as .npy or CSV, and read it back.
+func ExampleEncodeCSV() {
+	m := &nmf.Dense[float32]{Rows: 2, Cols: 2, Data: []float32{0.1, 2, 3, 4.5}}
+	var b strings.Builder
+	if err := nmfio.EncodeCSV(&b, m, []string{"a", "b, c"}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(b.String())
+	var npy bytes.Buffer
+	if err := nmfio.EncodeNPY(&npy, m); err != nil {
+		log.Fatal(err)
+	}
+	in, err := nmfio.ReadNPY(&npy)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(in.Dense32.Data)
+	// Output:
+	// a,"b, c"
+	// 0.1,2
+	// 3,4.5
+	// [0.1 2 3 4.5]
 }

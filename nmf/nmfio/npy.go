@@ -510,36 +510,48 @@ func WriteNPY[T nmf.Float](path string, rows, cols int, data []T) error {
 	if err := checkWriteDims(rows, cols, len(data)); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	return WriteFileAtomic(path, func(w io.Writer) error { return encodeNPY(w, rows, cols, data) })
+}
+
+// EncodeNPY writes m to w as WriteNPY writes a file.
+func EncodeNPY[T nmf.Float](w io.Writer, m *nmf.Dense[T]) error {
+	if m == nil {
+		return fmt.Errorf("nmfio: EncodeNPY: nil matrix")
+	}
+	if err := checkWriteDims(m.Rows, m.Cols, len(m.Data)); err != nil {
+		return fmt.Errorf("nmfio: EncodeNPY: %w", err)
+	}
+	return encodeNPY(w, m.Rows, m.Cols, m.Data)
+}
+
+func encodeNPY[T nmf.Float](w io.Writer, rows, cols int, data []T) error {
 	descr := "<f8"
 	if _, ok := any(data).([]float32); ok {
 		descr = "<f4"
 	}
-	hdr := npyHeaderBytes(descr, false, shapeString([]int{rows, cols}))
-	return WriteFileAtomic(path, func(w io.Writer) error {
-		if _, err := w.Write(hdr); err != nil {
+	if _, err := w.Write(npyHeaderBytes(descr, false, shapeString([]int{rows, cols}))); err != nil {
+		return err
+	}
+	buf := make([]byte, 0, 1<<15)
+	for len(data) > 0 {
+		n := min(len(data), cap(buf)/8)
+		buf = buf[:0]
+		switch d := any(data[:n]).(type) {
+		case []float32:
+			for _, v := range d {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			}
+		case []float64:
+			for _, v := range d {
+				buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+			}
+		}
+		if _, err := w.Write(buf); err != nil {
 			return err
 		}
-		buf := make([]byte, 0, 1<<15)
-		for len(data) > 0 {
-			n := min(len(data), cap(buf)/8)
-			buf = buf[:0]
-			switch d := any(data[:n]).(type) {
-			case []float32:
-				for _, v := range d {
-					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-				}
-			case []float64:
-				for _, v := range d {
-					buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
-				}
-			}
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-			data = data[n:]
-		}
-		return nil
-	})
+		data = data[n:]
+	}
+	return nil
 }
 
 func checkWriteDims(rows, cols, n int) error {
