@@ -94,6 +94,15 @@ func fields(line []byte, dst [][]byte) int {
 	return n
 }
 
+// shortDigits writes an index (digits only) for a message, cut to 32 digits
+// with its length when longer than 40.
+func shortDigits(b []byte) string {
+	if len(b) <= 40 {
+		return string(b)
+	}
+	return fmt.Sprintf("%s… (%d digits)", b[:32], len(b))
+}
+
 // parseIndex parses a 1-based index: it returns -1 for anything that is
 // not a plain positive integer, and math.MaxInt64 for one too large for
 // an int64 (which is out of range anyway).
@@ -123,206 +132,242 @@ func parseIndex(b []byte) int64 {
 // CSR result (int index, float64 value).
 const mtxEntryBytes = 4 + 4 + 8 + 8 + 8
 
+// mtxReader reads one Matrix Market file: the source, its lines, and what
+// the banner and the size line declare.
+type mtxReader struct {
+	src                         *source
+	lr                          *lineReader
+	pattern, integer, symmetric bool
+	nrows, ncols, nnz           int64
+}
+
+func (m *mtxReader) fail(format string, args ...any) error {
+	return &FormatError{Path: m.src.path, Line: m.lr.line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// next returns the next line; io.EOF at the end.
+func (m *mtxReader) next() ([]byte, error) {
+	b, err := m.lr.next()
+	switch {
+	case err == errLineTooLong:
+		return nil, m.fail("line too long")
+	case err != nil && err != io.EOF:
+		return nil, m.src.wrap(err)
+	}
+	return b, err
+}
+
 // readMTX reads a Matrix Market coordinate file into CSR form.
 func readMTX(src *source) (*Input, error) {
-	path, size := src.path, src.size
-	lr := &lineReader{br: bufio.NewReaderSize(src.r, 1<<16)}
-	fail := func(format string, args ...any) error {
-		return &FormatError{Path: path, Line: lr.line, Msg: fmt.Sprintf(format, args...)}
+	m := &mtxReader{src: src, lr: &lineReader{br: bufio.NewReaderSize(src.r, 1<<16)}}
+	if err := m.banner(); err != nil {
+		return nil, err
 	}
-	next := func() ([]byte, error) {
-		b, err := lr.next()
-		if err == errLineTooLong {
-			return nil, fail("line too long")
+	if err := m.sizeLine(); err != nil {
+		return nil, err
+	}
+	ri, ci, vs, err := m.entries()
+	if err != nil {
+		return nil, err
+	}
+	if src.size < 0 {
+		if err := m.checkSize(m.lr.consumed); err != nil {
+			return nil, err
 		}
-		return b, err
 	}
+	csr, dup := cooToCSR(int(m.nrows), int(m.ncols), ri, ci, vs)
+	if dup[0] >= 0 {
+		return nil, &FormatError{Path: src.path, Msg: fmt.Sprintf("entry (%d, %d) is given more than once, once as a negative value: a sum would hide it from the nonnegativity check", dup[0]+1, dup[1]+1)}
+	}
+	return &Input{Path: src.path, Kind: "mtx", Sparse: csr}, nil
+}
 
-	// Banner.
-	banner, err := next()
+// banner reads and checks the first line.
+func (m *mtxReader) banner() error {
+	banner, err := m.next()
 	if err == io.EOF {
-		return nil, &FormatError{Path: path, Msg: "empty file"}
+		return &FormatError{Path: m.src.path, Msg: "empty file"}
 	}
 	if err != nil {
-		return nil, src.wrap(err)
+		return err
 	}
+	const example = "%%MatrixMarket matrix coordinate real general"
 	words := strings.Fields(strings.ToLower(string(banner)))
 	if len(words) == 0 || words[0] != "%%matrixmarket" {
-		return nil, fail("not a Matrix Market file: the first line must be the banner %q", "%%MatrixMarket matrix coordinate real general")
+		return m.fail("not a Matrix Market file: the first line must be the banner %q", example)
 	}
 	if len(words) != 5 {
-		return nil, fail("banner has %d words, expected 5, as in %q", len(words), "%%MatrixMarket matrix coordinate real general")
+		return m.fail("banner has %d words, expected 5, as in %q", len(words), example)
 	}
 	object, format, field, symmetry := words[1], words[2], words[3], words[4]
 	switch {
 	case object != "matrix":
-		return nil, fail("banner: object %q is not supported; only matrix", object)
+		return m.fail("banner: object %s is not supported; only matrix", excerpt(object))
 	case format == "array":
-		return nil, fail("banner: array (dense) format is not supported; only coordinate")
+		return m.fail("banner: array (dense) format is not supported; only coordinate")
 	case format != "coordinate":
-		return nil, fail("banner: unknown format %q; only coordinate is supported", format)
+		return m.fail("banner: unknown format %s; only coordinate is supported", excerpt(format))
 	case field == "complex":
-		return nil, fail("banner: complex matrices are not supported")
+		return m.fail("banner: complex matrices are not supported")
 	case field != "real" && field != "integer" && field != "pattern" && field != "double":
-		return nil, fail("banner: unknown field %q; real, integer or pattern is supported", field)
+		return m.fail("banner: unknown field %s; real, integer or pattern is supported", excerpt(field))
 	case symmetry == "skew-symmetric" || symmetry == "hermitian":
-		return nil, fail("banner: %s matrices are not supported; only general and symmetric", symmetry)
+		return m.fail("banner: %s matrices are not supported; only general and symmetric", symmetry)
 	case symmetry != "general" && symmetry != "symmetric":
-		return nil, fail("banner: unknown symmetry %q; general or symmetric is supported", symmetry)
+		return m.fail("banner: unknown symmetry %s; general or symmetric is supported", excerpt(symmetry))
 	}
-	pattern, integer, symmetric := field == "pattern", field == "integer", symmetry == "symmetric"
+	m.pattern, m.integer, m.symmetric = field == "pattern", field == "integer", symmetry == "symmetric"
+	return nil
+}
 
-	// Size line, after any comments.
-	var sizeLine []byte
+// sizeLine reads the size line, after any comments, and checks what it
+// declares against the file's size and the memory budget.
+func (m *mtxReader) sizeLine() error {
+	var line []byte
 	for {
-		b, err := next()
+		b, err := m.next()
 		if err == io.EOF {
-			return nil, fail("file ends before the size line (rows columns entries)")
+			return m.fail("file ends before the size line (rows columns entries)")
 		}
 		if err != nil {
-			return nil, src.wrap(err)
+			return err
 		}
 		if t := bytes.TrimLeft(b, " \t"); len(t) > 0 && t[0] != '%' {
-			sizeLine = b
+			line = b
 			break
 		}
-	}
-	var dims [3]int64
-	{
-		var fs [3][]byte
-		if n := fields(sizeLine, fs[:]); n != 3 {
-			return nil, fail("size line has %d fields, expected 3 (rows columns entries)", n)
-		}
-		for k, name := range []string{"rows", "columns", "entries"} {
-			v, err := strconv.ParseInt(string(fs[k]), 10, 64)
-			if err != nil || v < 0 {
-				return nil, fail("size line: %s %s is not a nonnegative integer", name, excerpt(fs[k]))
-			}
-			dims[k] = v
-		}
-	}
-	nrows, ncols, nnz := dims[0], dims[1], dims[2]
-	if m := checkDims(nrows, ncols); m != "" {
-		return nil, fail("%s", m)
-	}
-	if symmetric && nrows != ncols {
-		return nil, fail("symmetric matrix must be square, not %d×%d", nrows, ncols)
-	}
-	// The rows and columns a file may declare are bounded by its size; a
-	// stream's, by the bytes it turns out to hold (checked at its end, the
-	// allocation they size being within the budget already).
-	checkSize := func(size int64) error {
-		for _, d := range []struct {
-			name string
-			n    int64
-		}{{"rows", nrows}, {"columns", ncols}} {
-			if d.n > max(mtxMinRows, size) {
-				return fail("%d %s is too many for a %d-byte file (a file may declare %d %s, or more if it has at least one byte per %s)",
-					d.n, d.name, size, mtxMinRows, d.name, strings.TrimSuffix(d.name, "s"))
-			}
-		}
-		return nil
-	}
-	if size >= 0 {
-		if err := checkSize(size); err != nil {
-			return nil, err
-		}
-	}
-	if size >= 0 {
-		left := size - lr.consumed
-		if limit := (left + 1) / 4; nnz > limit { // "1 1\n" is the shortest entry
-			return nil, fail("declares %d entries, but the %d bytes left in the file hold at most %d", nnz, left, limit)
-		}
-	}
-	stored := nnz
-	if symmetric {
-		stored = mulSat(nnz, 2)
-	}
-	need := mulSat(stored, mtxEntryBytes) + mulSat(nrows+1, 8)
-	if err := src.check(fmt.Sprintf("a %d×%d sparse matrix with %d entries", nrows, ncols, nnz), need, ""); err != nil {
-		return nil, err
-	}
-
-	// Entries, as coordinates; from a stream, grown as they arrive.
-	prealloc := stored
-	if size < 0 {
-		prealloc = min(stored, 1<<16)
-	}
-	ri := make([]int32, 0, prealloc)
-	ci := make([]int32, 0, prealloc)
-	vs := make([]float64, 0, prealloc)
-	want := 3
-	if pattern {
-		want = 2
 	}
 	var fs [3][]byte
+	if n := fields(line, fs[:]); n != 3 {
+		return m.fail("size line has %d fields, expected 3 (rows columns entries)", n)
+	}
+	var dims [3]int64
+	for k, name := range []string{"rows", "columns", "entries"} {
+		v, err := strconv.ParseInt(string(fs[k]), 10, 64)
+		if err != nil || v < 0 {
+			return m.fail("size line: %s %s is not a nonnegative integer", name, excerpt(fs[k]))
+		}
+		dims[k] = v
+	}
+	m.nrows, m.ncols, m.nnz = dims[0], dims[1], dims[2]
+	if msg := checkDims(m.nrows, m.ncols); msg != "" {
+		return m.fail("%s", msg)
+	}
+	if m.symmetric && m.nrows != m.ncols {
+		return m.fail("symmetric matrix must be square, not %d×%d", m.nrows, m.ncols)
+	}
+	if size := m.src.size; size >= 0 {
+		if err := m.checkSize(size); err != nil {
+			return err
+		}
+		left := size - m.lr.consumed
+		if limit := (left + 1) / 4; m.nnz > limit { // "1 1\n" is the shortest entry
+			return m.fail("declares %d entries, but the %d bytes left in the file hold at most %d", m.nnz, left, limit)
+		}
+	}
+	need := mulSat(m.stored(), mtxEntryBytes) + mulSat(m.nrows+1, 8)
+	return m.src.check(fmt.Sprintf("a %d×%d sparse matrix with %d entries", m.nrows, m.ncols, m.nnz), need, "")
+}
+
+// stored is the number of entries held: a symmetric file's off-diagonal
+// ones twice.
+func (m *mtxReader) stored() int64 {
+	if m.symmetric {
+		return mulSat(m.nnz, 2)
+	}
+	return m.nnz
+}
+
+// checkSize bounds the rows and columns declared by the file's size: a
+// file's from the start, a stream's by the bytes it turned out to hold
+// (checked at its end, the allocation they size being within the budget
+// already).
+func (m *mtxReader) checkSize(size int64) error {
+	for _, d := range []struct {
+		name string
+		n    int64
+	}{{"rows", m.nrows}, {"columns", m.ncols}} {
+		if d.n > max(mtxMinRows, size) {
+			return m.fail("%d %s is too many for a %d-byte file (a file may declare %d %s, or more if it has at least one byte per %s)",
+				d.n, d.name, size, mtxMinRows, d.name, strings.TrimSuffix(d.name, "s"))
+		}
+	}
+	return nil
+}
+
+// entries reads the coordinates (0-based) and values of every entry, a
+// symmetric file's mirrored; from a stream, the slices grow as they arrive.
+func (m *mtxReader) entries() (ri, ci []int32, vs []float64, err error) {
+	prealloc := m.stored()
+	if m.src.size < 0 {
+		prealloc = min(prealloc, 1<<16)
+	}
+	ri, ci, vs = make([]int32, 0, prealloc), make([]int32, 0, prealloc), make([]float64, 0, prealloc)
+	var fs [3][]byte
 	for count := int64(0); ; {
-		b, err := next()
+		b, err := m.next()
 		if err == io.EOF {
-			if count < nnz {
-				return nil, fail("file ends after %d entries; the size line declares %d", count, nnz)
+			if count < m.nnz {
+				return nil, nil, nil, m.fail("file ends after %d entries; the size line declares %d", count, m.nnz)
 			}
-			break
+			return ri, ci, vs, nil
 		}
 		if err != nil {
-			return nil, src.wrap(err)
+			return nil, nil, nil, err
 		}
 		n := fields(b, fs[:])
 		if n == 0 || fs[0][0] == '%' {
 			continue
 		}
-		if count == nnz {
-			return nil, fail("more entries than the %d the size line declares", nnz)
+		if count == m.nnz {
+			return nil, nil, nil, m.fail("more entries than the %d the size line declares", m.nnz)
 		}
-		if n != want {
-			if pattern {
-				return nil, fail("%d fields, expected 2 (row column) in a pattern matrix", n)
-			}
-			return nil, fail("%d fields, expected 3 (row column value)", n)
-		}
-		i, j := parseIndex(fs[0]), parseIndex(fs[1])
-		switch {
-		case i < 0:
-			return nil, fail("row index %s is not a positive integer", excerpt(fs[0]))
-		case j < 0:
-			return nil, fail("column index %s is not a positive integer", excerpt(fs[1]))
-		case i > nrows:
-			return nil, fail("row index %s out of range 1..%d", fs[0], nrows)
-		case j > ncols:
-			return nil, fail("column index %s out of range 1..%d", fs[1], ncols)
-		}
-		v := 1.0
-		switch {
-		case pattern:
-		case integer:
-			n, err := strconv.ParseInt(string(fs[2]), 10, 64)
-			if err != nil {
-				return nil, fail("%s is not an integer", excerpt(fs[2]))
-			}
-			v = float64(n)
-		default:
-			var msg string
-			if v, msg = parseNumber(string(fs[2])); msg != "" {
-				return nil, fail("%s", msg)
-			}
+		i, j, v, err := m.entry(fs, n)
+		if err != nil {
+			return nil, nil, nil, err
 		}
 		ri, ci, vs = append(ri, int32(i-1)), append(ci, int32(j-1)), append(vs, v)
-		if symmetric && i != j {
+		if m.symmetric && i != j {
 			ri, ci, vs = append(ri, int32(j-1)), append(ci, int32(i-1)), append(vs, v)
 		}
 		count++
 	}
+}
 
-	if size < 0 {
-		if err := checkSize(lr.consumed); err != nil {
-			return nil, err
+// entry parses one entry line of n fields (the first three in fs).
+func (m *mtxReader) entry(fs [3][]byte, n int) (i, j int64, v float64, err error) {
+	switch {
+	case m.pattern && n != 2:
+		return 0, 0, 0, m.fail("%d fields, expected 2 (row column) in a pattern matrix", n)
+	case !m.pattern && n != 3:
+		return 0, 0, 0, m.fail("%d fields, expected 3 (row column value)", n)
+	}
+	i, j = parseIndex(fs[0]), parseIndex(fs[1])
+	switch {
+	case i < 0:
+		return 0, 0, 0, m.fail("row index %s is not a positive integer", excerpt(fs[0]))
+	case j < 0:
+		return 0, 0, 0, m.fail("column index %s is not a positive integer", excerpt(fs[1]))
+	case i > m.nrows:
+		return 0, 0, 0, m.fail("row index %s out of range 1..%d", shortDigits(fs[0]), m.nrows)
+	case j > m.ncols:
+		return 0, 0, 0, m.fail("column index %s out of range 1..%d", shortDigits(fs[1]), m.ncols)
+	}
+	switch {
+	case m.pattern:
+		return i, j, 1, nil
+	case m.integer:
+		k, err := strconv.ParseInt(string(fs[2]), 10, 64)
+		if err != nil {
+			return 0, 0, 0, m.fail("%s is not an integer", excerpt(fs[2]))
 		}
+		return i, j, float64(k), nil
 	}
-	csr, dup := cooToCSR(int(nrows), int(ncols), ri, ci, vs)
-	if dup[0] >= 0 {
-		return nil, &FormatError{Path: path, Msg: fmt.Sprintf("entry (%d, %d) is given more than once, once as a negative value: a sum would hide it from the nonnegativity check", dup[0]+1, dup[1]+1)}
+	v, msg := parseNumber(string(fs[2]))
+	if msg != "" {
+		return 0, 0, 0, m.fail("%s", msg)
 	}
-	return &Input{Path: path, Kind: "mtx", Sparse: csr}, nil
+	return i, j, v, nil
 }
 
 // cooToCSR builds a CSR matrix from coordinates: entries sorted by row and
