@@ -86,11 +86,11 @@ func parseDtype(s string) (npyDtype, string) {
 		}
 	}
 	if len(rest) < 2 {
-		return d, fmt.Sprintf("header: unsupported dtype %q", s)
+		return d, fmt.Sprintf("header: unsupported dtype %s", excerpt(s))
 	}
 	size, err := strconv.Atoi(rest[1:])
 	if err != nil {
-		return d, fmt.Sprintf("header: unsupported dtype %q", s)
+		return d, fmt.Sprintf("header: unsupported dtype %s", excerpt(s))
 	}
 	d.kind, d.size = rest[0], size
 	ok := false
@@ -98,17 +98,17 @@ func parseDtype(s string) (npyDtype, string) {
 	case 'f':
 		ok = size == 4 || size == 8
 		if !ok {
-			return d, fmt.Sprintf("header: dtype %q (float%d) is not supported; convert the array to float32 or float64", s, 8*size)
+			return d, fmt.Sprintf("header: dtype %s (float%d) is not supported; convert the array to float32 or float64", excerpt(s), 8*size)
 		}
 	case 'i', 'u':
 		ok = size == 1 || size == 2 || size == 4 || size == 8
 	case 'b':
 		ok = size == 1
 	case 'c':
-		return d, fmt.Sprintf("header: dtype %q is complex; only real matrices can be factorised", s)
+		return d, fmt.Sprintf("header: dtype %s is complex; only real matrices can be factorised", excerpt(s))
 	}
 	if !ok {
-		return d, fmt.Sprintf("header: dtype %q is not supported (need float32, float64, an integer type or bool)", s)
+		return d, fmt.Sprintf("header: dtype %s is not supported (need float32, float64, an integer type or bool)", excerpt(s))
 	}
 	return d, ""
 }
@@ -193,44 +193,52 @@ func readNPYHeader(r io.Reader, size int64) (h npyHeader, msg string, err error)
 		return h, "", err
 	}
 	h.dataOff += hlen
+	if msg := h.parseDict(string(buf)); msg != "" {
+		return h, msg, nil
+	}
+	return h, h.checkShape(size), nil
+}
 
-	dict, perr := parsePyDict(string(buf))
+// parseDict fills in the dtype, order and shape from the header's dict;
+// the message is empty when they are good.
+func (h *npyHeader) parseDict(text string) string {
+	dict, perr := parsePyDict(text)
 	if perr != "" {
-		return h, "header: " + perr, nil
+		return "header: " + perr
 	}
 	descr, ok := dict["descr"]
 	if !ok {
-		return h, "header: no 'descr' key", nil
+		return "header: no 'descr' key"
 	}
 	switch descr.kind {
 	case pyStr:
 	case pyList:
-		return h, "header: 'descr' is a structured dtype; only plain numeric arrays are supported", nil
+		return "header: 'descr' is a structured dtype; only plain numeric arrays are supported"
 	default:
-		return h, "header: 'descr' is not a string", nil
+		return "header: 'descr' is not a string"
 	}
 	var dmsg string
 	if h.dtype, dmsg = parseDtype(descr.s); dmsg != "" {
-		return h, dmsg, nil
+		return dmsg
 	}
 	fo, ok := dict["fortran_order"]
 	if !ok {
-		return h, "header: no 'fortran_order' key", nil
+		return "header: no 'fortran_order' key"
 	}
 	if fo.kind != pyBool {
-		return h, "header: 'fortran_order' is not True or False", nil
+		return "header: 'fortran_order' is not True or False"
 	}
 	h.fortran = fo.b
 	sh, ok := dict["shape"]
 	if !ok {
-		return h, "header: no 'shape' key", nil
+		return "header: no 'shape' key"
 	}
 	if sh.kind != pyTuple {
-		return h, "header: 'shape' is not a tuple", nil
+		return "header: 'shape' is not a tuple"
 	}
 	for _, v := range sh.items {
 		if v.kind != pyInt || v.n < 0 {
-			return h, "header: 'shape' is not a tuple of nonnegative integers", nil
+			return "header: 'shape' is not a tuple of nonnegative integers"
 		}
 		h.shape = append(h.shape, v.n)
 	}
@@ -239,12 +247,18 @@ func readNPYHeader(r io.Reader, size int64) (h npyHeader, msg string, err error)
 		if len(h.shape) == 1 {
 			hint = " (reshape it, e.g. x.reshape(-1, 1) for a column)"
 		}
-		return h, fmt.Sprintf("header: shape %s is %d-dimensional; a 2-D array is needed%s",
-			shapeString(h.shape), len(h.shape), hint), nil
+		return fmt.Sprintf("header: shape %s is %d-dimensional; a 2-D array is needed%s",
+			shapeString(h.shape), len(h.shape), hint)
 	}
 	if m := checkDims(h.shape[0], h.shape[1]); m != "" {
-		return h, fmt.Sprintf("header: shape %s: %s", shapeString(h.shape), m), nil
+		return fmt.Sprintf("header: shape %s: %s", shapeString(h.shape), m)
 	}
+	return ""
+}
+
+// checkShape checks the data the shape needs against the file's size
+// (math.MaxInt64: unknown); the message is empty when it fits.
+func (h *npyHeader) checkShape(size int64) string {
 	avail := size - h.dataOff
 	if size == math.MaxInt64 { // unknown
 		avail = math.MaxInt64
@@ -252,13 +266,13 @@ func readNPYHeader(r io.Reader, size int64) (h npyHeader, msg string, err error)
 	need := new(big.Int).Mul(big.NewInt(h.shape[0]), big.NewInt(h.shape[1]))
 	need.Mul(need, big.NewInt(int64(h.dtype.size)))
 	if need.Cmp(big.NewInt(avail)) > 0 {
-		return h, fmt.Sprintf("header: shape %s of dtype %q needs %s bytes of data, but the file holds only %d bytes after the header",
-			shapeString(h.shape), h.dtype.descr, need, avail), nil
+		return fmt.Sprintf("header: shape %s of dtype %q needs %s bytes of data, but the file holds only %d bytes after the header",
+			shapeString(h.shape), h.dtype.descr, need, avail)
 	}
 	if h.shape[0]*h.shape[1] > math.MaxInt {
-		return h, fmt.Sprintf("header: shape %s is too large for this platform", shapeString(h.shape)), nil
+		return fmt.Sprintf("header: shape %s is too large for this platform", shapeString(h.shape))
 	}
-	return h, "", nil
+	return ""
 }
 
 // readNPY reads an .npy file or stream.

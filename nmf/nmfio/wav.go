@@ -83,43 +83,9 @@ func (o *Options) ReadWAV(path string) (*Sound, error) {
 func DecodeWAV(data []byte) (*Sound, error) { return decodeWAV(data, nmf.Budget{}) }
 
 func decodeWAV(data []byte, budget nmf.Budget) (*Sound, error) {
-	if len(data) < 12 || string(data[0:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
-		return nil, errors.New("not a RIFF/WAVE file")
-	}
-	var fmtChunk, dataChunk []byte
-	haveFmt, haveData := false, false
-	pos := 12
-	for pos+8 <= len(data) {
-		id := string(data[pos : pos+4])
-		size := uint64(binary.LittleEndian.Uint32(data[pos+4 : pos+8]))
-		body := pos + 8
-		avail := uint64(len(data) - body)
-		switch {
-		case id == "fmt " && !haveFmt:
-			if size > avail {
-				return nil, fmt.Errorf("fmt chunk of %d bytes is truncated to %d", size, avail)
-			}
-			fmtChunk, haveFmt = data[body:body+int(size)], true
-		case id == "data" && !haveData:
-			if size > avail {
-				return nil, fmt.Errorf("truncated data: data chunk of %d bytes has only %d in the file", size, avail)
-			}
-			dataChunk, haveData = data[body:body+int(size)], true
-		}
-		if haveFmt && haveData {
-			break
-		}
-		next := uint64(body) + size + size&1
-		if next > uint64(len(data)) {
-			break
-		}
-		pos = int(next)
-	}
-	if !haveFmt {
-		return nil, errors.New("missing fmt chunk")
-	}
-	if !haveData {
-		return nil, errors.New("missing data chunk")
+	fmtChunk, dataChunk, err := wavChunks(data)
+	if err != nil {
+		return nil, err
 	}
 	if len(fmtChunk) < 16 {
 		return nil, fmt.Errorf("fmt chunk of %d bytes is shorter than 16", len(fmtChunk))
@@ -181,6 +147,49 @@ func decodeWAV(data []byte, budget nmf.Budget) (*Sound, error) {
 		samples[i] = sum * inv
 	}
 	return &Sound{Rate: int(rate), Samples: samples, Channels: channels, BitDepth: depth}, nil
+}
+
+// wavChunks finds the fmt and data chunks of a RIFF/WAVE file, each
+// checked to lie within the bytes present.
+func wavChunks(data []byte) (fmtChunk, dataChunk []byte, err error) {
+	if len(data) < 12 || string(data[0:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
+		return nil, nil, errors.New("not a RIFF/WAVE file")
+	}
+	haveFmt, haveData := false, false
+	pos := 12
+	for pos+8 <= len(data) {
+		id := string(data[pos : pos+4])
+		size := uint64(binary.LittleEndian.Uint32(data[pos+4 : pos+8]))
+		body := pos + 8
+		avail := uint64(len(data) - body)
+		switch {
+		case id == "fmt " && !haveFmt:
+			if size > avail {
+				return nil, nil, fmt.Errorf("fmt chunk of %d bytes is truncated to %d", size, avail)
+			}
+			fmtChunk, haveFmt = data[body:body+int(size)], true
+		case id == "data" && !haveData:
+			if size > avail {
+				return nil, nil, fmt.Errorf("truncated data: data chunk of %d bytes has only %d in the file", size, avail)
+			}
+			dataChunk, haveData = data[body:body+int(size)], true
+		}
+		if haveFmt && haveData {
+			break
+		}
+		next := uint64(body) + size + size&1
+		if next > uint64(len(data)) {
+			break
+		}
+		pos = int(next)
+	}
+	if !haveFmt {
+		return nil, nil, errors.New("missing fmt chunk")
+	}
+	if !haveData {
+		return nil, nil, errors.New("missing data chunk")
+	}
+	return fmtChunk, dataChunk, nil
 }
 
 // sampleReader returns the decoder of one sample of a supported format.
