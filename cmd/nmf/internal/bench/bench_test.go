@@ -51,7 +51,7 @@ func quick(t *testing.T, format string) string {
 
 func TestQuickTable(t *testing.T) {
 	out := quick(t, "")
-	for _, want := range []string{"workload", "ms/iter", "GFLOP/s", "GEMM 128² square", "mu Frobenius", "mu KL", "mu IS", "mu β=1.5", "cd", "mu KL sparse", "mu IS audio", "growth mu Frobenius"} {
+	for _, want := range []string{"workload", "ms/iter", "GFLOP/s", "GEMM 128² square", "mu Frobenius", "mu KL", "mu IS", "mu β=1.5", "cd", "mu KL sparse", "mu IS audio", "growth mu Frobenius", "init nndsvda"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -94,14 +94,14 @@ func TestQuickJSON(t *testing.T) {
 			t.Errorf("row %v: ms_per_iter %v", r["workload"], r["ms_per_iter"])
 		}
 	}
-	if kinds["gemm"] != 4 || kinds["iteration"] != 8 || kinds["growth"] != 4 {
+	if kinds["gemm"] != 4 || kinds["iteration"] != 8 || kinds["growth"] != 4 || kinds["init"] != 1 || kinds["fit"] != 0 {
 		t.Errorf("rows by kind: %v", kinds)
 	}
 }
 
 func TestQuickMarkdown(t *testing.T) {
 	out := quick(t, "--markdown")
-	for _, want := range []string{"# Benchmarks", "## Machine", "## Targets", "## Growth", "nmf bench --quick"} {
+	for _, want := range []string{"# Benchmarks", "## Machine", "## Targets", "## Growth", "## Initialisation and whole fits", "nmf bench --quick"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q", want)
 		}

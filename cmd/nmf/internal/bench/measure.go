@@ -18,7 +18,7 @@ import (
 
 // Row is one measured workload on one device in one precision.
 type Row struct {
-	Kind       string  `json:"kind"` // "gemm", "iteration" or "growth"
+	Kind       string  `json:"kind"` // "gemm", "iteration", "growth", "init" or "fit"
 	Workload   string  `json:"workload"`
 	Device     string  `json:"device"`
 	DeviceName string  `json:"device_name"`
@@ -658,6 +658,9 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 				rep.Rows = append(rep.Rows, row)
 			}
 		}
+	}
+	if err := measureStarts(ctx, c, devs, sk, rep, logf); err != nil {
+		return nil, err
 	}
 	if len(devs) > 0 && !hasCLBlast(rep) {
 		rep.Notes = append(rep.Notes, clblastNote())

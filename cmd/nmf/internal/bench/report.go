@@ -144,7 +144,19 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	r.writeRunTargets(p)
 	p("\n")
 	section := func(title, kind string) {
-		p("## %s\n\n| workload | shape | device | precision | ms/iter | GFLOP/s | of GEMM | device MiB | scikit-learn ms | ratio | CLBlast ms | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", title)
+		n := 0
+		for _, x := range r.Rows {
+			if x.Kind == kind {
+				n++
+			}
+		}
+		if n == 0 {
+			return
+		}
+		if title != "" {
+			p("## %s\n\n", title)
+		}
+		p("| workload | shape | device | precision | ms/iter | GFLOP/s | of GEMM | device MiB | scikit-learn ms | ratio | CLBlast ms | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, x := range r.Rows {
 			if x.Kind != kind {
 				continue
@@ -160,6 +172,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	section("GEMM", "gemm")
 	section("Whole iterations", "iteration")
 	section("Minibatch (MiniBatchNMF: ms per pass over X, every batch once; scikit-learn runs _minibatch_step and _minibatch_convergence on the same batches from the same start)", "minibatch")
+	p("## Initialisation and whole fits\n\nTimes of the whole init (\"ms/iter\" is the init's ms: nmf.Fit with no iterations, its Result.InitTime, against scikit-learn's _initialize_nmf(X, k, \"nndsvda\", random_state=0), the same randomized SVD) and of a whole default fit (nmf.Fit with DefaultOptions against NMF(k, random_state=0).fit_transform(X), one round: `--only 'fit default'`).\n\n")
+	section("", "init")
+	section("", "fit")
 	p("## Growth\n\nmu Frobenius, time per iteration over four sizes of l·n·k; \"ms per 10⁸ lnk\" stays flat when time grows in proportion to l·n·k.\n\n")
 	p("| device | precision | l×n k | l·n·k | ms/iter | ms per 10⁸ lnk | GFLOP/s |\n|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Rows {

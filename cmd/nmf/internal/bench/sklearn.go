@@ -23,8 +23,12 @@ var sklearnScript []byte
 // sklearnJob is one workload for sklearn_bench.py: the same X, W0 and H0
 // as ours, written as .npy files, and the same warm-up and repeats.
 type sklearnJob struct {
-	ID      string  `json:"id"`
-	Solver  string  `json:"solver"` // "mu", "cd" or "minibatch"
+	ID string `json:"id"`
+	// Kind is "" (iterations), "init" (_initialize_nmf) or "fit" (a whole
+	// default fit), the last two of K components.
+	Kind    string  `json:"kind,omitempty"`
+	K       int     `json:"k,omitempty"`
+	Solver  string  `json:"solver,omitempty"` // "mu", "cd" or "minibatch"
 	Beta    float64 `json:"beta"`
 	Sparse  bool    `json:"sparse,omitempty"`
 	L       int     `json:"l"`
@@ -33,8 +37,8 @@ type sklearnJob struct {
 	Data    string  `json:"data,omitempty"`
 	Indices string  `json:"indices,omitempty"`
 	Indptr  string  `json:"indptr,omitempty"`
-	W       string  `json:"w"`
-	H       string  `json:"h"`
+	W       string  `json:"w,omitempty"`
+	H       string  `json:"h,omitempty"`
 	Warmup  int     `json:"warmup"`
 	Repeats int     `json:"repeats"`
 	// BatchSize is a minibatch job's batch_size.

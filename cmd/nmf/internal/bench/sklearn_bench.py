@@ -1,6 +1,8 @@
 # Times scikit-learn 1.2's NMF iterations on the matrices nmf bench wrote,
 # one iteration at a time, exactly as _fit_multiplicative_update and
-# _fit_coordinate_descent run their loop bodies (tol = 0: no error checks).
+# _fit_coordinate_descent run their loop bodies (tol = 0: no error checks);
+# and, for jobs of kind init or fit, _initialize_nmf(X, k, "nndsvda",
+# random_state=0) or a whole NMF(k, random_state=0).fit_transform(X).
 #
 # A server, so that nmf bench can alternate its own rounds with ours on the
 # same workload: reads one JSON job per line on stdin, runs it from the
@@ -14,7 +16,7 @@ try:
     import numpy as np
     import scipy.sparse as sp
     import sklearn
-    from sklearn.decomposition import _nmf
+    from sklearn.decomposition import NMF, _nmf
     from sklearn.utils import gen_batches
 except Exception as e:  # noqa: BLE001
     print(json.dumps({"error": "scikit-learn unavailable: %s" % e}), flush=True)
@@ -45,6 +47,19 @@ def mu_iter(X, W, H, beta, gamma):
     return W, H
 
 
+def run_start(j, X):
+    """Times _initialize_nmf (kind init) or a whole default fit (kind fit)."""
+    times = []
+    for _ in range(j["warmup"] + j["repeats"]):
+        t = time.perf_counter()
+        if j["kind"] == "init":
+            _nmf._initialize_nmf(X, j["k"], init="nndsvda", random_state=0)
+        else:
+            NMF(j["k"], random_state=0).fit_transform(X)
+        times.append(time.perf_counter() - t)
+    return [t * 1e3 for t in times[j["warmup"]:]]
+
+
 def minibatch_run(j, X, W0, H0):
     """Passes of MiniBatchNMF._fit_transform's loop: every batch once per
     pass, _minibatch_step then _minibatch_convergence (tol 0, no
@@ -73,6 +88,8 @@ def minibatch_run(j, X, W0, H0):
 
 
 def run(j, X, W0, H0):
+    if j.get("kind"):
+        return run_start(j, X)
     W = W0.copy()
     H = H0.copy()
     times = []
@@ -111,7 +128,9 @@ def main():
         try:
             if j["id"] != loaded:
                 X, W0, H0, loaded = None, None, None, None
-                X, W0, H0 = load_x(j), np.load(j["w"]), np.load(j["h"])
+                X = load_x(j)
+                if "w" in j:
+                    W0, H0 = np.load(j["w"]), np.load(j["h"])
                 loaded = j["id"]
             out = {"id": j["id"], "times": run(j, X, W0, H0)}
         except Exception as e:  # noqa: BLE001
