@@ -63,7 +63,7 @@ func startTimes[T nmf.Float](ctx context.Context, dev string, x *nmf.Dense[T], w
 		return b, err
 	}
 	if w.kind == "init" {
-		opt.MaxIter = 0
+		opt.MaxIter = nmf.NoIterations
 	}
 	runtime.GC()
 	t := time.Now()
@@ -73,6 +73,9 @@ func startTimes[T nmf.Float](ctx context.Context, dev string, x *nmf.Dense[T], w
 		return 0, 0, "", err
 	}
 	if w.kind == "init" {
+		if res.NIter != 0 {
+			return 0, 0, "", fmt.Errorf("bench: init workload ran %d iterations", res.NIter)
+		}
 		elapsed = res.InitTime
 	}
 	return float64(elapsed.Nanoseconds()) / 1e6, res.DeviceBytes, res.Device, nil
