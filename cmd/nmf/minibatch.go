@@ -185,13 +185,10 @@ func (o *options) onlineOptions(kind string) nmf.Options {
 // minibatchReport is report.json's minibatch: the parameters as used and
 // the name of the model's state files.
 type minibatchReport struct {
-	BatchSize            int     `json:"batch_size"`
-	ForgetFactor         float64 `json:"forget_factor"`
-	Rho                  float64 `json:"rho"`
-	FreshRestarts        bool    `json:"fresh_restarts"`
-	FreshRestartsMaxIter int     `json:"fresh_restarts_max_iter"`
-	TransformMaxIter     int     `json:"transform_max_iter"`
-	MaxNoImprovement     *int    `json:"max_no_improvement"`
+	// The parameters as used: batch_size, forget_factor, rho,
+	// fresh_restarts, fresh_restarts_max_iter, transform_max_iter,
+	// max_no_improvement (null: none).
+	nmf.MiniBatchParams
 	// Batches are "rows" of a matrix file or "columns" of images and WAV.
 	Batches string `json:"batches"`
 	// Streamed says X was read from its file a batch at a time.
@@ -307,8 +304,7 @@ func loadOnline[T nmf.Float](sv *savedFit, opt nmf.Options) (*nmf.Online[T], err
 		params.AlphaW, params.AlphaH = params.AlphaH, params.AlphaW
 	}
 	st := &nmf.OnlineState{Params: params, Features: n, NSteps: rep.NSteps, H: parts[0], Numerator: parts[1], Denominator: parts[2],
-		MiniBatch: nmf.MiniBatchParams{BatchSize: m.BatchSize, ForgetFactor: m.ForgetFactor, Rho: m.Rho, FreshRestarts: m.FreshRestarts,
-			FreshRestartsMaxIter: m.FreshRestartsMaxIter, TransformMaxIter: m.TransformMaxIter, MaxNoImprovement: m.MaxNoImprovement}}
+		MiniBatch: m.MiniBatchParams}
 	model, err := nmf.RestoreOnline[T](st, opt)
 	if err != nil {
 		return nil, &cliError{file: sv.path, msg: "the model's state: " + trimNMF(err), err: err}
@@ -340,10 +336,7 @@ func modelOutputs[T nmf.Float](m *nmf.Online[T], kind string) ([]namedMatrix[T],
 	}{{"H", st.H}, {"numerator", st.Numerator}, {"denominator", st.Denominator}} {
 		files = append(files, namedMatrix[T]{"model." + name + "." + f.part + ".npy", &nmf.Dense[T]{Rows: k, Cols: n, Data: convert[T](f.v)}})
 	}
-	p := st.MiniBatch
-	return files, &minibatchReport{BatchSize: p.BatchSize, ForgetFactor: p.ForgetFactor, Rho: p.Rho, FreshRestarts: p.FreshRestarts,
-		FreshRestartsMaxIter: p.FreshRestartsMaxIter, TransformMaxIter: p.TransformMaxIter, MaxNoImprovement: p.MaxNoImprovement,
-		Batches: batchesOf(kind), Features: n, State: name}, nil
+	return files, &minibatchReport{MiniBatchParams: st.MiniBatch, Batches: batchesOf(kind), Features: n, State: name}, nil
 }
 
 // runFitMiniBatch is nmf fit --minibatch.
@@ -550,16 +543,35 @@ func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *da
 	return nil
 }
 
-func runPartialFit(ctx context.Context, args []string, e *env) error {
-	o, err := parseOptions("partial-fit", partialFitUsage, args)
+// checkOutFlag is checkOut of --out, by default INPUT's name for cmd.
+func checkOutFlag(o *options, cmd string) (*outDir, error) {
+	out := o.out
+	if out == "" {
+		out = defaultOut(o.input, cmd)
+	}
+	return checkOut(out, o.force, "")
+}
+
+// parseWithInput parses the flags of cmd and says what kind of input
+// INPUT is, refusing flags that do not apply to it.
+func parseWithInput(cmd, usage string, args []string) (*options, string, error) {
+	o, err := parseOptions(cmd, usage, args)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	kind, err := classify(o.input)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	if err := o.checkKind(kind, partialFitUsage); err != nil {
+	if err := o.checkKind(kind, usage); err != nil {
+		return nil, "", err
+	}
+	return o, kind, nil
+}
+
+func runPartialFit(ctx context.Context, args []string, e *env) error {
+	o, kind, err := parseWithInput("partial-fit", partialFitUsage, args)
+	if err != nil {
 		return err
 	}
 	var m *modelState
@@ -577,14 +589,8 @@ func runPartialFit(ctx context.Context, args []string, e *env) error {
 			return &cliError{file: m.path, msg: "is the report of a fit without --minibatch: partial-fit updates the models of nmf fit --minibatch and nmf partial-fit"}
 		}
 		o.format = m.rep.Params.Format
-	} else {
-		out := o.out
-		if out == "" {
-			out = defaultOut(o.input, "fit")
-		}
-		if od, err = checkOut(out, o.force, ""); err != nil {
-			return err
-		}
+	} else if od, err = checkOutFlag(o, "fit"); err != nil {
+		return err
 	}
 	ds, err := loadInput(e, o, kind)
 	if err != nil {

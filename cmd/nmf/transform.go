@@ -61,15 +61,8 @@ type modelState struct {
 }
 
 func runTransform(ctx context.Context, args []string, e *env) error {
-	o, err := parseOptions("transform", transformUsage, args)
+	o, kind, err := parseWithInput("transform", transformUsage, args)
 	if err != nil {
-		return err
-	}
-	kind, err := classify(o.input)
-	if err != nil {
-		return err
-	}
-	if err := o.checkKind(kind, transformUsage); err != nil {
 		return err
 	}
 	var m *modelState
@@ -80,11 +73,7 @@ func runTransform(ctx context.Context, args []string, e *env) error {
 	} else if columnsAreSamples(kind) {
 		return &usageError{usage: transformUsage, msg: fmt.Sprintf("transform: --h holds H fixed, for matrix files; %s is %s, use --model DIR", o.input, kindName(kind))}
 	}
-	out := o.out
-	if out == "" {
-		out = defaultOut(o.input, "transform")
-	}
-	od, err := checkOut(out, o.force, "")
+	od, err := checkOutFlag(o, "transform")
 	if err != nil {
 		return err
 	}

@@ -307,6 +307,14 @@ func precOf(p string) backend.Precision {
 // and returns the per-iteration times (ms) after the warm-up, the device
 // memory and the device's name.
 func fitTimes[T nmf.Float](ctx context.Context, dev string, prec string, x nmf.Matrix[T], w0, h0 *nmf.Dense[T], w iterWork, c *Config) ([]float64, int64, string, error) {
+	return timedRun(dev, prec, w, c, func(opt nmf.Options) (*nmf.Result[T], error) { return nmf.FitFrom(ctx, x, w0, h0, opt) })
+}
+
+// timedRun runs fit with the options of w on dev for warmup+repeats
+// iterations (tol 0), each of which calls Progress once, and returns the ms
+// between those calls after the warm-up, the device memory and the
+// device's name.
+func timedRun[T nmf.Float](dev, prec string, w iterWork, c *Config, fit func(nmf.Options) (*nmf.Result[T], error)) ([]float64, int64, string, error) {
 	loss, err := nmf.ParseLoss(w.loss)
 	if err != nil {
 		return nil, 0, "", err
@@ -329,7 +337,7 @@ func fitTimes[T nmf.Float](ctx context.Context, dev string, prec string, x nmf.M
 		},
 	}
 	opt.SetStopping(c.Warmup+c.Repeats, 0)
-	res, err := nmf.FitFrom(ctx, x, w0, h0, opt)
+	res, err := fit(opt)
 	if err != nil {
 		return nil, 0, "", err
 	}

@@ -2,11 +2,8 @@ package bench
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/clnmf/clnmf/nmf"
-	"github.com/clnmf/clnmf/nmf/backend"
 )
 
 // Minibatch workloads: scikit-learn's MiniBatchNMF, timed per pass over X
@@ -24,47 +21,18 @@ func minibatchWorkloads(s sizes) []iterWork {
 	}
 }
 
-// minibatchTimes runs warmup+repeats passes of w on dev from w0, h0 and
-// returns the ms per pass after the warm-up, the device memory and the
-// device's name.
+// minibatchTimes runs warmup+repeats passes of w on dev from w0, h0 (the
+// fit's Progress is called once a pass) and returns the ms per pass after
+// the warm-up, the device memory and the device's name.
 func minibatchTimes[T nmf.Float](ctx context.Context, dev, prec string, x nmf.Matrix[T], w0, h0 *nmf.Dense[T], w iterWork, c *Config) ([]float64, int64, string, error) {
-	loss, err := nmf.ParseLoss(w.loss)
-	if err != nil {
-		return nil, 0, "", err
-	}
-	var be backend.Backend
-	var stamps []time.Time
-	var syncErr error
-	opt := nmf.Options{
-		Components: w.k, Loss: loss, Solver: nmf.MU,
-		Backend: func() (backend.Backend, error) {
-			b, _, err := nmf.OpenDevice(dev, precOf(prec))
-			be = b
-			return b, err
-		},
-		Progress: func(int, float64) { // once a pass
-			if err := finish(be); err != nil && syncErr == nil {
-				syncErr = err
-			}
-			stamps = append(stamps, time.Now())
-		},
-	}
-	opt.SetStopping(c.Warmup+c.Repeats, 0)
-	res, err := nmf.FitMiniBatchFrom(ctx, x, w0, h0, opt, nmf.MiniBatchOptions{BatchSize: w.batch})
-	if err != nil {
-		return nil, 0, "", err
-	}
-	if syncErr != nil {
-		return nil, 0, "", syncErr
-	}
-	if len(stamps) != c.Warmup+c.Repeats {
-		return nil, 0, "", fmt.Errorf("bench: %d progress calls for %d passes", len(stamps), c.Warmup+c.Repeats)
-	}
-	var ts []float64
-	for i := max(c.Warmup, 1); i < len(stamps); i++ {
-		ts = append(ts, float64(stamps[i].Sub(stamps[i-1]).Nanoseconds())/1e6)
-	}
-	return ts, res.DeviceBytes, res.Device, nil
+	return timedRun(dev, prec, w, c, func(opt nmf.Options) (*nmf.Result[T], error) {
+		opt.Solver = nmf.MU
+		res, err := nmf.FitMiniBatchFrom(ctx, x, w0, h0, opt, nmf.MiniBatchOptions{BatchSize: w.batch})
+		if err != nil {
+			return nil, err
+		}
+		return &res.Result, nil
+	})
 }
 
 // timeMinibatch is timeFit for a minibatch workload.
