@@ -224,7 +224,7 @@ func fileErr(path string, err error) error {
 		return &cliError{file: pe.Path, msg: pe.Err.Error(), err: err}
 	}
 	msg := err.Error()
-	for _, p := range []string{"nmf: ", "picture: ", "audio: ", "dataio: ", "nmfio: ", "samples: "} {
+	for _, p := range []string{"nmf: ", "picture: ", "audio: ", "nmfio: ", "samples: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
 	if errors.Is(err, nmfio.ErrUnknownFormat) {
