@@ -244,3 +244,55 @@ func TestReadImageFolderBombs(t *testing.T) {
 		t.Fatalf("bomb alone: %v", err)
 	}
 }
+
+// FuzzReadImageFolder: whatever one image file holds, the folder reader
+// returns a consistent matrix or an error, under a 64 MiB budget (a header
+// may claim up to 2²⁶ pixels), and never panics.
+func FuzzReadImageFolder(f *testing.F) {
+	var buf bytes.Buffer
+	png.Encode(&buf, grayImage(3, 2, func(x, y int) uint8 { return uint8(40 * (x + y)) }))
+	f.Add(buf.Bytes(), ".png")
+	buf.Reset()
+	gif.Encode(&buf, grayImage(2, 2, func(x, y int) uint8 { return 200 }), nil)
+	f.Add(buf.Bytes(), ".gif")
+	buf.Reset()
+	jpeg.Encode(&buf, grayImage(8, 8, func(x, y int) uint8 { return uint8(x * y) }), nil)
+	f.Add(buf.Bytes(), ".jpg")
+	f.Add(pngHeader(8192, 8192), ".png")
+	f.Add(pngHeader(30000, 30000), ".png")
+	f.Add([]byte("not an image"), ".jpeg")
+	dir := f.TempDir()
+	o := &Options{MemoryLimit: 64 << 20}
+	f.Fuzz(func(t *testing.T, data []byte, ext string) {
+		if !IsImageName("x" + ext) {
+			return
+		}
+		sub, err := os.MkdirTemp(dir, "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(sub)
+		if err := os.WriteFile(filepath.Join(sub, "x"+ext), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in, err := o.ReadImageFolder(sub)
+		if err != nil {
+			if in != nil {
+				t.Fatal("a matrix and an error")
+			}
+			if len(err.Error()) > len(sub)+300 {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
+			return
+		}
+		x := in.Dense32
+		if x == nil || x.Rows != in.Width*in.Height || x.Cols != 1 || len(x.Data) != x.Rows {
+			t.Fatalf("%+v", in)
+		}
+		for _, v := range x.Data {
+			if !(v >= 0 && v <= 1) {
+				t.Fatalf("gray value %v", v)
+			}
+		}
+	})
+}
