@@ -139,3 +139,14 @@ func TestResourceBombs(t *testing.T) {
 	// Inside the limit, the same input fits.
 	mustRun(t, "fit", "small.csv", "-k", "3", "--max-iter", "5", "--memory-limit", "64MiB", "--out", "ok.nmf", "-q")
 }
+
+// TestLongHeaderNameExcerpt: a bad value's position names its column by a
+// short excerpt of the header, however long the name.
+func TestLongHeaderNameExcerpt(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFile(t, "h.csv", "a,"+strings.Repeat("n", 50000)+"\n1,2\n3,-4\n")
+	r := nmfRun(context.Background(), "fit", "h.csv", "-k", "1", "--out", "o.nmf", "-q")
+	if r.code != 1 || len(r.stderr) > 300 || !strings.Contains(r.stderr, "data row 2, column 2 (nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn…)") {
+		t.Errorf("exit %d, stderr %.400q", r.code, r.stderr)
+	}
+}

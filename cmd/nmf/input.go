@@ -245,7 +245,11 @@ func (ds *dataset) position(row, col int) string {
 	switch ds.Kind {
 	case kindCSV, kindTSV:
 		if col < len(ds.Header) {
-			return fmt.Sprintf("data row %d, column %d (%s)", row+1, col+1, ds.Header[col])
+			name := ds.Header[col]
+			if len(name) > 40 { // a message quotes a short excerpt only
+				name = strings.ToValidUTF8(name[:32], "") + "…"
+			}
+			return fmt.Sprintf("data row %d, column %d (%s)", row+1, col+1, name)
 		}
 		return fmt.Sprintf("data row %d, column %d", row+1, col+1)
 	case kindMTX:
