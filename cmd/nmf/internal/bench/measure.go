@@ -475,206 +475,251 @@ func gemmTimes(ctx context.Context, be backend.Backend, prec string, m, n, k int
 	return ts, nil
 }
 
+// measurer holds the state of one Measure call: the report it fills, the
+// devices that opened, and each device's square GEMM rate.
+type measurer struct {
+	c        *Config
+	rep      *Report
+	s        sizes
+	devs     []string
+	gemmRate map[string]float64 // device|prec → GFLOP/s of square GEMM
+	r        *rand.Rand
+	logw     io.Writer
+}
+
+func (m *measurer) logf(f string, a ...any) { fmt.Fprintf(m.logw, "bench: "+f+"\n", a...) }
+
+func (m *measurer) note(msg string) { m.rep.Notes = append(m.rep.Notes, msg) }
+
 // Measure runs every workload of c and returns the report.
 func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 	start := time.Now()
 	rep := &Report{Command: "nmf bench " + strings.Join(c.Args, " "), Machine: machine(), Started: start.UTC().Format(time.RFC3339), cfg: c}
-	s := sizesFor(c.Quick)
-	logf := func(f string, a ...any) { fmt.Fprintf(logw, "bench: "+f+"\n", a...) }
-	gemmRate := map[string]float64{} // device|prec → GFLOP/s of square GEMM
-	r := newRand(1)
-
-	var devs []string
+	m := &measurer{c: c, rep: rep, s: sizesFor(c.Quick), gemmRate: map[string]float64{}, r: newRand(1), logw: logw}
 	for _, d := range c.Devices {
 		b, _, err := nmf.OpenDevice(d, backend.Float32)
 		if err != nil {
 			msg := fmt.Sprintf("device %s skipped: %v", d, err)
-			rep.Notes = append(rep.Notes, msg)
-			logf("%s", msg)
+			m.note(msg)
+			m.logf("%s", msg)
 			continue
 		}
 		b.Close()
-		devs = append(devs, d)
+		m.devs = append(m.devs, d)
 	}
-
 	// GEMMs: square first (the device's reference rate), then the shapes.
-	for _, d := range devs {
+	for _, d := range m.devs {
 		for _, prec := range c.Precisions {
-			be, _, err := nmf.OpenDevice(d, precOf(prec))
-			if err != nil {
-				rep.Notes = append(rep.Notes, fmt.Sprintf("%s %s: %v", d, prec, err))
-				continue
-			}
-			type shape struct {
-				name        string
-				m, n, k     int
-				kind, label string
-			}
-			L := s.gemmL
-			shapes := []shape{{"square", s.square, s.square, s.square, "", fmt.Sprintf("GEMM %d² square", s.square)}}
-			for _, k := range s.gemmK {
-				shapes = append(shapes,
-					shape{"WH", L, L, k, "", fmt.Sprintf("GEMM W·H (%d×%d)·(%d×%d)", L, k, k, L)},
-					shape{"WtX", k, L, L, "WtX", fmt.Sprintf("GEMM Wᵀ·X (%d×%d)ᵀ·(%d×%d)", L, k, L, L)},
-					shape{"XHt", L, k, L, "XHt", fmt.Sprintf("GEMM X·Hᵀ (%d×%d)·(%d×%d)ᵀ", L, L, k, L)},
-				)
-			}
-			for _, sh := range shapes {
-				if sh.name != "square" && c.Only != nil && !c.Only.MatchString(sh.label) {
-					continue
-				}
-				logf("%s %s %s", d, prec, sh.label)
-				ts, err := gemmTimes(ctx, be, prec, sh.m, sh.n, sh.k, sh.kind, c, r)
-				row := &Row{Kind: "gemm", Workload: sh.label, Device: d, DeviceName: be.Name(), Precision: prec, L: sh.m, N: sh.n, K: sh.k, Repeats: c.Repeats}
-				if err != nil && ts == nil {
-					row.Note = err.Error()
-					rep.Rows = append(rep.Rows, row)
-					continue
-				}
-				if err != nil {
-					row.Note = err.Error()
-				}
-				var own []float64
-				for _, t := range ts {
-					if t < 0 {
-						row.CLBlastMs = -t
-					} else {
-						own = append(own, t)
-					}
-				}
-				// A GEMM of (m×k)·(k×n) is 2·m·n·k flops.
-				row.Flops = 2 * float64(sh.m) * float64(sh.n) * float64(sh.k)
-				row.MsPerIter = median(own)
-				row.GFLOPS = row.Flops / row.MsPerIter / 1e6
-				if sh.name == "square" {
-					gemmRate[d+"|"+prec] = row.GFLOPS
-				}
-				if g := gemmRate[d+"|"+prec]; g > 0 {
-					row.FracGEMM = row.GFLOPS / g
-				}
-				if row.CLBlastMs > 0 {
-					row.RatioCLBlast = row.CLBlastMs / row.MsPerIter
-					if sh.name != "square" {
-						row.Target = 1
-					}
-				}
-				rep.Rows = append(rep.Rows, row)
-			}
-			be.Close()
+			m.gemms(ctx, d, prec)
 		}
 	}
+	if err := m.iterations(ctx); err != nil {
+		return nil, err
+	}
+	if len(m.devs) > 0 && !hasCLBlast(rep) {
+		m.note(clblastNote())
+	}
+	rep.Duration = time.Since(start).Seconds()
+	return rep, nil
+}
 
-	// Whole iterations: each workload runs c.Rounds rounds, every round a
-	// fresh fit from the same start on each device and then, with
-	// --compare, the same round in scikit-learn, so that the two sides of a
-	// ratio share the machine's slow and quiet spells.
+// gemmShape is one GEMM workload: (m×k)·(k×n), kind saying which operand
+// is X's shape ("WtX", "XHt" or "").
+type gemmShape struct {
+	name        string
+	m, n, k     int
+	kind, label string
+}
+
+func (m *measurer) gemmShapes() []gemmShape {
+	s := m.s
+	L := s.gemmL
+	shapes := []gemmShape{{"square", s.square, s.square, s.square, "", fmt.Sprintf("GEMM %d² square", s.square)}}
+	for _, k := range s.gemmK {
+		shapes = append(shapes,
+			gemmShape{"WH", L, L, k, "", fmt.Sprintf("GEMM W·H (%d×%d)·(%d×%d)", L, k, k, L)},
+			gemmShape{"WtX", k, L, L, "WtX", fmt.Sprintf("GEMM Wᵀ·X (%d×%d)ᵀ·(%d×%d)", L, k, L, L)},
+			gemmShape{"XHt", L, k, L, "XHt", fmt.Sprintf("GEMM X·Hᵀ (%d×%d)·(%d×%d)ᵀ", L, L, k, L)},
+		)
+	}
+	return shapes
+}
+
+// gemms times the GEMM shapes on device d in precision prec.
+func (m *measurer) gemms(ctx context.Context, d, prec string) {
+	c := m.c
+	be, _, err := nmf.OpenDevice(d, precOf(prec))
+	if err != nil {
+		m.note(fmt.Sprintf("%s %s: %v", d, prec, err))
+		return
+	}
+	defer be.Close()
+	for _, sh := range m.gemmShapes() {
+		if sh.name != "square" && c.Only != nil && !c.Only.MatchString(sh.label) {
+			continue
+		}
+		m.logf("%s %s %s", d, prec, sh.label)
+		ts, err := gemmTimes(ctx, be, prec, sh.m, sh.n, sh.k, sh.kind, c, m.r)
+		row := &Row{Kind: "gemm", Workload: sh.label, Device: d, DeviceName: be.Name(), Precision: prec, L: sh.m, N: sh.n, K: sh.k, Repeats: c.Repeats}
+		if err != nil {
+			row.Note = err.Error()
+		}
+		if err != nil && ts == nil {
+			m.rep.Rows = append(m.rep.Rows, row)
+			continue
+		}
+		var own []float64
+		for _, t := range ts {
+			if t < 0 {
+				row.CLBlastMs = -t
+			} else {
+				own = append(own, t)
+			}
+		}
+		// A GEMM of (m×k)·(k×n) is 2·m·n·k flops.
+		row.Flops = 2 * float64(sh.m) * float64(sh.n) * float64(sh.k)
+		row.MsPerIter = median(own)
+		row.GFLOPS = row.Flops / row.MsPerIter / 1e6
+		if sh.name == "square" {
+			m.gemmRate[d+"|"+prec] = row.GFLOPS
+		}
+		if g := m.gemmRate[d+"|"+prec]; g > 0 {
+			row.FracGEMM = row.GFLOPS / g
+		}
+		if row.CLBlastMs > 0 {
+			row.RatioCLBlast = row.CLBlastMs / row.MsPerIter
+			if sh.name != "square" {
+				row.Target = 1
+			}
+		}
+		m.rep.Rows = append(m.rep.Rows, row)
+	}
+}
+
+// iterations times the whole-iteration workloads, then the starts
+// (measureStarts) while scikit-learn is up: each workload runs c.Rounds
+// rounds, every round a fresh fit from the same start on each device and
+// then, with --compare, the same round in scikit-learn, so that the two
+// sides of a ratio share the machine's slow and quiet spells.
+func (m *measurer) iterations(ctx context.Context) error {
+	c := m.c
 	var sk *sklearnRun
 	if c.Compare {
 		var err error
 		if sk, err = newSklearnRun(c.Python); err == nil {
-			logf("starting scikit-learn (%s)", c.Python)
+			m.logf("starting scikit-learn (%s)", c.Python)
 			if err = sk.start(ctx); err != nil {
 				sk.close()
 				sk = nil
 			}
 		}
 		if err != nil {
-			rep.Notes = append(rep.Notes, "scikit-learn comparison skipped: "+err.Error())
-			logf("scikit-learn comparison skipped: %v", err)
+			m.note("scikit-learn comparison skipped: " + err.Error())
+			m.logf("scikit-learn comparison skipped: %v", err)
 		} else {
-			rep.Sklearn = sk.version
+			m.rep.Sklearn = sk.version
 			defer sk.close()
 		}
 	}
-	for _, w := range iterWorkloads(s) {
+	for _, w := range iterWorkloads(m.s) {
 		if c.Only != nil && !c.Only.MatchString(fmt.Sprintf("%s %d×%d k=%d", w.name, w.l, w.n, w.k)) {
 			continue
 		}
-		h := makeHost(w, s.density)
+		h := makeHost(w, m.s.density)
 		for _, prec := range c.Precisions {
 			var job *sklearnJob
 			if sk != nil && sk.err == nil {
 				var err error
 				if job, err = sk.add(w, h, prec, c); err != nil {
-					rep.Notes = append(rep.Notes, "scikit-learn input: "+err.Error())
+					m.note("scikit-learn input: " + err.Error())
 					job = nil
 				}
 			}
-			rows := make([]*Row, len(devs))
-			own := make([][]float64, len(devs))
-			for i, d := range devs {
-				rows[i] = &Row{Kind: w.kind, Workload: w.name, Device: d, Precision: prec, L: w.l, N: w.n, K: w.k, NNZ: h.nnz, Repeats: c.Repeats, Rounds: c.Rounds}
-				if w.data == "sparse" {
-					rows[i].Workload += fmt.Sprintf(" (%.1f%% nnz)", 100*s.density)
-				}
-				if d == "cpu" && w.kind == "iteration" {
-					rows[i].Target = w.target
-					if w.data == "dense" {
-						rows[i].TargetFracGEMM = fracGEMMTarget(prec)
-					}
-				}
-			}
-			var skTimes []float64
-			in := newFitInput(h, prec)
-			for r := 1; r <= c.Rounds; r++ {
-				for i, d := range devs {
-					if rows[i].Note != "" {
-						continue
-					}
-					if ctx.Err() != nil {
-						return nil, errCancelled
-					}
-					logf("%s %s %s %d×%d k=%d, round %d/%d", d, prec, w.name, w.l, w.n, w.k, r, c.Rounds)
-					ts, db, name, err := timeFit(ctx, d, prec, in, w, c)
-					if err != nil {
-						rows[i].Note = err.Error()
-						logf("%s", err)
-						continue
-					}
-					rows[i].DeviceName, rows[i].DeviceBytes = name, db
-					own[i] = append(own[i], ts...)
-				}
-				if job != nil && sk.err == nil {
-					if ctx.Err() != nil {
-						return nil, errCancelled
-					}
-					logf("scikit-learn %s %s %d×%d k=%d, round %d/%d", prec, w.name, w.l, w.n, w.k, r, c.Rounds)
-					c.pause()
-					ts, err := sk.time(job)
-					if err != nil {
-						rep.Notes = append(rep.Notes, "scikit-learn comparison failed: "+err.Error())
-						logf("scikit-learn: %v", err)
-						continue
-					}
-					skTimes = append(skTimes, ts...)
-				}
-			}
-			for i, d := range devs {
-				row := rows[i]
-				if len(own[i]) > 0 {
-					row.MsPerIter = median(own[i])
-					row.Flops = iterFlops(w, h.nnz)
-					row.GFLOPS = row.Flops / row.MsPerIter / 1e6
-					if g := gemmRate[d+"|"+prec]; g > 0 {
-						row.FracGEMM = row.GFLOPS / g
-					}
-					if len(skTimes) > 0 {
-						row.SklearnMs = median(skTimes)
-						row.Ratio = row.SklearnMs / row.MsPerIter
-					}
-				}
-				rep.Rows = append(rep.Rows, row)
+			if err := m.iteration(ctx, w, h, prec, sk, job); err != nil {
+				return err
 			}
 		}
 	}
-	if err := measureStarts(ctx, c, devs, sk, rep, logf); err != nil {
-		return nil, err
+	return measureStarts(ctx, c, m.devs, sk, m.rep, m.logf)
+}
+
+// iterRows returns the rows of workload w in precision prec, one per
+// device, with their targets.
+func (m *measurer) iterRows(w iterWork, h *host, prec string) []*Row {
+	rows := make([]*Row, len(m.devs))
+	for i, d := range m.devs {
+		rows[i] = &Row{Kind: w.kind, Workload: w.name, Device: d, Precision: prec, L: w.l, N: w.n, K: w.k, NNZ: h.nnz, Repeats: m.c.Repeats, Rounds: m.c.Rounds}
+		if w.data == "sparse" {
+			rows[i].Workload += fmt.Sprintf(" (%.1f%% nnz)", 100*m.s.density)
+		}
+		if d == "cpu" && w.kind == "iteration" {
+			rows[i].Target = w.target
+			if w.data == "dense" {
+				rows[i].TargetFracGEMM = fracGEMMTarget(prec)
+			}
+		}
 	}
-	if len(devs) > 0 && !hasCLBlast(rep) {
-		rep.Notes = append(rep.Notes, clblastNote())
+	return rows
+}
+
+// iteration times workload w in precision prec on every device and, with
+// job, in scikit-learn, round by round, and adds its rows to the report.
+func (m *measurer) iteration(ctx context.Context, w iterWork, h *host, prec string, sk *sklearnRun, job *sklearnJob) error {
+	c := m.c
+	rows := m.iterRows(w, h, prec)
+	own := make([][]float64, len(m.devs))
+	var skTimes []float64
+	in := newFitInput(h, prec)
+	for r := 1; r <= c.Rounds; r++ {
+		for i, d := range m.devs {
+			if rows[i].Note != "" {
+				continue
+			}
+			if ctx.Err() != nil {
+				return errCancelled
+			}
+			m.logf("%s %s %s %d×%d k=%d, round %d/%d", d, prec, w.name, w.l, w.n, w.k, r, c.Rounds)
+			ts, db, name, err := timeFit(ctx, d, prec, in, w, c)
+			if err != nil {
+				rows[i].Note = err.Error()
+				m.logf("%s", err)
+				continue
+			}
+			rows[i].DeviceName, rows[i].DeviceBytes = name, db
+			own[i] = append(own[i], ts...)
+		}
+		if job != nil && sk.err == nil {
+			if ctx.Err() != nil {
+				return errCancelled
+			}
+			m.logf("scikit-learn %s %s %d×%d k=%d, round %d/%d", prec, w.name, w.l, w.n, w.k, r, c.Rounds)
+			c.pause()
+			ts, err := sk.time(job)
+			if err != nil {
+				m.note("scikit-learn comparison failed: " + err.Error())
+				m.logf("scikit-learn: %v", err)
+				continue
+			}
+			skTimes = append(skTimes, ts...)
+		}
 	}
-	rep.Duration = time.Since(start).Seconds()
-	return rep, nil
+	for i, d := range m.devs {
+		row := rows[i]
+		if len(own[i]) > 0 {
+			row.MsPerIter = median(own[i])
+			row.Flops = iterFlops(w, h.nnz)
+			row.GFLOPS = row.Flops / row.MsPerIter / 1e6
+			if g := m.gemmRate[d+"|"+prec]; g > 0 {
+				row.FracGEMM = row.GFLOPS / g
+			}
+			if len(skTimes) > 0 {
+				row.SklearnMs = median(skTimes)
+				row.Ratio = row.SklearnMs / row.MsPerIter
+			}
+		}
+		m.rep.Rows = append(m.rep.Rows, row)
+	}
+	return nil
 }
 
 func hasCLBlast(rep *Report) bool {
