@@ -66,8 +66,9 @@ type Backend struct {
 	name  string // Name()
 	label string // error prefix: "opencl:P:D (device)"
 
-	kp    kernelParams // the kernels' parameters (params.go)
-	acc64 bool         // partial sums in double
+	kp      kernelParams // the kernels' parameters (params.go)
+	profile Profile      // ProfileGPU or ProfileCPU
+	acc64   bool         // partial sums in double
 
 	progs   [2]*cl.Program // by backend.Precision
 	scratch map[string]*cl.Buffer
@@ -89,18 +90,21 @@ type Backend struct {
 	closed    bool
 }
 
-func newBackend(ctx *cl.Context, spec string, p *cl.Platform, d *cl.Device) *Backend {
+// newBackend makes the backend of a device with profile prof (resolved);
+// the tuning cache applies when useCache and prof is the device type's.
+func newBackend(ctx *cl.Context, spec string, p *cl.Platform, d *cl.Device, prof Profile, useCache bool) *Backend {
 	dn := strings.TrimSpace(d.Name)
 	b := &Backend{
 		ctx: ctx, q: ctx.Queue(), dev: d, spec: spec,
 		name:    fmt.Sprintf("%s %s (%s)", spec, dn, strings.TrimSpace(p.Name())),
 		label:   fmt.Sprintf("%s (%s)", spec, dn),
-		kp:      defaultParams(d),
+		kp:      defaultParams(d, prof),
+		profile: prof,
 		acc64:   d.FP64,
 		scratch: map[string]*cl.Buffer{},
 	}
 	b.keepGrown = strings.TrimSpace(p.Name()) == "Oclgrind"
-	if p, ok := tuning.Cached(d); ok && !b.keepGrown {
+	if p, ok := tuning.Cached(d); ok && useCache && prof == typeProfile(d) && !b.keepGrown {
 		b.kp.gemm = p
 	}
 	b.packMin = 1 << 16
@@ -116,11 +120,16 @@ func newBackend(ctx *cl.Context, spec string, p *cl.Platform, d *cl.Device) *Bac
 // "opencl:0:0 pthread-haswell-AMD EPYC (Portable Computing Language)".
 func (b *Backend) Name() string { return b.name }
 
-// Device returns the device's description.
+// Profile is the profile the backend runs, "gpu" or "cpu".
+func (b *Backend) Profile() string { return b.profile.String() }
+
+// Device returns the device's description, with the profile in use.
 func (b *Backend) Device() DeviceInfo {
 	var pi, di int
 	fmt.Sscanf(b.spec, "opencl:%d:%d", &pi, &di)
-	return info(pi, di, b.dev.Platform, b.dev)
+	inf := info(pi, di, b.dev.Platform, b.dev)
+	inf.Profile = b.Profile()
+	return inf
 }
 
 // DeviceBytes returns the bytes of device memory the backend holds:

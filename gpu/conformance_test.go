@@ -5,26 +5,31 @@ import (
 	"testing"
 
 	"github.com/clnmf/clnmf/gpu"
+	"github.com/clnmf/clnmf/gpu/internal/gputest"
 	"github.com/clnmf/clnmf/nmf/backend"
 	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 	"github.com/clnmf/clnmf/nmf/nmftest"
 )
 
-// openerFor returns a constructor of backends on the first OpenCL device.
-// Without any OpenCL device the test is skipped, except under CI=true,
-// where the OpenCL device (PoCL) is part of the set-up and its absence is a
-// failure.
+// openerFor returns a constructor of backends on the tests' device
+// (gputest.Spec: CLNMF_TEST_DEVICE, else the first GPU, else the first
+// OpenCL device), in the profile CLNMF_OPENCL_PROFILE asks for, without the
+// tuning cache. Without any OpenCL device the test is skipped, except under
+// CI=true, where the OpenCL device (PoCL) is part of the set-up and its
+// absence is a failure.
 func openerFor(t *testing.T) func() (backend.Backend, error) {
 	t.Helper()
-	b, err := gpu.Open("opencl")
+	open := func() (*gpu.Backend, error) { return gpu.OpenWith(gputest.Spec(), gpu.Options{NoTuneCache: true}) }
+	b, err := open()
 	if err != nil {
 		if gpu.IsNoDevice(err) && os.Getenv("CI") != "true" {
 			t.Skipf("no OpenCL device: %v", err)
 		}
 		t.Fatalf("opening the OpenCL device: %v", err)
 	}
+	t.Logf("device %s, profile %s", b.Name(), b.Profile())
 	b.Close()
-	return func() (backend.Backend, error) { return gpu.Open("opencl") }
+	return func() (backend.Backend, error) { return open() }
 }
 
 // TestGolden runs scikit-learn's golden cases on the OpenCL backend: float64
@@ -50,18 +55,18 @@ func TestOclgrind(t *testing.T) {
 // materialised. PathAuto picks between them by size, so small cases would
 // otherwise test one path only.
 func TestGoldenPaths(t *testing.T) {
-	openerFor(t)
+	open := openerFor(t)
 	for _, p := range []struct {
 		name string
 		path gpu.Path
 	}{{"fused", gpu.PathFused}, {"materialised", gpu.PathMaterialised}} {
 		t.Run(p.name, func(t *testing.T) {
 			nmftest.Golden(t, "../testdata/golden", func() (backend.Backend, error) {
-				b, err := gpu.Open("opencl")
+				b, err := open()
 				if err != nil {
 					return nil, err
 				}
-				b.Path = p.path
+				b.(*gpu.Backend).Path = p.path
 				return b, nil
 			})
 		})

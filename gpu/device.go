@@ -37,6 +37,9 @@ type DeviceInfo struct {
 	MaxAlloc     int64  // largest single buffer in bytes
 	ComputeUnits int    // number of compute units
 	FP64         bool   // double precision supported
+	// Profile is the profile an open backend runs ("gpu" or "cpu"; see
+	// Profile); empty in the list of Devices.
+	Profile string
 }
 
 // Devices lists the devices of every OpenCL platform, in the order of their
@@ -139,9 +142,18 @@ func find(spec string) (pi, di int, p *cl.Platform, d *cl.Device, err error) {
 // type, PoCL's CPU device included), "gpu" (the first GPU; none gives an
 // error wrapping ErrNoDevice) or "opencl:P:D" (device D of platform P, as
 // Devices lists them). Without OpenCL the error wraps ErrNoOpenCL or
-// ErrNoPlatform. The caller must Close the backend.
-func Open(spec string) (*Backend, error) {
+// ErrNoPlatform. The caller must Close the backend. It is OpenWith with the
+// zero Options: the profile from CLNMF_OPENCL_PROFILE or the device type,
+// the tuning cache read.
+func Open(spec string) (*Backend, error) { return OpenWith(spec, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(spec string, o Options) (*Backend, error) {
 	pi, di, p, d, err := find(spec)
+	if err != nil {
+		return nil, err
+	}
+	prof, err := resolveProfile(o.Profile, d)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +161,7 @@ func Open(spec string) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gpu: opencl:%d:%d (%s): %w", pi, di, strings.TrimSpace(d.Name), err)
 	}
-	return newBackend(ctx, fmt.Sprintf("opencl:%d:%d", pi, di), p, d), nil
+	return newBackend(ctx, fmt.Sprintf("opencl:%d:%d", pi, di), p, d, prof, !o.NoTuneCache), nil
 }
 
 // IsNoDevice reports whether err says there is no OpenCL library, platform

@@ -17,11 +17,11 @@ import (
 // the device's name.)
 func TestTooLargeIsAClearError(t *testing.T) {
 	open := openerFor(t)
-	b, err := gpu.Open("opencl")
+	b, err := open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := b.Device()
+	info := b.(*gpu.Backend).Device()
 	b.Close()
 	// A float32 matrix one row larger than the maximum allocation.
 	cols := 1 << 16

@@ -32,7 +32,7 @@ func TestOclgrindGemmParams(t *testing.T) {
 		shapes = [][3]int{{1, 1, 1}, {7, 9, 8}, {17, 33, 19}}
 	}
 	for _, gp := range gemmParamSets {
-		nb := newBackend(b.ctx, b.spec, b.dev.Platform, b.dev)
+		nb := newBackend(b.ctx, b.spec, b.dev.Platform, b.dev, b.profile, false)
 		nb.keepGrown = b.keepGrown
 		nb.packMin = 0
 		nb.packCap = 100 // chunks of k on the larger shapes
@@ -60,7 +60,8 @@ func TestOclgrindGemmParams(t *testing.T) {
 }
 
 // TestTuneCache saves parameters and checks that a new backend on the same
-// device loads them.
+// device loads them, and only under the device type's own profile and
+// when the cache is not switched off.
 func TestTuneCache(t *testing.T) {
 	b := dev(t)
 	dir := t.TempDir()
@@ -74,11 +75,23 @@ func TestTuneCache(t *testing.T) {
 	if filepath.Base(path) != "tune.json" || filepath.Base(filepath.Dir(path)) != "clnmf" {
 		t.Errorf("cache path %s", path)
 	}
-	nb := newBackend(b.ctx, b.spec, b.dev.Platform, b.dev)
-	if b.keepGrown {
-		return // the simulator ignores the cache
+	own := typeProfile(b.dev)
+	other := ProfileGPU
+	if own == ProfileGPU {
+		other = ProfileCPU
 	}
-	if got := nb.kp.gemm; got != want {
-		t.Errorf("loaded %v, want %v", got, want)
+	for _, c := range []struct {
+		prof     Profile
+		useCache bool
+		loads    bool
+	}{{own, true, true}, {own, false, false}, {other, true, false}} {
+		nb := newBackend(b.ctx, b.spec, b.dev.Platform, b.dev, c.prof, c.useCache)
+		if b.keepGrown {
+			return // the simulator ignores the cache
+		}
+		got, def := nb.kp.gemm, tuning.DefaultGemm(c.prof == ProfileCPU)
+		if c.loads && got != want || !c.loads && got != def {
+			t.Errorf("profile %v, cache %v: parameters %v (cached %v, defaults %v)", c.prof, c.useCache, got, want, def)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/clnmf/clnmf/gpu/internal/gputest"
 	"github.com/clnmf/clnmf/nmf/backend"
 	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 )
@@ -24,11 +25,14 @@ var (
 	sharedErr  error
 )
 
-// TestMain runs the tests, then (with -v) reports the largest errors the
-// checks saw, to show the margins against the tolerances.
+// TestMain runs the tests, then says which device and profile ran them
+// and (with -v) reports the largest errors the checks saw, to show the
+// margins against the tolerances.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared != nil {
+		fmt.Printf("gpu: tests ran on %s, profile %s (%s=%q, %s=%q)\n", shared.Name(), shared.Profile(),
+			gputest.Env, os.Getenv(gputest.Env), EnvProfile, os.Getenv(EnvProfile))
 		shared.Close()
 	}
 	if testing.Verbose() {
@@ -62,7 +66,7 @@ func skipNoDevice(t testing.TB, err error) {
 // dev returns the shared backend with its settings restored after the test.
 func dev(t testing.TB) *Backend {
 	t.Helper()
-	sharedOnce.Do(func() { shared, sharedErr = Open("opencl") })
+	sharedOnce.Do(func() { shared, sharedErr = OpenWith(gputest.Spec(), Options{NoTuneCache: true}) })
 	if sharedErr != nil {
 		skipNoDevice(t, sharedErr)
 	}
@@ -208,7 +212,11 @@ func TestDevicesAndOpen(t *testing.T) {
 	if want := devs[0].Spec + " " + devs[0].Name + " (" + devs[0].Platform + ")"; b.Name() != want {
 		t.Errorf("Name() = %q, want %q", b.Name(), want)
 	}
-	if got := b.Device(); got != devs[0] {
+	got := b.Device()
+	if got.Profile != b.Profile() || got.Profile != "gpu" && got.Profile != "cpu" {
+		t.Errorf("Device().Profile = %q, Profile() = %q", got.Profile, b.Profile())
+	}
+	if got.Profile = ""; got != devs[0] {
 		t.Errorf("Device() = %+v, want %+v", got, devs[0])
 	}
 
@@ -282,7 +290,7 @@ func TestSmallWorkGroups(t *testing.T) {
 	b := dev(t)
 	d := *b.dev
 	d.MaxWorkGroupSize = 128
-	sb := newBackend(b.ctx, b.spec, b.dev.Platform, &d)
+	sb := newBackend(b.ctx, b.spec, b.dev.Platform, &d, b.profile, false)
 	if sb.kp.tiled.ts != 8 || sb.kp.elem.wg != 64 {
 		t.Fatalf("tile %d, wg %d for a device of 128 work-items", sb.kp.tiled.ts, sb.kp.elem.wg)
 	}
@@ -303,7 +311,7 @@ func TestNoFP64(t *testing.T) {
 	b := dev(t)
 	d := *b.dev
 	d.FP64 = false
-	nb := newBackend(b.ctx, b.spec, b.dev.Platform, &d)
+	nb := newBackend(b.ctx, b.spec, b.dev.Platform, &d, b.profile, false)
 	_, err := nb.NewMatrix(backend.Float64, 2, 2)
 	if err == nil || !strings.Contains(err.Error(), "float32") || !strings.Contains(err.Error(), "--device cpu") {
 		t.Errorf("NewMatrix(float64) without fp64 = %v", err)

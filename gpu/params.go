@@ -53,16 +53,16 @@ type kernelParams struct {
 // rbTile is the output tile side of gemm_rb (RB_T = 4·TS at TS = 16).
 const rbTile = 64
 
-// defaultParams are the parameters for d: 16×16 tiles and 256-item groups,
-// 8×8 and 64 where the device allows fewer than 256 work-items, the GEMM's
-// defaults for d's type.
-func defaultParams(d *cl.Device) kernelParams {
+// defaultParams are the parameters for d under profile prof: 16×16 tiles
+// and 256-item groups, 8×8 and 64 where the device allows fewer than 256
+// work-items, the profile's GEMM defaults.
+func defaultParams(d *cl.Device, prof Profile) kernelParams {
 	tile, wg := 16, 256
 	if d.MaxWorkGroupSize < 256 {
 		tile, wg = 8, 64
 	}
 	return kernelParams{
-		gemm:   tuning.DefaultGemm(d.Type&cl.DeviceCPU != 0),
+		gemm:   tuning.DefaultGemm(prof == ProfileCPU),
 		tiled:  tiledParams{ts: tile, rb: rbTile},
 		fused:  fusedParams{tf: tile},
 		sparse: sparseParams{tr: tile, tt: tile, wg: wg},
