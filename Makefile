@@ -6,7 +6,7 @@ BIN      ?= bin
 # "context deadline exceeded" and no failing input (go.dev/issue/75804).
 FUZZTIME ?= 10000x
 
-.PHONY: all build install test vet oclgrind oclgrind-ci fuzz-short bench demo setup clean
+.PHONY: all build install test test-gpu-profile vet oclgrind oclgrind-ci fuzz-short bench demo setup clean
 
 all: build
 
@@ -28,6 +28,16 @@ test: vet
 vet:
 	$(GO) vet ./...
 
+# The OpenCL tests (the gpu package: its unit tests, golden and conformance
+# suites) under the GPU profile: on a CPU device (PoCL) they run exactly the
+# kernels, parameters and plans a GPU gets. make test runs them under the
+# device's own profile (cpu on PoCL). -v only for the line saying which
+# device and profile ran.
+test-gpu-profile:
+	@log=$$(mktemp); CLNMF_OPENCL_PROFILE=gpu $(GO) test -count=1 -v ./gpu/ >$$log 2>&1; st=$$?; \
+	  grep -E '^(ok|FAIL|gpu: tests ran)' $$log; \
+	  if [ $$st -ne 0 ]; then grep -E -B2 -A8 -e '--- FAIL' $$log | head -200; fi; rm -f $$log; exit $$st
+
 # The kernel tests under oclgrind: it reports out-of-bounds accesses, data
 # races and uninitialised reads on stderr but does not fail on them, so the
 # log is searched for its error reports.
@@ -36,9 +46,12 @@ oclgrind:
 	$(GO) test -c -o $(BIN)/gpu.test ./gpu
 	bash .ci/oclgrind $(BIN)/gpu.test '$(OCLGRIND_RUN)'
 
+# oclgrind-ci: the subset under both profiles (TestOclgrindKernels reaches
+# every kernel the profile plans; the GEMM parameter sets run once).
 oclgrind-ci:
 	$(GO) test -c -o $(BIN)/gpu.test ./gpu
-	bash .ci/oclgrind $(BIN)/gpu.test 'TestOclgrind'
+	CLNMF_OPENCL_PROFILE=cpu bash .ci/oclgrind $(BIN)/gpu.test 'TestOclgrind'
+	CLNMF_OPENCL_PROFILE=gpu bash .ci/oclgrind $(BIN)/gpu.test '^TestOclgrind$$|^TestOclgrindKernels$$'
 
 fuzz-short:
 	@for pkg_fuzz in $$($(GO) list -f '{{.ImportPath}}' ./... | while read p; do \

@@ -119,3 +119,12 @@ func Devices() ([]Device, error) {
 	list[auto].Auto = true
 	return list, err
 }
+
+// profileOf is the OpenCL kernel profile b runs ("gpu" or "cpu"), or ""
+// for a backend without one (the host CPU's).
+func profileOf(b backend.Backend) string {
+	if p, ok := b.(interface{ Profile() string }); ok {
+		return p.Profile()
+	}
+	return ""
+}

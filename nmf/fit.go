@@ -170,6 +170,7 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init 
 		Device:            b.Name(),
 		DeviceReason:      reason,
 		DeviceOpenSeconds: opened,
+		DeviceProfile:     profileOf(b),
 		Params:            p,
 		Partial:           out.partial,
 		State:             out.state,

@@ -269,7 +269,7 @@ func fitMiniBatch[T Float](ctx context.Context, src batchSource[T], cache bool, 
 	res := &MiniBatchResult[T]{NSteps: st.nSteps, MiniBatch: mb}
 	res.Params = p
 	res.Params.L1RegW, res.Params.L1RegH, res.Params.L2RegW, res.Params.L2RegH = r.regs(mb.BatchSize)
-	res.Device, res.DeviceReason = b.Name(), reason
+	res.Device, res.DeviceReason, res.DeviceProfile = b.Name(), reason, profileOf(b)
 	res.Partial = st.partial
 	if !st.partial {
 		if mb.FreshRestarts {

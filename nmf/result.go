@@ -39,6 +39,9 @@ type Result[T Float] struct {
 	// OpenCL platform, building the kernels), part of the call's time but
 	// not of the solve.
 	DeviceOpenSeconds float64
+	// DeviceProfile is the OpenCL kernel profile that ran, "gpu" or "cpu"
+	// (see gpu.Profile); empty on the host CPU backend.
+	DeviceProfile string
 	// DeviceBytes is the memory the backend held at the end of the fit.
 	DeviceBytes int64
 	// Plan is how the device held X: panels, streamed, bytes loaded.

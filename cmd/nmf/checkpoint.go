@@ -314,6 +314,9 @@ func (r *runReport) checkRun(use savedUse) error {
 	if err := nonneg("device.open_seconds", r.Device.OpenSeconds); err != nil {
 		return err
 	}
+	if p := r.Device.Profile; p != "" && p != "gpu" && p != "cpu" {
+		return badField("device.profile", "%q; want \"gpu\", \"cpu\" or none", p)
+	}
 	if r.Device.Bytes < 0 {
 		return badField("device.bytes", "%d; want at least 0", r.Device.Bytes)
 	}

@@ -359,7 +359,8 @@ func finish(e *env, o *options, out string, rep *runReport) {
 func deviceReportOf[T nmf.Float](o *options, res *nmf.Result[T]) deviceReport {
 	p := res.Plan
 	return deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes, OpenSeconds: res.DeviceOpenSeconds,
-		Panels: p.Panels, Streamed: p.Streamed, BytesPerIteration: p.BytesPerIteration, BytesLoaded: p.BytesLoaded, TransferSeconds: p.LoadSeconds}
+		Panels: p.Panels, Streamed: p.Streamed, BytesPerIteration: p.BytesPerIteration, BytesLoaded: p.BytesLoaded, TransferSeconds: p.LoadSeconds,
+		Profile: res.DeviceProfile}
 }
 
 // optionFlags maps the library's option names to the flags that set them.

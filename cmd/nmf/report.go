@@ -72,6 +72,10 @@ type deviceReport struct {
 	BytesPerIteration int64   `json:"bytes_per_iteration"`
 	BytesLoaded       int64   `json:"bytes_loaded"`
 	TransferSeconds   float64 `json:"transfer_seconds"`
+	// Profile is the OpenCL kernel profile that ran, "gpu" or "cpu"
+	// (CLNMF_OPENCL_PROFILE, else the device type's); absent for the host
+	// CPU backend.
+	Profile string `json:"profile,omitempty"`
 }
 
 // reportParams are the parameters as used, every default resolved; their

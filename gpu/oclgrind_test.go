@@ -1,0 +1,77 @@
+package gpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// TestOclgrindKernels reaches every kernel of the backend's profile on
+// shapes small enough for oclgrind (make oclgrind-ci runs it under both
+// profiles): each GEMM launch path the profile plans (checked through the
+// plans, so a change of the planner that stops reaching one fails here),
+// then the fused, materialised and sparse MU terms and the divergence.
+func TestOclgrindKernels(t *testing.T) {
+	b := dev(t)
+	rng := rand.New(rand.NewPCG(51, 52))
+	type gcase struct {
+		M, N, K int
+		split   bool // raise splitTarget: split every long K
+		pack    bool // lower packMin: pack B whenever PK allows
+	}
+	cases := []gcase{{7, 9, 8, false, false}, {65, 66, 3, false, false}, {5, 6, 130, true, false}, {9, 7, 5, false, true}}
+	want := []gemmKernel{gemmTiled, gemmRB}
+	if b.kp.gemm.Vec {
+		want = []gemmKernel{gemmVN, gemmVD, gemmPacked}
+	}
+	seen := map[gemmKernel]bool{}
+	splitSeen := false
+	packMin, split := b.packMin, b.splitTarget
+	defer func() { b.packMin, b.splitTarget = packMin, split }()
+	for _, c := range cases {
+		b.splitTarget, b.packMin = split, packMin
+		if c.split {
+			b.splitTarget = 1 << 20
+		}
+		if c.pack {
+			b.packMin = 0
+		}
+		for tr := 0; tr < 4; tr++ {
+			ta, tb := tr&1 != 0, tr&2 != 0
+			pl, err := b.planGemm(backend.Float32, c.M, c.N, c.K, planOperand(ta, c.M, c.K), planOperand(tb, c.K, c.N))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[pl.kernel] = true
+			splitSeen = splitSeen || pl.slices > 1
+			for _, p := range precisions {
+				t.Run(fmt.Sprintf("%v/%v/%d×%d×%d/ta=%v/tb=%v", b.profile, p, c.M, c.N, c.K, ta, tb), func(t *testing.T) {
+					mulCase(t, b, rng, p, c.M, c.N, c.K, ta, tb)
+				})
+			}
+		}
+	}
+	for _, k := range want {
+		if !seen[k] {
+			t.Errorf("profile %v: no shape reached %v (reached %v)", b.profile, k, seen)
+		}
+	}
+	if !b.kp.gemm.Vec && !splitSeen {
+		t.Errorf("profile %v: no shape reached split-K", b.profile)
+	}
+	b.splitTarget, b.packMin = split, packMin
+	shapes := [][3]int{{7, 5, 3}, {17, 16, 17}}
+	muTermsCases(t, b, shapes)
+	divergenceCases(t, b, shapes)
+}
+
+// planOperand is the layout Mul gives op(M) for an r×c product operand:
+// plain, or the transpose of a c×r matrix.
+func planOperand(tr bool, r, c int) operand {
+	if tr {
+		return trans(nil, r)
+	}
+	return plain(nil, c)
+}
