@@ -524,27 +524,72 @@ func uploadCSR[T any](b *Backend, rows, cols int, ptr []int64, idx, rowidx []int
 // ---- programs and launches ----------------------------------------------------
 
 // program returns the program of precision p, building it on first use.
+// A build whose kernels do not fit the device at the profile's work-group
+// sizes (a per-kernel limit below the device's, or too much local memory)
+// is rebuilt once with the small sizes (fitSmall).
 func (b *Backend) program(p backend.Precision) (*cl.Program, error) {
 	if b.progs[p] != nil {
 		return b.progs[p], nil
 	}
-	bits := 64
-	if p == backend.Float32 {
-		bits = 32
+	prog, err := b.build(p)
+	if err != nil {
+		return nil, err
 	}
+	if err := b.fits(prog); err != nil {
+		if b.kp.small {
+			return nil, err
+		}
+		b.kp = b.kp.fitSmall()
+		b.progs = [2]*cl.Program{} // the other precision's too: one set of sizes
+		if prog, err = b.build(p); err != nil {
+			return nil, err
+		}
+		if err := b.fits(prog); err != nil {
+			return nil, err
+		}
+	}
+	b.progs[p] = prog
+	return prog, nil
+}
+
+// build builds the program of precision p with the current parameters.
+func (b *Backend) build(p backend.Precision) (*cl.Program, error) {
+	bits := 8 * p.Size()
 	// The mode constants come from nmf/backend, the one home of the β
 	// rules; the tuning parameters from the kernel families' structs.
 	opts := kernels.Options(bits, b.acc64, b.kp.defines(bits)) + " " + strings.Join(backend.KernelDefines(), " ")
 	// Correctly rounded float division and square root, as on the host, so
 	// that the float32 updates (coordinate descent above all) give the CPU
-	// path's numbers; double precision always has them.
-	opts += " -cl-fp32-correctly-rounded-divide-sqrt"
-	prog, err := b.ctx.Build(kernels.Source(), opts)
-	if err != nil {
-		return nil, err
+	// path's numbers; double precision always has them. Only where the
+	// device has them: the option is refused otherwise.
+	if b.dev.FP32DivSqrt {
+		opts += " -cl-fp32-correctly-rounded-divide-sqrt"
 	}
-	b.progs[p] = prog
-	return prog, nil
+	return b.ctx.Build(kernels.Source(), opts)
+}
+
+// fits checks every kernel's work-group and local memory on the device
+// after building (CL_KERNEL_WORK_GROUP_SIZE, CL_KERNEL_LOCAL_MEM_SIZE):
+// the device's limits may be below what the profile launches for some
+// kernels only.
+func (b *Backend) fits(prog *cl.Program) error {
+	for _, kg := range b.kp.groups() {
+		k, err := prog.Kernel(kg.name)
+		if err != nil {
+			return err
+		}
+		most, err := k.WorkGroupSize()
+		if err != nil {
+			return err
+		}
+		if kg.items > most {
+			return fmt.Errorf("kernel %s: work-group of %d items, the device allows it %d", kg.name, kg.items, most)
+		}
+		if lm, err := k.LocalMemSize(); err == nil && b.dev.LocalMem > 0 && lm > b.dev.LocalMem {
+			return fmt.Errorf("kernel %s: %d bytes of local memory, the device has %d", kg.name, lm, b.dev.LocalMem)
+		}
+	}
+	return nil
 }
 
 // scalar converts a scalar argument to the kernels' element type.

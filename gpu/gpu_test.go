@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/clnmf/clnmf/gpu/cl"
 	"github.com/clnmf/clnmf/gpu/internal/gputest"
 	"github.com/clnmf/clnmf/nmf/backend"
 	"github.com/clnmf/clnmf/nmf/backend/backendtest"
@@ -725,5 +726,52 @@ func divergenceCases(t *testing.T, b *Backend, shapes [][3]int) {
 				}
 			}
 		}
+	}
+}
+
+// TestFitsSmallSizes gives a device copy just the local memory the kernels
+// need at the small sizes: the build at the profile's sizes does not fit,
+// so the backend falls back to the small ones, and computes right.
+func TestFitsSmallSizes(t *testing.T) {
+	b := dev(t)
+	most := func(kp kernelParams) int64 {
+		nb := newBackend(b.ctx, b.spec, b.dev.Platform, b.dev, b.profile, false)
+		nb.kp = kp
+		prog, err := nb.build(backend.Float32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m int64
+		for _, kg := range kp.groups() {
+			k, err := prog.Kernel(kg.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lm, err := k.LocalMemSize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m = max(m, lm)
+		}
+		return m
+	}
+	big, small := most(b.kp), most(b.kp.fitSmall())
+	if big <= small {
+		t.Skipf("the device reports %d bytes of local memory at the profile's sizes, %d at the small ones", big, small)
+	}
+	d := *b.dev
+	d.LocalMem = small
+	nb := newBackend(b.ctx, b.spec, b.dev.Platform, &d, b.profile, false)
+	rng := rand.New(rand.NewPCG(27, 28))
+	mulCase(t, nb, rng, backend.Float32, 17, 9, 20, false, true)
+	if !nb.kp.small || nb.kp.tiled.ts != 8 {
+		t.Errorf("local memory %d (the profile's sizes need %d): tile %d, small %v", small, big, nb.kp.tiled.ts, nb.kp.small)
+	}
+	nb.kp = nb.kp.fitSmall()
+	nb.kp.small = true
+	d.LocalMem = small - 1
+	nb.progs = [2]*cl.Program{}
+	if _, err := nb.program(backend.Float32); err == nil || !strings.Contains(err.Error(), "local memory") {
+		t.Errorf("local memory below the small sizes' needs: %v, want an error naming it", err)
 	}
 }

@@ -62,7 +62,9 @@ func TestOclgrindKernels(t *testing.T) {
 		t.Errorf("profile %v: no shape reached split-K", b.profile)
 	}
 	b.splitTarget, b.packMin = split, packMin
-	shapes := [][3]int{{7, 5, 3}, {17, 16, 17}}
+	// X crossing a TF = 16 tile in each direction; k small (oclgrind
+	// simulates every work-item).
+	shapes := [][3]int{{5, 17, 2}, {17, 5, 2}}
 	muTermsCases(t, b, shapes)
 	divergenceCases(t, b, shapes)
 }

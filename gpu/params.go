@@ -14,12 +14,16 @@ import (
 type tiledParams struct {
 	ts int // TS: the side of the square tiles and work-groups
 	rb int // RB_T: the side of gemm_rb's output tile, a multiple of ts
+	// contract allows fma contraction in gemm.cl (GEMM_CONTRACT): all
+	// the GEMM kernels, the CPU variants too.
+	contract bool
 }
 
 // fusedParams are those of the fused kernels mu_fused_w, mu_fused_h and
 // div_dense (fused.cl).
 type fusedParams struct {
-	tf int // TF: the side of the W·H tiles and work-groups
+	tf       int  // TF: the side of the W·H tiles and work-groups
+	contract bool // FUSED_CONTRACT: allow fma contraction
 }
 
 // sparseParams are those of spmm (sparse.cl).
@@ -48,22 +52,36 @@ type kernelParams struct {
 	sparse sparseParams
 	elem   elemParams
 	cd     cdParams
+	small  bool // the small sizes (8×8 tiles, 64-item groups)
 }
 
-// rbTile is the output tile side of gemm_rb (RB_T = 4·TS at TS = 16).
-const rbTile = 64
+// rbPerTS is gemm_rb's output tile side in tiles: RB_T = rbPerTS·TS (64 at
+// the profile sizes, 32 at the small ones).
+const rbPerTS = 4
 
 // defaultParams are the parameters for d under profile prof: 16×16 tiles
 // and 256-item groups, 8×8 and 64 where the device allows fewer than 256
 // work-items, the profile's GEMM defaults.
 func defaultParams(d *cl.Device, prof Profile) kernelParams {
+	kp := sized(d.MaxWorkGroupSize < 256)
+	kp.gemm = tuning.DefaultGemm(prof == ProfileCPU)
+	if prof == ProfileGPU {
+		kp.tiled.contract, kp.fused.contract = true, true
+	}
+	return kp
+}
+
+// sized are the parameters of every family but the GEMM's at the profile
+// sizes (16×16 tiles, 256-item groups) or the small ones (8×8, 64; gemm_rb's
+// output tiles 32×32, a quarter of the local memory).
+func sized(small bool) kernelParams {
 	tile, wg := 16, 256
-	if d.MaxWorkGroupSize < 256 {
+	if small {
 		tile, wg = 8, 64
 	}
 	return kernelParams{
-		gemm:   tuning.DefaultGemm(prof == ProfileCPU),
-		tiled:  tiledParams{ts: tile, rb: rbTile},
+		small:  small,
+		tiled:  tiledParams{ts: tile, rb: rbPerTS * tile},
 		fused:  fusedParams{tf: tile},
 		sparse: sparseParams{tr: tile, tt: tile, wg: wg},
 		elem:   elemParams{wg: wg, side: tile},
@@ -78,10 +96,44 @@ func (kp kernelParams) defines(bits int) map[string]int {
 		"TF":    kp.fused.tf,
 		"SP_TR": kp.sparse.tr, "SP_TT": kp.sparse.tt, "SP_WG": kp.sparse.wg,
 		"RWG": kp.elem.wg, "MU_WG": kp.elem.wg,
-		"CD_WG": kp.cd.wg,
+		"CD_WG":         kp.cd.wg,
+		"GEMM_CONTRACT": int(flag(kp.tiled.contract)), "FUSED_CONTRACT": int(flag(kp.fused.contract)),
 	}
 	for k, v := range kp.gemm.Defines(bits) {
 		defs[k] = v
 	}
 	return defs
+}
+
+// fitSmall is kp with the small sizes, the GEMM's parameters kept.
+func (kp kernelParams) fitSmall() kernelParams {
+	s := sized(true)
+	s.gemm = kp.gemm
+	return s
+}
+
+// kernelGroup is a kernel and the work-items of the groups it is launched
+// with.
+type kernelGroup struct {
+	name  string
+	items int
+}
+
+// groups lists every kernel with the work-group size the backend launches
+// it with under kp (fits checks them against the device).
+func (kp kernelParams) groups() []kernelGroup {
+	ts, tf, wg := kp.tiled.ts, kp.fused.tf, kp.elem.wg
+	g := []kernelGroup{
+		{"gemm", ts * ts}, {"gemm_rb", ts * ts}, {"transpose", ts * ts}, {"gemm_slices", wg},
+		{"mu_fused_w", tf * tf}, {"mu_fused_h", tf * tf}, {"div_dense", tf * tf},
+		{"mu_elem", wg}, {"mu_step", wg}, {"zero_fill", wg}, {"bcast_w", kp.elem.side * kp.elem.side},
+		{"bcast_h", kp.elem.side * kp.elem.side}, {"dot_partials", wg}, {"line_sums", wg},
+		{"spmm", kp.sparse.tt * kp.sparse.tr}, {"sddmm_ratio", kp.sparse.wg}, {"div_sparse", kp.sparse.wg},
+		{"cd_sweep", kp.cd.wg},
+	}
+	if gp := kp.gemm; gp.Vec {
+		g = append(g, kernelGroup{"gemm_vn", gp.LX * gp.LY}, kernelGroup{"gemm_vd", gp.LX * gp.LY},
+			kernelGroup{"gemm_pack", gp.VW * gp.VN})
+	}
+	return g
 }

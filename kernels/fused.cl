@@ -5,6 +5,16 @@
 // terms of the dense β ≠ 2 cases (and the sparse denominators, which need
 // W·H at every element), and the β-divergence terms.
 
+// FUSED_CONTRACT lets the compiler contract a*b+c into fma in the W·H tiles and the sums over them (1), or
+// not (0, the default; common.cl turns contraction off for every file, and
+// the end of this file turns it off again for the files after it).
+#ifndef FUSED_CONTRACT
+#define FUSED_CONTRACT 0
+#endif
+#if FUSED_CONTRACT
+#pragma OPENCL FP_CONTRACT ON
+#endif
+
 // TF is the side of the W·H tiles; the work-group is TF×TF.
 #ifndef TF
 #define TF 16
@@ -157,3 +167,5 @@ void div_dense(const int l, const int n, const int k,
     sum = group_sum(sum, red);
     if (lx == 0 && ly == 0) partial[gy * GX + gx] = sum;
 }
+
+#pragma OPENCL FP_CONTRACT OFF

@@ -8,6 +8,16 @@
 // Loads and stores are guarded, so every shape is correct, not only
 // multiples of the tile size.
 
+// GEMM_CONTRACT lets the compiler contract a*b+c into fma in the products (1), or
+// not (0, the default; common.cl turns contraction off for every file, and
+// the end of this file turns it off again for the files after it).
+#ifndef GEMM_CONTRACT
+#define GEMM_CONTRACT 0
+#endif
+#if GEMM_CONTRACT
+#pragma OPENCL FP_CONTRACT ON
+#endif
+
 // TS is the side of the square tiles (work-group TS×TS) of gemm.
 #ifndef TS
 #define TS 16
@@ -353,3 +363,5 @@ void transpose(const int R, const int C,
     if (c0 + ly < C && r0 + lx < R)
         B[IDX(c0 + ly, R, r0 + lx)] = T[lx][ly];
 }
+
+#pragma OPENCL FP_CONTRACT OFF

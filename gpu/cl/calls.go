@@ -38,6 +38,9 @@ const (
 	clKernelNumArgs              = 0x1191
 	clKernelWorkGroupSize        = 0x11B0
 	clKernelPreferredWGSMultiple = 0x11B3
+	clKernelLocalMemSize         = 0x11B2
+	clDeviceSingleFPConfig       = 0x101B
+	clFPCorrectlyRoundedDivSqrt  = 1 << 7
 )
 
 const sizeofPtr = unsafe.Sizeof(uintptr(0))

@@ -459,6 +459,9 @@ func TestKernels(t *testing.T) {
 		if m, err := k.PreferredWorkGroupMultiple(); err != nil || m <= 0 {
 			t.Errorf("PreferredWorkGroupMultiple = %d, %v", m, err)
 		}
+		if lm, err := k.LocalMemSize(); err != nil || lm < 0 || lm > c.Device().LocalMem {
+			t.Errorf("LocalMemSize = %d, %v", lm, err)
+		}
 		for _, tc := range []struct {
 			global, local []int
 		}{{[]int{n}, nil}, {[]int{1024}, []int{min(64, wg)}}} {
@@ -831,6 +834,7 @@ func TestClose(t *testing.T) {
 		"Build":      second(c.Build(testSource, "")),
 		"Kernel":     second(p.Kernel("vadd")),
 		"WGSize":     second(k.WorkGroupSize()),
+		"LocalMem":   second(k.LocalMemSize()),
 		"closeBuf":   nilIfOK(b.Close()),
 		"closeProg":  nilIfOK(p.Close()),
 		"closeKern":  nilIfOK(k.Close()),

@@ -183,6 +183,10 @@ type Device struct {
 	// extensions, or a non-zero CL_DEVICE_DOUBLE_FP_CONFIG.
 	FP64       bool
 	Extensions string // CL_DEVICE_EXTENSIONS, separated by spaces
+	// FP32DivSqrt reports CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT in
+	// CL_DEVICE_SINGLE_FP_CONFIG: the device takes the build option
+	// -cl-fp32-correctly-rounded-divide-sqrt.
+	FP32DivSqrt bool
 
 	Platform *Platform // the platform the device belongs to
 
@@ -268,6 +272,9 @@ func newDevice(p *Platform, id uintptr) (*Device, error) {
 	var fp uint64
 	st := clGetDeviceInfo(id, clDeviceDoubleFPConfig, 8, unsafe.Pointer(&fp), nil)
 	d.FP64 = d.HasExtension("cl_khr_fp64") || (st == statusSuccess && fp != 0)
+	var sp uint64
+	st = clGetDeviceInfo(id, clDeviceSingleFPConfig, 8, unsafe.Pointer(&sp), nil)
+	d.FP32DivSqrt = st == statusSuccess && sp&clFPCorrectlyRoundedDivSqrt != 0
 	return d, nil
 }
 

@@ -245,6 +245,13 @@ func (k *Kernel) PreferredWorkGroupMultiple() (int, error) {
 	return k.workGroupInfo("PreferredWorkGroupMultiple", clKernelPreferredWGSMultiple)
 }
 
+// LocalMemSize returns the __local memory in bytes the kernel uses on the
+// context's device (CL_KERNEL_LOCAL_MEM_SIZE), its static arrays included.
+func (k *Kernel) LocalMemSize() (int64, error) {
+	v, err := k.workGroupInfo("LocalMemSize", clKernelLocalMemSize)
+	return int64(v), err
+}
+
 func (k *Kernel) workGroupInfo(what string, param uint32) (int, error) {
 	if err := k.rlock(what); err != nil {
 		return 0, err
