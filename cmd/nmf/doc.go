@@ -242,9 +242,9 @@
 //	             "bytes": 501332, "open_seconds": 0.14,
 //	             "panels": 1, "streamed": false,  // how X was held:
 //	             "bytes_per_iteration": 0,        // docs/large-data.md
-//	             "bytes_loaded": 445900, "transfer_seconds": 0.001,
-//	             "profile": "cpu"},            // OpenCL only: the kernel
-//	                                    // profile (CLNMF_OPENCL_PROFILE)
+//	             "bytes_loaded": 445900, "transfer_seconds": 0.001},
+//	                                    // + "profile": "gpu" or "cpu" on an
+//	                                    // OpenCL device (CLNMF_OPENCL_PROFILE)
 //	  "warnings": [],                   // {"code": "max_iter", "message": …}
 //	  "params": {"rank": 4, "loss": "kullback-leibler", "beta": 1,
 //	             "solver": "mu", "init": "nndsvda", "max_iter": 200,
