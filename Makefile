@@ -6,7 +6,7 @@ BIN      ?= bin
 # "context deadline exceeded" and no failing input (go.dev/issue/75804).
 FUZZTIME ?= 10000x
 
-.PHONY: all build install test test-gpu-profile vet oclgrind oclgrind-ci fuzz-short bench demo setup clean
+.PHONY: all build install test test-gpu-profile gpu-check vet oclgrind oclgrind-ci fuzz-short bench demo setup clean
 
 all: build
 
@@ -37,6 +37,12 @@ test-gpu-profile:
 	@log=$$(mktemp); CLNMF_OPENCL_PROFILE=gpu $(GO) test -count=1 -v ./gpu/ >$$log 2>&1; st=$$?; \
 	  grep -E '^(ok|FAIL|gpu: tests ran)' $$log; \
 	  if [ $$st -ne 0 ]; then grep -E -B2 -A8 -e '--- FAIL' $$log | head -200; fi; rm -f $$log; exit $$st
+
+# On a machine with a GPU: devices, golden + conformance pinned to it,
+# nmf bench float32 on it, all in gpu-check.md (see .ci/gpu-check; DEVICE=
+# opencl QUICK=1 is the stand-in run on PoCL).
+gpu-check:
+	bash .ci/gpu-check
 
 # The kernel tests under oclgrind: it reports out-of-bounds accesses, data
 # races and uninitialised reads on stderr but does not fail on them, so the
