@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"github.com/clnmf/clnmf/cpu"
 )
 
 // MiniBatchOptions are the parameters of scikit-learn's MiniBatchNMF beyond
@@ -65,6 +67,10 @@ type MiniBatchResult[T Float] struct {
 	// Model continues the fit with PartialFit and transforms as
 	// MiniBatchNMF.transform does.
 	Model *Online[T]
+	// Streamed says X was handed to the device a batch at a time and
+	// released after each step (FitMiniBatchSource, or X beyond
+	// Options.DeviceMemory), never held there whole.
+	Streamed bool
 }
 
 // resolveMiniBatch checks the minibatch options and fills in the defaults
@@ -132,7 +138,9 @@ func resolveMB[T Float](l, n int, opt Options, hasZero bool) (Params, error) {
 // when the relative change of H in a step is at most Tol (Tol > 0), or after
 // MaxNoImprovement steps without a better smoothed batch cost. Penalties
 // are scaled per batch (alpha_H by the batch's rows). X is handed to the
-// device one batch at a time.
+// device one batch at a time; the batches stay there for the whole fit
+// unless X is larger than opt.DeviceMemory (an OpenCL device), in which
+// case each is released after its step (Result.Streamed).
 //
 // opt.Progress, when set, is called after every pass over X (and at an
 // early stop) with the passes begun and the smoothed (EWA) batch cost.
@@ -171,7 +179,21 @@ func fitMiniBatchMem[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T]
 	if err != nil {
 		return nil, err
 	}
-	return fitMiniBatch(ctx, &memorySource[T]{x: x}, true, opt, mbo, p, w0.Data, h0.Data)
+	// The batches stay on the device for the whole fit unless X would not
+	// fit opt.DeviceMemory: then each is handed over and released per step.
+	keep := opt.DeviceMemory <= 0 || deviceBytesOf(x) <= opt.DeviceMemory
+	return fitMiniBatch(ctx, &memorySource[T]{x: x}, keep, opt, mbo, p, w0.Data, h0.Data)
+}
+
+// deviceBytesOf estimates the device memory X takes: dense, its values; CSR,
+// the values, indices and row pointers of it and of its transpose.
+func deviceBytesOf[T Float](x Matrix[T]) int64 {
+	size := int64(precisionOf[T]().Size())
+	if c, ok := any(x).(*CSR[T]); ok {
+		return 2 * (int64(len(c.Data))*(size+8) + int64(c.Rows+c.Cols+2)*8)
+	}
+	l, n := x.Dims()
+	return int64(l) * int64(n) * size
 }
 
 // FitMiniBatchSource is FitMiniBatch over X read from src by row ranges,
@@ -256,6 +278,12 @@ func fitMiniBatch[T Float](ctx context.Context, src batchSource[T], cache bool, 
 		return nil, err
 	}
 	defer b.Close()
+	if _, host := b.(*cpu.Backend); host && !cache {
+		// The CPU computes on X where it is: a batch of X in memory costs
+		// nothing to keep (DeviceMemory does not apply there).
+		_, inMemory := src.(*memorySource[T])
+		cache = inMemory
+	}
 	r, err := newMBRun[T](b, n, p, mb, append([]T(nil), h0[:k*n]...), nil, nil)
 	if err != nil {
 		return nil, err
@@ -266,7 +294,7 @@ func fitMiniBatch[T Float](ctx context.Context, src batchSource[T], cache bool, 
 	if fitErr != nil && !st.partial {
 		return nil, fitErr
 	}
-	res := &MiniBatchResult[T]{NSteps: st.nSteps, MiniBatch: mb}
+	res := &MiniBatchResult[T]{NSteps: st.nSteps, MiniBatch: mb, Streamed: !cache}
 	res.Params = p
 	res.Params.L1RegW, res.Params.L1RegH, res.Params.L2RegW, res.Params.L2RegH = r.regs(mb.BatchSize)
 	res.Device, res.DeviceReason, res.DeviceProfile = b.Name(), reason, profileOf(b)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -213,5 +214,42 @@ func TestOnlineRestore(t *testing.T) {
 		if _, err := nmf.RestoreOnline[float64](&s, cpuOptions()); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s corrupted: got %v", name, err)
 		}
+	}
+}
+
+// TestMiniBatchDeviceMemory: on an OpenCL device, X beyond DeviceMemory is
+// handed over a batch at a time (Streamed, less device memory), with the
+// same numbers; on the CPU the cap does not apply.
+func TestMiniBatchDeviceMemory(t *testing.T) {
+	x := positive(7, 400, 30)
+	mb := nmf.DefaultMiniBatchOptions()
+	mb.BatchSize = 50
+	o := mbOptions(3)
+	o.DeviceMemory = 1 << 10
+	res, err := nmf.FitMiniBatch(bg, x, o, mb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Streamed {
+		t.Error("cpu: streamed under DeviceMemory")
+	}
+	o.Device = "opencl"
+	capped, err := nmf.FitMiniBatch(bg, x, o, mb)
+	if errors.Is(err, nmf.ErrDevice) && os.Getenv("CI") != "true" {
+		t.Skipf("no OpenCL device: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.DeviceMemory = 0
+	whole, err := nmf.FitMiniBatch(bg, x, o, mb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !capped.Streamed || whole.Streamed || capped.DeviceBytes >= whole.DeviceBytes {
+		t.Errorf("streamed %v/%v, device bytes %d/%d", capped.Streamed, whole.Streamed, capped.DeviceBytes, whole.DeviceBytes)
+	}
+	if d := nmftest.RelDiff(capped.H.Data, whole.H.Data); d != 0 {
+		t.Errorf("capped H differs by %g", d)
 	}
 }

@@ -123,7 +123,9 @@
 // file to the device and releases it, so that neither the process nor the
 // device holds X whole, and a --precision other than the file's converts
 // one batch at a time; report.json's minibatch.streamed says so. Other
-// inputs are read whole and kept on the device for the fit.
+// inputs are read whole and kept on the device for the fit, unless X is
+// larger than --device-memory: then they too go to an OpenCL device one
+// batch at a time.
 //
 // report.json adds n_steps (batches processed) and minibatch: the
 // parameters as used (batch_size at most the samples, rho), batches ("rows"

@@ -77,7 +77,8 @@ stops on the relative change of H in one step):
   minibatch), which nmf partial-fit --model goes on with. A .npy that is
   memory-mapped (C order, float32 or float64, the machine's byte order) is
   read a batch at a time with --init random or --w0/--h0: neither the
-  process nor the device ever holds X whole (report.json: streamed).
+  process nor the device ever holds X whole (report.json: streamed); other
+  X larger than --device-memory go to an OpenCL device a batch at a time.
 `
 
 // progressHookKey is a context key for tests: a func(iter int) called after

@@ -191,7 +191,8 @@ type minibatchReport struct {
 	nmf.MiniBatchParams
 	// Batches are "rows" of a matrix file or "columns" of images and WAV.
 	Batches string `json:"batches"`
-	// Streamed says X was read from its file a batch at a time.
+	// Streamed says X went to the device a batch at a time (a mapped .npy
+	// read from its file batch by batch, or X beyond --device-memory).
 	Streamed bool `json:"streamed,omitempty"`
 	// Features is the length of a sample; the model's state is k×features.
 	Features int `json:"features"`
@@ -519,7 +520,7 @@ func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *da
 	if err != nil {
 		return err
 	}
-	mbr.Streamed = streamed
+	mbr.Streamed = streamed || res.Streamed
 	rep := &runReport{
 		Version:           version(),
 		Command:           "fit",
