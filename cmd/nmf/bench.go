@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/bench"
 )
@@ -14,7 +15,12 @@ const benchUsage = bench.Usage
 func runBench(ctx context.Context, args []string, e *env) error {
 	err := bench.Run(ctx, args, e.stdout, e.stderr)
 	var ue *bench.UsageError
-	if errors.As(err, &ue) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return &helpError{usage: benchUsage}
+	case errors.As(err, &ue) && ue.Flags != nil:
+		return flagError(ue.Flags, "bench", benchUsage, errors.New(ue.Msg))
+	case errors.As(err, &ue):
 		return &usageError{usage: benchUsage, msg: "bench: " + ue.Msg}
 	}
 	return err

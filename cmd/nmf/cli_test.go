@@ -49,11 +49,11 @@ func TestUsageAndVersion(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q", args, r.code, r.stderr)
 		}
 	}
-	for _, cmd := range []string{"fit", "transform", "devices", "samples"} {
+	for _, cmd := range []string{"fit", "transform", "partial-fit", "devices", "samples", "bench"} {
 		for _, h := range []string{"-h", "--help"} {
 			r = nmfRun(ctx, cmd, h)
-			if r.code != 0 || r.stderr != lookup(cmd).usage {
-				t.Errorf("%s %s: exit %d, stderr %q", cmd, h, r.code, r.stderr)
+			if r.code != 0 || r.stdout != lookup(cmd).usage || r.stderr != "" {
+				t.Errorf("%s %s: exit %d, stdout %q, stderr %q", cmd, h, r.code, r.stdout, r.stderr)
 			}
 		}
 	}

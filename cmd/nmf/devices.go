@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,10 +30,7 @@ func runDevices(_ context.Context, args []string, e *env) error {
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return &helpError{usage: devicesUsage}
-		}
-		return &usageError{usage: devicesUsage, msg: "devices: " + err.Error()}
+		return flagError(fs, "devices", devicesUsage, err)
 	}
 	if fs.NArg() > 0 {
 		return &usageError{usage: devicesUsage, msg: "devices: takes no arguments"}

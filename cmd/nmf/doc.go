@@ -87,6 +87,10 @@
 //	-q, --quiet           no progress and no summary (warnings still)
 //	-v, --verbose         a line on stderr every 10 iterations
 //
+//	scikit-learn's names work too, as aliases: --n-components (--rank),
+//	--random-state (--seed), --beta-loss (--loss), --alpha-W (--alpha-w) and
+//	--alpha-H (--alpha-h); an unknown flag is answered with the nearest one.
+//
 // The stopping rules are scikit-learn's: the multiplicative update stops when
 // the error, computed every 10 iterations, has fallen by less than --tol
 // times the initial error since the last computation; coordinate descent

@@ -58,6 +58,8 @@ Flags:
   --resume DIR          go on from the checkpoint an interrupted fit wrote in DIR
   -q, --quiet           no progress on stderr (warnings still)
   -v, --verbose         a line on stderr every 10 iterations
+  scikit-learn's names work too: --n-components (--rank), --random-state
+  (--seed), --beta-loss (--loss), --alpha-W, --alpha-H (--alpha-w, --alpha-h)
 
 Minibatch (scikit-learn's MiniBatchNMF, multiplicative update; --tol then
 stops on the relative change of H in one step):

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -58,7 +57,8 @@ type options struct {
 	set map[string]bool // flags given on the command line, by long name
 }
 
-// aliases maps the short flags to their long names.
+// aliases maps the short flags to their long names (sklearnAliases the
+// scikit-learn names; longName looks up both).
 var aliases = map[string]string{"k": "rank", "q": "quiet", "v": "verbose"}
 
 // newFlagSet registers the flags of cmd ("fit" or "transform") on a fresh
@@ -70,14 +70,19 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 	o.cmd = cmd
 	fs.IntVar(&o.rank, "rank", 0, "")
 	fs.IntVar(&o.rank, "k", 0, "")
+	fs.IntVar(&o.rank, "n-components", 0, "")
 	fs.StringVar(&o.lossFlag, "loss", "frobenius", "")
+	fs.StringVar(&o.lossFlag, "beta-loss", "frobenius", "")
 	fs.StringVar(&o.solver, "solver", "auto", "")
 	fs.IntVar(&o.maxIter, "max-iter", 200, "")
 	fs.Float64Var(&o.tol, "tol", 1e-4, "")
 	fs.Float64Var(&o.alphaW, "alpha-w", 0, "")
+	fs.Float64Var(&o.alphaW, "alpha-W", 0, "")
 	fs.StringVar(&o.alphaHArg, "alpha-h", "same", "")
+	fs.StringVar(&o.alphaHArg, "alpha-H", "same", "")
 	fs.Float64Var(&o.l1Ratio, "l1-ratio", 0, "")
 	fs.Uint64Var(&o.seed, "seed", 0, "")
+	fs.Uint64Var(&o.seed, "random-state", 0, "")
 	if cmd != "partial-fit" { // coordinate descent's
 		fs.BoolVar(&o.shuffle, "shuffle", false, "")
 	}
@@ -138,125 +143,149 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 var deviceSpec = regexp.MustCompile(`^(auto|cpu|opencl|opencl:[0-9]+:[0-9]+)$`)
 
-// parseOptions parses and checks the flags of fit or transform. Every error
-// it returns is a *usageError.
+// parseOptions parses and checks the flags of fit, transform or
+// partial-fit. Every error it returns is a *usageError (or a *helpError).
 func parseOptions(cmd, usage string, args []string) (*options, error) {
 	o := &options{}
 	fs := newFlagSet(cmd, o)
-	bad := func(format string, a ...any) error {
-		return &usageError{usage: usage, msg: fmt.Sprintf("%s: ", cmd) + fmt.Sprintf(format, a...)}
-	}
 	if cmd == "transform" && len(args) > 0 && (args[len(args)-1] == "-h" || args[len(args)-1] == "--h") {
 		// transform's --h takes a file; a -h without one asks for help.
 		return nil, &helpError{usage: usage}
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, &helpError{usage: usage}
-		}
-		return nil, bad("%v", err)
+		return nil, flagError(fs, cmd, usage, err)
 	}
 	o.set = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) {
-		name := f.Name
-		if long, ok := aliases[name]; ok {
-			name = long
+	fs.Visit(func(f *flag.Flag) { o.set[longName(f.Name)] = true })
+	for _, check := range []func([]string) string{o.checkInput, o.checkModel, o.checkNumbers, o.checkRun} {
+		if msg := check(pos); msg != "" {
+			return nil, &usageError{usage: usage, msg: cmd + ": " + msg}
 		}
-		o.set[name] = true
-	})
+	}
+	return o, nil
+}
+
+// checkInput checks the positional arguments: one INPUT (none with
+// --resume).
+func (o *options) checkInput(pos []string) string {
 	switch {
 	case len(pos) > 1:
-		return nil, bad("one INPUT expected, got %d: %s", len(pos), strings.Join(pos, " "))
+		return fmt.Sprintf("one INPUT expected, got %d: %s", len(pos), strings.Join(pos, " "))
 	case len(pos) == 1:
 		o.input = pos[0]
 		if o.input == "" {
-			return nil, bad("INPUT is an empty string")
+			return "INPUT is an empty string"
 		}
 	case o.resume == "":
-		return nil, bad("missing INPUT")
+		return "missing INPUT"
 	}
+	return ""
+}
 
+// checkModel checks the flags that choose the model: rank, loss, solver,
+// the start and the SVD.
+func (o *options) checkModel([]string) string {
+	var err error
 	if o.set["rank"] && o.rank < 1 {
-		return nil, bad("--rank %d: must be at least 1", o.rank)
+		return fmt.Sprintf("--rank %d: must be at least 1", o.rank)
 	}
 	if o.loss, err = nmf.ParseLoss(o.lossFlag); err != nil {
-		return nil, bad("--loss %q: want frobenius, kullback-leibler, itakura-saito, kl, is or a number β", o.lossFlag)
+		return fmt.Sprintf("--loss %q: want frobenius, kullback-leibler, itakura-saito, kl, is or a number β", o.lossFlag)
 	}
 	switch o.solver {
 	case "auto", "mu":
 	case "cd":
 		if o.loss.Beta() != 2 {
-			return nil, bad("--solver cd minimises the Frobenius loss only, not --loss %s; use --solver mu", o.lossFlag)
+			return fmt.Sprintf("--solver cd minimises the Frobenius loss only, not --loss %s; use --solver mu", o.lossFlag)
 		}
 	default:
-		return nil, bad("--solver %q: want auto, mu or cd", o.solver)
+		return fmt.Sprintf("--solver %q: want auto, mu or cd", o.solver)
 	}
-	if cmd == "fit" || cmd == "partial-fit" {
-		switch o.init {
-		case "auto", "random", "nndsvd", "nndsvda", "nndsvdar", "custom":
-		default:
-			return nil, bad("--init %q: want auto, random, nndsvd, nndsvda, nndsvdar or custom", o.init)
-		}
-		if (o.w0 == "") != (o.h0 == "") {
-			return nil, bad("--w0 and --h0 go together: a custom start needs both")
-		}
-		if o.w0 != "" && o.init != "auto" && o.init != "custom" {
-			return nil, bad("--w0 and --h0 are a custom start, but --init is %s", o.init)
-		}
-		if o.init == "custom" && o.w0 == "" {
-			return nil, bad("--init custom needs --w0 FILE and --h0 FILE")
-		}
-		if o.resume != "" {
-			for _, f := range []string{"rank", "init", "w0", "h0"} {
-				if o.set[f] {
-					return nil, bad("--%s cannot be used with --resume: the checkpoint fixes it", f)
-				}
-			}
+	if o.cmd == "fit" || o.cmd == "partial-fit" {
+		if msg := o.checkStart(); msg != "" {
+			return msg
 		}
 	}
 	if o.seed > math.MaxUint32 {
-		return nil, bad("--seed %d: must be below 2³² = 4294967296 (scikit-learn's random_state seeds numpy's RandomState)", o.seed)
+		return fmt.Sprintf("--seed %d: must be below 2³² = 4294967296 (scikit-learn's random_state seeds numpy's RandomState)", o.seed)
 	}
-	if cmd == "fit" {
+	if o.cmd == "fit" {
 		switch o.svd {
 		case "randomized", "exact":
 		default:
-			return nil, bad("--svd %q: want randomized or exact", o.svd)
+			return fmt.Sprintf("--svd %q: want randomized or exact", o.svd)
 		}
 	}
+	return ""
+}
+
+// checkStart checks --init, --w0/--h0 and what --resume excludes.
+func (o *options) checkStart() string {
+	switch o.init {
+	case "auto", "random", "nndsvd", "nndsvda", "nndsvdar", "custom":
+	default:
+		return fmt.Sprintf("--init %q: want auto, random, nndsvd, nndsvda, nndsvdar or custom", o.init)
+	}
+	if (o.w0 == "") != (o.h0 == "") {
+		return "--w0 and --h0 go together: a custom start needs both"
+	}
+	if o.w0 != "" && o.init != "auto" && o.init != "custom" {
+		return fmt.Sprintf("--w0 and --h0 are a custom start, but --init is %s", o.init)
+	}
+	if o.init == "custom" && o.w0 == "" {
+		return "--init custom needs --w0 FILE and --h0 FILE"
+	}
+	if o.resume != "" {
+		for _, f := range []string{"rank", "init", "w0", "h0"} {
+			if o.set[f] {
+				return fmt.Sprintf("--%s cannot be used with --resume: the checkpoint fixes it", f)
+			}
+		}
+	}
+	return ""
+}
+
+// checkNumbers checks the stopping rule and the penalties.
+func (o *options) checkNumbers([]string) string {
 	if o.maxIter < 0 {
-		return nil, bad("--max-iter %d: must be at least 0", o.maxIter)
+		return fmt.Sprintf("--max-iter %d: must be at least 0", o.maxIter)
 	}
 	if !(o.tol >= 0) || math.IsInf(o.tol, 0) {
-		return nil, bad("--tol %v: must be a finite number ≥ 0", o.tol)
+		return fmt.Sprintf("--tol %v: must be a finite number ≥ 0", o.tol)
 	}
 	if !(o.alphaW >= 0) || math.IsInf(o.alphaW, 0) {
-		return nil, bad("--alpha-w %v: must be a finite number ≥ 0", o.alphaW)
+		return fmt.Sprintf("--alpha-w %v: must be a finite number ≥ 0", o.alphaW)
 	}
 	if o.alphaHArg != "same" {
 		a, err := strconv.ParseFloat(o.alphaHArg, 64)
 		if err != nil || !(a >= 0) || math.IsInf(a, 0) {
-			return nil, bad("--alpha-h %q: want same or a finite number ≥ 0", o.alphaHArg)
+			return fmt.Sprintf("--alpha-h %q: want same or a finite number ≥ 0", o.alphaHArg)
 		}
 		o.alphaH = &a
 	}
 	if !(o.l1Ratio >= 0 && o.l1Ratio <= 1) {
-		return nil, bad("--l1-ratio %v: must be between 0 and 1", o.l1Ratio)
+		return fmt.Sprintf("--l1-ratio %v: must be between 0 and 1", o.l1Ratio)
 	}
+	return ""
+}
+
+// checkRun checks the flags of how the fit runs and what it writes: device,
+// memory, precision, format, verbosity, the STFT, minibatch and --out.
+func (o *options) checkRun([]string) string {
 	o.device = strings.ToLower(strings.TrimSpace(o.device))
 	if !deviceSpec.MatchString(o.device) {
-		return nil, bad("--device %s: want auto, cpu, opencl or opencl:P:D (see nmf devices)", quoteArg(o.device))
+		return fmt.Sprintf("--device %s: want auto, cpu, opencl or opencl:P:D (see nmf devices)", quoteArg(o.device))
 	}
 	if rest, ok := strings.CutPrefix(o.device, "opencl:"); ok {
 		for _, n := range strings.Split(rest, ":") {
 			if _, err := strconv.ParseUint(n, 10, 31); err != nil {
-				return nil, bad("--device %s: platform and device numbers are below 2³¹ (see nmf devices)", quoteArg(o.device))
+				return fmt.Sprintf("--device %s: platform and device numbers are below 2³¹ (see nmf devices)", quoteArg(o.device))
 			}
 		}
 	}
 	if err := o.resolveMemory(); err != nil {
-		return nil, bad("%v", err)
+		return err.Error()
 	}
 	if o.devMemArg != "" {
 		v, err := nmf.ParseBytes(o.devMemArg)
@@ -268,31 +297,29 @@ func parseOptions(cmd, usage string, args []string) (*options, error) {
 	switch o.precision {
 	case "", "float32", "float64":
 	default:
-		return nil, bad("--precision %q: want float32 or float64", o.precision)
+		return fmt.Sprintf("--precision %q: want float32 or float64", o.precision)
 	}
 	switch o.format {
 	case "npy", "csv":
 	default:
-		return nil, bad("--format %q: want npy or csv", o.format)
+		return fmt.Sprintf("--format %q: want npy or csv", o.format)
 	}
 	if o.quiet && o.verbose {
-		return nil, bad("--quiet and --verbose contradict each other")
+		return "--quiet and --verbose contradict each other"
 	}
 	if err := (audio.STFT{FFTSize: o.fftSize, Hop: o.hop}).Validate(); err != nil {
-		return nil, bad("--fft-size %d --hop %d: %s", o.fftSize, o.hop, strings.TrimPrefix(err.Error(), "audio: "))
+		return fmt.Sprintf("--fft-size %d --hop %d: %s", o.fftSize, o.hop, strings.TrimPrefix(err.Error(), "audio: "))
 	}
 	if msg := o.checkMiniBatch(); msg != "" {
-		return nil, bad("%s", msg)
+		return msg
 	}
-	if cmd == "transform" {
-		if (o.model == "") == (o.hFile == "") {
-			return nil, bad("give either --model DIR or --h FILE")
-		}
+	if o.cmd == "transform" && (o.model == "") == (o.hFile == "") {
+		return "give either --model DIR or --h FILE"
 	}
 	if o.out == "" && o.set["out"] {
-		return nil, bad("--out is an empty string")
+		return "--out is an empty string"
 	}
-	return o, nil
+	return ""
 }
 
 // checkKind rejects flags that do not apply to the kind of input.

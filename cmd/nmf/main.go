@@ -75,6 +75,11 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	e := &env{stdout: stdout, stderr: stderr}
 	err := dispatch(ctx, args, e)
+	var he *helpError
+	if errors.As(err, &he) {
+		fmt.Fprint(stdout, he.usage) // asked for: stdout, for nmf fit --help | less
+		return err
+	}
 	report(stderr, err)
 	return err
 }
@@ -154,7 +159,7 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.msg }
 
-// helpError is a -h or --help flag: the usage on stderr, exit status 0.
+// helpError is a -h or --help flag: the usage on stdout, exit status 0.
 type helpError struct{ usage string }
 
 func (e *helpError) Error() string { return "help requested" }
@@ -204,16 +209,12 @@ func exitCode(err error) int {
 	return 1
 }
 
-// report writes err to w: one line "nmf: ...", followed by the usage for a
-// usage error.
+// report writes err to w: one line "nmf: ...", followed by the usage lines
+// for a usage error (shortUsage: not every flag).
 func report(w io.Writer, err error) {
 	var ue *usageError
-	var he *helpError
 	switch {
 	case err == nil:
-		return
-	case errors.As(err, &he):
-		fmt.Fprint(w, he.usage)
 		return
 	case errors.Is(err, flag.ErrHelp):
 		return
@@ -226,7 +227,7 @@ func report(w io.Writer, err error) {
 				fmt.Fprintf(w, "nmf: %s\n", msg)
 			}
 		}
-		fmt.Fprint(w, ue.usage)
+		fmt.Fprint(w, shortUsage(ue.usage))
 		return
 	}
 	fmt.Fprintf(w, "nmf: %s\n", oneLine(strings.TrimPrefix(err.Error(), "nmf: ")))

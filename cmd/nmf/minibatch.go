@@ -77,6 +77,8 @@ Flags (both forms):
   --device D            auto, cpu, opencl or opencl:P:D (default auto)
   -q, --quiet           no summary
   -v, --verbose         describe the input
+  scikit-learn's names work too: --n-components (--rank), --random-state
+  (--seed), --beta-loss (--loss), --alpha-W, --alpha-H (--alpha-w, --alpha-h)
 `
 
 // minibatchFlags are the flags of fit --minibatch and partial-fit.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,10 +27,7 @@ func runSamples(_ context.Context, args []string, e *env) error {
 	fs.SetOutput(io.Discard)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return &helpError{usage: samplesUsage}
-		}
-		return &usageError{usage: samplesUsage, msg: "samples: " + err.Error()}
+		return flagError(fs, "samples", samplesUsage, err)
 	}
 	if len(pos) != 1 || pos[0] == "" {
 		return &usageError{usage: samplesUsage, msg: "samples: want one folder DIR"}

@@ -52,6 +52,8 @@ Flags:
   --force               replace the results already in --out
   -q, --quiet           no summary
   -v, --verbose         a line on stderr every 10 iterations
+  scikit-learn's names work too: --n-components (--rank), --random-state
+  (--seed), --beta-loss (--loss), --alpha-W, --alpha-H (--alpha-w, --alpha-h)
 `
 
 // modelState is the fit a transform takes its fixed factor from.

@@ -74,7 +74,10 @@ the device memory of a fit.
 `
 
 // UsageError is a bad command line.
-type UsageError struct{ Msg string }
+type UsageError struct {
+	Msg   string
+	Flags *flag.FlagSet // for suggesting the nearest flag; nil if not a flag error
+}
 
 func (e *UsageError) Error() string { return "bench: " + e.Msg }
 
@@ -96,7 +99,10 @@ func ParseArgs(args []string) (*Config, error) {
 	fs.StringVar(&c.Python, "python", "/usr/bin/python3", "")
 	only := fs.String("only", "", "")
 	if err := fs.Parse(args); err != nil {
-		return nil, &UsageError{Msg: err.Error()}
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err // the caller prints Usage on stdout
+		}
+		return nil, &UsageError{Msg: err.Error(), Flags: fs}
 	}
 	if *only != "" {
 		re, err := regexp.Compile(*only)
