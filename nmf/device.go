@@ -43,11 +43,7 @@ func OpenDevice(spec string, p backend.Precision) (backend.Backend, string, erro
 	case s == "" || s == "auto":
 		g, err := gpu.Open("gpu")
 		if err != nil {
-			why := "no usable OpenCL GPU: " + err.Error()
-			if !gpu.IsNoDevice(err) {
-				why = "the OpenCL GPU could not be opened: " + err.Error()
-			}
-			return openCPU("auto: " + why)
+			return openCPU("auto: " + noGPUReason(err))
 		}
 		if p == backend.Float64 && !g.Device().FP64 {
 			name := g.Name()
@@ -70,6 +66,39 @@ func OpenDevice(spec string, p backend.Precision) (backend.Backend, string, erro
 		return g, "asked for", nil
 	}
 	return nil, "", invalid("Device", "%q; want auto, cpu, opencl or opencl:P:D", spec)
+}
+
+// noGPUReason says, in one sentence, why auto found no GPU to run on (err
+// from gpu.Open("gpu")): what OpenCL offers instead, not the chain of
+// errors.
+func noGPUReason(err error) string {
+	switch {
+	case errors.Is(err, gpu.ErrNoOpenCL):
+		return "no OpenCL library (libOpenCL) is installed; auto uses the CPU backend"
+	case errors.Is(err, gpu.ErrNoPlatform):
+		return "the OpenCL library found no platform (driver); auto uses the CPU backend"
+	case !gpu.IsNoDevice(err):
+		return "the OpenCL GPU could not be opened (" + strings.TrimPrefix(err.Error(), "gpu: ") + "); auto uses the CPU backend"
+	}
+	infos, _ := gpu.Devices()
+	var what []string
+	faster := "" // the CPU backend beats an OpenCL CPU device on the same cores
+	if len(infos) > 0 {
+		faster = ", which is faster there"
+	}
+	for _, d := range infos {
+		what = append(what, fmt.Sprintf("a %s (%s)", d.Type, d.Platform))
+		if d.Type != "CPU" {
+			faster = ""
+		}
+	}
+	switch len(what) {
+	case 0:
+		return "the OpenCL platforms have no device; auto uses the CPU backend"
+	case 1:
+		return "the only OpenCL device is " + what[0] + "; auto uses the CPU backend" + faster
+	}
+	return fmt.Sprintf("none of the %d OpenCL devices is a GPU (%s); auto uses the CPU backend%s", len(what), strings.Join(what, ", "), faster)
 }
 
 func openCPU(reason string) (backend.Backend, string, error) {

@@ -170,6 +170,23 @@ func (o *Options) SetStopping(maxIter int, tol float64) {
 	}
 }
 
+// InitFor is the initialisation a fit of an l×n X with these options
+// runs: Init, or for InitAuto scikit-learn's rule, nndsvda when
+// k ≤ min(l, n) (k = Components, or n when 0) and random otherwise.
+func (o Options) InitFor(l, n int) Init {
+	if o.Init != InitAuto {
+		return o.Init
+	}
+	k := o.Components
+	if k == 0 {
+		k = n
+	}
+	if k <= min(l, n) {
+		return InitNNDSVDA
+	}
+	return InitRandom
+}
+
 // alphaH returns AlphaH with "same" resolved.
 func (o *Options) alphaH() float64 {
 	if o.AlphaH == nil {

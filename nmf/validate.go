@@ -140,10 +140,8 @@ func resolveInit(p *Params, o Options, l, n int) error {
 	k := p.Components
 	switch o.Init {
 	case InitAuto:
-		p.Init = InitRandom
-		if k <= min(l, n) {
-			p.Init = InitNNDSVDA
-		}
+		o.Components = k
+		p.Init = o.InitFor(l, n)
 	case InitRandom, InitCustom:
 		p.Init = o.Init
 	case InitNNDSVD, InitNNDSVDA, InitNNDSVDAR:

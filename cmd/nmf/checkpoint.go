@@ -317,6 +317,9 @@ func (r *runReport) checkRun(use savedUse) error {
 	if p := r.Device.Profile; p != "" && p != "gpu" && p != "cpu" {
 		return badField("device.profile", "%q; want \"gpu\", \"cpu\" or none", p)
 	}
+	if err := r.Timings.check(); err != nil {
+		return err
+	}
 	if r.Device.Bytes < 0 {
 		return badField("device.bytes", "%d; want at least 0", r.Device.Bytes)
 	}
@@ -448,4 +451,21 @@ func readSavedFactor[T nmf.Float](s *savedFit, name string) (*nmf.Dense[T], erro
 		return nil, &cliError{file: path, msg: fmt.Sprintf("%s is %s, but %s says params.precision %s", name, prec, s.path, p.Precision), err: nmf.ErrPrecision}
 	}
 	return d, nil
+}
+
+// check applies nonneg to each phase's seconds; a report without timings
+// (older runs) passes.
+func (t *timings) check() error {
+	if t == nil {
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"read", t.Read}, {"init", t.Init}, {"solve", t.Solve}, {"write", t.Write}} {
+		if err := nonneg("timings."+f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

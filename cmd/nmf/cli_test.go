@@ -200,6 +200,12 @@ func TestFitFlagsMatchLibrary(t *testing.T) {
 			if !(r.InitSeconds > 0 && r.InitSeconds < r.ElapsedSeconds) {
 				t.Errorf("init_seconds %v, elapsed_seconds %v", r.InitSeconds, r.ElapsedSeconds)
 			}
+			// The phases: each measured, the init's that of init_seconds,
+			// init and solve together the elapsed time.
+			if tm := r.Timings; tm == nil || !(tm.Read > 0 && tm.Write > 0 && tm.Solve > 0) || tm.Init != r.InitSeconds ||
+				math.Abs(tm.Init+tm.Solve-r.ElapsedSeconds) > 1e-9*r.ElapsedSeconds+1e-12 {
+				t.Errorf("timings %+v, init_seconds %v, elapsed_seconds %v", tm, r.InitSeconds, r.ElapsedSeconds)
+			}
 		}},
 		{"cd-shuffle-exact", []string{"-k", "3", "--shuffle", "--seed", "7", "--svd", "exact", "--init", "nndsvd"},
 			func(o *nmf.Options) {
@@ -447,8 +453,26 @@ func TestProgressBar(t *testing.T) {
 	}
 	var lines bytes.Buffer
 	(&progress{w: &lines, lines: true, total: 10}).started(40 * time.Millisecond)
-	if got := lines.String(); got != "nmf: start ready in 0.04 s\n" {
+	if got := lines.String(); got != "nmf: start 0.04 s\n" {
 		t.Errorf("--verbose start line %q", got)
+	}
+	// The init is a phase of its own: its line comes first, complete, and
+	// the rate and time left of the bar count from its end.
+	var ph bytes.Buffer
+	p = &progress{w: &ph, bar: true, total: 10}
+	p.initing("nndsvda")
+	p.started(300 * time.Millisecond)
+	p.start = p.start.Add(-1e9)
+	p.update(5, 2)
+	if got := ph.String(); !strings.HasPrefix(got, "init nndsvda …\rinit nndsvda 0.3 s\n\r5/10 [") || strings.Contains(got, "start") || !strings.Contains(got, "left 1s") {
+		t.Errorf("init phase and bar %q", got)
+	}
+	lines.Reset()
+	p = &progress{w: &lines, lines: true, total: 10}
+	p.initing("random")
+	p.started(20 * time.Millisecond)
+	if got := lines.String(); got != "nmf: init random 0.02 s\n" {
+		t.Errorf("--verbose init line %q", got)
 	}
 	if isTerminal(&b) || isTerminal(os.NewFile(^uintptr(0), "bad")) {
 		t.Error("a buffer or a bad file is a terminal")

@@ -243,8 +243,10 @@
 //	  "elapsed_seconds": 0.155,         // the solve alone, without reading,
 //	                                    // writing or opening the device
 //	  "init_seconds": 0.004,            // the start's part of it
+//	  "timings": {"read": 0.02, "init": 0.004, "solve": 0.151,
+//	              "write": 0.09},       // seconds of each phase of this run
 //	  "device": {"requested": "auto", "name": "cpu (OpenBLAS)",
-//	             "reason": "auto: no usable OpenCL GPU: …",
+//	             "reason": "auto: the only OpenCL device is a CPU (…); …",
 //	             "bytes": 501332, "open_seconds": 0.14,
 //	             "panels": 1, "streamed": false,  // how X was held:
 //	             "bytes_per_iteration": 0,        // docs/large-data.md

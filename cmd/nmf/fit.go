@@ -197,10 +197,12 @@ func (rs *resumeState) checkInput(ds *dataset) error {
 // loadInput reads o.input, settles the precision (the input's own unless
 // --precision says otherwise) and, with --verbose, describes the input.
 func loadInput(e *env, o *options, kind string) (*dataset, error) {
+	t0 := time.Now()
 	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop}, o.readLimit())
 	if err != nil {
 		return nil, err
 	}
+	ds.read = time.Since(t0)
 	if o.precision == "" {
 		o.precision = ds.nativePrecision()
 	}
@@ -283,6 +285,9 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 	}
 	opt.MemoryLimit = est.MemoryLimit
 	x := matrixAs[T](ds)
+	if rs == nil {
+		prog.initing(string(est.InitFor(ds.Dims())))
+	}
 	t0 := time.Now()
 	var res *nmf.Result[T]
 	var err error
@@ -324,6 +329,7 @@ func fitReport[T nmf.Float](res *nmf.Result[T], o *options, ds *dataset, elapsed
 		Trace:             traceReport(res.Trace),
 		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
 		InitSeconds:       res.InitTime.Seconds(),
+		Timings:           timingsOf(ds.read, elapsed, res.DeviceOpenSeconds, res.InitTime.Seconds()),
 		Device:            deviceReportOf(o, res),
 		Warnings:          warningsReport(res.Warnings),
 		Params:            paramsReport(res.Params, o),

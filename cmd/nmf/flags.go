@@ -290,7 +290,7 @@ func (o *options) checkRun([]string) string {
 	if o.devMemArg != "" {
 		v, err := nmf.ParseBytes(o.devMemArg)
 		if err != nil || v <= 0 {
-			return nil, bad("--device-memory %q: want a number of bytes > 0, optionally with KiB, MiB, GiB, KB, MB or GB (e.g. 256MiB)", o.devMemArg)
+			return fmt.Sprintf("--device-memory %q: want a number of bytes > 0, optionally with KiB, MiB, GiB, KB, MB or GB (e.g. 256MiB)", o.devMemArg)
 		}
 		o.devMem = v
 	}

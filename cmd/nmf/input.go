@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
 	"github.com/clnmf/clnmf/nmf"
@@ -71,7 +72,8 @@ func classify(path string) (string, error) {
 // WAV file, whose X is its magnitude spectrogram.
 type dataset struct {
 	*nmfio.Input
-	nnz int // X's nonzero (dense) or stored (sparse) entries
+	nnz  int           // X's nonzero (dense) or stored (sparse) entries
+	read time.Duration // the time taken to read it (loadInput)
 
 	sound *nmfio.Sound // WAV
 	stft  audio.STFT

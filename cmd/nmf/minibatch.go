@@ -531,6 +531,7 @@ func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *da
 		ReconstructionErr: res.ReconstructionErr,
 		Trace:             traceReport(res.Trace),
 		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
+		Timings:           timingsOf(ds.read, elapsed, res.DeviceOpenSeconds, res.InitTime.Seconds()),
 		Device:            deviceReportOf(o, &res.Result),
 		Warnings:          warningsReport(res.Warnings),
 		Params:            mbParamsReport(res.Params, o, swap),

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
 	"github.com/clnmf/clnmf/cmd/nmf/internal/picture"
@@ -63,6 +64,7 @@ func (o *outputs[T]) write(ctx context.Context, od *outDir, rep *runReport) erro
 		return err
 	}
 	defer st.discard()
+	t0 := time.Now()
 	rep.Files = filesReport{W: "W." + o.format, H: "H." + o.format}
 	for _, f := range []struct {
 		name string
@@ -87,6 +89,9 @@ func (o *outputs[T]) write(ctx context.Context, od *outDir, rep *runReport) erro
 		if err := o.pictures(st, rep); err != nil {
 			return err
 		}
+	}
+	if rep.Timings != nil {
+		rep.Timings.Write = time.Since(t0).Seconds()
 	}
 	if err := st.file("report.json", rep.write); err != nil {
 		return err

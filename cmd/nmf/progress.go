@@ -22,7 +22,8 @@ type progress struct {
 	drawn  time.Time
 	width  int // of the last bar drawn, to clear it
 	init   time.Duration
-	inited bool // the start is ready: the iterations are timed from then
+	inited bool   // the start is ready: the iterations are timed from then
+	phase  string // the init's name, shown as its own phase; "" for none
 }
 
 func newProgress(w io.Writer, o *options, offset, total int) *progress {
@@ -54,12 +55,28 @@ func isTerminal(w io.Writer) bool {
 	return true
 }
 
+// initing says the fit is computing its start, init (nndsvda, random, …):
+// a phase of its own, not counted in the iteration rate or the time left.
+func (p *progress) initing(init string) {
+	p.phase = init
+	if p.bar {
+		fmt.Fprintf(p.w, "init %s …", init)
+	}
+}
+
 // started is the fit's Started callback: the start took d. The iteration
 // rate is measured from here on.
 func (p *progress) started(d time.Duration) {
 	p.init, p.inited, p.start = d, true, time.Now()
-	if p.lines {
-		fmt.Fprintf(p.w, "nmf: start ready in %s\n", seconds(d))
+	name := "start"
+	if p.phase != "" {
+		name = "init " + p.phase
+	}
+	switch {
+	case p.lines:
+		fmt.Fprintf(p.w, "nmf: %s %s\n", name, seconds(d))
+	case p.bar && p.phase != "":
+		fmt.Fprintf(p.w, "\r%s %s\n", name, seconds(d))
 	}
 }
 
@@ -103,7 +120,7 @@ func (p *progress) update(iter int, err float64) {
 	}
 	line := fmt.Sprintf("\r%d/%d [%s%s] error %.5g  %.1f it/s  left %s", done, p.total,
 		strings.Repeat("█", full), strings.Repeat("░", cells-full), err, rate, left)
-	if p.inited {
+	if p.inited && p.phase == "" {
 		line += "  start " + seconds(p.init)
 	}
 	n := utf8.RuneCountInString(line) - 1

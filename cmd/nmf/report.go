@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/clnmf/clnmf/nmf"
 )
@@ -21,15 +22,18 @@ type runReport struct {
 	ElapsedSeconds    float64      `json:"elapsed_seconds"`
 	// InitSeconds is the part of elapsed_seconds the initialisation took
 	// (the randomized SVD of nndsvd*, the random draws).
-	InitSeconds float64       `json:"init_seconds"`
-	Device      deviceReport  `json:"device"`
-	Warnings    []warning     `json:"warnings"`
-	Params      reportParams  `json:"params"`
-	Input       inputReport   `json:"input"`
-	Start       *startReport  `json:"start,omitempty"`
-	Model       *modelReport  `json:"model,omitempty"`
-	Resumed     []resumeEntry `json:"resumed,omitempty"`
-	Files       filesReport   `json:"files"`
+	InitSeconds float64 `json:"init_seconds"`
+	// Timings are the seconds of each phase of this run (not of the runs
+	// a --resume goes on from).
+	Timings  *timings      `json:"timings,omitempty"`
+	Device   deviceReport  `json:"device"`
+	Warnings []warning     `json:"warnings"`
+	Params   reportParams  `json:"params"`
+	Input    inputReport   `json:"input"`
+	Start    *startReport  `json:"start,omitempty"`
+	Model    *modelReport  `json:"model,omitempty"`
+	Resumed  []resumeEntry `json:"resumed,omitempty"`
+	Files    filesReport   `json:"files"`
 	// NSteps is the number of mini-batches processed (n_steps_) of a
 	// minibatch fit or an online model; MiniBatch its parameters and state.
 	NSteps    int              `json:"n_steps,omitempty"`
@@ -37,6 +41,25 @@ type runReport struct {
 	// SolverState is, for a fit, the state of the stopping rule after
 	// NIter iterations, which fit --resume goes on from.
 	SolverState *solverState `json:"solver_state,omitempty"`
+}
+
+// timings are the seconds of the phases of a run: reading the input, the
+// initialisation, the iterations (with the device's own work, but not the
+// time to open it, device.open_seconds) and writing the results into the
+// staging folder of --out (W, H, pictures, sounds; report.json itself not
+// counted).
+type timings struct {
+	Read  float64 `json:"read"`
+	Init  float64 `json:"init"`
+	Solve float64 `json:"solve"`
+	Write float64 `json:"write"`
+}
+
+// timingsOf are the timings of a run that read its input in read and
+// solved in elapsed seconds, open and init of which were the device's
+// opening and the initialisation; write is filled in by outputs.write.
+func timingsOf(read time.Duration, elapsed, open, init float64) *timings {
+	return &timings{Read: read.Seconds(), Init: init, Solve: max(0, elapsed-open-init)}
 }
 
 // solverState is nmf.State less the iteration count (n_iter).

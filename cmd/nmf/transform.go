@@ -184,6 +184,7 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 		Trace:             traceReport(res.Trace),
 		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
 		InitSeconds:       res.InitTime.Seconds(),
+		Timings:           timingsOf(ds.read, elapsed, res.DeviceOpenSeconds, res.InitTime.Seconds()),
 		Device:            deviceReportOf(o, res),
 		Warnings:          warningsReport(res.Warnings),
 		Params:            paramsReport(res.Params, o),
