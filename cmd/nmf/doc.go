@@ -76,6 +76,9 @@
 //	                      and float32 .npy files; float64 for the rest)
 //	--fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
 //	--hop N               WAV: samples from one frame to the next (default 512)
+//	--index-column        CSV/TSV: the first column holds row names (pandas'
+//	                      index), skipped in every row; a header row is
+//	                      reported on stderr
 //	--memory-limit B      the memory the run may use, e.g. 4GiB or 500MB
 //	                      (default: the memory available, MemAvailable and the
 //	                      cgroup's limit); see Memory

@@ -12,6 +12,7 @@ import (
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
 	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 const fitUsage = `usage: nmf fit [flags] INPUT
@@ -49,6 +50,7 @@ Flags:
                         float32 .npy files; float64 otherwise)
   --fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
   --hop N               WAV: samples from one frame to the next (default 512)
+  --index-column        CSV/TSV: the first column is row names (pandas' index), skipped
   --memory-limit B      the memory the run may use, e.g. 4GiB (default: what is
                         available)
   --out DIR             output folder (default: INPUT's name without its
@@ -198,11 +200,15 @@ func (rs *resumeState) checkInput(ds *dataset) error {
 // --precision says otherwise) and, with --verbose, describes the input.
 func loadInput(e *env, o *options, kind string) (*dataset, error) {
 	t0 := time.Now()
-	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop}, o.readLimit())
+	rd := &nmfio.Options{MemoryLimit: o.readLimit(), IndexColumn: o.indexColumn}
+	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop}, rd)
 	if err != nil {
 		return nil, err
 	}
 	ds.read = time.Since(t0)
+	if note := headerNote(ds, o.indexColumn); note != "" {
+		o.notes = append(o.notes, note) // printed by finish: an error stays one line
+	}
 	if o.precision == "" {
 		o.precision = ds.nativePrecision()
 	}
@@ -353,6 +359,9 @@ func finish(e *env, o *options, out string, rep *runReport) {
 	}
 	if o.quiet {
 		return
+	}
+	for _, n := range o.notes {
+		fmt.Fprintf(e.stderr, "nmf: %s\n", n)
 	}
 	files := []string{rep.Files.W, rep.Files.H}
 	files = append(files, rep.Files.Pictures...)

@@ -18,35 +18,36 @@ type options struct {
 	cmd   string // "fit" or "transform"
 	input string // the INPUT positional; "" with --resume
 
-	rank      int
-	lossFlag  string
-	loss      nmf.Loss
-	solver    string
-	init      string
-	w0, h0    string
-	maxIter   int
-	tol       float64
-	alphaW    float64
-	alphaHArg string
-	alphaH    *float64 // nil: same as alpha-w
-	l1Ratio   float64
-	seed      uint64
-	shuffle   bool
-	svd       string
-	device    string
-	devMemArg string // --device-memory as given
-	devMem    int64  // --device-memory in bytes; 0 for the device's own
-	precision string // "" until resolved from the input
-	out       string
-	format    string
-	force     bool
-	quiet     bool
-	verbose   bool
-	fftSize   int
-	hop       int
-	memArg    string // --memory-limit as given
-	memory    int64  // the memory budget in bytes; -1: unknown, nothing checked
-	memSet    bool   // memory is --memory-limit, not the memory available
+	rank        int
+	lossFlag    string
+	loss        nmf.Loss
+	solver      string
+	init        string
+	w0, h0      string
+	maxIter     int
+	tol         float64
+	alphaW      float64
+	alphaHArg   string
+	alphaH      *float64 // nil: same as alpha-w
+	l1Ratio     float64
+	seed        uint64
+	shuffle     bool
+	svd         string
+	device      string
+	devMemArg   string // --device-memory as given
+	devMem      int64  // --device-memory in bytes; 0 for the device's own
+	precision   string // "" until resolved from the input
+	out         string
+	format      string
+	force       bool
+	quiet       bool
+	verbose     bool
+	fftSize     int
+	indexColumn bool // --index-column: a CSV's first column is row names
+	hop         int
+	memArg      string // --memory-limit as given
+	memory      int64  // the memory budget in bytes; -1: unknown, nothing checked
+	memSet      bool   // memory is --memory-limit, not the memory available
 
 	resume string // fit
 	model  string // transform, partial-fit
@@ -55,6 +56,8 @@ type options struct {
 	mb minibatchFlags // fit --minibatch, partial-fit
 
 	set map[string]bool // flags given on the command line, by long name
+
+	notes []string // about the input (a CSV header), printed with the summary
 }
 
 // aliases maps the short flags to their long names (sklearnAliases the
@@ -101,6 +104,7 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 	fs.IntVar(&o.fftSize, "fft-size", 2048, "")
 	fs.IntVar(&o.hop, "hop", 512, "")
 	fs.StringVar(&o.memArg, "memory-limit", "", "")
+	fs.BoolVar(&o.indexColumn, "index-column", false, "")
 	switch cmd {
 	case "fit", "partial-fit":
 		fs.StringVar(&o.init, "init", "auto", "")

@@ -80,11 +80,10 @@ type dataset struct {
 	phase *audio.Phase
 }
 
-// load reads the input of the given kind; stft is the analysis of a WAV;
-// nothing read may take more than memory bytes (-1: no check).
-func load(path, kind string, stft audio.STFT, memory int64) (*dataset, error) {
+// load reads the input of the given kind with the readers' options rd
+// (the memory limit, CSV's index column); stft is the analysis of a WAV.
+func load(path, kind string, stft audio.STFT, rd *nmfio.Options) (*dataset, error) {
 	ds := &dataset{}
-	rd := &nmfio.Options{MemoryLimit: memory}
 	var err error
 	switch kind {
 	case kindImages:
@@ -95,7 +94,7 @@ func load(path, kind string, stft audio.STFT, memory int64) (*dataset, error) {
 		ds.Input, err = rd.Read(path)
 	}
 	if err != nil {
-		return nil, fileErr(path, err)
+		return nil, indexHint(fileErr(path, err), rd.IndexColumn)
 	}
 	ds.nnz = ds.NNZ()
 	return ds, nil
@@ -212,6 +211,45 @@ func readFactor[T nmf.Float](path string) (*nmf.Dense[T], error) {
 
 // fileErr turns an error about path into the one-line "<file>: <what>"
 // form, whatever package it came from.
+// indexHint adds to a CSV/TSV error about a first column that is not a
+// number the likely cause: a row index, as pandas' to_csv writes one.
+func indexHint(err error, index bool) error {
+	var fe *nmfio.FormatError
+	var ce *cliError
+	if index || !errors.As(err, &fe) || fe.Col != 1 || !strings.HasSuffix(fe.Msg, "is not a number") || !errors.As(err, &ce) {
+		return err
+	}
+	ce.msg += " (a row index, as pandas' to_csv writes? skip it with --index-column)"
+	return err
+}
+
+// headerNote is the line on stderr that says a CSV/TSV file's first row
+// was taken as a header, and hints at --index-column when its first name
+// is empty, as pandas writes for its index.
+func headerNote(ds *dataset, index bool) string {
+	h := ds.Header
+	if len(h) == 0 {
+		return ""
+	}
+	names := h
+	if len(names) > 4 {
+		names = names[:4]
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = quoteArg(n)
+	}
+	list := strings.Join(quoted, ", ")
+	if len(h) > len(names) {
+		list += ", …"
+	}
+	note := fmt.Sprintf("%s: line 1 is a header, not data: %d column names (%s)", ds.Path, len(h), list)
+	if !index && (h[0] == "" || h[0] == "Unnamed: 0") {
+		note += "; the first has no name, as pandas' index: if that column is an index, skip it with --index-column"
+	}
+	return note
+}
+
 func fileErr(path string, err error) error {
 	var ce *cliError
 	if errors.As(err, &ce) {

@@ -68,6 +68,7 @@ Flags (first form; the model fixes them for the second):
   --transform-max-iter N        iterations of nmf transform (default --max-iter)
   --precision P         float32 or float64
   --fft-size N, --hop N WAV: the STFT, as in nmf fit
+  --index-column        CSV/TSV: the first column is row names (pandas' index), skipped
   --memory-limit B      the memory the run may use, e.g. 4GiB (default: what is
                         available)
   --out DIR             output folder

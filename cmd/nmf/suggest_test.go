@@ -73,3 +73,31 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexColumn checks the hint at a pandas index, --index-column, and
+// the note that a header row was found.
+func TestIndexColumn(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFile(t, "pd.csv", ",a,b\nrow0,1,2\nrow1,3,4\nrow2,5,1\n")
+	r := nmfRun(context.Background(), "fit", "-k", "1", "pd.csv")
+	if r.code != 1 || !strings.Contains(r.stderr, `line 2, column 1: "row0" is not a number`) || !strings.Contains(r.stderr, "--index-column") {
+		t.Errorf("pandas index: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = mustRun(t, "fit", "-k", "1", "--index-column", "pd.csv")
+	if !strings.Contains(r.stderr, `nmf: pd.csv: line 1 is a header, not data: 2 column names ("a", "b")`) {
+		t.Errorf("header note: stderr %q", r.stderr)
+	}
+	if rep, _ := loadReport(t, "pd.nmf"); rep.Input.Shape != [2]int{3, 2} {
+		t.Errorf("shape %v, want [3 2]", rep.Input.Shape)
+	}
+	// A numeric index reads as data: the empty first name hints at it.
+	writeFile(t, "num.csv", ",a\n0,1\n1,2\n")
+	r = mustRun(t, "fit", "-k", "1", "num.csv")
+	if !strings.Contains(r.stderr, "the first has no name, as pandas' index") {
+		t.Errorf("numeric index: stderr %q", r.stderr)
+	}
+	if r = mustRun(t, "fit", "-q", "-k", "1", "--force", "num.csv"); r.stderr != "" {
+		t.Errorf("--quiet: stderr %q", r.stderr)
+	}
+}

@@ -45,6 +45,7 @@ Flags:
   --precision P         float32 or float64
   --fft-size N          WAV: samples per STFT frame (default 2048, or the model's)
   --hop N               WAV: samples between frames (default 512, or the model's)
+  --index-column        CSV/TSV: the first column is row names (pandas' index), skipped
   --memory-limit B      the memory the run may use, e.g. 4GiB (default: what is
                         available)
   --out DIR             output folder

@@ -170,7 +170,7 @@ func TestTransformImages(t *testing.T) {
 	}
 	// The library's Transform with W held, H taking H's penalty. (That
 	// this is scikit-learn's transform of Xᵀ is nmf's TestTransformHoldW.)
-	ds, err := load(more, kindImages, defaultSTFT(), -1)
+	ds, err := load(more, kindImages, defaultSTFT(), &nmfio.Options{MemoryLimit: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -262,25 +262,38 @@ func readDelimited(src *source, comma byte, kind string) (*Input, error) {
 	var data []float64
 	var first csvFirstRow
 	cols, rows := -1, 0
+	// With src.index the first field of every row (the header's included)
+	// is a row name, skipped: n counts the fields after it, col is the
+	// field's column in the file.
+	skip := 0
+	if src.index {
+		skip = 1
+	}
 	for lx.startRecord() {
-		recLine, n := lx.line, 0
+		recLine, n := lx.line, -skip
 		for last := false; !last; n++ {
-			fieldLine := lx.line
+			fieldLine, col := lx.line, n+1+skip
 			f, l, err := lx.field()
 			if err != nil {
-				return nil, fail(fieldLine, n+1, "%v", err)
+				return nil, fail(fieldLine, col, "%v", err)
 			}
 			last = l
+			if n < 0 {
+				if last {
+					return nil, fail(recLine, 0, "only the index column, no values")
+				}
+				continue // the row's name
+			}
 			if cols >= 0 && n >= cols {
 				continue // counted, reported below
 			}
 			text := strings.TrimSpace(string(f))
 			if cols < 0 {
-				first.add(text, fieldLine, n+1)
+				first.add(text, fieldLine, col)
 			}
 			v, msg := parseNumber(text)
 			if msg != "" && cols >= 0 {
-				return nil, fail(fieldLine, n+1, "%s", msg)
+				return nil, fail(fieldLine, col, "%s", msg)
 			}
 			if len(data) == cap(data) {
 				grow := max(2*cap(data), 1024)

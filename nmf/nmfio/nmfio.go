@@ -184,6 +184,11 @@ type Options struct {
 	// turns the check off. Too much is an error wrapping an
 	// *nmf.MemoryError.
 	MemoryLimit int64
+	// IndexColumn says the first column of a CSV or TSV file holds row
+	// names, not values (as pandas' DataFrame.to_csv writes its index):
+	// it is skipped in every row, the header's included. Other formats
+	// ignore it.
+	IndexColumn bool
 }
 
 func (o *Options) budget() nmf.Budget {
@@ -200,6 +205,7 @@ type source struct {
 	r      io.Reader
 	size   int64
 	budget nmf.Budget
+	index  bool // Options.IndexColumn
 }
 
 // check refuses an allocation of need bytes over the budget.
@@ -269,7 +275,7 @@ func (o *Options) Read(path string) (*Input, error) {
 			return nil, err
 		}
 		defer f.Close()
-		in, err := fm.read(&source{path: path, r: f, size: sizeOf(f), budget: o.budget()})
+		in, err := fm.read(&source{path: path, r: f, size: sizeOf(f), budget: o.budget(), index: o != nil && o.IndexColumn})
 		if in != nil {
 			in.Path = path
 		}
@@ -308,7 +314,7 @@ func (o *Options) ReadCSV(r io.Reader, comma rune) (*Input, error) {
 	default:
 		return nil, fmt.Errorf("nmfio: ReadCSV: separator %q; want ',' or '\\t'", comma)
 	}
-	return readDelimited(&source{r: r, size: sizeOf(r), budget: o.budget()}, byte(comma), kind)
+	return readDelimited(&source{r: r, size: sizeOf(r), budget: o.budget(), index: o != nil && o.IndexColumn}, byte(comma), kind)
 }
 
 // ReadMTX reads a Matrix Market coordinate file from r (see the package
