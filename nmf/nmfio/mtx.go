@@ -127,10 +127,12 @@ func parseIndex(b []byte) int64 {
 	return n
 }
 
-// mtxEntryBytes is what one stored entry costs while reading: its
-// coordinates (int32 row and column, float64 value) and its place in the
-// CSR result (int index, float64 value).
-const mtxEntryBytes = 4 + 4 + 8 + 8 + 8
+// mtxEntryBytes is what one stored entry costs while reading, at most: its
+// column and value as read (int, float64), its row when the file is not
+// sorted by row (int32), and its place in the CSR result built from those
+// (int index, float64 value). A file sorted by row is read straight into
+// its CSR form: 16 bytes an entry.
+const mtxEntryBytes = 8 + 8 + 4 + 8 + 8
 
 // mtxReader reads one Matrix Market file: the source, its lines, and what
 // the banner and the size line declare.
@@ -166,7 +168,7 @@ func readMTX(src *source) (*Input, error) {
 	if err := m.sizeLine(); err != nil {
 		return nil, err
 	}
-	ri, ci, vs, err := m.entries()
+	e, err := m.entries()
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +177,7 @@ func readMTX(src *source) (*Input, error) {
 			return nil, err
 		}
 	}
-	csr, dup := cooToCSR(int(m.nrows), int(m.ncols), ri, ci, vs)
+	csr, dup := e.csr(int(m.nrows), int(m.ncols))
 	if dup[0] >= 0 {
 		return nil, &FormatError{Path: src.path, Msg: fmt.Sprintf("entry (%d, %d) is given more than once, once as a negative value: a sum would hide it from the nonnegativity check", dup[0]+1, dup[1]+1)}
 	}
@@ -295,40 +297,83 @@ func (m *mtxReader) checkSize(size int64) error {
 	return nil
 }
 
+// mtxEntries are the entries read: while they come sorted by row, straight
+// into CSR form (counts per row in counts, columns and values in file
+// order); from the first entry out of row order on, with every row index
+// kept too (ri), for cooToCSR.
+type mtxEntries struct {
+	counts []int // counts[i+1]: entries of row i
+	ci     []int
+	vs     []float64
+	ri     []int32 // nil while sorted by row
+	last   int     // row of the latest entry
+}
+
+func (e *mtxEntries) add(i, j int, v float64) {
+	if e.ri == nil && i < e.last {
+		e.ri = make([]int32, 0, cap(e.ci))
+		for r := range len(e.counts) - 1 {
+			for range e.counts[r+1] {
+				e.ri = append(e.ri, int32(r))
+			}
+		}
+	}
+	if e.ri != nil {
+		e.ri = append(e.ri, int32(i))
+	} else {
+		e.counts[i+1]++
+		e.last = i
+	}
+	e.ci, e.vs = append(e.ci, j), append(e.vs, v)
+}
+
+// csr is the entries as a CSR matrix: built in place when they came sorted
+// by row, else by cooToCSR; see cooToCSR for dup.
+func (e *mtxEntries) csr(rows, cols int) (*nmf.CSR[float64], [2]int) {
+	if e.ri != nil {
+		return cooToCSR(rows, cols, e.ri, e.ci, e.vs)
+	}
+	indptr := e.counts
+	for i := range rows {
+		indptr[i+1] += indptr[i]
+	}
+	return compactRows(rows, cols, indptr, e.ci, e.vs)
+}
+
 // entries reads the coordinates (0-based) and values of every entry, a
 // symmetric file's mirrored; from a stream, the slices grow as they arrive.
-func (m *mtxReader) entries() (ri, ci []int32, vs []float64, err error) {
+func (m *mtxReader) entries() (*mtxEntries, error) {
 	prealloc := m.stored()
 	if m.src.size < 0 {
 		prealloc = min(prealloc, 1<<16)
 	}
-	ri, ci, vs = make([]int32, 0, prealloc), make([]int32, 0, prealloc), make([]float64, 0, prealloc)
+	e := &mtxEntries{counts: make([]int, m.nrows+1), ci: make([]int, 0, prealloc), vs: make([]float64, 0, prealloc)}
 	var fs [3][]byte
 	for count := int64(0); ; {
 		b, err := m.next()
 		if err == io.EOF {
 			if count < m.nnz {
-				return nil, nil, nil, m.fail("file ends after %d entries; the size line declares %d", count, m.nnz)
+				return nil, m.fail("file ends after %d entries; the size line declares %d", count, m.nnz)
 			}
-			return ri, ci, vs, nil
+			return e, nil
 		}
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		n := fields(b, fs[:])
 		if n == 0 || fs[0][0] == '%' {
 			continue
 		}
 		if count == m.nnz {
-			return nil, nil, nil, m.fail("more entries than the %d the size line declares", m.nnz)
+			return nil, m.fail("more entries than the %d the size line declares", m.nnz)
 		}
 		i, j, v, err := m.entry(fs, n)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
-		ri, ci, vs = append(ri, int32(i-1)), append(ci, int32(j-1)), append(vs, v)
+		e.add(int(i-1), int(j-1), v)
 		if m.symmetric && i != j {
-			ri, ci, vs = append(ri, int32(j-1)), append(ci, int32(i-1)), append(vs, v)
+			e.add(int(j-1), int(i-1), v)
 		}
 		count++
 	}
@@ -375,8 +420,7 @@ func (m *mtxReader) entry(fs [3][]byte, n int) (i, j int64, v float64, err error
 // the first duplicate entry with a negative part, or (-1, -1): a sum could
 // turn -1 + 1 into an acceptable 0, so a negative entry must be checked
 // before it is summed.
-func cooToCSR(rows, cols int, ri, ci []int32, vs []float64) (m *nmf.CSR[float64], dup [2]int) {
-	dup = [2]int{-1, -1}
+func cooToCSR(rows, cols int, ri []int32, ci []int, vs []float64) (m *nmf.CSR[float64], dup [2]int) {
 	indptr := make([]int, rows+1)
 	for _, i := range ri {
 		indptr[i+1]++
@@ -390,11 +434,18 @@ func cooToCSR(rows, cols int, ri, ci []int32, vs []float64) (m *nmf.CSR[float64]
 	// holds the end of row i, i.e. the start of row i+1.
 	for k, i := range ri {
 		p := indptr[i]
-		indices[p], data[p] = int(ci[k]), vs[k]
+		indices[p], data[p] = ci[k], vs[k]
 		indptr[i]++
 	}
 	copy(indptr[1:], indptr[:rows])
 	indptr[0] = 0
+	return compactRows(rows, cols, indptr, indices, data)
+}
+
+// compactRows sorts each row of a CSR matrix by column and sums duplicates
+// in place; see cooToCSR for dup.
+func compactRows(rows, cols int, indptr, indices []int, data []float64) (m *nmf.CSR[float64], dup [2]int) {
+	dup = [2]int{-1, -1}
 
 	// Sort each row by column (stably, so that duplicates are summed in
 	// file order) and sum duplicates, compacting in place.
