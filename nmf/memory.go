@@ -367,3 +367,48 @@ func checkFitMemory[T Float](x Matrix[T], opt Options) error {
 	what := fmt.Sprintf("a fit with k = %d of a %d×%d X (init %s)", m.Components, l, n, m.Init)
 	return b.Check(what, m.Total(), FitRemedies[T](l, n, nnz, sparse, opt, avail).hint())
 }
+
+// miniBatchMemory estimates what a minibatch fit with resolved parameters p
+// allocates beyond X, with batches of b rows: W and H (the start, the
+// backend's, the result), the start's own work as for Fit, the online
+// statistics (k×k and k×n, a few of each) and per batch its products
+// (b×n) and its rows of W (b×k).
+func miniBatchMemory[T Float](l, n, b int, p Params) MemoryEstimate {
+	es := int64(precisionOf[T]().Size())
+	L, N, K, B := int64(l), int64(n), int64(p.Components), int64(min(b, l))
+	lnk := mulBytes(L+N, K)
+	m := MemoryEstimate{Components: p.Components, Init: p.Init}
+	m.InitWork = mulBytes(lnk, es)
+	if p.Init != InitRandom && p.Init != InitCustom {
+		q := min(K+10, max(L, N))
+		m.InitWork = sat(mulBytes(L+N, q, 4*es), mulBytes(max(L, N), q, 3*8), mulBytes(q, q, 8*2), mulBytes(lnk, 2*es))
+		if p.SVD == SVDExact {
+			m.HostX = mulBytes(L, N, 16)
+		}
+	}
+	m.Factors = mulBytes(lnk, 3*es)
+	m.Scratch = sat(mulBytes(K, K, 4*es), mulBytes(N, K, 4*es), mulBytes(B, N, 3*es), mulBytes(B, K, 3*es))
+	return m
+}
+
+// checkMiniBatchMemory refuses a minibatch fit whose estimate exceeds
+// opt.MemoryLimit, naming the largest k that fits.
+func checkMiniBatchMemory[T Float](l, n, batch int, opt Options, p Params) error {
+	b := Budget{Limit: opt.MemoryLimit}
+	avail, ok := b.Bytes()
+	m := miniBatchMemory[T](l, n, batch, p)
+	if !ok || m.Total() <= avail {
+		return nil
+	}
+	fits := func(k int) bool {
+		q := p
+		q.Components = k
+		return miniBatchMemory[T](l, n, batch, q).Total() <= avail
+	}
+	hint := "even k = 1 does not fit: use a smaller X or more memory"
+	if k := sort.Search(p.Components-1, func(i int) bool { return !fits(i + 1) }); k > 0 {
+		hint = fmt.Sprintf("use Components ≤ %d", k)
+	}
+	what := fmt.Sprintf("a minibatch fit with k = %d of a %d×%d X (batches of %d rows)", p.Components, l, n, min(batch, l))
+	return b.Check(what, m.Total(), hint)
+}

@@ -88,3 +88,32 @@ func TestBytes(t *testing.T) {
 		t.Errorf("AvailableMemory %d", n)
 	}
 }
+
+// TestMiniBatchMemoryBomb: the minibatch fits refuse a k far beyond the
+// data as Fit does, before allocating, from memory or from a row source.
+func TestMiniBatchMemoryBomb(t *testing.T) {
+	x := positive(3, 50, 20)
+	opt := nmf.DefaultOptions()
+	opt.Components, opt.Init, opt.Device = 1000000, nmf.InitRandom, "cpu"
+	_, err := nmf.FitMiniBatch(context.Background(), x, opt, nmf.DefaultMiniBatchOptions())
+	if !errors.Is(err, nmf.ErrMemory) || !strings.Contains(err.Error(), "a minibatch fit with k = 1000000 of a 50×20 X (batches of 50 rows)") {
+		t.Errorf("FitMiniBatch: %v", err)
+	}
+	_, err = nmf.FitMiniBatchSource[float64](context.Background(), denseRows{x}, opt, nmf.DefaultMiniBatchOptions())
+	if !errors.Is(err, nmf.ErrMemory) {
+		t.Errorf("FitMiniBatchSource: %v", err)
+	}
+	opt.Components = 3
+	opt.MaxIter = 2
+	if _, err := nmf.FitMiniBatch(context.Background(), x, opt, nmf.DefaultMiniBatchOptions()); err != nil {
+		t.Errorf("k = 3: %v", err)
+	}
+}
+
+// denseRows is a RowSource over a dense matrix in memory.
+type denseRows struct{ x *nmf.Dense[float64] }
+
+func (d denseRows) Dims() (int, int) { return d.x.Dims() }
+func (d denseRows) Rows(lo, hi int) (nmf.Matrix[float64], error) {
+	return nmf.Rows[float64](d.x, lo, hi), nil
+}

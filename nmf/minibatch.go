@@ -175,6 +175,9 @@ func fitMiniBatchMem[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T]
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMiniBatchMemory[T](l, n, batchRows(mbo), opt, p); err != nil {
+		return nil, err
+	}
 	w0, h0, err = startFactors(x, w0, h0, opt, p)
 	if err != nil {
 		return nil, err
@@ -232,6 +235,9 @@ func fitMiniBatchSource[T Float](ctx context.Context, src RowSource[T], cw0, ch0
 	// Zeros with β ≤ 0 are refused per batch as they are read.
 	p, err := resolveMB[T](l, n, opt, false)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMiniBatchMemory[T](l, n, batchRows(mbo), opt, p); err != nil {
 		return nil, err
 	}
 	s := &streamSource[T]{src: src, beta: p.Beta}
@@ -401,4 +407,13 @@ func (st *mbFit[T]) converged(rows int, cost float64, h, hBuf []T, i int) bool {
 	}
 	m := st.r.mb.MaxNoImprovement
 	return m != nil && st.noImprovement >= *m
+}
+
+// batchRows is the batch size the options ask for (0: 1024), for the memory
+// estimate; invalid values are refused later, where the options are checked.
+func batchRows(o MiniBatchOptions) int {
+	if o.BatchSize <= 0 {
+		return 1024
+	}
+	return o.BatchSize
 }

@@ -85,6 +85,7 @@ func TestResourceBombs(t *testing.T) {
 		{[]string{"small.csv", "-k", "1000000"}, 1, []string{"nmf: small.csv: a fit with k = 1000000", "TiB of memory, more than the", "use -k "}},
 		{[]string{"small.csv", "-k", "1000000", "--memory-limit", "64MiB"}, 1, []string{"more than the 64 MiB allowed by --memory-limit; use -k "}},
 		{[]string{"wide.csv"}, 1, []string{"nmf: wide.csv: a fit with k = 1000000 (init random, float64)", "use -k "}},
+		{[]string{"small.csv", "--minibatch", "-k", "1000000"}, 1, []string{"nmf: small.csv: a minibatch fit with k = 1000000 of a 50×20 X", "would need"}},
 		{[]string{"huge.mtx"}, 1, []string{"nmf: huge.mtx: line 2: 2000000000 columns is too many for a 67-byte file"}},
 		{[]string{"imgs", "--memory-limit", "4GiB"}, 1, []string{"nmf: imgs: 20 images of 8192×8192 would need 5.5 GiB"}},
 		{[]string{"bomb"}, 1, []string{"nmf: " + filepath.Join("bomb", "bomb.png") + ": is 30000×30000, more than 67108864 pixels"}},
