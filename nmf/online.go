@@ -74,6 +74,9 @@ func (o *Online[T]) PartialFit(ctx context.Context, x Matrix[T]) error {
 		if mb, err = resolveMiniBatch(o.mbo, l, p.MaxIter); err != nil {
 			return err
 		}
+		if err := checkMiniBatchMemory[T](l, n, l, o.opt, p); err != nil {
+			return err // the first call sizes the model: k×n statistics, W of these rows
+		}
 		custom := o.w0 != nil || o.h0 != nil
 		switch {
 		case !custom && o.opt.Init == InitCustom:

@@ -129,6 +129,11 @@ func TestResourceBombs(t *testing.T) {
 			os.RemoveAll("out.nmf")
 		}
 	}
+	// partial-fit's first batch sizes the online model: checked the same way.
+	r0 := nmfRun(context.Background(), "partial-fit", "small.csv", "-k", "1000000", "--out", "p.nmf", "-q")
+	if r0.code != 1 || !strings.HasPrefix(r0.stderr, "nmf: small.csv: a minibatch fit with k = 1000000") || exists("p.nmf") {
+		t.Errorf("partial-fit -k 1000000: exit %d, %q", r0.code, r0.stderr)
+	}
 	// transform checks its fit the same way, with the model's k.
 	if err := nmfio.WriteNPY("h.npy", 2, 20, make([]float64, 40)); err != nil {
 		t.Fatal(err)
