@@ -401,7 +401,7 @@ func TestFitOutputFlags(t *testing.T) {
 	if !exists("table.v1.nmf/W.csv") || !exists("table.v1.nmf/H.csv") || exists("table.v1.nmf/W.npy") {
 		t.Fatalf("default --out: %v", snapshot(t, "."))
 	}
-	if !strings.HasPrefix(r.stdout, "table.v1.nmf: W.csv, H.csv, report.json (k 2, ") {
+	if !strings.HasPrefix(r.stdout, "table.v1.nmf: W.csv, H.csv, convergence.png, W.png, H.png, report.json (k 2, ") {
 		t.Errorf("summary %q", r.stdout)
 	}
 	w := readMatrix(t, "table.v1.nmf/W.csv")

@@ -12,12 +12,14 @@ import (
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
 	"github.com/clnmf/clnmf/cmd/nmf/internal/picture"
+	"github.com/clnmf/clnmf/cmd/nmf/internal/plots"
 	"github.com/clnmf/clnmf/nmf"
 	"github.com/clnmf/clnmf/nmf/nmfio"
+	"gonum.org/v1/plot/vg"
 )
 
 // resultName matches the files fit and transform write into --out.
-var resultName = regexp.MustCompile(`^(([WH]\.(npy|csv))|report\.json|components\.png|spectrogram\.png|component_[0-9]+\.wav|model\.[0-9]+-[0-9a-f]{8}\.(H|numerator|denominator)\.npy)$`)
+var resultName = regexp.MustCompile(`^(([WH]\.(npy|csv))|report\.json|components\.png|spectrogram\.png|convergence\.png|[WH]\.png|component_[0-9]+\.wav|model\.[0-9]+-[0-9a-f]{8}\.(H|numerator|denominator)\.npy)$`)
 
 // defaultOut is the --out of an input: its name without extension, plus
 // ".nmf" (".transform.nmf" for transform), in the current folder.
@@ -104,12 +106,16 @@ func (o *outputs[T]) write(ctx context.Context, od *outDir, rep *runReport) erro
 	return st.commit()
 }
 
-// pictures stages components.png for images; spectrogram.png and one WAV
-// per component for a WAV.
+// pictures stages convergence.png for every fit with a trace; W.png and
+// H.png for a matrix; components.png for images; spectrogram.png and one
+// WAV per component for a WAV.
 func (o *outputs[T]) pictures(st *staging, rep *runReport) error {
 	ds := o.ds
 	k := o.W.Cols
 	w64, h64 := convert[float64](o.W.Data), convert[float64](o.H.Data)
+	if err := o.plots(st, rep, w64, h64); err != nil {
+		return err
+	}
 	switch ds.Kind {
 	case kindImages:
 		rep.Files.Pictures = append(rep.Files.Pictures, "components.png")
@@ -136,6 +142,52 @@ func (o *outputs[T]) pictures(st *staging, rep *runReport) error {
 			if err := st.file(name, func(w io.Writer) error { return nmfio.WriteWAV(w, ds.sound.Rate, p) }); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// plots stages convergence.png (when the trace has two points or more) and,
+// for a matrix input no larger than plots.MaxSide on a side, the heatmaps
+// W.png and H.png, H's columns named by a CSV header.
+func (o *outputs[T]) plots(st *staging, rep *runReport, w64, h64 []float64) error {
+	if len(rep.Trace) > 1 {
+		trace := make([]plots.Point, len(rep.Trace))
+		for i, t := range rep.Trace {
+			trace[i] = plots.Point{Iter: t.Iter, Err: t.Err}
+		}
+		p, err := plots.Convergence(trace, fmt.Sprintf("%s, %s solver, k = %d", rep.Params.Loss, rep.Params.Solver, o.W.Cols))
+		if err != nil {
+			return st.fileErr("convergence.png", err)
+		}
+		rep.Files.Pictures = append(rep.Files.Pictures, "convergence.png")
+		if err := st.file("convergence.png", func(w io.Writer) error { return plots.WritePNG(w, p, 6*vg.Inch, 4*vg.Inch) }); err != nil {
+			return err
+		}
+	}
+	if o.ds.Kind == kindImages || o.ds.Kind == kindWAV {
+		return nil
+	}
+	k := o.W.Cols
+	for _, f := range []struct {
+		name, rowLabel, colLabel string
+		data                     []float64
+		rows, cols               int
+		rowNames, colNames       []string
+	}{
+		{"W.png", "row of X (sample)", "component", w64, o.W.Rows, k, nil, nil},
+		{"H.png", "component", "column of X (feature)", h64, k, o.H.Cols, nil, o.ds.Header},
+	} {
+		if f.rows > plots.MaxSide || f.cols > plots.MaxSide {
+			continue
+		}
+		hm, err := plots.NewHeatmap(f.data, f.rows, f.cols, strings.TrimSuffix(f.name, ".png"), f.rowLabel, f.colLabel, f.rowNames, f.colNames)
+		if err != nil {
+			return st.fileErr(f.name, err)
+		}
+		rep.Files.Pictures = append(rep.Files.Pictures, f.name)
+		if err := st.file(f.name, func(w io.Writer) error { return hm.WritePNG(w, 7*vg.Inch, 5*vg.Inch) }); err != nil {
+			return err
 		}
 	}
 	return nil

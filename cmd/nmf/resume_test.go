@@ -178,7 +178,7 @@ func TestForce(t *testing.T) {
 	before := snapshot(t, dir)
 
 	r := nmfRun(context.Background(), append(base, in, "-k", "3")...)
-	if r.code != 1 || r.stderr != "nmf: "+out+": already holds results (H.npy, W.npy, report.json); use --force to replace them, or another --out\n" {
+	if r.code != 1 || r.stderr != "nmf: "+out+": already holds results (H.npy, H.png, W.npy, W.png, convergence.png, report.json); use --force to replace them, or another --out\n" {
 		t.Errorf("without --force: exit %d, %q", r.code, r.stderr)
 	}
 	sameSnapshot(t, "refused", before, snapshot(t, dir))
@@ -209,7 +209,7 @@ func TestForce(t *testing.T) {
 	writeFile(t, filepath.Join(out, "notes.txt"), "mine")
 	writeFile(t, filepath.Join(out, "component_07.wav"), "stale")
 	mustRun(t, append(base, in, "--force", "-k", "3", "--format", "csv")...)
-	if got := resultsIn(out); !reflect.DeepEqual(got, []string{"H.csv", "W.csv", "report.json"}) {
+	if got := resultsIn(out); !reflect.DeepEqual(got, []string{"H.csv", "H.png", "W.csv", "W.png", "convergence.png", "report.json"}) {
 		t.Errorf("after --force: %v", got)
 	}
 	if !exists(filepath.Join(out, "notes.txt")) {
