@@ -34,6 +34,10 @@ type Plan struct {
 	LoadSeconds float64
 }
 
+// streamShare is the share of the device memory left by the factors that
+// one streamed panel takes (see planPanels).
+const streamShare = 10
+
 // panelReserve is the device memory the planner leaves to the backend's own
 // scratch (partial sums, packed operands) beside X and the factors.
 const panelReserve = 16 << 20
@@ -41,7 +45,7 @@ const panelReserve = 16 << 20
 // planPanels chooses the plan for X (l×n, k components) on b: one buffer
 // when X fits one allocation and, with the factors, the device; several
 // resident panels of at most one allocation when X fits the device; else
-// panels streamed, each at most half of what the factors leave. A backend
+// panels streamed, each at most a tenth of what the factors leave. A backend
 // without MemoryLimits (the CPU) computes on X where it is: one panel, or
 // opt.PanelRows rows each when set. rowBytes(lo, hi) is the device bytes of
 // rows [lo, hi).
@@ -80,7 +84,13 @@ func planPanels(b backend.Backend, l, n, k int, prec backend.Precision, rowBytes
 	}
 	limit := maxAlloc
 	if streamed {
-		limit = min(limit, avail/2)
+		// A tenth of what the factors leave: one panel on the device at a
+		// time (the next one's load waits for its release), and room for
+		// the backend's W·H blocks of it (the OpenCL backend materialises
+		// them, faster than its fused kernels, only within a quarter of
+		// what is free; with panels of half, a fit on PoCL ran fused and
+		// took 4× the resident time).
+		limit = min(limit, max(avail/streamShare, 1))
 	}
 	cuts := []int{0}
 	for lo := 0; lo < l; {
