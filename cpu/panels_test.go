@@ -1,7 +1,10 @@
 package cpu_test
 
 import (
+	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/clnmf/clnmf/cpu"
@@ -18,6 +21,83 @@ func TestGoldenPanels(t *testing.T) {
 	for _, rows := range []int{1, 7, 4} {
 		t.Run(fmt.Sprintf("rows=%d", rows), func(t *testing.T) {
 			nmftest.GoldenWith(t, "../testdata/golden", newB, func(o *nmf.Options) { o.PanelRows = rows })
+		})
+	}
+}
+
+// TestGoldenMembers runs the golden fits, transforms and inits on two and
+// three CPU backends at once (Options.Backends): X's rows shared among them,
+// the H half's sums combined on the host, with and without panels inside a
+// member.
+func TestGoldenMembers(t *testing.T) {
+	for _, c := range []struct{ members, rows int }{{2, 0}, {3, 4}} {
+		t.Run(fmt.Sprintf("members=%d,rows=%d", c.members, c.rows), func(t *testing.T) {
+			open := func() ([]backend.Backend, error) {
+				var bs []backend.Backend
+				for range c.members {
+					b, err := cpu.New()
+					if err != nil {
+						return nil, err
+					}
+					bs = append(bs, b)
+				}
+				return bs, nil
+			}
+			newB := func() (backend.Backend, error) { return cpu.New() }
+			nmftest.GoldenWith(t, "../testdata/golden", newB, func(o *nmf.Options) { o.Backends, o.PanelRows = open, c.rows })
+		})
+	}
+}
+
+// TestMembersEqualOne checks a fit on two CPU backends against the fit on
+// one: the plan names both shares, n_iter is the same and W, H agree to
+// 1e-9 relative (only the order of the sums over rows differs), for MU
+// (Frobenius and KL) and CD, randomized-SVD init included.
+func TestMembersEqualOne(t *testing.T) {
+	const l, n, k = 203, 61, 5
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := &nmf.Dense[float64]{Rows: l, Cols: n, Data: make([]float64, l*n)}
+	for i := range x.Data {
+		x.Data[i] = rng.Float64() * float64(1+i%7)
+	}
+	for _, c := range []struct {
+		solver nmf.Solver
+		loss   nmf.Loss
+	}{{nmf.MU, nmf.Frobenius}, {nmf.MU, nmf.KullbackLeibler}, {nmf.CD, nmf.Frobenius}} {
+		t.Run(fmt.Sprintf("%s/%v", c.solver, c.loss), func(t *testing.T) {
+			opt := nmf.DefaultOptions()
+			opt.Components, opt.Solver, opt.Loss, opt.MaxIter = k, c.solver, c.loss, 60
+			opt.Init = nmf.InitNNDSVDA
+			opt.Backend = func() (backend.Backend, error) { return cpu.New() }
+			one, err := nmf.Fit(context.Background(), x, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.Backends = func() ([]backend.Backend, error) {
+				a, err := cpu.New()
+				if err != nil {
+					return nil, err
+				}
+				b, err := cpu.New()
+				return []backend.Backend{a, b}, err
+			}
+			two, err := nmf.Fit(context.Background(), x, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := two.Plan.Members; len(m) != 2 || m[0].Lo != 0 || m[0].Hi != m[1].Lo || m[1].Hi != l {
+				t.Fatalf("plan members %+v, want two shares of %d rows", m, l)
+			}
+			if two.NIter != one.NIter {
+				t.Fatalf("n_iter %d on two backends, %d on one", two.NIter, one.NIter)
+			}
+			for _, p := range [][2][]float64{{one.W.Data, two.W.Data}, {one.H.Data, two.H.Data}} {
+				for i := range p[0] {
+					if d := math.Abs(p[0][i] - p[1][i]); d > 1e-9*(1+math.Abs(p[0][i])) {
+						t.Fatalf("entry %d: %g on two backends, %g on one", i, p[1][i], p[0][i])
+					}
+				}
+			}
 		})
 	}
 }

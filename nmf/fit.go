@@ -134,13 +134,25 @@ func customStart[T Float](w0, h0 *Dense[T], l, n, k int) (*Dense[T], *Dense[T], 
 func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init func(*problem) (w0, h0 *Dense[T], err error), updateW, updateH bool, from *State) (*Result[T], error) {
 	l, n := x.Dims()
 	t0 := time.Now()
-	b, reason, err := openBackend(opt, precisionOf[T]())
+	members, err := openMembers(opt, precisionOf[T]())
 	if err != nil {
 		return nil, err
 	}
+	defer closeAll(members)
+	var b backend.Backend
+	var reason string
+	if len(members) > 0 {
+		b, reason = members[0], "asked for"
+	} else if b, reason, err = openBackend(opt, precisionOf[T]()); err != nil {
+		return nil, err
+	} else {
+		defer b.Close()
+	}
 	opened := time.Since(t0).Seconds()
-	defer b.Close()
 	pr := &problem{b: b, prec: precisionOf[T](), l: l, n: n, k: p.Components, p: p, updateW: updateW, updateH: updateH, prog: opt.Progress, from: from}
+	if len(members) > 1 {
+		pr.more = members[1:]
+	}
 	plan, err := loadX(pr, x, opt)
 	if err != nil {
 		return nil, err
@@ -167,7 +179,7 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init 
 		Trace:             out.trace,
 		InitTime:          initTime,
 		Warnings:          out.warnings,
-		Device:            b.Name(),
+		Device:            deviceNames(members, b),
 		DeviceReason:      reason,
 		DeviceOpenSeconds: opened,
 		DeviceProfile:     profileOf(b),

@@ -116,6 +116,16 @@ type Options struct {
 	// Backend, when set, is used instead of Device: it is called once per
 	// fit, and the fit closes what it returns.
 	Backend func() (backend.Backend, error)
+	// Devices, when it names more than one device ("opencl:0:0",
+	// "cpu", ..., or "all-gpus" for every OpenCL GPU), runs one fit on all
+	// of them (over Device and Backend): X's rows are shared among them in
+	// proportion to their memory, the H half's small sums combined on the
+	// host every iteration (docs/distributed.md). Results agree with one
+	// device's to rounding.
+	Devices []string
+	// Backends, when set, is Devices with the caller's backends: called
+	// once per fit, the fit closes what it returns. For tests.
+	Backends func() ([]backend.Backend, error)
 	// DeviceMemory, when positive, caps the device memory (bytes) a fit on
 	// an OpenCL device plans with: X that does not fit beside the factors
 	// is streamed to the device in row panels on every pass

@@ -2,6 +2,7 @@ package nmf
 
 import (
 	"fmt"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -32,6 +33,9 @@ type Plan struct {
 	// (the one load of a resident X included) and the time it took.
 	BytesLoaded int64
 	LoadSeconds float64
+	// Members is each device's share of a fit on several (Options.Devices);
+	// nil on one.
+	Members []MemberPlan
 }
 
 // streamShare is the share of the device memory left by the factors that
@@ -137,38 +141,49 @@ func fixedPanels(l, rows int, streamed bool) (Plan, []int, error) {
 // panel is rows [lo, hi) of X and of W on the device.
 type panel struct {
 	lo, hi   int
+	m        *member        // the backend holding the panel (members.go)
 	x        backend.Data   // nil while a streamed panel is not loaded
 	w        backend.Matrix // W's rows, (hi−lo)×k
 	num, den backend.Matrix // the W half's terms (CD: X_p·Hᵀ in num)
+	val      float64        // a pass's scalar for this panel (divergence, violation)
 }
 
 // panelSet is X held in panels, with the sums of the H half.
 type panelSet struct {
-	b      backend.Backend
+	b      backend.Backend // the first member's: H's updates run there
 	plan   Plan
 	panels []panel
+	// members are the backends holding panels, the first b (members.go).
+	members []*member
 	// rows returns X's rows [lo, hi) on the host, without copying.
-	rows      func(lo, hi int) backend.HostData
-	rowBytes  func(lo, hi int) int64
-	sum, term [2]backend.Matrix // MU: H's num and den (k×n); CD: Wᵀ·W (k×k), Xᵀ·W (n×k)
-	ones      map[int]backend.Matrix
-	colSums   backend.Matrix // β = 1: the column sums of W (1×k)
-	kn1       backend.Matrix // β = 1: a row of n ones
+	rows     func(lo, hi int) backend.HostData
+	rowBytes func(lo, hi int) int64
+	kn1      backend.Matrix // β = 1: a row of n ones
+	mu       sync.Mutex     // guards plan's loading figures during a pass
 }
 
 // newPanelSet makes the panels of cuts on b, loading them when resident.
 func newPanelSet(b backend.Backend, plan Plan, cuts []int, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64) (*panelSet, error) {
-	ps := &panelSet{b: b, plan: plan, rows: rows, rowBytes: rowBytes, ones: map[int]backend.Matrix{}}
+	m := newMember(b, 0, plan.Streamed)
+	var panels []panel
 	for i := 0; i+1 < len(cuts); i++ {
-		ps.panels = append(ps.panels, panel{lo: cuts[i], hi: cuts[i+1]})
+		panels = append(panels, panel{lo: cuts[i], hi: cuts[i+1], m: m})
 	}
-	if plan.Streamed {
-		if _, ok := b.(backend.DataReleaser); !ok {
-			return nil, fmt.Errorf("nmf: %s cannot release data, so X cannot be streamed through it", b.Name())
+	return newMemberSet(plan, panels, []*member{m}, rows, rowBytes)
+}
+
+// newMemberSet makes the panels on their members, loading the resident ones.
+func newMemberSet(plan Plan, panels []panel, members []*member, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64) (*panelSet, error) {
+	ps := &panelSet{b: members[0].b, plan: plan, panels: panels, members: members, rows: rows, rowBytes: rowBytes}
+	for _, m := range members {
+		if _, ok := m.b.(backend.DataReleaser); m.streamed && !ok {
+			return nil, fmt.Errorf("nmf: %s cannot release data, so X cannot be streamed through it", m.b.Name())
 		}
-		return ps, nil
 	}
 	for i := range ps.panels {
+		if ps.panels[i].m.streamed {
+			continue
+		}
 		if err := ps.load(i); err != nil {
 			return nil, err
 		}
@@ -183,12 +198,14 @@ func (ps *panelSet) load(i int) error {
 		return nil
 	}
 	t0 := time.Now()
-	d, err := ps.b.NewData(ps.rows(pn.lo, pn.hi))
+	d, err := pn.m.b.NewData(ps.rows(pn.lo, pn.hi))
 	if err != nil {
-		return fmt.Errorf("nmf: %s: loading rows %d to %d of X: %w", ps.b.Name(), pn.lo, pn.hi, err)
+		return fmt.Errorf("nmf: %s: loading rows %d to %d of X: %w", pn.m.b.Name(), pn.lo, pn.hi, err)
 	}
+	ps.mu.Lock()
 	ps.plan.LoadSeconds += time.Since(t0).Seconds()
 	ps.plan.BytesLoaded += ps.rowBytes(pn.lo, pn.hi)
+	ps.mu.Unlock()
 	pn.x = d
 	return nil
 }
@@ -196,16 +213,21 @@ func (ps *panelSet) load(i int) error {
 // unload releases a streamed panel's rows once a pass is done with them.
 func (ps *panelSet) unload(i int) error {
 	pn := &ps.panels[i]
-	if !ps.plan.Streamed || pn.x == nil {
+	if !pn.m.streamed || pn.x == nil {
 		return nil
 	}
-	err := ps.b.(backend.DataReleaser).ReleaseData(pn.x)
+	err := pn.m.b.(backend.DataReleaser).ReleaseData(pn.x)
 	pn.x = nil
 	return err
 }
 
-// pass runs f on every panel, loaded.
+// pass runs f on every panel, loaded; first is set for the first panel of
+// each member. The members run concurrently, each over its own panels in
+// order (members.go).
 func (ps *panelSet) pass(f func(pn *panel, first bool) error) error {
+	if len(ps.members) > 1 {
+		return ps.memberPass(f)
+	}
 	for i := range ps.panels {
 		if err := ps.load(i); err != nil {
 			return err
@@ -227,14 +249,14 @@ func (ps *panelSet) start(pr *problem, w0 backend.HostMatrix) error {
 		pn := &ps.panels[i]
 		r := pn.hi - pn.lo
 		var err error
-		if pn.w, err = pr.matrix(r, k, hostRows(w0, pn.lo, pn.hi)); err != nil {
+		if pn.w, err = pn.m.matrix(pr, r, k, hostRows(w0, pn.lo, pn.hi)); err != nil {
 			return err
 		}
-		if pn.num, err = pr.matrix(r, k, nil); err != nil {
+		if pn.num, err = pn.m.matrix(pr, r, k, nil); err != nil {
 			return err
 		}
 		if pr.p.Solver == MU {
-			if pn.den, err = pr.matrix(r, k, nil); err != nil {
+			if pn.den, err = pn.m.matrix(pr, r, k, nil); err != nil {
 				return err
 			}
 		}
@@ -246,13 +268,15 @@ func (ps *panelSet) start(pr *problem, w0 backend.HostMatrix) error {
 	if pr.p.Solver == CD {
 		shape = [2][2]int{{k, k}, {pr.n, k}}
 	}
-	for j := range shape {
-		var err error
-		if ps.sum[j], err = pr.matrix(shape[j][0], shape[j][1], nil); err != nil {
-			return err
-		}
-		if ps.term[j], err = pr.matrix(shape[j][0], shape[j][1], nil); err != nil {
-			return err
+	for _, m := range ps.members {
+		for j := range shape {
+			var err error
+			if m.sum[j], err = m.matrix(pr, shape[j][0], shape[j][1], nil); err != nil {
+				return err
+			}
+			if m.term[j], err = m.matrix(pr, shape[j][0], shape[j][1], nil); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -272,51 +296,54 @@ func hostRows(m backend.HostMatrix, lo, hi int) backend.HostMatrix {
 // readW reads the panels' W into rows of w (l×k on the host).
 func (ps *panelSet) readW(w backend.HostMatrix) error {
 	for _, pn := range ps.panels {
-		if err := ps.b.Read(pn.w, hostRows(w, pn.lo, pn.hi)); err != nil {
+		if err := pn.m.b.Read(pn.w, hostRows(w, pn.lo, pn.hi)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// add sets dst += src, on the device where the backend can.
-func (ps *panelSet) add(pr *problem, dst, src backend.Matrix) error {
-	if a, ok := ps.b.(backend.Adder); ok {
+// add sets dst += src on b, on the device where the backend can.
+func add(pr *problem, b backend.Backend, dst, src backend.Matrix) error {
+	if a, ok := b.(backend.Adder); ok {
 		return a.Add(dst, src)
 	}
 	r, c := dst.Dims()
 	d, s := backend.NewHost(pr.prec, r, c, nil), backend.NewHost(pr.prec, r, c, nil)
-	if err := ps.b.Read(dst, d); err != nil {
+	if err := b.Read(dst, d); err != nil {
 		return err
 	}
-	if err := ps.b.Read(src, s); err != nil {
+	if err := b.Read(src, s); err != nil {
 		return err
 	}
 	addHost(d, s)
-	return ps.b.Write(dst, d)
+	return b.Write(dst, d)
 }
 
-// accumulate makes sum[j] the first panel's term or adds a later one's:
-// compute writes the term into the matrix it is given.
-func (ps *panelSet) accumulate(pr *problem, j int, first bool, compute func(out backend.Matrix) error) error {
+// accumulate makes m.sum[j] the member's first panel's term or adds a later
+// one's: compute writes the term into the matrix it is given.
+func accumulate(pr *problem, m *member, j int, first bool, compute func(out backend.Matrix) error) error {
 	if first {
-		return compute(ps.sum[j])
+		return compute(m.sum[j])
 	}
-	if err := compute(ps.term[j]); err != nil {
+	if err := compute(m.term[j]); err != nil {
 		return err
 	}
-	return ps.add(pr, ps.sum[j], ps.term[j])
+	return add(pr, m.b, m.sum[j], m.term[j])
 }
 
-// divergence is Σ over the panels of D_β(X_p, W_p·H).
+// divergence is Σ over the panels of D_β(X_p, W_p·H), added in the
+// panels' order.
 func (ps *panelSet) divergence(pr *problem, h backend.Matrix) (float64, error) {
-	var d float64
+	if err := ps.broadcast(pr, h); err != nil {
+		return 0, err
+	}
 	err := ps.pass(func(pn *panel, _ bool) error {
-		v, err := ps.b.Divergence(pn.x, pn.w, h, pr.p.Beta)
-		d += v
+		var err error
+		pn.val, err = pn.m.b.Divergence(pn.x, pn.w, pn.m.of(h), pr.p.Beta)
 		return err
 	})
-	return d, err
+	return ps.sumVals(), err
 }
 
 // muIteration is one multiplicative-update iteration over the panels: W_p
@@ -325,12 +352,16 @@ func (ps *panelSet) divergence(pr *problem, h backend.Matrix) (float64, error) {
 // quirk multiplies the L1 terms (solve.go's multiplicative).
 func (ps *panelSet) muIteration(pr *problem, it int, h backend.Matrix, quirk, gamma, flushW, flushH float64) error {
 	beta := pr.p.Beta
+	if err := ps.broadcast(pr, h); err != nil {
+		return pr.wrap(fmt.Sprintf("iteration %d: copying H to the devices", it), err)
+	}
 	err := ps.pass(func(pn *panel, first bool) error {
+		b, m, h := pn.m.b, pn.m, pn.m.of(h)
 		if pr.updateW {
-			if err := ps.b.MUTerms(backend.SideW, pn.x, pn.w, h, beta, pn.num, pn.den); err != nil {
+			if err := b.MUTerms(backend.SideW, pn.x, pn.w, h, beta, pn.num, pn.den); err != nil {
 				return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
 			}
-			if err := ps.b.MUStep(pn.w, pn.num, pn.den, quirk*pr.p.L1RegW, pr.p.L2RegW, gamma, flushW); err != nil {
+			if err := b.MUStep(pn.w, pn.num, pn.den, quirk*pr.p.L1RegW, pr.p.L2RegW, gamma, flushW); err != nil {
 				return pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
 			}
 		}
@@ -338,28 +369,37 @@ func (ps *panelSet) muIteration(pr *problem, it int, h backend.Matrix, quirk, ga
 			return nil
 		}
 		if first {
-			return ps.b.MUTerms(backend.SideH, pn.x, pn.w, h, beta, ps.sum[0], ps.sum[1])
+			return b.MUTerms(backend.SideH, pn.x, pn.w, h, beta, m.sum[0], m.sum[1])
 		}
-		if err := ps.b.MUTerms(backend.SideH, pn.x, pn.w, h, beta, ps.term[0], ps.term[1]); err != nil {
+		if err := b.MUTerms(backend.SideH, pn.x, pn.w, h, beta, m.term[0], m.term[1]); err != nil {
 			return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
 		}
-		if err := ps.add(pr, ps.sum[0], ps.term[0]); err != nil {
+		if err := add(pr, b, m.sum[0], m.term[0]); err != nil {
 			return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
 		}
 		if beta == 1 {
 			return nil // den is formed from all of W below
 		}
-		return ps.add(pr, ps.sum[1], ps.term[1])
+		return add(pr, b, m.sum[1], m.term[1])
 	})
 	if err != nil || !pr.updateH {
 		return err
 	}
+	if err := ps.combine(pr, 0); err != nil {
+		return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+	}
+	if beta != 1 {
+		if err := ps.combine(pr, 1); err != nil {
+			return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+		}
+	}
+	sum := ps.members[0].sum
 	if beta == 1 && len(ps.panels) > 1 {
 		if err := ps.klDenominator(pr); err != nil {
 			return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
 		}
 	}
-	if err := ps.b.MUStep(h, ps.sum[0], ps.sum[1], quirk*pr.p.L1RegH, pr.p.L2RegH, gamma, flushH); err != nil {
+	if err := ps.b.MUStep(h, sum[0], sum[1], quirk*pr.p.L1RegH, pr.p.L2RegH, gamma, flushH); err != nil {
 		return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
 	}
 	return nil
@@ -371,9 +411,11 @@ func (ps *panelSet) muIteration(pr *problem, it int, h backend.Matrix, quirk, ga
 func (ps *panelSet) klDenominator(pr *problem) error {
 	k, n := pr.k, pr.n
 	var err error
-	if ps.colSums == nil {
-		if ps.colSums, err = pr.matrix(1, k, nil); err != nil {
-			return err
+	if ps.kn1 == nil {
+		for _, m := range ps.members {
+			if m.colSums, err = m.matrix(pr, 1, k, nil); err != nil {
+				return err
+			}
 		}
 		ones := make([]float64, n)
 		for i := range ones {
@@ -386,39 +428,41 @@ func (ps *panelSet) klDenominator(pr *problem) error {
 	s := backend.NewHost(pr.prec, 1, k, nil)
 	part := backend.NewHost(pr.prec, 1, k, nil)
 	for _, pn := range ps.panels {
-		ones, err := ps.onesRow(pr, pn.hi-pn.lo)
+		m := pn.m
+		ones, err := m.onesRow(pr, pn.hi-pn.lo)
 		if err != nil {
 			return err
 		}
-		if err := ps.b.Mul(ps.colSums, ones, false, pn.w, false); err != nil {
+		if err := m.b.Mul(m.colSums, ones, false, pn.w, false); err != nil {
 			return err
 		}
-		if err := ps.b.Read(ps.colSums, part); err != nil {
+		if err := m.b.Read(m.colSums, part); err != nil {
 			return err
 		}
 		addHost(s, part)
 	}
 	fixZeros(s)
-	if err := ps.b.Write(ps.colSums, s); err != nil {
+	p := ps.members[0]
+	if err := ps.b.Write(p.colSums, s); err != nil {
 		return err
 	}
-	return ps.b.Mul(ps.sum[1], ps.colSums, true, ps.kn1, false)
+	return ps.b.Mul(p.sum[1], p.colSums, true, ps.kn1, false)
 }
 
-// onesRow is a 1×r matrix of ones, made once per r.
-func (ps *panelSet) onesRow(pr *problem, r int) (backend.Matrix, error) {
-	if m, ok := ps.ones[r]; ok {
-		return m, nil
+// onesRow is a 1×r matrix of ones on m, made once per r.
+func (m *member) onesRow(pr *problem, r int) (backend.Matrix, error) {
+	if o, ok := m.ones[r]; ok {
+		return o, nil
 	}
 	v := make([]float64, r)
 	for i := range v {
 		v[i] = 1
 	}
-	m, err := pr.matrix(1, r, backend.NewHost(pr.prec, 1, r, v))
+	o, err := m.matrix(pr, 1, r, backend.NewHost(pr.prec, 1, r, v))
 	if err == nil {
-		ps.ones[r] = m
+		m.ones[r] = o
 	}
-	return m, err
+	return o, err
 }
 
 func addHost(dst, src backend.HostMatrix) {
@@ -464,8 +508,12 @@ func (ps *panelSet) cdUpdate(pr *problem, it int, name string, a, b backend.Matr
 			if err := ps.pass(func(pn *panel, first bool) error { return ps.cdSums(pr, pn, first) }); err != nil {
 				return 0, wrap(err)
 			}
+			if err := ps.combineAll(pr); err != nil {
+				return 0, wrap(err)
+			}
 		}
-		v, err := ps.b.CDSweep(a, ps.sum[0], ps.sum[1], l1, l2, perm)
+		sum := ps.members[0].sum
+		v, err := ps.b.CDSweep(a, sum[0], sum[1], l1, l2, perm)
 		if err != nil {
 			return 0, wrap(err)
 		}
@@ -475,16 +523,18 @@ func (ps *panelSet) cdUpdate(pr *problem, it int, name string, a, b backend.Matr
 	if err := ps.b.Gram(g, ht); err != nil {
 		return 0, wrap(err)
 	}
-	var violation float64
+	if err := ps.broadcast(pr, ht, g); err != nil {
+		return 0, wrap(err)
+	}
 	err := ps.pass(func(pn *panel, first bool) error {
-		if err := ps.b.MulX(pn.num, pn.x, false, ht); err != nil {
+		b := pn.m.b
+		if err := b.MulX(pn.num, pn.x, false, pn.m.of(ht)); err != nil {
 			return err
 		}
-		v, err := ps.b.CDSweep(pn.w, g, pn.num, l1, l2, perm)
-		if err != nil {
+		var err error
+		if pn.val, err = b.CDSweep(pn.w, pn.m.of(g), pn.num, l1, l2, perm); err != nil {
 			return err
 		}
-		violation += v
 		if !pr.updateH {
 			return nil
 		}
@@ -493,79 +543,101 @@ func (ps *panelSet) cdUpdate(pr *problem, it int, name string, a, b backend.Matr
 	if err != nil {
 		return 0, wrap(err)
 	}
-	return violation, nil
+	if pr.updateH {
+		if err := ps.combineAll(pr); err != nil {
+			return 0, wrap(err)
+		}
+	}
+	return ps.sumVals(), nil
 }
 
-// cdSums adds panel pn's W_pᵀ·W_p and X_pᵀ·W_p to the H half's sums.
+// cdSums adds panel pn's W_pᵀ·W_p and X_pᵀ·W_p to its member's sums.
 func (ps *panelSet) cdSums(pr *problem, pn *panel, first bool) error {
-	if err := ps.accumulate(pr, 0, first, func(out backend.Matrix) error { return ps.b.Gram(out, pn.w) }); err != nil {
+	b := pn.m.b
+	if err := accumulate(pr, pn.m, 0, first, func(out backend.Matrix) error { return b.Gram(out, pn.w) }); err != nil {
 		return err
 	}
-	return ps.accumulate(pr, 1, first, func(out backend.Matrix) error { return ps.b.MulX(out, pn.x, true, pn.w) })
+	return accumulate(pr, pn.m, 1, first, func(out backend.Matrix) error { return b.MulX(out, pn.x, true, pn.w) })
 }
 
 // panelMul is the randomized SVD's product over the panels: X·q (q n×c,
 // the result l×c stacked from the panels') or Xᵀ·q (q l×c, the result n×c
 // summed over the panels, each with its rows of q), on the host in T. mat
-// returns backend scratch, one matrix per shape.
+// returns the first member's backend scratch, one matrix per shape.
 func panelMul[T Float](pr *problem, q []T, c int, xt bool, mat func(rows, cols int) (backend.Matrix, error)) ([]T, error) {
 	ps := pr.ps
+	on := func(m *member, rows, cols int) (backend.Matrix, error) {
+		if m.primary() {
+			return mat(rows, cols)
+		}
+		return m.scratchMatrix(pr, rows, cols)
+	}
 	if !xt {
 		y := make([]T, pr.l*c)
-		bm, err := mat(pr.n, c)
-		if err != nil {
-			return nil, err
+		bms := make([]backend.Matrix, len(ps.members))
+		for i, m := range ps.members {
+			bm, err := on(m, pr.n, c)
+			if err != nil {
+				return nil, err
+			}
+			if err := m.b.Write(bm, &Dense[T]{Rows: pr.n, Cols: c, Data: q[:pr.n*c]}); err != nil {
+				return nil, err
+			}
+			bms[i] = bm
 		}
-		if err := ps.b.Write(bm, &Dense[T]{Rows: pr.n, Cols: c, Data: q[:pr.n*c]}); err != nil {
-			return nil, err
-		}
-		err = ps.pass(func(pn *panel, _ bool) error {
+		err := ps.pass(func(pn *panel, _ bool) error {
 			r := pn.hi - pn.lo
-			om, err := mat(r, c)
+			om, err := on(pn.m, r, c)
 			if err != nil {
 				return err
 			}
-			if err := ps.b.MulX(om, pn.x, false, bm); err != nil {
+			if err := pn.m.b.MulX(om, pn.x, false, bms[pn.m.idx]); err != nil {
 				return err
 			}
-			return ps.b.Read(om, &Dense[T]{Rows: r, Cols: c, Data: y[pn.lo*c : pn.hi*c]})
+			return pn.m.b.Read(om, &Dense[T]{Rows: r, Cols: c, Data: y[pn.lo*c : pn.hi*c]})
 		})
 		return y, err
 	}
-	sum, err := mat(pr.n, c)
-	if err != nil {
-		return nil, err
+	sums := make([]backend.Matrix, len(ps.members))
+	terms := make([]backend.Matrix, len(ps.members))
+	for i, m := range ps.members {
+		var err error
+		if sums[i], err = on(m, pr.n, c); err != nil {
+			return nil, err
+		}
+		if terms[i], err = m.matrix(pr, pr.n, c, nil); err != nil {
+			return nil, err
+		}
 	}
-	term, err := pr.matrix(pr.n, c, nil)
-	if err != nil {
-		return nil, err
-	}
-	err = ps.pass(func(pn *panel, first bool) error {
-		r := pn.hi - pn.lo
-		bm, err := mat(r, c)
+	err := ps.pass(func(pn *panel, first bool) error {
+		r, b := pn.hi-pn.lo, pn.m.b
+		bm, err := on(pn.m, r, c)
 		if err != nil {
 			return err
 		}
-		if err := ps.b.Write(bm, &Dense[T]{Rows: r, Cols: c, Data: q[pn.lo*c : pn.hi*c]}); err != nil {
+		if err := b.Write(bm, &Dense[T]{Rows: r, Cols: c, Data: q[pn.lo*c : pn.hi*c]}); err != nil {
 			return err
 		}
-		out := term
+		out := terms[pn.m.idx]
 		if first {
-			out = sum
+			out = sums[pn.m.idx]
 		}
-		if err := ps.b.MulX(out, pn.x, true, bm); err != nil {
+		if err := b.MulX(out, pn.x, true, bm); err != nil {
 			return err
 		}
 		if first {
 			return nil
 		}
-		return ps.add(pr, sum, term)
+		return add(pr, b, sums[pn.m.idx], terms[pn.m.idx])
 	})
 	if err != nil {
 		return nil, err
 	}
+	if err := ps.combineMatrices(pr, sums); err != nil {
+		return nil, err
+	}
 	y := &Dense[T]{Rows: pr.n, Cols: c, Data: make([]T, pr.n*c)}
-	return y.Data, ps.b.Read(sum, y)
+	return y.Data, ps.b.Read(sums[0], y)
 }
 
 // loadX plans how pr's backend holds X and loads it: into pr.x when it is
@@ -574,6 +646,10 @@ func loadX[T Float](pr *problem, x Matrix[T], opt Options) (Plan, error) {
 	rowBytes := denseRowBytes[T](pr.n)
 	if s, ok := any(x).(*CSR[T]); ok {
 		rowBytes = csrRowBytes(s)
+	}
+	if len(pr.more) > 0 {
+		rows := func(lo, hi int) backend.HostData { return Rows(x, lo, hi) }
+		return loadMembers(pr, rows, rowBytes, opt)
 	}
 	plan, cuts, err := planPanels(pr.b, pr.l, pr.n, pr.k, pr.prec, rowBytes, opt)
 	if err != nil {

@@ -27,6 +27,9 @@ type problem struct {
 	// ps holds X (x is nil) and W in row panels when the fit has more than
 	// one (panels.go).
 	ps *panelSet
+	// more are the further members of a fit on several devices
+	// (members.go): X's rows are shared among b and them.
+	more []backend.Backend
 }
 
 // outcome is what a solve produced. w and h are the backend's matrices,

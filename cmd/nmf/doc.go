@@ -67,7 +67,9 @@
 //	--device D            auto, cpu, opencl (the first OpenCL device) or
 //	                      opencl:P:D (device D of platform P, see nmf devices);
 //	                      auto takes the first OpenCL GPU, else the CPU
-//	                      (default auto)
+//	                      (default auto); a list (opencl:0:0,opencl:0:1 or
+//	                      opencl,cpu) or all-gpus runs one fit on all of
+//	                      them, X's rows shared by their memory
 //	--device-memory B     plan as if the OpenCL device had B bytes (a number,
 //	                      or with KiB, MiB, GiB, KB, MB, GB): X that does not
 //	                      fit beside the factors is streamed onto it in row

@@ -43,7 +43,9 @@ Flags:
   --svd M               randomized (scikit-learn's randomized_svd) or exact: the SVD
                         of the nndsvd starts (default randomized)
   --shuffle             coordinate descent visits the components in a random order
-  --device D            auto, cpu, opencl or opencl:P:D, see nmf devices (default auto)
+  --device D            auto, cpu, opencl, opencl:P:D (see nmf devices), a list of
+                        them (opencl:0:0,opencl:0:1) for one fit on all, or all-gpus
+                        (default auto)
   --device-memory B     plan as if the OpenCL device had B bytes (e.g. 256MiB): X
                         that does not fit is streamed onto it in row panels
   --precision P         float32 or float64 (default: float32 for images, WAV and
@@ -376,9 +378,13 @@ func finish(e *env, o *options, out string, rep *runReport) {
 // deviceReportOf says what ran res, why, and how long it took to open.
 func deviceReportOf[T nmf.Float](o *options, res *nmf.Result[T]) deviceReport {
 	p := res.Plan
-	return deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes, OpenSeconds: res.DeviceOpenSeconds,
+	r := deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes, OpenSeconds: res.DeviceOpenSeconds,
 		Panels: p.Panels, Streamed: p.Streamed, BytesPerIteration: p.BytesPerIteration, BytesLoaded: p.BytesLoaded, TransferSeconds: p.LoadSeconds,
 		Profile: res.DeviceProfile}
+	for _, m := range p.Members {
+		r.Members = append(r.Members, memberReport{Name: m.Device, Rows: [2]int{m.Lo, m.Hi}, Panels: m.Panels, Streamed: m.Streamed})
+	}
+	return r
 }
 
 // optionFlags maps the library's option names to the flags that set them.

@@ -34,9 +34,10 @@ type options struct {
 	shuffle     bool
 	svd         string
 	device      string
-	devMemArg   string // --device-memory as given
-	devMem      int64  // --device-memory in bytes; 0 for the device's own
-	precision   string // "" until resolved from the input
+	devices     []string // --device as a list (a,b or all-gpus)
+	devMemArg   string   // --device-memory as given
+	devMem      int64    // --device-memory in bytes; 0 for the device's own
+	precision   string   // "" until resolved from the input
 	out         string
 	format      string
 	force       bool
@@ -277,16 +278,8 @@ func (o *options) checkNumbers([]string) string {
 // checkRun checks the flags of how the fit runs and what it writes: device,
 // memory, precision, format, verbosity, the STFT, minibatch and --out.
 func (o *options) checkRun([]string) string {
-	o.device = strings.ToLower(strings.TrimSpace(o.device))
-	if !deviceSpec.MatchString(o.device) {
-		return fmt.Sprintf("--device %s: want auto, cpu, opencl or opencl:P:D (see nmf devices)", quoteArg(o.device))
-	}
-	if rest, ok := strings.CutPrefix(o.device, "opencl:"); ok {
-		for _, n := range strings.Split(rest, ":") {
-			if _, err := strconv.ParseUint(n, 10, 31); err != nil {
-				return fmt.Sprintf("--device %s: platform and device numbers are below 2³¹ (see nmf devices)", quoteArg(o.device))
-			}
-		}
+	if msg := o.resolveDevices(); msg != "" {
+		return msg
 	}
 	if err := o.resolveMemory(); err != nil {
 		return err.Error()
@@ -363,6 +356,9 @@ func (o *options) nmfOptions() nmf.Options {
 	opt.Shuffle = o.shuffle
 	opt.SVD = nmf.SVD(o.svd)
 	opt.Device = o.device
+	if len(o.devices) > 1 || o.device == "all-gpus" {
+		opt.Device, opt.Devices = "", o.devices
+	}
 	opt.DeviceMemory = o.devMem
 	return opt
 }
@@ -444,4 +440,30 @@ func quoteArg(s string) string {
 		return strconv.Quote(s[:32]) + "…"
 	}
 	return strconv.Quote(s)
+}
+
+// resolveDevices checks --device: one spec, a comma-separated list of them
+// (one fit on all, nmf.Options.Devices), or all-gpus.
+func (o *options) resolveDevices() string {
+	o.device = strings.ToLower(strings.TrimSpace(o.device))
+	o.devices = nil
+	if o.device == "all-gpus" {
+		o.devices = []string{o.device}
+		return ""
+	}
+	for _, d := range strings.Split(o.device, ",") {
+		d = strings.TrimSpace(d)
+		if !deviceSpec.MatchString(d) || (d == "auto" && strings.Contains(o.device, ",")) {
+			return fmt.Sprintf("--device %s: want auto, cpu, opencl, opencl:P:D, a list of cpu/opencl/opencl:P:D separated by commas, or all-gpus (see nmf devices)", quoteArg(o.device))
+		}
+		if rest, ok := strings.CutPrefix(d, "opencl:"); ok {
+			for _, n := range strings.Split(rest, ":") {
+				if _, err := strconv.ParseUint(n, 10, 31); err != nil {
+					return fmt.Sprintf("--device %s: platform and device numbers are below 2³¹ (see nmf devices)", quoteArg(o.device))
+				}
+			}
+		}
+		o.devices = append(o.devices, d)
+	}
+	return ""
 }

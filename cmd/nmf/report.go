@@ -99,6 +99,16 @@ type deviceReport struct {
 	// (CLNMF_OPENCL_PROFILE, else the device type's); absent for the host
 	// CPU backend.
 	Profile string `json:"profile,omitempty"`
+	// Members is each device's share of a fit on several (--device a,b):
+	// its name, X's rows [lo, hi) and its panels.
+	Members []memberReport `json:"members,omitempty"`
+}
+
+type memberReport struct {
+	Name     string `json:"name"`
+	Rows     [2]int `json:"rows"`
+	Panels   int    `json:"panels"`
+	Streamed bool   `json:"streamed"`
 }
 
 // reportParams are the parameters as used, every default resolved; their
