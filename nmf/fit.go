@@ -49,12 +49,21 @@ func fit[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T], custom boo
 		return nil, invalid("Init", "custom starts from W0 and H0: call FitFrom")
 	}
 	l, n := x.Dims()
-	p, err := resolveFor[T](l, n, opt, hasZero)
+	lp := l // the rows of the whole X: the regularisation scales with them
+	if opt.Comm != nil {
+		if lp, hasZero, err = wholeRows(opt.Comm, l, hasZero); err != nil {
+			return nil, err
+		}
+	}
+	p, err := resolveFor[T](lp, n, opt, hasZero)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkFitMemory(x, opt); err != nil {
 		return nil, err
+	}
+	if opt.Comm != nil && p.Init != InitCustom {
+		return nil, invalid("Comm", "a distributed fit starts from W0 and H0 (FitFrom): the %s init needs all of X", p.Init)
 	}
 	init := func(pr *problem) (*Dense[T], *Dense[T], error) { return start(pr, x) }
 	if p.Init == InitCustom {
@@ -153,6 +162,7 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init 
 	if len(members) > 1 {
 		pr.more = members[1:]
 	}
+	pr.comm = opt.Comm
 	plan, err := loadX(pr, x, opt)
 	if err != nil {
 		return nil, err

@@ -125,7 +125,7 @@ func (ps *panelSet) combineAll(pr *problem) error {
 // combineMatrices adds ms[i], member i's matrix, into ms[0] on the host, in
 // the members' order.
 func (ps *panelSet) combineMatrices(pr *problem, ms []backend.Matrix) error {
-	if len(ms) == 1 {
+	if len(ms) == 1 && pr.comm == nil {
 		return nil
 	}
 	r, c := ms[0].Dims()
@@ -138,6 +138,9 @@ func (ps *panelSet) combineMatrices(pr *problem, ms []backend.Matrix) error {
 			return fmt.Errorf("nmf: %s: reading a %d×%d sum: %w", m.b.Name(), r, c, err)
 		}
 		addHost(total, part)
+	}
+	if err := commSum(pr.comm, total); err != nil {
+		return err
 	}
 	if err := ps.b.Write(ms[0], total); err != nil {
 		return fmt.Errorf("nmf: %s: writing a %d×%d sum: %w", ps.b.Name(), r, c, err)

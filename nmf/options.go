@@ -126,6 +126,13 @@ type Options struct {
 	// Backends, when set, is Devices with the caller's backends: called
 	// once per fit, the fit closes what it returns. For tests.
 	Backends func() ([]backend.Backend, error)
+	// Comm, when set, makes this fit one process of a distributed fit
+	// (docs/distributed.md): X is this process's rows of the whole, W0 its
+	// rows of W0 (FitFrom; the other inits need all of X), H0 the whole
+	// H0; every process calls FitFrom with the same options, the H half's
+	// sums and the error's are summed over the processes through Comm, and
+	// every process gets the same H and its own rows of W.
+	Comm Comm
 	// DeviceMemory, when positive, caps the device memory (bytes) a fit on
 	// an OpenCL device plans with: X that does not fit beside the factors
 	// is streamed to the device in row panels on every pass

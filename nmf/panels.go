@@ -343,7 +343,10 @@ func (ps *panelSet) divergence(pr *problem, h backend.Matrix) (float64, error) {
 		pn.val, err = pn.m.b.Divergence(pn.x, pn.w, pn.m.of(h), pr.p.Beta)
 		return err
 	})
-	return ps.sumVals(), err
+	if err != nil {
+		return 0, err
+	}
+	return commScalar(pr.comm, ps.sumVals())
 }
 
 // muIteration is one multiplicative-update iteration over the panels: W_p
@@ -394,7 +397,7 @@ func (ps *panelSet) muIteration(pr *problem, it int, h backend.Matrix, quirk, ga
 		}
 	}
 	sum := ps.members[0].sum
-	if beta == 1 && len(ps.panels) > 1 {
+	if beta == 1 && (len(ps.panels) > 1 || pr.comm != nil) {
 		if err := ps.klDenominator(pr); err != nil {
 			return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
 		}
@@ -440,6 +443,9 @@ func (ps *panelSet) klDenominator(pr *problem) error {
 			return err
 		}
 		addHost(s, part)
+	}
+	if err := commSum(pr.comm, s); err != nil {
+		return err
 	}
 	fixZeros(s)
 	p := ps.members[0]
@@ -548,7 +554,11 @@ func (ps *panelSet) cdUpdate(pr *problem, it int, name string, a, b backend.Matr
 			return 0, wrap(err)
 		}
 	}
-	return ps.sumVals(), nil
+	v, err := commScalar(pr.comm, ps.sumVals())
+	if err != nil {
+		return 0, wrap(err)
+	}
+	return v, nil
 }
 
 // cdSums adds panel pn's W_pᵀ·W_p and X_pᵀ·W_p to its member's sums.
@@ -655,7 +665,7 @@ func loadX[T Float](pr *problem, x Matrix[T], opt Options) (Plan, error) {
 	if err != nil {
 		return plan, err
 	}
-	if plan.Panels == 1 && !plan.Streamed {
+	if plan.Panels == 1 && !plan.Streamed && pr.comm == nil {
 		t0 := time.Now()
 		if pr.x, err = pr.b.NewData(x); err != nil {
 			return plan, fmt.Errorf("nmf: %s: loading X: %w", pr.b.Name(), err)

@@ -30,6 +30,9 @@ type problem struct {
 	// more are the further members of a fit on several devices
 	// (members.go): X's rows are shared among b and them.
 	more []backend.Backend
+	// comm sums the H half's terms over the processes of a distributed
+	// fit (Options.Comm); nil for one process.
+	comm Comm
 }
 
 // outcome is what a solve produced. w and h are the backend's matrices,

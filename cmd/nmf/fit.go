@@ -109,6 +109,41 @@ func runFit(ctx context.Context, args []string, e *env) error {
 	if err := o.checkKind(kind, fitUsage); err != nil {
 		return err
 	}
+	if o.distributed != "" {
+		if o.dist, err = startDistributed(o); err != nil {
+			return err
+		}
+		if err := runFitRanks(ctx, e, o, kind); err != nil {
+			return o.dist.fail(e, err)
+		}
+		return o.dist.comm.Finalize()
+	}
+	return runFitAt(ctx, e, o, kind, rs)
+}
+
+// runFitRanks is a fit as one rank of --distributed mpi: rank 0 checks and
+// writes --out, the others stay quiet.
+func runFitRanks(ctx context.Context, e *env, o *options, kind string) error {
+	if o.dist.comm.Rank() != 0 {
+		o.quiet, o.verbose, o.out = true, false, ""
+		ds, err := loadInput(e, o, kind)
+		if err != nil {
+			return err
+		}
+		defer ds.close()
+		if err := o.dist.share(ds, o); err != nil {
+			return err
+		}
+		if o.precision == "float32" {
+			return fitAs[float32](ctx, e, o, ds, nil, nil)
+		}
+		return fitAs[float64](ctx, e, o, ds, nil, nil)
+	}
+	return runFitAt(ctx, e, o, kind, nil)
+}
+
+// runFitAt is fit from the input of kind on: --out checked, X loaded.
+func runFitAt(ctx context.Context, e *env, o *options, kind string, rs *resumeState) error {
 	out := o.out
 	if out == "" {
 		out = defaultOut(o.input, "fit")
@@ -129,6 +164,11 @@ func runFit(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	defer ds.close()
+	if o.dist != nil {
+		if err := o.dist.share(ds, o); err != nil {
+			return err
+		}
+	}
 	if rs != nil {
 		if err := rs.checkInput(ds); err != nil {
 			return err
@@ -238,7 +278,10 @@ func describe(w io.Writer, ds *dataset, o *options) {
 }
 
 func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od *outDir, rs *resumeState) error {
-	out := od.path
+	out := ""
+	if od != nil {
+		out = od.path
+	}
 	opt := o.nmfOptions()
 	roles := map[string]string{}
 	var start *startReport
@@ -299,7 +342,11 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 	t0 := time.Now()
 	var res *nmf.Result[T]
 	var err error
+	var dist *distributedReport
 	switch {
+	case o.dist != nil:
+		opt.Init = nmf.InitCustom
+		res, dist, err = distributedFit(ctx, o.dist, x, w0, h0, opt)
 	case rs != nil:
 		res, err = nmf.Resume(ctx, x, w, h, rs.state(), opt)
 	case w0 != nil:
@@ -313,7 +360,11 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 	if err != nil && (res == nil || !res.Partial) {
 		return solveError(err, ds, roles)
 	}
+	if od == nil {
+		return nil // a rank of a distributed fit other than 0
+	}
 	rep := fitReport(res, o, ds, elapsed, start, rs)
+	rep.Distributed = dist
 	outs := &outputs[T]{W: res.W, H: res.H, ds: ds, format: o.format, checkpoint: res.Partial}
 	if werr := outs.write(ctx, od, rep); werr != nil {
 		return werr

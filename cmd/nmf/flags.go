@@ -18,26 +18,29 @@ type options struct {
 	cmd   string // "fit" or "transform"
 	input string // the INPUT positional; "" with --resume
 
-	rank        int
-	lossFlag    string
-	loss        nmf.Loss
-	solver      string
-	init        string
-	w0, h0      string
-	maxIter     int
-	tol         float64
-	alphaW      float64
-	alphaHArg   string
-	alphaH      *float64 // nil: same as alpha-w
-	l1Ratio     float64
-	seed        uint64
-	shuffle     bool
-	svd         string
-	device      string
-	devices     []string // --device as a list (a,b or all-gpus)
-	devMemArg   string   // --device-memory as given
-	devMem      int64    // --device-memory in bytes; 0 for the device's own
-	precision   string   // "" until resolved from the input
+	rank      int
+	lossFlag  string
+	loss      nmf.Loss
+	solver    string
+	init      string
+	w0, h0    string
+	maxIter   int
+	tol       float64
+	alphaW    float64
+	alphaHArg string
+	alphaH    *float64 // nil: same as alpha-w
+	l1Ratio   float64
+	seed      uint64
+	shuffle   bool
+	svd       string
+	device    string
+	devices   []string // --device as a list (a,b or all-gpus)
+	// distributed is --distributed ("" or "mpi"); dist this rank's part.
+	distributed string
+	dist        *distRun
+	devMemArg   string // --device-memory as given
+	devMem      int64  // --device-memory in bytes; 0 for the device's own
+	precision   string // "" until resolved from the input
 	out         string
 	format      string
 	force       bool
@@ -91,6 +94,9 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 		fs.BoolVar(&o.shuffle, "shuffle", false, "")
 	}
 	fs.StringVar(&o.device, "device", "auto", "")
+	if cmd == "fit" {
+		fs.StringVar(&o.distributed, "distributed", "", "")
+	}
 	if cmd == "fit" || cmd == "transform" {
 		fs.StringVar(&o.devMemArg, "device-memory", "", "")
 	}
@@ -280,6 +286,9 @@ func (o *options) checkNumbers([]string) string {
 func (o *options) checkRun([]string) string {
 	if msg := o.resolveDevices(); msg != "" {
 		return msg
+	}
+	if o.distributed != "" && o.distributed != "mpi" {
+		return fmt.Sprintf("--distributed %s: want mpi", quoteArg(o.distributed))
 	}
 	if err := o.resolveMemory(); err != nil {
 		return err.Error()

@@ -41,6 +41,8 @@ type runReport struct {
 	// SolverState is, for a fit, the state of the stopping rule after
 	// NIter iterations, which fit --resume goes on from.
 	SolverState *solverState `json:"solver_state,omitempty"`
+	// Distributed is a fit's ranks under --distributed mpi.
+	Distributed *distributedReport `json:"distributed,omitempty"`
 }
 
 // timings are the seconds of the phases of a run: reading the input, the

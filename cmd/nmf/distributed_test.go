@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clnmf/clnmf/nmf/nmfio"
+	"github.com/clnmf/clnmf/nmf/nmftest"
+)
+
+// mpirunFor returns mpirun's path and a command running this test binary as
+// nmf under it with np ranks; it skips where mpirun is absent, except under
+// CI (.ci/setup installs Open MPI).
+func mpirunFor(t *testing.T) func(ctx context.Context, np int, dir string, args ...string) *exec.Cmd {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts mpirun")
+	}
+	mpirun, err := exec.LookPath("mpirun")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("mpirun not found under CI: .ci/setup installs openmpi-bin")
+		}
+		t.Skip("mpirun not found (apt-get install openmpi-bin libopenmpi3): skipping the MPI tests")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	return func(ctx context.Context, np int, dir string, args ...string) *exec.Cmd {
+		a := []string{"--allow-run-as-root", "--oversubscribe", "-np", fmt.Sprint(np), "-x", "NMF_TEST_MAIN=1", exe}
+		c := exec.CommandContext(ctx, mpirun, append(a, args...)...)
+		c.Env = append(os.Environ(), "NMF_TEST_MAIN=1", "OMPI_MCA_rmaps_base_oversubscribe=1")
+		c.Dir = dir
+		return c
+	}
+}
+
+// TestDistributedGolden fits golden cases (dense, custom start, every
+// solver and loss family, float32 and float64) under mpirun -np 2 and -np 3
+// on the CPU backend and checks them against the one-process fit of the
+// same command: n_iter exactly, W and H within the golden tolerances, and
+// report.json's distributed object.
+func TestDistributedGolden(t *testing.T) {
+	run := mpirunFor(t)
+	cases, err := nmftest.Cases("../../testdata/golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"mu_fro": true, "mu_kl_reg": true, "mu_is": true, "mu_b1.5_reg": true, "cd_fro_reg": true, "mu_kl_f32": true, "cd_fro_f32": true}
+	n := 0
+	for _, c := range cases {
+		if !want[c.Name] {
+			continue
+		}
+		n++
+		t.Run(c.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := func(f string) string { return filepath.Join("../../testdata/golden", c.Name, f) }
+			args := []string{"fit", in(c.X), "-k", fmt.Sprint(c.Rank), "--w0", in(c.W0), "--h0", in(c.H0),
+				"--solver", c.Solver, "--loss", fmt.Sprint(c.BetaLoss), "--tol", fmt.Sprint(c.Tol), "--max-iter", fmt.Sprint(c.MaxIter),
+				"--alpha-w", fmt.Sprint(c.AlphaW), "--alpha-h", strings.Trim(string(c.AlphaH), `"`), "--l1-ratio", fmt.Sprint(c.L1Ratio),
+				"--device", "cpu", "-q"}
+			for i, a := range args {
+				if i > 0 && strings.HasSuffix(a, ".npy") {
+					args[i], _ = filepath.Abs(a)
+				}
+			}
+			one := filepath.Join(dir, "one.nmf")
+			mustRun(t, append(args, "--out", one)...)
+			r1, _ := loadReport(t, one)
+			tol := 1e-6
+			if c.Dtype == "float32" {
+				tol = 1e-3
+			}
+			for _, np := range []int{2, 3} {
+				out := filepath.Join(dir, fmt.Sprintf("np%d.nmf", np))
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				cmd := run(ctx, np, dir, append(args, "--out", out, "--distributed", "mpi")...)
+				b, err := cmd.CombinedOutput()
+				cancel()
+				if err != nil {
+					t.Fatalf("-np %d: %v\n%s", np, err, b)
+				}
+				r, raw := loadReport(t, out)
+				if r.NIter != r1.NIter {
+					t.Errorf("-np %d: n_iter %d, one process %d", np, r.NIter, r1.NIter)
+				}
+				d := r.Distributed
+				if d == nil || d.Engine != "mpi" || d.Ranks != np || len(d.Rows) != np || len(d.CommSeconds) != np || d.Rows[np-1][1] != readMatrix(t, in(c.X)).rows {
+					js, _ := json.Marshal(raw["distributed"])
+					t.Errorf("-np %d: distributed %s", np, js)
+				}
+				for _, f := range []string{"W.npy", "H.npy"} {
+					a, b := readMatrix(t, filepath.Join(one, f)), readMatrix(t, filepath.Join(out, f))
+					scale := 0.0
+					for _, v := range a.data {
+						scale = math.Max(scale, math.Abs(v))
+					}
+					if diff := maxDiff(t, a, b); diff > tol*math.Max(1, scale) {
+						t.Errorf("-np %d: %s differs from one process by %g", np, f, diff)
+					}
+				}
+			}
+		})
+	}
+	if n != len(want) {
+		t.Fatalf("found %d of the %d golden cases", n, len(want))
+	}
+}
+
+// TestDistributedFailingRank fits an X whose NaN lies in the last rank's
+// rows only: that rank fails, reports its error and aborts the job; mpirun
+// ends (no hang) with a failure status and the rank's error.
+func TestDistributedFailingRank(t *testing.T) {
+	run := mpirunFor(t)
+	dir := t.TempDir()
+	const l, n, k = 30, 8, 2
+	x := make([]float64, l*n)
+	for i := range x {
+		x[i] = float64(1 + i%7)
+	}
+	x[(l-2)*n+3] = math.NaN()
+	w0, h0 := make([]float64, l*k), make([]float64, k*n)
+	for i := range w0 {
+		w0[i] = 1
+	}
+	for i := range h0 {
+		h0[i] = 1
+	}
+	for name, m := range map[string]struct {
+		r, c int
+		v    []float64
+	}{"x.npy": {l, n, x}, "w0.npy": {l, k, w0}, "h0.npy": {k, n, h0}} {
+		if err := nmfio.WriteNPY(filepath.Join(dir, name), m.r, m.c, m.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := run(ctx, 3, dir, "fit", "x.npy", "-k", "2", "--w0", "w0.npy", "--h0", "h0.npy", "--device", "cpu", "--distributed", "mpi", "--out", "out.nmf")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("the job hung: %s", buf.String())
+	}
+	if err == nil {
+		t.Fatalf("the job succeeded:\n%s", buf.String())
+	}
+	if s := buf.String(); !strings.Contains(s, "rank 2 of 3") || !strings.Contains(strings.ToLower(s), "nan") {
+		t.Errorf("the job's output lacks rank 2's error:\n%s", s)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out.nmf")); err == nil {
+		t.Error("a failed job wrote --out")
+	}
+}
+
+// TestDistributedWithoutMPI: --distributed mpi where no MPI library loads
+// is one clear error naming what to install.
+func TestDistributedWithoutMPI(t *testing.T) {
+	t.Setenv("CLNMF_MPI_LIB", "/nonexistent/libmpi.so")
+	dir := t.TempDir()
+	if err := nmfio.WriteNPY(filepath.Join(dir, "x.npy"), 2, 2, []float64{1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nmfio.WriteNPY(filepath.Join(dir, "w.npy"), 2, 1, []float64{1, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nmfio.WriteNPY(filepath.Join(dir, "h.npy"), 1, 2, []float64{1, 1}); err != nil {
+		t.Fatal(err)
+	}
+	r := nmfRun(context.Background(), "fit", filepath.Join(dir, "x.npy"), "--w0", filepath.Join(dir, "w.npy"), "--h0", filepath.Join(dir, "h.npy"), "--distributed", "mpi", "--out", filepath.Join(dir, "o.nmf"))
+	if r.code != 1 || !strings.Contains(r.stderr, "openmpi-bin") {
+		t.Errorf("exit %d, stderr %q: want one error naming openmpi-bin", r.code, r.stderr)
+	}
+	r = nmfRun(context.Background(), "fit", "x.npy", "--distributed", "tcp")
+	if r.code != 2 || !strings.Contains(r.stderr, "--distributed") {
+		t.Errorf("--distributed tcp: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
