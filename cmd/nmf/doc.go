@@ -70,6 +70,11 @@
 //	                      (default auto); a list (opencl:0:0,opencl:0:1 or
 //	                      opencl,cpu) or all-gpus runs one fit on all of
 //	                      them, X's rows shared by their memory
+//	--distributed mpi     (fit) one rank of a fit under mpirun -np N: each
+//	                      rank maps the .npy, fits its rows from its rows of
+//	                      --w0 (--h0 whole) on its --device, the sums go
+//	                      through MPI (libmpi loaded at run time), rank 0
+//	                      writes; report.json gains "distributed"
 //	--device-memory B     plan as if the OpenCL device had B bytes (a number,
 //	                      or with KiB, MiB, GiB, KB, MB, GB): X that does not
 //	                      fit beside the factors is streamed onto it in row

@@ -46,6 +46,9 @@ Flags:
   --device D            auto, cpu, opencl, opencl:P:D (see nmf devices), a list of
                         them (opencl:0:0,opencl:0:1) for one fit on all, or all-gpus
                         (default auto)
+  --distributed mpi     one rank of a fit under mpirun: each rank fits its rows of a
+                        mapped .npy from its rows of --w0, rank 0 writes (MPI
+                        loaded at run time; see docs/distributed.md)
   --device-memory B     plan as if the OpenCL device had B bytes (e.g. 256MiB): X
                         that does not fit is streamed onto it in row panels
   --precision P         float32 or float64 (default: float32 for images, WAV and

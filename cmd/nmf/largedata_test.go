@@ -29,14 +29,7 @@ func TestDeviceMemoryStreams(t *testing.T) {
 	}
 	dir := t.TempDir()
 	const l, n = 2000, 300
-	data := make([]float32, l*n)
-	for i := range data {
-		data[i] = float32(1+(i*7)%13) * float32(1+(i/n)%5)
-	}
-	in := filepath.Join(dir, "x.npy")
-	if err := nmfio.WriteNPY(in, l, n, data); err != nil {
-		t.Fatal(err)
-	}
+	in := patternNPY(t, dir, l, n)
 	res, str := filepath.Join(dir, "r.nmf"), filepath.Join(dir, "s.nmf")
 	common := []string{"fit", in, "-k", "3", "--loss", "kl", "--max-iter", "5", "--device", "opencl", "-q"}
 	mustRun(t, append(common, "--out", res)...)
@@ -68,4 +61,18 @@ func haveOpenCL() bool {
 		}
 	}
 	return false
+}
+
+// patternNPY writes a float32 l×n .npy of a fixed positive pattern into dir.
+func patternNPY(t *testing.T, dir string, l, n int) string {
+	t.Helper()
+	data := make([]float32, l*n)
+	for i := range data {
+		data[i] = float32(1+(i*7)%13) * float32(1+(i/n)%5)
+	}
+	in := filepath.Join(dir, "x.npy")
+	if err := nmfio.WriteNPY(in, l, n, data); err != nil {
+		t.Fatal(err)
+	}
+	return in
 }

@@ -4,8 +4,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
 // TestDeviceList fits on --device cpu,cpu (one fit on two CPU backends) and
@@ -13,15 +11,7 @@ import (
 // a malformed list is flag misuse.
 func TestDeviceList(t *testing.T) {
 	dir := t.TempDir()
-	const l, n = 50, 30
-	data := make([]float32, l*n)
-	for i := range data {
-		data[i] = float32(1+(i*7)%13) * float32(1+(i/n)%5)
-	}
-	in := filepath.Join(dir, "x.npy")
-	if err := nmfio.WriteNPY(in, l, n, data); err != nil {
-		t.Fatal(err)
-	}
+	in := patternNPY(t, dir, 50, 30)
 	one, two := filepath.Join(dir, "one.nmf"), filepath.Join(dir, "two.nmf")
 	common := []string{"fit", in, "-k", "3", "--max-iter", "30", "-q"}
 	mustRun(t, append(common, "--out", one, "--device", "cpu")...)
