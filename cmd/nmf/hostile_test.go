@@ -56,6 +56,8 @@ func TestResourceBombs(t *testing.T) {
 	writeFile(t, "huge.mtx", "%%MatrixMarket matrix coordinate real general\n3 2000000000 1\n1 1 1\n") // 67 bytes
 	writeFile(t, "dup.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 3\n1 1 1\n2 2 1\n1 1 -1\n")
 	writeFile(t, "hex.csv", "1,2\n0x1p3,4\n")
+	writeFile(t, "bigw.mtx", "%%MatrixMarket matrix coordinate real general\n1048576 1048576 1\n1 1 1\n")
+	writeFile(t, "h0.mtx", "%%MatrixMarket matrix coordinate real general\n2 20 1\n1 1 1\n")
 	writeFile(t, "sep.csv", "1,2\n1_0,4\n")
 	writeFile(t, "hex.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 0x1p3\n")
 	os.Mkdir("imgs", 0o755)
@@ -86,6 +88,7 @@ func TestResourceBombs(t *testing.T) {
 		{[]string{"small.csv", "-k", "1000000", "--memory-limit", "64MiB"}, 1, []string{"more than the 64 MiB allowed by --memory-limit; use -k "}},
 		{[]string{"wide.csv"}, 1, []string{"nmf: wide.csv: a fit with k = 1000000 (init random, float64)", "use -k "}},
 		{[]string{"small.csv", "--minibatch", "-k", "1000000"}, 1, []string{"nmf: small.csv: a minibatch fit with k = 1000000 of a 50×20 X", "would need"}},
+		{[]string{"small.csv", "--w0", "bigw.mtx", "--h0", "h0.mtx"}, 1, []string{"nmf: bigw.mtx: densifying this 1048576×1048576 factor would need 8 TiB"}},
 		{[]string{"huge.mtx"}, 1, []string{"nmf: huge.mtx: line 2: 2000000000 columns is too many for a 67-byte file"}},
 		{[]string{"imgs", "--memory-limit", "4GiB"}, 1, []string{"nmf: imgs: 20 images of 8192×8192 would need 5.5 GiB"}},
 		{[]string{"bomb"}, 1, []string{"nmf: " + filepath.Join("bomb", "bomb.png") + ": is 30000×30000, more than 67108864 pixels"}},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,6 +201,14 @@ func readFactor[T nmf.Float](path string) (*nmf.Dense[T], error) {
 		return &nmf.Dense[T]{Rows: in.Dense64.Rows, Cols: in.Dense64.Cols, Data: convert[T](in.Dense64.Data)}, nil
 	}
 	s := in.Sparse
+	need := int64(math.MaxInt64)
+	if cells := int64(s.Rows) * int64(s.Cols); cells <= math.MaxInt64/8 { // each ≤ 2³¹
+		need = cells * 8 // at most: float64
+	}
+	what := fmt.Sprintf("densifying this %d×%d factor", s.Rows, s.Cols)
+	if err := (nmf.Budget{}).Check(what, need, ""); err != nil {
+		return nil, &cliError{file: path, msg: err.Error(), err: err}
+	}
 	d := &nmf.Dense[T]{Rows: s.Rows, Cols: s.Cols, Data: make([]T, s.Rows*s.Cols)}
 	for i := 0; i < s.Rows; i++ {
 		for p := s.Indptr[i]; p < s.Indptr[i+1]; p++ {
