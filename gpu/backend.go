@@ -57,7 +57,8 @@ type Backend struct {
 	// value PathAuto decides per call by size.
 	Path Path
 
-	memCap int64 // SetMemoryCap; 0 for none
+	memCap   int64 // SetMemoryCap; 0 for none
+	allocCap int64 // tests: a smaller largest allocation for the planner; 0 for none
 
 	ctx   *cl.Context
 	q     *cl.Queue

@@ -9,7 +9,11 @@ func (b *Backend) MemoryLimits() (maxAlloc, memory int64) {
 	if b.memCap > 0 && b.memCap < memory {
 		memory = b.memCap
 	}
-	return min(b.dev.MaxAlloc, memory), memory
+	maxAlloc = min(b.dev.MaxAlloc, memory)
+	if b.allocCap > 0 {
+		maxAlloc = min(maxAlloc, b.allocCap)
+	}
+	return maxAlloc, memory
 }
 
 // SetMemoryCap makes the backend plan its scratch (the fused or

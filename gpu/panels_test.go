@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/clnmf/clnmf/gpu"
+	"github.com/clnmf/clnmf/nmf/backend"
+
 	"github.com/clnmf/clnmf/nmf"
 	"github.com/clnmf/clnmf/nmf/nmftest"
 )
@@ -34,7 +37,9 @@ func TestGoldenPanels(t *testing.T) {
 // which the planner leaves to the backend's scratch) is streamed in panels,
 // and the fit agrees with the resident one to 1e-5 relative in float32
 // after 10 iterations (only the order of the sums over panels differs), for
-// the multiplicative update (KL) and coordinate descent.
+// the multiplicative update (KL) and coordinate descent. A largest
+// allocation capped at 1 MB (and memory enough) holds X in several resident
+// buffers instead, loaded once, with the same results.
 func TestStreamedEqualsResident(t *testing.T) {
 	open := openerFor(t)
 	const l, n, k = 2000, 500, 4
@@ -71,6 +76,29 @@ func TestStreamedEqualsResident(t *testing.T) {
 				t.Errorf("H differs from the resident fit's by %.3g relative", d)
 			}
 			t.Logf("%d panels of %d rows, %d bytes loaded in %.3f s", p.Panels, p.PanelRows, p.BytesLoaded, p.LoadSeconds)
+
+			// A largest allocation of 1 MB: X in several resident buffers.
+			opt.DeviceMemory = 0
+			opt.Backend = func() (backend.Backend, error) {
+				b, err := gpu.Open("opencl")
+				if err == nil {
+					gpu.SetAllocCap(b, 1<<20)
+				}
+				return b, err
+			}
+			mb, err := nmf.Fit(context.Background(), x, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q := mb.Plan; q.Streamed || q.Panels < 4 || q.BytesPerIteration != 0 || q.BytesLoaded != int64(l*n*4) {
+				t.Fatalf("plan under a 1 MB allocation cap %+v, want X resident in at least 4 buffers, loaded once", q)
+			}
+			if d := nmftest.RelDiff(mb.W.Data, res.W.Data); d > 1e-5 {
+				t.Errorf("several buffers: W differs from the one-buffer fit's by %.3g relative", d)
+			}
+			if d := nmftest.RelDiff(mb.H.Data, res.H.Data); d > 1e-5 {
+				t.Errorf("several buffers: H differs from the one-buffer fit's by %.3g relative", d)
+			}
 		})
 	}
 }
