@@ -72,7 +72,7 @@ var craftedCases = []struct {
 	{"max_iter negative", set("params.max_iter", -1), "params.max_iter"},
 	{"precision float16", set("params.precision", "float16"), "params.precision"},
 	{"rank zero", set("params.rank", 0), "params.rank"},
-	{"rank huge", set("params.rank", 1<<40), "params.rank"},
+	{"rank huge", set("params.rank", int64(1)<<40), "params.rank"},
 	{"loss unknown", set("params.loss", "hinge"), "params.loss"},
 	{"beta mismatch", set("params.beta", 0.5), "params.beta"},
 	{"solver unknown", set("params.solver", "als"), "params.solver"},
