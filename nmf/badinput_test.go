@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -301,9 +302,9 @@ func TestNilMatrices(t *testing.T) {
 // TestOverflowingDimensions: dimensions whose product does not fit in an
 // int are a wrong shape, not a makeslice or slice-bounds panic. With
 // Rows = 2⁶² and Cols = 4, Rows·Cols wraps to 0, so len(Data) = 0 passes
-// the length check.
+// the length check (2³⁰ on a 32-bit int: the same wrap).
 func TestOverflowingDimensions(t *testing.T) {
-	huge := 1 << 62
+	huge := 1 << (strconv.IntSize - 2)
 	for _, init := range []nmf.Init{nmf.InitRandom, nmf.InitAuto} {
 		checkBad(t, badCase{"dense 2⁶²×4, init " + initName(init),
 			fitErr[float64](&nmf.Dense[float64]{Rows: huge, Cols: 4}, func(o *nmf.Options) { o.Init = init }),
