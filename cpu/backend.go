@@ -104,13 +104,16 @@ func (b *Backend) BLAS() BLAS { return b.blas }
 func (b *Backend) Kernels() bool { return b.f64.useKernels() }
 
 // Name returns "cpu (OpenBLAS)" or "cpu (gonum)", with "+ AVX2/FMA
-// kernels" where those are in use.
+// kernels" or "+ AVX-512 kernels" where those are in use.
 func (b *Backend) Name() string {
 	name := "cpu (gonum"
 	if b.blas == BLASOpenBLAS {
 		name = "cpu (OpenBLAS"
 	}
-	if b.Kernels() {
+	switch {
+	case b.Kernels() && hasAVX512:
+		name += " + AVX-512 kernels"
+	case b.Kernels():
 		name += " + AVX2/FMA kernels"
 	}
 	return name + ")"
