@@ -9,6 +9,12 @@ import (
 	"unicode/utf8"
 )
 
+// Decision (issue 16): our own bar, not schollz/progressbar. It is ~100
+// lines with the --verbose lines and the init phase; the library would add
+// a dependency (and its own terminal detection) for the one line it draws,
+// and still need our code for the error, the rate from the init's end and
+// the --resume offset.
+//
 // progress shows the iterations of a fit on stderr: a bar redrawn in place
 // on a terminal, a line every 10 iterations with --verbose, nothing with
 // --quiet or when stderr is not a terminal.
