@@ -5,7 +5,7 @@
 //
 // Install it and try it on the sample data it generates itself:
 //
-//	go install github.com/clnmf/clnmf/cmd/nmf@latest
+//	go install github.com/clnmf/clnmf/cmd/nmf@latest   # or, in a clone: make install
 //	nmf samples nmf-samples
 //	nmf fit -k 17 --svd exact nmf-samples/swimmer
 //
@@ -24,11 +24,38 @@
 //	nmf partial-fit --model DIR [--device D] INPUT
 //	nmf devices [--json]
 //	nmf samples DIR
+//	nmf bench [--compare] [--quick] [--json | --markdown] [flags]
 //	nmf help [SUBCOMMAND]
 //	nmf --version
 //
 // Flags may come before or after INPUT; "-k 5", "--rank 5", "--rank=5" and
-// "-rank 5" are the same.
+// "-rank 5" are the same. Every --help (and nmf help SUBCOMMAND) prints to
+// stdout with exit status 0.
+//
+// # Orientation
+//
+// X is l×n, W l×k and H k×n; which side holds the samples depends on the
+// input, the same in fit, transform and the library:
+//
+//	input                 samples    W (l×k)               H (k×n)            transform holds
+//	.npy .csv .tsv .mtx   rows       activations           components         H (solves W)
+//	folder of images      columns    parts (images)        image weights      W (solves H)
+//	.wav (spectrogram)    columns    spectra (notes)       activations/time   W (solves H)
+//
+// A matrix file is read as scikit-learn reads it: W is NMF.fit_transform(X)
+// and H is components_. Images and sound are X with samples as columns,
+// scikit-learn on Xᵀ with W and H swapped.
+//
+// # Equal to scikit-learn
+//
+// Within the golden tolerances (relative 1e-6 in float64, 1e-3 in float32,
+// the same n_iter): always from the same start (--w0/--h0 against
+// init="custom", transform against NMF.transform with the same
+// components); from the same seed (--seed S is random_state=S for the
+// random init, the nndsvd inits' randomized SVD and --shuffle; minibatch
+// too); --svd exact equals scikit-learn only where scikit-learn is given
+// an exact SVD as well, not stock NMF. n_iter may differ when an error
+// check lands within rounding of the --tol test.
 //
 // # nmf fit
 //
@@ -188,6 +215,15 @@
 // library or driver it lists the CPU alone and says why. --json prints the
 // same as JSON.
 //
+// # nmf bench
+//
+// Bench times fixed workloads (GEMMs, whole iterations of each solver and
+// loss, minibatch passes) on each device and precision: --compare runs
+// scikit-learn on the same data beside it (with /usr/bin/python3 or
+// --python), --quick small shapes, --json or --markdown the report
+// (BENCHMARKS.md is make bench's), --tune searches GEMM tiles for an
+// OpenCL device. nmf help bench lists every flag.
+//
 // # nmf samples
 //
 // Samples writes the two sample data sets, generated in code, into a folder:
@@ -233,6 +269,12 @@
 //   - W.npy and H.npy, in the precision of the computation (W.csv and H.csv
 //     with --format csv);
 //   - report.json, described below;
+//   - convergence.png, when the error was traced at two iterations or more:
+//     the reconstruction error against the iterations (log scale when it
+//     spans two decades);
+//   - for a matrix file, W.png and H.png: heatmaps with a colour scale, each
+//     drawn when it is at most 2000 on a side, H's columns named by a CSV
+//     header;
 //   - for a folder of images, components.png: W's columns as images on a grid,
 //     each scaled to its own maximum;
 //   - for a WAV file, spectrogram.png (the spectrogram in dB with W's spectra
@@ -277,7 +319,7 @@
 //	            "wav": {"rate": 16000, "channels": 1, "bit_depth": 16,
 //	                    "samples": 57600, "seconds": 3.6, "fft_size": 2048,
 //	                    "hop": 512, "window": "hann"}},
-//	  "files": {"W": "W.npy", "H": "H.npy", "pictures": ["spectrogram.png"],
+//	  "files": {"W": "W.npy", "H": "H.npy", "pictures": ["convergence.png", "spectrogram.png"],
 //	            "sounds": ["component_00.wav", …, "component_03.wav"]},
 //	  "solver_state": {"err_init": 342.6,  // what the stopping rule of a fit
 //	                   "err_last": 96.64,  // compares with: the error at the
