@@ -65,7 +65,8 @@ type distributedReport struct {
 	Sums        int       `json:"sums"`
 }
 
-// startDistributed initialises MPI for --distributed mpi.
+// startDistributed initialises MPI for --distributed mpi; once MPI is up
+// it returns the rank's distRun, with or without an error.
 func startDistributed(o *options) (*distRun, error) {
 	if o.mb.on || o.resume != "" {
 		return nil, fmt.Errorf("fit: --distributed mpi: not with --minibatch or --resume (not built)")
@@ -77,7 +78,36 @@ func startDistributed(o *options) (*distRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fit: --distributed mpi: %w", err)
 	}
-	return &distRun{comm: &countingComm{Comm: c}}, nil
+	d := &distRun{comm: &countingComm{Comm: c}}
+	// MPI is up: a failure from here on is this rank's (fail).
+	return d, d.pickDevice(o)
+}
+
+// pickDevice gives the ranks of one node distinct devices: with a --device
+// list (or all-gpus) each rank takes the list's entry at its local rank,
+// modulo the list's length, instead of all of them.
+func (d *distRun) pickDevice(o *options) error {
+	list := o.devices
+	if o.device == "all-gpus" {
+		devs, err := nmf.Devices()
+		if err != nil {
+			return fmt.Errorf("--device all-gpus: %w", err)
+		}
+		list = nil
+		for _, dev := range devs {
+			if dev.Type == "GPU" {
+				list = append(list, dev.Spec)
+			}
+		}
+		if len(list) == 0 {
+			return fmt.Errorf("--device all-gpus: no OpenCL GPU found")
+		}
+	}
+	if len(list) > 1 || o.device == "all-gpus" {
+		pick := list[mpi.LocalRank(d.comm.Rank())%len(list)]
+		o.device, o.devices = pick, []string{pick}
+	}
+	return nil
 }
 
 // fail reports err as this rank's and ends the whole job with MPI_Abort.

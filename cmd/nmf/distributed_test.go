@@ -188,3 +188,53 @@ func TestDistributedWithoutMPI(t *testing.T) {
 		t.Errorf("--distributed tcp: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestDistributedDevices runs golden cases under mpirun -np 2 with
+// --device opencl,cpu: rank 0 (local rank 0) fits its rows on the OpenCL
+// device, rank 1 on the CPU; the fit equals the one-process CPU fit
+// (n_iter exactly, golden tolerances), and rank 0 reports the OpenCL device.
+func TestDistributedDevices(t *testing.T) {
+	run := mpirunFor(t)
+	if !haveOpenCL() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no OpenCL device under CI")
+		}
+		t.Skip("no OpenCL device")
+	}
+	for _, name := range []string{"mu_kl", "cd_fro"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			g, _ := filepath.Abs(filepath.Join("../../testdata/golden", name))
+			loss := map[string]string{"mu_kl": "kl", "cd_fro": "frobenius"}[name]
+			args := []string{"fit", filepath.Join(g, "X.npy"), "-k", "5", "--w0", filepath.Join(g, "W0.npy"), "--h0", filepath.Join(g, "H0.npy"),
+				"--loss", loss, "--tol", "0", "--max-iter", "100", "-q"}
+			one := filepath.Join(dir, "one.nmf")
+			mustRun(t, append(args, "--out", one, "--device", "cpu")...)
+			out := filepath.Join(dir, "two.nmf")
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			b, err := run(ctx, 2, dir, append(args, "--out", out, "--device", "opencl,cpu", "--distributed", "mpi")...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, b)
+			}
+			r1, _ := loadReport(t, one)
+			r, _ := loadReport(t, out)
+			if r.NIter != r1.NIter || r.Distributed == nil || r.Distributed.Ranks != 2 {
+				t.Errorf("n_iter %d (one process %d), distributed %+v", r.NIter, r1.NIter, r.Distributed)
+			}
+			if r.Device.Name == r1.Device.Name || r.Device.Profile == "" {
+				t.Errorf("rank 0 ran on %q (profile %q), want the OpenCL device", r.Device.Name, r.Device.Profile)
+			}
+			for _, f := range []string{"W.npy", "H.npy"} {
+				a, b := readMatrix(t, filepath.Join(one, f)), readMatrix(t, filepath.Join(out, f))
+				scale := 0.0
+				for _, v := range a.data {
+					scale = math.Max(scale, math.Abs(v))
+				}
+				if diff := maxDiff(t, a, b); diff > 1e-6*math.Max(1, scale) {
+					t.Errorf("%s differs from one process by %g", f, diff)
+				}
+			}
+		})
+	}
+}

@@ -114,6 +114,9 @@ func runFit(ctx context.Context, args []string, e *env) error {
 	}
 	if o.distributed != "" {
 		if o.dist, err = startDistributed(o); err != nil {
+			if o.dist != nil {
+				return o.dist.fail(e, err)
+			}
 			return err
 		}
 		if err := runFitRanks(ctx, e, o, kind); err != nil {

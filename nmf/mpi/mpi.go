@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"unsafe"
 
@@ -65,6 +66,17 @@ func InMPIRun() bool {
 		}
 	}
 	return false
+}
+
+// LocalRank is this process's rank among those of the job on its node, as
+// the launcher says (Open MPI, MPICH's Hydra, Slurm); rank when none does.
+func LocalRank(rank int) int {
+	for _, v := range []string{"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "PMI_LOCAL_RANK", "SLURM_LOCALID"} {
+		if n, err := strconv.Atoi(os.Getenv(v)); err == nil && n >= 0 {
+			return n
+		}
+	}
+	return rank
 }
 
 // Open loads the MPI library and initialises MPI. Call Finalize (or Abort)
