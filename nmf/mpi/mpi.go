@@ -90,10 +90,8 @@ func Open() (*Comm, error) {
 	var lib string
 	var errs []error
 	for _, name := range names {
-		// RTLD_GLOBAL: Open MPI's components (dlopen'ed plugins) resolve
-		// their symbols against libmpi.
 		var err error
-		if h, err = purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL); err == nil {
+		if h, err = dlopen(name); err == nil {
 			lib = name
 			break
 		}
@@ -141,13 +139,13 @@ func (c *Comm) bind(h uintptr) (err error) {
 	purego.RegisterLibFunc(&c.barrier, h, "MPI_Barrier")
 	purego.RegisterLibFunc(&c.abort, h, "MPI_Abort")
 	purego.RegisterLibFunc(&c.finalize, h, "MPI_Finalize")
-	if world, err := purego.Dlsym(h, "ompi_mpi_comm_world"); err == nil {
+	if world, err := dlsym(h, "ompi_mpi_comm_world"); err == nil {
 		c.abi, c.world = "Open MPI", world
 		for _, s := range []struct {
 			p    *uintptr
 			name string
 		}{{&c.double, "ompi_mpi_double"}, {&c.float, "ompi_mpi_float"}, {&c.sum, "ompi_mpi_op_sum"}} {
-			if *s.p, err = purego.Dlsym(h, s.name); err != nil {
+			if *s.p, err = dlsym(h, s.name); err != nil {
 				return fmt.Errorf("Open MPI without %s: %w", s.name, err)
 			}
 		}
