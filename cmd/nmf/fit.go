@@ -289,39 +289,11 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 		out = od.path
 	}
 	opt := o.nmfOptions()
-	roles := map[string]string{}
-	var start *startReport
-	var w0, h0 *nmf.Dense[T]
-	offset := 0
-	if o.w0 != "" {
-		var err error
-		if w0, err = readFactor[T](o.w0); err != nil {
-			return err
-		}
-		if h0, err = readFactor[T](o.h0); err != nil {
-			return err
-		}
-		if !o.set["rank"] {
-			opt.Components = w0.Cols
-		}
-		roles["W0"], roles["H0"] = o.w0, o.h0
-		start = &startReport{W0: o.w0, H0: o.h0}
+	st, err := loadStarts[T](o, rs, &opt)
+	if err != nil {
+		return err
 	}
-	var w, h *nmf.Dense[T]
-	if rs != nil {
-		var err error
-		if w, err = readSavedFactor[T](rs.savedFit, "W"); err != nil {
-			return err
-		}
-		if h, err = readSavedFactor[T](rs.savedFit, "H"); err != nil {
-			return err
-		}
-		opt.Init = nmf.Init(rs.rep.Params.Init)
-		offset = rs.rep.NIter
-		roles["W"], roles["H"] = rs.factorPath("W"), rs.factorPath("H")
-		start = rs.rep.Start
-	}
-	prog := newProgress(e.stderr, o, offset, o.maxIter)
+	prog := newProgress(e.stderr, o, st.offset, o.maxIter)
 	hook, _ := ctx.Value(progressHookKey{}).(func(int))
 	opt.Progress = func(it int, err float64) {
 		prog.update(it, err)
@@ -333,8 +305,8 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 	est := opt // the fit as it will run: from W0/H0 or the checkpoint, k theirs
 	switch {
 	case rs != nil:
-		est.Init, est.Components = nmf.InitCustom, w.Cols
-	case w0 != nil:
+		est.Init, est.Components = nmf.InitCustom, st.w.Cols
+	case st.w0 != nil:
 		est.Init = nmf.InitCustom
 	}
 	if err := checkFitMemory[T](ds, o, &est); err != nil {
@@ -346,30 +318,16 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 		prog.initing(string(est.InitFor(ds.Dims())))
 	}
 	t0 := time.Now()
-	var res *nmf.Result[T]
-	var err error
-	var dist *distributedReport
-	switch {
-	case o.dist != nil:
-		opt.Init = nmf.InitCustom
-		res, dist, err = distributedFit(ctx, o.dist, x, w0, h0, opt)
-	case rs != nil:
-		res, err = nmf.Resume(ctx, x, w, h, rs.state(), opt)
-	case w0 != nil:
-		opt.Init = nmf.InitCustom
-		res, err = nmf.FitFrom(ctx, x, w0, h0, opt)
-	default:
-		res, err = nmf.Fit(ctx, x, opt)
-	}
+	res, dist, err := solveFit(ctx, o, x, st, rs, opt)
 	elapsed := time.Since(t0).Seconds()
 	prog.finish()
 	if err != nil && (res == nil || !res.Partial) {
-		return solveError(err, ds, roles)
+		return solveError(err, ds, st.roles)
 	}
 	if od == nil {
 		return nil // a rank of a distributed fit other than 0
 	}
-	rep := fitReport(res, o, ds, elapsed, start, rs)
+	rep := fitReport(res, o, ds, elapsed, st.start, rs)
 	rep.Distributed = dist
 	outs := &outputs[T]{W: res.W, H: res.H, ds: ds, format: o.format, checkpoint: res.Partial}
 	if werr := outs.write(ctx, od, rep); werr != nil {
@@ -380,6 +338,71 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 	}
 	finish(e, o, out, rep)
 	return nil
+}
+
+// fitStarts are the factors a fit starts from: W0 and H0 (--w0, --h0) or a
+// checkpoint's W and H (rs), the files they came from by role, the start
+// to report, and the iterations already done.
+type fitStarts[T nmf.Float] struct {
+	w0, h0 *nmf.Dense[T]
+	w, h   *nmf.Dense[T]
+	offset int
+	roles  map[string]string
+	start  *startReport
+}
+
+// loadStarts reads the start factors of a fit and sets opt's Components
+// (from W0, unless --rank was given) and Init (the checkpoint's).
+func loadStarts[T nmf.Float](o *options, rs *resumeState, opt *nmf.Options) (*fitStarts[T], error) {
+	st := &fitStarts[T]{roles: map[string]string{}}
+	if o.w0 != "" {
+		var err error
+		if st.w0, err = readFactor[T](o.w0); err != nil {
+			return nil, err
+		}
+		if st.h0, err = readFactor[T](o.h0); err != nil {
+			return nil, err
+		}
+		if !o.set["rank"] {
+			opt.Components = st.w0.Cols
+		}
+		st.roles["W0"], st.roles["H0"] = o.w0, o.h0
+		st.start = &startReport{W0: o.w0, H0: o.h0}
+	}
+	if rs != nil {
+		var err error
+		if st.w, err = readSavedFactor[T](rs.savedFit, "W"); err != nil {
+			return nil, err
+		}
+		if st.h, err = readSavedFactor[T](rs.savedFit, "H"); err != nil {
+			return nil, err
+		}
+		opt.Init = nmf.Init(rs.rep.Params.Init)
+		st.offset = rs.rep.NIter
+		st.roles["W"], st.roles["H"] = rs.factorPath("W"), rs.factorPath("H")
+		st.start = rs.rep.Start
+	}
+	return st, nil
+}
+
+// solveFit runs the fit: distributed, resumed from the checkpoint, from
+// W0/H0, or from the options' initialization.
+func solveFit[T nmf.Float](ctx context.Context, o *options, x nmf.Matrix[T], st *fitStarts[T], rs *resumeState, opt nmf.Options) (*nmf.Result[T], *distributedReport, error) {
+	switch {
+	case o.dist != nil:
+		opt.Init = nmf.InitCustom
+		return distributedFit(ctx, o.dist, x, st.w0, st.h0, opt)
+	case rs != nil:
+		res, err := nmf.Resume(ctx, x, st.w, st.h, rs.state(), opt)
+		return res, nil, err
+	case st.w0 != nil:
+		opt.Init = nmf.InitCustom
+		res, err := nmf.FitFrom(ctx, x, st.w0, st.h0, opt)
+		return res, nil, err
+	default:
+		res, err := nmf.Fit(ctx, x, opt)
+		return res, nil, err
+	}
 }
 
 // fitReport is the report of a fit that gave res; for a resumed fit (rs)

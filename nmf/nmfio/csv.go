@@ -270,39 +270,10 @@ func readDelimited(src *source, comma byte, kind string) (*Input, error) {
 		skip = 1
 	}
 	for lx.startRecord() {
-		recLine, n := lx.line, -skip
-		for last := false; !last; n++ {
-			fieldLine, col := lx.line, n+1+skip
-			f, l, err := lx.field()
-			if err != nil {
-				return nil, fail(fieldLine, col, "%v", err)
-			}
-			last = l
-			if n < 0 {
-				if last {
-					return nil, fail(recLine, 0, "only the index column, no values")
-				}
-				continue // the row's name
-			}
-			if cols >= 0 && n >= cols {
-				continue // counted, reported below
-			}
-			text := strings.TrimSpace(string(f))
-			if cols < 0 {
-				first.add(text, fieldLine, col)
-			}
-			v, msg := parseNumber(text)
-			if msg != "" && cols >= 0 {
-				return nil, fail(fieldLine, col, "%s", msg)
-			}
-			if len(data) == cap(data) {
-				grow := max(2*cap(data), 1024)
-				if err := src.check(fmt.Sprintf("the %d values read by line %d", grow, fieldLine), int64(grow)*8, ""); err != nil {
-					return nil, err
-				}
-				data = slices.Grow(data, grow-len(data))
-			}
-			data = append(data, v)
+		recLine := lx.line
+		n, err := readDelimitedRecord(lx, src, skip, cols, recLine, &first, &data, fail)
+		if err != nil {
+			return nil, err
 		}
 		if lx.err != nil {
 			return nil, src.wrap(lx.err)
@@ -338,6 +309,48 @@ func readDelimited(src *source, comma byte, kind string) (*Input, error) {
 	}
 	in.Dense64 = &nmf.Dense[float64]{Rows: rows, Cols: cols, Data: data[: rows*cols : rows*cols]}
 	return in, nil
+}
+
+// readDelimitedRecord reads the fields of the record that starts on
+// recLine, appending its values to data (fields past cols are only
+// counted; while cols < 0, the first row's are also recorded in first),
+// and returns how many fields follow the skipped index column.
+func readDelimitedRecord(lx *csvLexer, src *source, skip, cols, recLine int, first *csvFirstRow, data *[]float64, fail func(line, col int, format string, args ...any) error) (int, error) {
+	n := -skip
+	for last := false; !last; n++ {
+		fieldLine, col := lx.line, n+1+skip
+		f, l, err := lx.field()
+		if err != nil {
+			return 0, fail(fieldLine, col, "%v", err)
+		}
+		last = l
+		if n < 0 {
+			if last {
+				return 0, fail(recLine, 0, "only the index column, no values")
+			}
+			continue // the row's name
+		}
+		if cols >= 0 && n >= cols {
+			continue // counted, reported by the caller
+		}
+		text := strings.TrimSpace(string(f))
+		if cols < 0 {
+			first.add(text, fieldLine, col)
+		}
+		v, msg := parseNumber(text)
+		if msg != "" && cols >= 0 {
+			return 0, fail(fieldLine, col, "%s", msg)
+		}
+		if len(*data) == cap(*data) {
+			grow := max(2*cap(*data), 1024)
+			if err := src.check(fmt.Sprintf("the %d values read by line %d", grow, fieldLine), int64(grow)*8, ""); err != nil {
+				return 0, err
+			}
+			*data = slices.Grow(*data, grow-len(*data))
+		}
+		*data = append(*data, v)
+	}
+	return n, nil
 }
 
 // add records a field of the first row.

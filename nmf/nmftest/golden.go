@@ -269,54 +269,61 @@ func runCase[T nmf.Float](t *testing.T, c *Case, newBackend func() (backend.Back
 	}
 	for i, in := range inputs {
 		t.Run(names[i], func(t *testing.T) {
-			o := options()
-			o.Backend = newBackend
-			var res *nmf.Result[T]
-			var err error
-			if c.W0 != "" {
-				w0, lerr := Load[T](c, c.W0)
-				if lerr != nil {
-					t.Fatal(lerr)
-				}
-				h0, lerr := Load[T](c, c.H0)
-				if lerr != nil {
-					t.Fatal(lerr)
-				}
-				res, err = nmf.FitFrom(context.Background(), in, w0, h0, o)
-			} else {
-				res, err = nmf.Fit(context.Background(), in, o)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.NIter != e.NIter {
-				t.Errorf("n_iter = %d, scikit-learn %d", res.NIter, e.NIter)
-			}
-			compare(t, c, "W", res.W, e.W, tol)
-			compare(t, c, "H", res.H, e.H, tol)
-			if d := math.Abs(res.ReconstructionErr-e.ReconstructionErr) / e.ReconstructionErr; d > tol {
-				t.Errorf("reconstruction_err = %v, scikit-learn %v (relative difference %.3g > %g)", res.ReconstructionErr, e.ReconstructionErr, d, tol)
-			}
-			if c.Transform == nil {
-				return
-			}
-			xt, err := Load[T](c, c.Transform.X)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var xin nmf.Matrix[T] = xt
-			if names[i] == "sparse" {
-				xin = ToCSR(xt)
-			}
-			to := options()
-			to.Backend = newBackend
-			tr, err := nmf.Transform(context.Background(), xin, res.H, to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			compare(t, c, "transform W", tr.W, c.Transform.W, tol)
+			solverCase(t, c, in, names[i], &e, newBackend, tol, options)
 		})
 	}
+}
+
+// solverCase fits input in (named name: "dense" or "sparse") as case c
+// says and compares n_iter, W, H, the reconstruction error and, where c
+// has one, the transform with scikit-learn's (e).
+func solverCase[T nmf.Float](t *testing.T, c *Case, in nmf.Matrix[T], name string, e *expectSolver, newBackend func() (backend.Backend, error), tol float64, options func() nmf.Options) {
+	o := options()
+	o.Backend = newBackend
+	var res *nmf.Result[T]
+	var err error
+	if c.W0 != "" {
+		w0, lerr := Load[T](c, c.W0)
+		if lerr != nil {
+			t.Fatal(lerr)
+		}
+		h0, lerr := Load[T](c, c.H0)
+		if lerr != nil {
+			t.Fatal(lerr)
+		}
+		res, err = nmf.FitFrom(context.Background(), in, w0, h0, o)
+	} else {
+		res, err = nmf.Fit(context.Background(), in, o)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NIter != e.NIter {
+		t.Errorf("n_iter = %d, scikit-learn %d", res.NIter, e.NIter)
+	}
+	compare(t, c, "W", res.W, e.W, tol)
+	compare(t, c, "H", res.H, e.H, tol)
+	if d := math.Abs(res.ReconstructionErr-e.ReconstructionErr) / e.ReconstructionErr; d > tol {
+		t.Errorf("reconstruction_err = %v, scikit-learn %v (relative difference %.3g > %g)", res.ReconstructionErr, e.ReconstructionErr, d, tol)
+	}
+	if c.Transform == nil {
+		return
+	}
+	xt, err := Load[T](c, c.Transform.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xin nmf.Matrix[T] = xt
+	if name == "sparse" {
+		xin = ToCSR(xt)
+	}
+	to := options()
+	to.Backend = newBackend
+	tr, err := nmf.Transform(context.Background(), xin, res.H, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, c, "transform W", tr.W, c.Transform.W, tol)
 }
 
 // initCase checks _initialize_nmf's W and H: Fit with no iterations.

@@ -129,62 +129,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	p("\nGFLOP/s count products only (formulas in cmd/nmf/internal/bench/measure.go: a GEMM is 2mnk; a mu Frobenius or cd iteration 4lnk + 4(l+n)k²; mu KL 8lnk; mu IS and β = 1.5 12lnk; sparse X puts nnz·k for lnk where only X's nonzeros are touched). \"of GEMM\" is that rate over the same device's square GEMM rate in the same precision, measured first.\n\n")
 
-	p("## Targets\n\n")
-	p("| target | workload | device | precision | ours ms/iter | other ms/iter | ratio | verdict |\n|---|---|---|---|---|---|---|---|\n")
-	for _, x := range r.Rows {
-		if x.Target == 0 {
-			continue
-		}
-		if x.Kind == "gemm" {
-			p("| ≥%.1f× CLBlast | %s | %s | %s | %s | %s | %s | %s |\n", x.Target, x.Workload, x.Device, x.Precision, fmtF(x.MsPerIter, 2), fmtF(x.CLBlastMs, 2), fmtF(x.RatioCLBlast, 2), verdict(x.RatioCLBlast, x.Target))
-			continue
-		}
-		p("| ≥%.1f× scikit-learn | %s %s | %s | %s | %s | %s | %s | %s |\n", x.Target, x.Workload, shape(x), x.Device, x.Precision, fmtF(x.MsPerIter, 2), fmtF(x.SklearnMs, 2), fmtF(x.Ratio, 2), verdict(x.Ratio, x.Target))
-	}
+	r.writeTargetsTable(p)
 	r.writeRunTargets(p)
 	p("\n")
-	section := func(title, kind string) {
-		n := 0
-		for _, x := range r.Rows {
-			if x.Kind == kind {
-				n++
-			}
-		}
-		if n == 0 {
-			return
-		}
-		if title != "" {
-			p("## %s\n\n", title)
-		}
-		p("| workload | shape | device | precision | ms/iter | GFLOP/s | of GEMM | device MiB | scikit-learn ms | ratio | CLBlast ms | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-		for _, x := range r.Rows {
-			if x.Kind != kind {
-				continue
-			}
-			note := ""
-			if x.Note != "" {
-				note = " (" + x.Note + ")"
-			}
-			p("| %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", x.Workload, note, shape(x), x.Device, x.Precision, fmtF(x.MsPerIter, 2), fmtF(x.GFLOPS, 1), fmtF(x.FracGEMM, 2), mib(x.DeviceBytes), fmtF(x.SklearnMs, 2), fmtF(x.Ratio, 2), fmtF(x.CLBlastMs, 2), fmtF(x.RatioCLBlast, 2))
-		}
-		p("\n")
-	}
-	section("GEMM", "gemm")
-	section("Whole iterations", "iteration")
-	section("Minibatch (MiniBatchNMF: ms per pass over X, every batch once; scikit-learn runs _minibatch_step and _minibatch_convergence on the same batches from the same start)", "minibatch")
+	r.writeMarkdownSection(p, "GEMM", "gemm")
+	r.writeMarkdownSection(p, "Whole iterations", "iteration")
+	r.writeMarkdownSection(p, "Minibatch (MiniBatchNMF: ms per pass over X, every batch once; scikit-learn runs _minibatch_step and _minibatch_convergence on the same batches from the same start)", "minibatch")
 	p("## Initialisation and whole fits\n\nTimes of the whole init (\"ms/iter\" is the init's ms: nmf.Fit with no iterations, its Result.InitTime, against scikit-learn's _initialize_nmf(X, k, \"nndsvda\", random_state=0), the same randomized SVD) and of a whole default fit (nmf.Fit with DefaultOptions against NMF(k, random_state=0).fit_transform(X), one round: `--only 'fit default'`).\n\n")
-	section("", "init")
-	section("", "fit")
-	p("## Growth\n\nmu Frobenius, time per iteration over four sizes of l·n·k; \"ms per 10⁸ lnk\" stays flat when time grows in proportion to l·n·k.\n\n")
-	p("| device | precision | l×n k | l·n·k | ms/iter | ms per 10⁸ lnk | GFLOP/s |\n|---|---|---|---|---|---|---|\n")
-	for _, x := range r.Rows {
-		if x.Kind != "growth" || x.MsPerIter == 0 {
-			continue
-		}
-		lnk := float64(x.L) * float64(x.N) * float64(x.K)
-		p("| %s | %s | %d×%d k=%d | %.3g | %.2f | %.2f | %.1f |\n", x.Device, x.Precision, x.L, x.N, x.K, lnk, x.MsPerIter, x.MsPerIter/(lnk/1e8), x.GFLOPS)
-	}
-	p("\n")
+	r.writeMarkdownSection(p, "", "init")
+	r.writeMarkdownSection(p, "", "fit")
+	r.writeGrowthTable(p)
 	if len(r.Notes) > 0 {
 		p("## Notes\n\n")
 		for _, n := range r.Notes {
@@ -197,6 +151,65 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeTargetsTable writes the table of the rows that have a target.
+func (r *Report) writeTargetsTable(p func(string, ...any)) {
+	p("## Targets\n\n")
+	p("| target | workload | device | precision | ours ms/iter | other ms/iter | ratio | verdict |\n|---|---|---|---|---|---|---|---|\n")
+	for _, x := range r.Rows {
+		if x.Target == 0 {
+			continue
+		}
+		if x.Kind == "gemm" {
+			p("| ≥%.1f× CLBlast | %s | %s | %s | %s | %s | %s | %s |\n", x.Target, x.Workload, x.Device, x.Precision, fmtF(x.MsPerIter, 2), fmtF(x.CLBlastMs, 2), fmtF(x.RatioCLBlast, 2), verdict(x.RatioCLBlast, x.Target))
+			continue
+		}
+		p("| ≥%.1f× scikit-learn | %s %s | %s | %s | %s | %s | %s | %s |\n", x.Target, x.Workload, shape(x), x.Device, x.Precision, fmtF(x.MsPerIter, 2), fmtF(x.SklearnMs, 2), fmtF(x.Ratio, 2), verdict(x.Ratio, x.Target))
+	}
+}
+
+// writeMarkdownSection writes the table of the rows of kind, under
+// "## title" unless title is empty; nothing when there are none.
+func (r *Report) writeMarkdownSection(p func(string, ...any), title, kind string) {
+	n := 0
+	for _, x := range r.Rows {
+		if x.Kind == kind {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	if title != "" {
+		p("## %s\n\n", title)
+	}
+	p("| workload | shape | device | precision | ms/iter | GFLOP/s | of GEMM | device MiB | scikit-learn ms | ratio | CLBlast ms | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, x := range r.Rows {
+		if x.Kind != kind {
+			continue
+		}
+		note := ""
+		if x.Note != "" {
+			note = " (" + x.Note + ")"
+		}
+		p("| %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", x.Workload, note, shape(x), x.Device, x.Precision, fmtF(x.MsPerIter, 2), fmtF(x.GFLOPS, 1), fmtF(x.FracGEMM, 2), mib(x.DeviceBytes), fmtF(x.SklearnMs, 2), fmtF(x.Ratio, 2), fmtF(x.CLBlastMs, 2), fmtF(x.RatioCLBlast, 2))
+	}
+	p("\n")
+}
+
+// writeGrowthTable writes the Growth section.
+func (r *Report) writeGrowthTable(p func(string, ...any)) {
+	p("## Growth\n\nmu Frobenius, time per iteration over four sizes of l·n·k; \"ms per 10⁸ lnk\" stays flat when time grows in proportion to l·n·k.\n\n")
+	p("| device | precision | l×n k | l·n·k | ms/iter | ms per 10⁸ lnk | GFLOP/s |\n|---|---|---|---|---|---|---|\n")
+	for _, x := range r.Rows {
+		if x.Kind != "growth" || x.MsPerIter == 0 {
+			continue
+		}
+		lnk := float64(x.L) * float64(x.N) * float64(x.K)
+		p("| %s | %s | %d×%d k=%d | %.3g | %.2f | %.2f | %.1f |\n", x.Device, x.Precision, x.L, x.N, x.K, lnk, x.MsPerIter, x.MsPerIter/(lnk/1e8), x.GFLOPS)
+	}
+	p("\n")
 }
 
 // analysis is the hand-written part of BENCHMARKS.md (analysis.md): what

@@ -120,30 +120,8 @@ func measureStarts(ctx context.Context, c *Config, devs []string, sk *sklearnRun
 		var skTimes []float64
 		for r := 1; r <= rounds; r++ {
 			for i, d := range devs {
-				for rep := 0; rep < warmup+repeats && rows[i].Note == ""; rep++ {
-					if ctx.Err() != nil {
-						return errCancelled
-					}
-					logf("%s %s %s, round %d/%d", d, w.prec, w.label(), r, rounds)
-					c.pause()
-					var ms float64
-					var db int64
-					var name string
-					var err error
-					if x32 != nil {
-						ms, db, name, err = startTimes(ctx, d, x32, w)
-					} else {
-						ms, db, name, err = startTimes(ctx, d, x64, w)
-					}
-					if err != nil {
-						rows[i].Note = err.Error()
-						logf("%s", err)
-						break
-					}
-					rows[i].DeviceName, rows[i].DeviceBytes = name, db
-					if rep >= warmup {
-						own[i] = append(own[i], ms)
-					}
+				if err := timeStartDevice(ctx, c, d, w, x64, x32, rows[i], &own[i], warmup, repeats, r, rounds, logf); err != nil {
+					return err
 				}
 			}
 			if job != nil && sk.err == nil {
@@ -168,6 +146,38 @@ func measureStarts(ctx context.Context, c *Config, devs []string, sk *sklearnRun
 				}
 			}
 			rep.Rows = append(rep.Rows, row)
+		}
+	}
+	return nil
+}
+
+// timeStartDevice runs round r of w on device d, warmup+repeats times,
+// appending the times after the warmup to own; the first failure becomes
+// row's note, and a device with a note is not run again.
+func timeStartDevice(ctx context.Context, c *Config, d string, w startWork, x64 *nmf.Dense[float64], x32 *nmf.Dense[float32], row *Row, own *[]float64, warmup, repeats, r, rounds int, logf func(string, ...any)) error {
+	for rep := 0; rep < warmup+repeats && row.Note == ""; rep++ {
+		if ctx.Err() != nil {
+			return errCancelled
+		}
+		logf("%s %s %s, round %d/%d", d, w.prec, w.label(), r, rounds)
+		c.pause()
+		var ms float64
+		var db int64
+		var name string
+		var err error
+		if x32 != nil {
+			ms, db, name, err = startTimes(ctx, d, x32, w)
+		} else {
+			ms, db, name, err = startTimes(ctx, d, x64, w)
+		}
+		if err != nil {
+			row.Note = err.Error()
+			logf("%s", err)
+			break
+		}
+		row.DeviceName, row.DeviceBytes = name, db
+		if rep >= warmup {
+			*own = append(*own, ms)
 		}
 	}
 	return nil
