@@ -182,176 +182,187 @@ func TestBuffers(t *testing.T) {
 		t.Errorf("Size %d, Allocated %d", b.Size(), c.Allocated())
 	}
 
-	t.Run("float32", func(t *testing.T) {
-		src := make([]float32, 1000)
-		for i := range src {
-			src[i] = float32(i) + 0.25
-		}
-		if err := Write(q, b, 0, src); err != nil {
-			t.Fatal(err)
-		}
-		got := make([]float32, 1000)
-		if err := Read(q, b, 0, got); err != nil {
-			t.Fatal(err)
-		}
-		for i := range got {
-			if got[i] != src[i] {
-				t.Fatalf("got[%d] = %v, want %v", i, got[i], src[i])
-			}
-		}
-		// Overwrite elements 100..109 and read 20 elements from 95 on.
-		if err := Write(q, b, 100*4, []float32{-1, -2, -3, -4, -5, -6, -7, -8, -9, -10}); err != nil {
-			t.Fatal(err)
-		}
-		part := make([]float32, 20)
-		if err := Read(q, b, 95*4, part); err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range part {
-			j := 95 + i
-			want := float32(j) + 0.25
-			if j >= 100 && j < 110 {
-				want = -float32(j - 99)
-			}
-			if v != want {
-				t.Errorf("element %d = %v, want %v", j, v, want)
-			}
-		}
-	})
-
-	t.Run("float64", func(t *testing.T) {
-		src := make([]float64, 1000)
-		for i := range src {
-			src[i] = math.Sqrt(float64(i))
-		}
-		if err := Write(q, b, 0, src); err != nil {
-			t.Fatal(err)
-		}
-		if err := Write(q, b, 8*500, []float64{math.Pi, math.E}); err != nil {
-			t.Fatal(err)
-		}
-		got := make([]float64, 999)
-		if err := Read(q, b, 8, got); err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range got {
-			want := src[i+1]
-			switch i + 1 {
-			case 500:
-				want = math.Pi
-			case 501:
-				want = math.E
-			}
-			if v != want {
-				t.Fatalf("element %d = %v, want %v", i+1, v, want)
-			}
-		}
-	})
-
-	t.Run("bounds", func(t *testing.T) {
-		if err := Write(q, b, 7996, []float32{1, 2}); err == nil {
-			t.Error("write past the end succeeded")
-		}
-		if err := Read(q, b, -4, make([]float32, 1)); err == nil {
-			t.Error("read at negative offset succeeded")
-		}
-		if err := Write(q, b, 8000, []float32{}); err != nil {
-			t.Errorf("empty write at the end: %v", err)
-		}
-		if err := Write(q, b, 0, []*int{nil}); err == nil || !strings.Contains(err.Error(), "pointers") {
-			t.Errorf("write of pointers: %v", err)
-		}
-		type pair struct {
-			A int32
-			B float32
-		}
-		if err := Write(q, b, 0, []pair{{1, 2}}); err != nil {
-			t.Errorf("write of struct: %v", err)
-		}
-	})
-
-	t.Run("fill", func(t *testing.T) {
-		if err := Write(q, b, 0, make([]float32, 2000)); err != nil {
-			t.Fatal(err)
-		}
-		pattern := f32bytes(1.5)
-		if err := q.Fill(b, pattern, 40, 400); err != nil {
-			t.Fatal(err)
-		}
-		got := make([]float32, 2000)
-		if err := Read(q, b, 0, got); err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range got {
-			want := float32(0)
-			if i >= 10 && i < 110 {
-				want = 1.5
-			}
-			if v != want {
-				t.Fatalf("element %d = %v, want %v", i, v, want)
-			}
-		}
-		if err := q.Fill(b, []byte{1, 2, 3}, 0, 3); err == nil {
-			t.Error("3-byte pattern accepted")
-		}
-		if err := q.Fill(b, pattern, 2, 4); err == nil {
-			t.Error("misaligned offset accepted")
-		}
-		if err := q.Fill(b, pattern, 7996, 8); err == nil {
-			t.Error("fill past the end accepted")
-		}
-	})
-
-	t.Run("copy", func(t *testing.T) {
-		b2, err := c.NewBuffer(400)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b2.Close()
-		src := make([]int32, 100)
-		for i := range src {
-			src[i] = int32(i * 3)
-		}
-		if err := Write(q, b, 0, src); err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Fill(b2, []byte{0, 0, 0, 0}, 0, 400); err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Copy(b, b2, 40, 80, 120); err != nil { // elements 10..39 to 20..49
-			t.Fatal(err)
-		}
-		got := make([]int32, 100)
-		if err := Read(q, b2, 0, got); err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range got {
-			want := int32(0)
-			if i >= 20 && i < 50 {
-				want = int32((i - 10) * 3)
-			}
-			if v != want {
-				t.Fatalf("element %d = %v, want %v", i, v, want)
-			}
-		}
-		if err := q.Copy(b, b2, 0, 300, 200); err == nil {
-			t.Error("copy past the end accepted")
-		}
-		if underCheckAPI(t) {
-			return
-		}
-		err = q.Copy(b, b, 0, 4, 100)
-		var ce *Error
-		if !errors.As(err, &ce) || ce.Call != "clEnqueueCopyBuffer" || StatusName(ce.Status) != "CL_MEM_COPY_OVERLAP" {
-			t.Errorf("overlapping copy: %v", err)
-		}
-	})
+	t.Run("float32", func(t *testing.T) { testBuffersFloat32(t, q, b) })
+	t.Run("float64", func(t *testing.T) { testBuffersFloat64(t, q, b) })
+	t.Run("bounds", func(t *testing.T) { testBuffersBounds(t, q, b) })
+	t.Run("fill", func(t *testing.T) { testBuffersFill(t, q, b) })
+	t.Run("copy", func(t *testing.T) { testBuffersCopy(t, c, q, b) })
 
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if c.Allocated() != 0 {
 		t.Errorf("Allocated %d after Close", c.Allocated())
+	}
+}
+
+// testBuffersFloat32 writes and reads float32s, whole and in part, through b.
+func testBuffersFloat32(t *testing.T, q *Queue, b *Buffer) {
+	src := make([]float32, 1000)
+	for i := range src {
+		src[i] = float32(i) + 0.25
+	}
+	if err := Write(q, b, 0, src); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 1000)
+	if err := Read(q, b, 0, got); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != src[i] {
+			t.Fatalf("got[%d] = %v, want %v", i, got[i], src[i])
+		}
+	}
+	// Overwrite elements 100..109 and read 20 elements from 95 on.
+	if err := Write(q, b, 100*4, []float32{-1, -2, -3, -4, -5, -6, -7, -8, -9, -10}); err != nil {
+		t.Fatal(err)
+	}
+	part := make([]float32, 20)
+	if err := Read(q, b, 95*4, part); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range part {
+		j := 95 + i
+		want := float32(j) + 0.25
+		if j >= 100 && j < 110 {
+			want = -float32(j - 99)
+		}
+		if v != want {
+			t.Errorf("element %d = %v, want %v", j, v, want)
+		}
+	}
+}
+
+// testBuffersFloat64 writes and reads float64s at offsets through b.
+func testBuffersFloat64(t *testing.T, q *Queue, b *Buffer) {
+	src := make([]float64, 1000)
+	for i := range src {
+		src[i] = math.Sqrt(float64(i))
+	}
+	if err := Write(q, b, 0, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(q, b, 8*500, []float64{math.Pi, math.E}); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float64, 999)
+	if err := Read(q, b, 8, got); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		want := src[i+1]
+		switch i + 1 {
+		case 500:
+			want = math.Pi
+		case 501:
+			want = math.E
+		}
+		if v != want {
+			t.Fatalf("element %d = %v, want %v", i+1, v, want)
+		}
+	}
+}
+
+// testBuffersBounds checks that out-of-range and pointer transfers are refused.
+func testBuffersBounds(t *testing.T, q *Queue, b *Buffer) {
+	if err := Write(q, b, 7996, []float32{1, 2}); err == nil {
+		t.Error("write past the end succeeded")
+	}
+	if err := Read(q, b, -4, make([]float32, 1)); err == nil {
+		t.Error("read at negative offset succeeded")
+	}
+	if err := Write(q, b, 8000, []float32{}); err != nil {
+		t.Errorf("empty write at the end: %v", err)
+	}
+	if err := Write(q, b, 0, []*int{nil}); err == nil || !strings.Contains(err.Error(), "pointers") {
+		t.Errorf("write of pointers: %v", err)
+	}
+	type pair struct {
+		A int32
+		B float32
+	}
+	if err := Write(q, b, 0, []pair{{1, 2}}); err != nil {
+		t.Errorf("write of struct: %v", err)
+	}
+}
+
+// testBuffersFill checks Queue.Fill and its refusals.
+func testBuffersFill(t *testing.T, q *Queue, b *Buffer) {
+	if err := Write(q, b, 0, make([]float32, 2000)); err != nil {
+		t.Fatal(err)
+	}
+	pattern := f32bytes(1.5)
+	if err := q.Fill(b, pattern, 40, 400); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 2000)
+	if err := Read(q, b, 0, got); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		want := float32(0)
+		if i >= 10 && i < 110 {
+			want = 1.5
+		}
+		if v != want {
+			t.Fatalf("element %d = %v, want %v", i, v, want)
+		}
+	}
+	if err := q.Fill(b, []byte{1, 2, 3}, 0, 3); err == nil {
+		t.Error("3-byte pattern accepted")
+	}
+	if err := q.Fill(b, pattern, 2, 4); err == nil {
+		t.Error("misaligned offset accepted")
+	}
+	if err := q.Fill(b, pattern, 7996, 8); err == nil {
+		t.Error("fill past the end accepted")
+	}
+}
+
+// testBuffersCopy checks Queue.Copy between buffers and its refusals.
+func testBuffersCopy(t *testing.T, c *Context, q *Queue, b *Buffer) {
+	b2, err := c.NewBuffer(400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	src := make([]int32, 100)
+	for i := range src {
+		src[i] = int32(i * 3)
+	}
+	if err := Write(q, b, 0, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Fill(b2, []byte{0, 0, 0, 0}, 0, 400); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Copy(b, b2, 40, 80, 120); err != nil { // elements 10..39 to 20..49
+		t.Fatal(err)
+	}
+	got := make([]int32, 100)
+	if err := Read(q, b2, 0, got); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		want := int32(0)
+		if i >= 20 && i < 50 {
+			want = int32((i - 10) * 3)
+		}
+		if v != want {
+			t.Fatalf("element %d = %v, want %v", i, v, want)
+		}
+	}
+	if err := q.Copy(b, b2, 0, 300, 200); err == nil {
+		t.Error("copy past the end accepted")
+	}
+	if underCheckAPI(t) {
+		return
+	}
+	err = q.Copy(b, b, 0, 4, 100)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Call != "clEnqueueCopyBuffer" || StatusName(ce.Status) != "CL_MEM_COPY_OVERLAP" {
+		t.Errorf("overlapping copy: %v", err)
 	}
 }
 
@@ -413,6 +424,20 @@ __kernel void daxpy(__global double* y, __global const double* x, const double a
 }
 `
 
+// kernelTestN is the length of TestKernels' vectors.
+const kernelTestN = 1000
+
+// kernelFixture is what TestKernels' subtests share: a context and its
+// queue, the program built from testSource, the inputs a and b (written
+// to ba and bb), and sum and bc for results.
+type kernelFixture struct {
+	c          *Context
+	q          *Queue
+	p          *Program
+	a, b, sum  []float32
+	ba, bb, bc *Buffer
+}
+
 func TestKernels(t *testing.T) {
 	c := testContext(t)
 	q := c.Queue()
@@ -428,7 +453,7 @@ func TestKernels(t *testing.T) {
 		t.Errorf("Build with other options: %p, %v; want a new program", p3, err)
 	}
 
-	const n = 1000
+	const n = kernelTestN
 	a, b, sum := make([]float32, n), make([]float32, n), make([]float32, n)
 	for i := range a {
 		a[i], b[i] = float32(i), float32(2*i)+0.5
@@ -440,232 +465,258 @@ func TestKernels(t *testing.T) {
 	if err := Write(q, bb, 0, b); err != nil {
 		t.Fatal(err)
 	}
+	f := &kernelFixture{c: c, q: q, p: p, a: a, b: b, sum: sum, ba: ba, bb: bb, bc: bc}
 
-	t.Run("vadd", func(t *testing.T) {
-		k, err := p.Kernel("vadd")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if k2, _ := p.Kernel("vadd"); k2 != k {
-			t.Error("kernel not cached")
-		}
-		if k.Name() != "vadd" || k.NumArgs() != 4 {
-			t.Errorf("Name %q NumArgs %d", k.Name(), k.NumArgs())
-		}
-		wg, err := k.WorkGroupSize()
-		if err != nil || wg <= 0 || wg > c.Device().MaxWorkGroupSize {
-			t.Errorf("WorkGroupSize = %d, %v", wg, err)
-		}
-		if m, err := k.PreferredWorkGroupMultiple(); err != nil || m <= 0 {
-			t.Errorf("PreferredWorkGroupMultiple = %d, %v", m, err)
-		}
-		if lm, err := k.LocalMemSize(); err != nil || lm < 0 || lm > c.Device().LocalMem {
-			t.Errorf("LocalMemSize = %d, %v", lm, err)
-		}
-		for _, tc := range []struct {
-			global, local []int
-		}{{[]int{n}, nil}, {[]int{1024}, []int{min(64, wg)}}} {
-			if err := q.Fill(bc, []byte{0, 0, 0, 0}, 0, 4*n); err != nil {
-				t.Fatal(err)
-			}
-			if err := k.SetArgs(ba, bb, bc, int32(n)); err != nil {
-				t.Fatal(err)
-			}
-			if err := q.Run(k, tc.global, tc.local); err != nil {
-				t.Fatalf("Run(%v, %v): %v", tc.global, tc.local, err)
-			}
-			if err := Read(q, bc, 0, sum); err != nil {
-				t.Fatal(err)
-			}
-			for i := range sum {
-				if sum[i] != a[i]+b[i] {
-					t.Fatalf("global %v local %v: sum[%d] = %v, want %v", tc.global, tc.local, i, sum[i], a[i]+b[i])
-				}
-			}
-		}
-	})
+	t.Run("vadd", func(t *testing.T) { testKernelsVadd(t, f) })
+	t.Run("groupsum", func(t *testing.T) { testKernelsGroupsum(t, f) })
+	t.Run("index2d", func(t *testing.T) { testKernelsIndex2d(t, f) })
+	t.Run("wide", func(t *testing.T) { testKernelsWide(t, f) })
+	t.Run("fp64", func(t *testing.T) { testKernelsFP64(t, f) })
+	t.Run("errors", func(t *testing.T) { testKernelsErrors(t, f) })
+}
 
-	t.Run("groupsum", func(t *testing.T) {
-		k, err := p.Kernel("groupsum")
-		if err != nil {
+// testKernelsVadd runs vadd with and without a local size and checks its info queries.
+func testKernelsVadd(t *testing.T, f *kernelFixture) {
+	const n = kernelTestN
+	c, q, p := f.c, f.q, f.p
+	a, b, sum, ba, bb, bc := f.a, f.b, f.sum, f.ba, f.bb, f.bc
+	k, err := p.Kernel("vadd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k2, _ := p.Kernel("vadd"); k2 != k {
+		t.Error("kernel not cached")
+	}
+	if k.Name() != "vadd" || k.NumArgs() != 4 {
+		t.Errorf("Name %q NumArgs %d", k.Name(), k.NumArgs())
+	}
+	wg, err := k.WorkGroupSize()
+	if err != nil || wg <= 0 || wg > c.Device().MaxWorkGroupSize {
+		t.Errorf("WorkGroupSize = %d, %v", wg, err)
+	}
+	if m, err := k.PreferredWorkGroupMultiple(); err != nil || m <= 0 {
+		t.Errorf("PreferredWorkGroupMultiple = %d, %v", m, err)
+	}
+	if lm, err := k.LocalMemSize(); err != nil || lm < 0 || lm > c.Device().LocalMem {
+		t.Errorf("LocalMemSize = %d, %v", lm, err)
+	}
+	for _, tc := range []struct {
+		global, local []int
+	}{{[]int{n}, nil}, {[]int{1024}, []int{min(64, wg)}}} {
+		if err := q.Fill(bc, []byte{0, 0, 0, 0}, 0, 4*n); err != nil {
 			t.Fatal(err)
-		}
-		wg, err := k.WorkGroupSize()
-		if err != nil {
-			t.Fatal(err)
-		}
-		local := 64
-		for local > wg {
-			local /= 2
-		}
-		groups := (n + local - 1) / local
-		out := mustBuffer(t, c, int64(4*groups))
-		if err := q.Launch(k, []int{groups * local}, []int{local}, ba, out, LocalMem(4*local), uint32(n)); err != nil {
-			t.Fatal(err)
-		}
-		got := make([]float32, groups)
-		if err := Read(q, out, 0, got); err != nil {
-			t.Fatal(err)
-		}
-		for g := range got {
-			var want float32
-			for i := g * local; i < min((g+1)*local, n); i++ {
-				want += a[i]
-			}
-			if got[g] != want {
-				t.Errorf("group %d sum %v, want %v", g, got[g], want)
-			}
-		}
-	})
-
-	t.Run("index2d", func(t *testing.T) {
-		k, err := p.Kernel("index2d")
-		if err != nil {
-			t.Fatal(err)
-		}
-		const rows, cols = 20, 30
-		m := mustBuffer(t, c, 4*rows*cols)
-		if err := k.SetArgs(m, int32(rows), int32(cols), float32(0.5)); err != nil {
-			t.Fatal(err)
-		}
-		for _, local := range [][]int{nil, {2, 4}} {
-			if err := q.Fill(m, []byte{0, 0, 0, 0}, 0, 4*rows*cols); err != nil {
-				t.Fatal(err)
-			}
-			if err := q.Run(k, []int{32, 20}, local); err != nil {
-				t.Fatal(err)
-			}
-			got := make([]float32, rows*cols)
-			if err := Read(q, m, 0, got); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range got {
-				if v != float32(i)+0.5 {
-					t.Fatalf("local %v: m[%d] = %v", local, i, v)
-				}
-			}
-		}
-	})
-
-	t.Run("wide", func(t *testing.T) {
-		k, err := p.Kernel("wide")
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := mustBuffer(t, c, 16)
-		const u, l = uint64(0xfedcba9876543210), int64(-1234567890123)
-		if err := q.Launch(k, []int{1}, nil, out, u, l); err != nil {
-			t.Fatal(err)
-		}
-		got := make([]uint64, 2)
-		if err := Read(q, out, 0, got); err != nil {
-			t.Fatal(err)
-		}
-		if got[0] != u || int64(got[1]) != l {
-			t.Errorf("got %#x %d, want %#x %d", got[0], int64(got[1]), u, l)
-		}
-	})
-
-	t.Run("fp64", func(t *testing.T) {
-		if !c.Device().FP64 {
-			t.Logf("%v has no double precision: not testing it", c.Device())
-			return
-		}
-		p, err := c.Build(testSourceFP64, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, err := p.Kernel("daxpy")
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, y := make([]float64, n), make([]float64, n)
-		for i := range x {
-			x[i], y[i] = float64(i), float64(n-i)+1e-9
-		}
-		bx, by := mustBuffer(t, c, 8*n), mustBuffer(t, c, 8*n)
-		if err := Write(q, bx, 0, x); err != nil {
-			t.Fatal(err)
-		}
-		if err := Write(q, by, 0, y); err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Launch(k, []int{n}, nil, by, bx, 0.25, int32(n)); err != nil {
-			t.Fatal(err)
-		}
-		got := make([]float64, n)
-		if err := Read(q, by, 0, got); err != nil {
-			t.Fatal(err)
-		}
-		for i := range got {
-			if want := y[i] + 0.25*x[i]; math.Abs(got[i]-want) > 1e-12*math.Abs(want) {
-				t.Fatalf("y[%d] = %v, want %v", i, got[i], want)
-			}
-		}
-	})
-
-	t.Run("errors", func(t *testing.T) {
-		k, err := p.Kernel("vadd")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, args := range [][]any{
-			{ba, bb, bc, n},                  // int
-			{ba, bb, bc, "x"},                // string
-			{ba, bb, []float32{1}, int32(n)}, // slice
-			{ba, bb, (*Buffer)(nil), int32(n)},
-		} {
-			err := k.SetArgs(args...)
-			if err == nil {
-				t.Errorf("SetArgs(%T...) succeeded", args[len(args)-1])
-				continue
-			}
-			t.Log(err)
-			if !strings.Contains(err.Error(), "argument") {
-				t.Errorf("error %q names no argument", err)
-			}
 		}
 		if err := k.SetArgs(ba, bb, bc, int32(n)); err != nil {
 			t.Fatal(err)
 		}
-		if err := k.SetArgs(ba, bb); err == nil {
-			t.Error("SetArgs with too few arguments succeeded")
+		if err := q.Run(k, tc.global, tc.local); err != nil {
+			t.Fatalf("Run(%v, %v): %v", tc.global, tc.local, err)
 		}
-		if err := k.SetArg(3, int32(n)); err != nil {
-			t.Error(err)
+		if err := Read(q, bc, 0, sum); err != nil {
+			t.Fatal(err)
 		}
-		if err := k.SetArg(4, int32(n)); err == nil {
-			t.Error("SetArg(4) succeeded")
+		for i := range sum {
+			if sum[i] != a[i]+b[i] {
+				t.Fatalf("global %v local %v: sum[%d] = %v, want %v", tc.global, tc.local, i, sum[i], a[i]+b[i])
+			}
 		}
-		if err := q.Run(k, nil, nil); err == nil {
-			t.Error("Run with no dimensions succeeded")
+	}
+}
+
+// testKernelsGroupsum runs groupsum, which uses local memory.
+func testKernelsGroupsum(t *testing.T, f *kernelFixture) {
+	const n = kernelTestN
+	c, q, p, a, ba := f.c, f.q, f.p, f.a, f.ba
+	k, err := p.Kernel("groupsum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg, err := k.WorkGroupSize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := 64
+	for local > wg {
+		local /= 2
+	}
+	groups := (n + local - 1) / local
+	out := mustBuffer(t, c, int64(4*groups))
+	if err := q.Launch(k, []int{groups * local}, []int{local}, ba, out, LocalMem(4*local), uint32(n)); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, groups)
+	if err := Read(q, out, 0, got); err != nil {
+		t.Fatal(err)
+	}
+	for g := range got {
+		var want float32
+		for i := g * local; i < min((g+1)*local, n); i++ {
+			want += a[i]
 		}
-		if err := q.Run(k, []int{1, 1, 1, 1}, nil); err == nil {
-			t.Error("Run with 4 dimensions succeeded")
+		if got[g] != want {
+			t.Errorf("group %d sum %v, want %v", g, got[g], want)
 		}
-		if err := q.Run(k, []int{64}, []int{8, 8}); err == nil {
-			t.Error("Run with mismatched local size succeeded")
+	}
+}
+
+// testKernelsIndex2d runs a two-dimensional kernel.
+func testKernelsIndex2d(t *testing.T, f *kernelFixture) {
+	c, q, p := f.c, f.q, f.p
+	k, err := p.Kernel("index2d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows, cols = 20, 30
+	m := mustBuffer(t, c, 4*rows*cols)
+	if err := k.SetArgs(m, int32(rows), int32(cols), float32(0.5)); err != nil {
+		t.Fatal(err)
+	}
+	for _, local := range [][]int{nil, {2, 4}} {
+		if err := q.Fill(m, []byte{0, 0, 0, 0}, 0, 4*rows*cols); err != nil {
+			t.Fatal(err)
 		}
-		// The rest are errors of OpenCL calls.
-		if underCheckAPI(t) {
-			return
+		if err := q.Run(k, []int{32, 20}, local); err != nil {
+			t.Fatal(err)
 		}
-		if _, err := p.Kernel("nosuchkernel"); err == nil || !strings.Contains(err.Error(), "CL_INVALID_KERNEL_NAME") {
-			t.Errorf("missing kernel: %v", err)
+		got := make([]float32, rows*cols)
+		if err := Read(q, m, 0, got); err != nil {
+			t.Fatal(err)
 		}
-		err = k.SetArg(3, float64(1))
-		var ae *Error
-		if !errors.As(err, &ae) || ae.Call != "clSetKernelArg" || !strings.Contains(err.Error(), "argument 3") {
-			t.Errorf("SetArg of a double for an int: %v", err)
+		for i, v := range got {
+			if v != float32(i)+0.5 {
+				t.Fatalf("local %v: m[%d] = %v", local, i, v)
+			}
 		}
-		big := c.Device().MaxWorkGroupSize * 2
-		err = q.Run(k, []int{big}, []int{big})
-		var ce *Error
-		if !errors.As(err, &ce) || ce.Call != "clEnqueueNDRangeKernel" || !strings.Contains(err.Error(), "kernel vadd") {
-			t.Errorf("Run with too large a work-group: %v", err)
+	}
+}
+
+// testKernelsWide passes 64-bit scalar arguments.
+func testKernelsWide(t *testing.T, f *kernelFixture) {
+	c, q, p := f.c, f.q, f.p
+	k, err := p.Kernel("wide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := mustBuffer(t, c, 16)
+	const u, l = uint64(0xfedcba9876543210), int64(-1234567890123)
+	if err := q.Launch(k, []int{1}, nil, out, u, l); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]uint64, 2)
+	if err := Read(q, out, 0, got); err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != u || int64(got[1]) != l {
+		t.Errorf("got %#x %d, want %#x %d", got[0], int64(got[1]), u, l)
+	}
+}
+
+// testKernelsFP64 runs daxpy where the device has double precision.
+func testKernelsFP64(t *testing.T, f *kernelFixture) {
+	const n = kernelTestN
+	c, q := f.c, f.q
+	if !c.Device().FP64 {
+		t.Logf("%v has no double precision: not testing it", c.Device())
+		return
+	}
+	p, err := c.Build(testSourceFP64, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := p.Kernel("daxpy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := make([]float64, n), make([]float64, n)
+	for i := range x {
+		x[i], y[i] = float64(i), float64(n-i)+1e-9
+	}
+	bx, by := mustBuffer(t, c, 8*n), mustBuffer(t, c, 8*n)
+	if err := Write(q, bx, 0, x); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(q, by, 0, y); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Launch(k, []int{n}, nil, by, bx, 0.25, int32(n)); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float64, n)
+	if err := Read(q, by, 0, got); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if want := y[i] + 0.25*x[i]; math.Abs(got[i]-want) > 1e-12*math.Abs(want) {
+			t.Fatalf("y[%d] = %v, want %v", i, got[i], want)
+		}
+	}
+}
+
+// testKernelsErrors checks the refusals of SetArgs, SetArg, Run and Kernel.
+func testKernelsErrors(t *testing.T, f *kernelFixture) {
+	const n = kernelTestN
+	c, q, p := f.c, f.q, f.p
+	ba, bb, bc := f.ba, f.bb, f.bc
+	k, err := p.Kernel("vadd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]any{
+		{ba, bb, bc, n},                  // int
+		{ba, bb, bc, "x"},                // string
+		{ba, bb, []float32{1}, int32(n)}, // slice
+		{ba, bb, (*Buffer)(nil), int32(n)},
+	} {
+		err := k.SetArgs(args...)
+		if err == nil {
+			t.Errorf("SetArgs(%T...) succeeded", args[len(args)-1])
+			continue
 		}
 		t.Log(err)
-	})
+		if !strings.Contains(err.Error(), "argument") {
+			t.Errorf("error %q names no argument", err)
+		}
+	}
+	if err := k.SetArgs(ba, bb, bc, int32(n)); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.SetArgs(ba, bb); err == nil {
+		t.Error("SetArgs with too few arguments succeeded")
+	}
+	if err := k.SetArg(3, int32(n)); err != nil {
+		t.Error(err)
+	}
+	if err := k.SetArg(4, int32(n)); err == nil {
+		t.Error("SetArg(4) succeeded")
+	}
+	if err := q.Run(k, nil, nil); err == nil {
+		t.Error("Run with no dimensions succeeded")
+	}
+	if err := q.Run(k, []int{1, 1, 1, 1}, nil); err == nil {
+		t.Error("Run with 4 dimensions succeeded")
+	}
+	if err := q.Run(k, []int{64}, []int{8, 8}); err == nil {
+		t.Error("Run with mismatched local size succeeded")
+	}
+	// The rest are errors of OpenCL calls.
+	if underCheckAPI(t) {
+		return
+	}
+	if _, err := p.Kernel("nosuchkernel"); err == nil || !strings.Contains(err.Error(), "CL_INVALID_KERNEL_NAME") {
+		t.Errorf("missing kernel: %v", err)
+	}
+	err = k.SetArg(3, float64(1))
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Call != "clSetKernelArg" || !strings.Contains(err.Error(), "argument 3") {
+		t.Errorf("SetArg of a double for an int: %v", err)
+	}
+	big := c.Device().MaxWorkGroupSize * 2
+	err = q.Run(k, []int{big}, []int{big})
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Call != "clEnqueueNDRangeKernel" || !strings.Contains(err.Error(), "kernel vadd") {
+		t.Errorf("Run with too large a work-group: %v", err)
+	}
+	t.Log(err)
 }
 
 // underCheckAPI reports, and logs, that the test runs under
@@ -743,6 +794,15 @@ func TestClose(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	closeBuffers(t, c, q, b, b2, k)
+	closeKernels(t, c, q, b, p, k2)
+	closeContext(t, d, c, q, b, p, k)
+}
+
+// closeBuffers is TestClose's part on closing buffers: a closed buffer
+// refuses transfers and kernel arguments, and a kernel whose argument was
+// closed refuses to run until the argument is replaced.
+func closeBuffers(t *testing.T, c *Context, q *Queue, b, b2 *Buffer, k *Kernel) {
 	// Closing single objects.
 	if err := b2.Close(); err != nil {
 		t.Fatal(err)
@@ -776,6 +836,10 @@ func TestClose(t *testing.T) {
 	if err := q.Run(k, []int{1}, nil); err != nil {
 		t.Errorf("Run after replacing the closed buffer: %v", err)
 	}
+}
+
+// closeKernels is TestClose's part on closing kernels and programs.
+func closeKernels(t *testing.T, c *Context, q *Queue, b *Buffer, p *Program, k2 *Kernel) {
 	if err := k2.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -809,6 +873,11 @@ func TestClose(t *testing.T) {
 		t.Errorf("Kernel of a closed program: %v", err)
 	}
 
+}
+
+// closeContext is TestClose's last part: closing the context closes every
+// object made from it, and their methods then report ErrClosed.
+func closeContext(t *testing.T, d *Device, c *Context, q *Queue, b *Buffer, p *Program, k *Kernel) {
 	// Closing the context closes the rest.
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
