@@ -87,27 +87,7 @@ func AudioPNG(w io.Writer, X, W, H []float64, f, t, k int) error {
 	img := image.NewRGBA(image.Rect(0, 0, sx+ta.pixels+sep, hy+k*(rh+sep)))
 	fill(img, img.Bounds(), white)
 
-	// Spectrogram.
-	top := math.Inf(-1)
-	for _, v := range X {
-		top = math.Max(top, dB(v))
-	}
-	if math.IsInf(top, -1) {
-		top = 0
-	}
-	for py := 0; py < fa.pixels; py++ {
-		f0, f1 := fa.span(fa.pixels - 1 - py)
-		for px := 0; px < ta.pixels; px++ {
-			t0, t1 := ta.span(px)
-			m := 0.0
-			for i := f0; i < f1; i++ {
-				for j := t0; j < t1; j++ {
-					m = pos(m, X[i*t+j])
-				}
-			}
-			img.SetRGBA(sx+px, sy+py, viridis((dB(m)-top+dBRange)/dBRange))
-		}
-	}
+	drawSpectrogram(img, X, t, fa, ta, sx, sy)
 
 	for c := 0; c < k; c++ {
 		col := palette[c%len(palette)]
@@ -158,6 +138,32 @@ func AudioPNG(w io.Writer, X, W, H []float64, f, t, k int) error {
 		return fmt.Errorf("picture: writing PNG: %w", err)
 	}
 	return nil
+}
+
+// drawSpectrogram draws X (f×t, row-major) in dB at (sx, sy) of img, over
+// fa.pixels rows (frequency 0 at the bottom) and ta.pixels columns, each
+// pixel the maximum of the bins and frames it covers.
+func drawSpectrogram(img *image.RGBA, X []float64, t int, fa, ta axis, sx, sy int) {
+	top := math.Inf(-1)
+	for _, v := range X {
+		top = math.Max(top, dB(v))
+	}
+	if math.IsInf(top, -1) {
+		top = 0
+	}
+	for py := 0; py < fa.pixels; py++ {
+		f0, f1 := fa.span(fa.pixels - 1 - py)
+		for px := 0; px < ta.pixels; px++ {
+			t0, t1 := ta.span(px)
+			m := 0.0
+			for i := f0; i < f1; i++ {
+				for j := t0; j < t1; j++ {
+					m = pos(m, X[i*t+j])
+				}
+			}
+			img.SetRGBA(sx+px, sy+py, viridis((dB(m)-top+dBRange)/dBRange))
+		}
+	}
 }
 
 // palette holds the component colors (Tableau 10).
