@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/clnmf/clnmf/cpu"
 )
@@ -178,14 +179,16 @@ func fitMiniBatchMem[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T]
 	if err := checkMiniBatchMemory[T](l, n, batchRows(mbo), opt, p); err != nil {
 		return nil, err
 	}
+	began := time.Now()
 	w0, h0, err = startFactors(x, w0, h0, opt, p)
 	if err != nil {
 		return nil, err
 	}
+	initTime := time.Since(began)
 	// The batches stay on the device for the whole fit unless X would not
 	// fit opt.DeviceMemory: then each is handed over and released per step.
 	keep := opt.DeviceMemory <= 0 || deviceBytesOf(x) <= opt.DeviceMemory
-	return fitMiniBatch(ctx, &memorySource[T]{x: x}, keep, opt, mbo, p, w0.Data, h0.Data)
+	return fitMiniBatch(ctx, &memorySource[T]{x: x}, keep, opt, mbo, p, w0.Data, h0.Data, initTime)
 }
 
 // deviceBytesOf estimates the device memory X takes: dense, its values; CSR,
@@ -241,6 +244,7 @@ func fitMiniBatchSource[T Float](ctx context.Context, src RowSource[T], cw0, ch0
 		return nil, err
 	}
 	s := &streamSource[T]{src: src, beta: p.Beta}
+	began := time.Now()
 	var w0, h0 []T
 	switch p.Init {
 	case InitCustom:
@@ -267,12 +271,13 @@ func fitMiniBatchSource[T Float](ctx context.Context, src RowSource[T], cw0, ch0
 	default:
 		return nil, invalid("Init", "%s needs X whole in memory; a streamed minibatch fit takes init random or custom", p.Init)
 	}
-	return fitMiniBatch(ctx, s, false, opt, mbo, p, w0, h0)
+	return fitMiniBatch(ctx, s, false, opt, mbo, p, w0, h0, time.Since(began))
 }
 
-// fitMiniBatch is MiniBatchNMF._fit_transform from w0, h0.
+// fitMiniBatch is MiniBatchNMF._fit_transform from w0, h0, whose
+// computation took initTime (reported to opt.Started and in the result).
 // w0 (l×k) and h0 (k×n) are copied, never modified.
-func fitMiniBatch[T Float](ctx context.Context, src batchSource[T], cache bool, opt Options, mbo MiniBatchOptions, p Params, w0, h0 []T) (*MiniBatchResult[T], error) {
+func fitMiniBatch[T Float](ctx context.Context, src batchSource[T], cache bool, opt Options, mbo MiniBatchOptions, p Params, w0, h0 []T, initTime time.Duration) (*MiniBatchResult[T], error) {
 	l, n := src.Dims()
 	k := p.Components
 	mb, err := resolveMiniBatch(mbo, l, p.MaxIter)
@@ -296,6 +301,10 @@ func fitMiniBatch[T Float](ctx context.Context, src batchSource[T], cache bool, 
 	}
 	r.src, r.cache = src, cache
 	st := &mbFit[T]{r: r, l: l, w: append([]T(nil), w0[:l*k]...)}
+	if opt.Started != nil {
+		opt.Started(initTime)
+	}
+	began := time.Now()
 	fitErr := st.run(ctx, opt.Progress)
 	if fitErr != nil && !st.partial {
 		return nil, fitErr
@@ -305,20 +314,10 @@ func fitMiniBatch[T Float](ctx context.Context, src batchSource[T], cache bool, 
 	res.Params.L1RegW, res.Params.L1RegH, res.Params.L2RegW, res.Params.L2RegH = r.regs(mb.BatchSize)
 	res.Device, res.DeviceReason, res.DeviceProfile = b.Name(), reason, profileOf(b)
 	res.Partial = st.partial
+	res.InitTime = initTime
 	if !st.partial {
-		if mb.FreshRestarts {
-			w, err := r.solveW(ctx, r.batches(l), nil, 0, mb.TransformMaxIter)
-			if err != nil {
-				return nil, err
-			}
-			st.w = w
-		}
-		if res.ReconstructionErr, err = r.reconstructionErr(st.w, r.batches(l)); err != nil {
+		if err := st.finish(ctx, res, p, began); err != nil {
 			return nil, err
-		}
-		res.Trace = append(res.Trace, TracePoint{st.nIter, res.ReconstructionErr})
-		if st.nIter == p.MaxIter && p.Tol > 0 {
-			res.Warnings = append(res.Warnings, Warning{"max_iter", fmt.Sprintf("maximum number of iterations %d reached; increase it to improve convergence", p.MaxIter)})
 		}
 	}
 	if db, ok := b.(interface{ DeviceBytes() int64 }); ok {
@@ -333,6 +332,33 @@ func fitMiniBatch[T Float](ctx context.Context, src batchSource[T], cache bool, 
 		return res, fmt.Errorf("nmf: stopped after step %d: %w", st.nSteps, fitErr)
 	}
 	return res, nil
+}
+
+// finish completes a whole (not cancelled) fit begun at began: W solved
+// over the whole X with fresh restarts, the reconstruction error, the
+// trace's one point (the objective with p's penalties, those of NMF on the
+// whole X) and the max_iter warning.
+func (st *mbFit[T]) finish(ctx context.Context, res *MiniBatchResult[T], p Params, began time.Time) error {
+	r := st.r
+	if r.mb.FreshRestarts {
+		w, err := r.solveW(ctx, r.batches(st.l), nil, 0, r.mb.TransformMaxIter)
+		if err != nil {
+			return err
+		}
+		st.w = w
+	}
+	e, err := r.reconstructionErr(st.w, r.batches(st.l))
+	if err != nil {
+		return err
+	}
+	res.ReconstructionErr = e
+	pen := penaltyOf(&Dense[T]{Rows: st.l, Cols: r.k, Data: st.w}, p.L1RegW, p.L2RegW) +
+		penaltyOf(&Dense[T]{Rows: r.k, Cols: r.n, Data: r.h}, p.L1RegH, p.L2RegH)
+	res.Trace = append(res.Trace, TracePoint{Iter: st.nIter, Err: e, Objective: objective(e, pen), Seconds: time.Since(began).Seconds()})
+	if st.nIter == p.MaxIter && p.Tol > 0 {
+		res.Warnings = append(res.Warnings, Warning{"max_iter", fmt.Sprintf("maximum number of iterations %d reached; increase it to improve convergence", p.MaxIter)})
+	}
+	return nil
 }
 
 // mbFit is the state of the loop of _fit_transform.

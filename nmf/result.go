@@ -10,10 +10,22 @@ type Warning struct {
 
 func (w Warning) String() string { return w.Message }
 
-// TracePoint is the reconstruction error after an iteration.
+// TracePoint is the state of a fit after an iteration.
 type TracePoint struct {
 	Iter int
-	Err  float64
+	// Err is the reconstruction error sqrt(2·D_β(X, W·H)).
+	Err float64
+	// Objective is the regularised objective scikit-learn's NMF minimises,
+	// D_β + l1_W·Σ|W| + l1_H·Σ|H| + ½·l2_W·‖W‖² + ½·l2_H·‖H‖² (the
+	// Params' L1Reg/L2Reg), in the units of Err: sqrt(2·objective). It
+	// equals Err when AlphaW and AlphaH are 0. A transform leaves out the
+	// held factor's penalty (a constant); a minibatch fit's is that of
+	// NMF on the whole X (the Params before the per-batch scaling).
+	Objective float64
+	// Seconds is the time from the start of the solve (after the init and
+	// the device's opening) to this point, the error computed; a resumed
+	// fit counts from its own start.
+	Seconds float64
 }
 
 // Result is the outcome of Fit or Transform.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/clnmf/clnmf/nmf/backend"
 	"github.com/clnmf/clnmf/nmf/internal/randomstate"
@@ -33,6 +34,11 @@ type problem struct {
 	// comm sums the H half's terms over the processes of a distributed
 	// fit (Options.Comm); nil for one process.
 	comm Comm
+	// began is when solve started: the trace's seconds count from it.
+	began time.Time
+	// hostW and hostH hold the factors read back for the regularised
+	// objective (objective.go); nil until needed.
+	hostW, hostH backend.HostMatrix
 }
 
 // outcome is what a solve produced. w and h are the backend's matrices,
@@ -51,6 +57,7 @@ type outcome struct {
 // returns the state at the end of the last whole iteration with partial set,
 // together with the context's error.
 func (pr *problem) solve(ctx context.Context, w0, h0 backend.HostMatrix) (*outcome, error) {
+	pr.began = time.Now()
 	var w backend.Matrix // nil when W is in the panels
 	var err error
 	if pr.ps != nil {
@@ -134,13 +141,18 @@ func (pr *problem) error(iter int, w, h backend.Matrix) (float64, error) {
 	return backend.ReconstructionErr(d), nil
 }
 
-// record computes the error after iteration it and adds it to the trace.
+// record computes the error and the regularised objective after iteration
+// it and adds them to the trace; it returns the error.
 func (pr *problem) record(it int, w, h backend.Matrix, out *outcome) (float64, error) {
 	e, err := pr.error(it, w, h)
 	if err != nil {
 		return 0, err
 	}
-	out.trace = append(out.trace, TracePoint{it, e})
+	pen, err := pr.penalty(w, h)
+	if err != nil {
+		return 0, err
+	}
+	out.trace = append(out.trace, TracePoint{Iter: it, Err: e, Objective: objective(e, pen), Seconds: time.Since(pr.began).Seconds()})
 	return e, nil
 }
 

@@ -331,6 +331,12 @@ func (r *runReport) checkRun(use savedUse) error {
 		if err := nonneg(field+".err", t.Err); err != nil {
 			return err
 		}
+		if err := nonneg(field+".objective", t.Objective); err != nil {
+			return err
+		}
+		if err := nonneg(field+".seconds", t.Seconds); err != nil {
+			return err
+		}
 	}
 	for i, w := range r.Warnings {
 		if !warningCode.MatchString(w.Code) {

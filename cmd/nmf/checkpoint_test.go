@@ -209,7 +209,7 @@ func FuzzSavedFit(f *testing.F) {
 		}
 	}
 	seed := runReport{Version: "test", Command: "fit", Partial: true, NIter: 12,
-		Trace:       []tracePoint{{0, 3}, {10, 1}},
+		Trace:       []tracePoint{{0, 3, 3, 0.01}, {10, 1, 1.5, 0.2}},
 		Params:      reportParams{Rank: 2, Loss: "frobenius", Beta: 2, Solver: "cd", Init: "nndsvda", MaxIter: 200, Tol: 1e-4, AlphaHSame: true, Precision: "float64", Format: "npy"},
 		Input:       inputReport{Path: "d.csv", Kind: "csv", Shape: [2]int{6, 5}, NNZ: 30, Precision: "float64"},
 		Files:       filesReport{W: "W.npy", H: "H.npy"},

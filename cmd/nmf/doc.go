@@ -270,8 +270,9 @@
 //     with --format csv);
 //   - report.json, described below;
 //   - convergence.png, when the error was traced at two iterations or more:
-//     the reconstruction error against the iterations (log scale when it
-//     spans two decades);
+//     the reconstruction error and the regularised objective against the
+//     iterations (left) and against the seconds of the solve (right), on a
+//     log scale when they span two decades;
 //   - for a matrix file, W.png and H.png: heatmaps with a colour scale, each
 //     drawn when it is at most 2000 on a side, H's columns named by a CSV
 //     header;
@@ -291,7 +292,13 @@
 //	  "partial": false,                 // true in a checkpoint
 //	  "n_iter": 30,                     // iterations done
 //	  "reconstruction_err": 96.26,      // sqrt(2·divergence(X, W·H))
-//	  "trace": [{"iter": 0, "err": 342.6}, {"iter": 10, "err": 96.64}, …],
+//	  "trace": [{"iter": 0, "err": 342.6, "objective": 342.6, "seconds": 0.001},
+//	            {"iter": 10, "err": 96.64, …}, …], // every 10 iterations:
+//	                                    // the error, scikit-learn's regularised
+//	                                    // objective D + penalties as
+//	                                    // sqrt(2·objective) (= err without
+//	                                    // --alpha-W/--alpha-H), seconds since
+//	                                    // the solve began
 //	  "elapsed_seconds": 0.155,         // the solve alone, without reading,
 //	                                    // writing or opening the device
 //	  "init_seconds": 0.004,            // the start's part of it

@@ -414,7 +414,7 @@ func fitReport[T nmf.Float](res *nmf.Result[T], o *options, ds *dataset, elapsed
 		Partial:           res.Partial,
 		NIter:             res.NIter,
 		ReconstructionErr: res.ReconstructionErr,
-		Trace:             traceReport(res.Trace),
+		Trace:             traceReport(res.Trace, 0),
 		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
 		InitSeconds:       res.InitTime.Seconds(),
 		Timings:           timingsOf(ds.read, elapsed, res.DeviceOpenSeconds, res.InitTime.Seconds()),
@@ -426,8 +426,11 @@ func fitReport[T nmf.Float](res *nmf.Result[T], o *options, ds *dataset, elapsed
 		SolverState:       &solverState{ErrInit: res.State.ErrInit, ErrLast: res.State.ErrLast, ViolationInit: res.State.ViolationInit},
 	}
 	if rs != nil {
-		rep.Trace = append(rs.rep.Trace, rep.Trace...)
+		// This run's solve began after the runs before it had solved for
+		// their elapsed seconds less their init.
+		rep.Trace = append(rs.rep.Trace, traceReport(res.Trace, max(0, rs.rep.ElapsedSeconds-rs.rep.InitSeconds))...)
 		rep.ElapsedSeconds += rs.rep.ElapsedSeconds
+		rep.InitSeconds += rs.rep.InitSeconds
 		abs, _ := filepath.Abs(rs.dir)
 		rep.Resumed = append(rs.rep.Resumed, resumeEntry{Dir: abs, NIter: rs.rep.NIter})
 	}

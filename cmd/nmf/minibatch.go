@@ -505,6 +505,12 @@ func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *da
 	}
 	prog := newProgress(e.stderr, o, 0, opt.MaxIter)
 	opt.Progress = prog.update
+	opt.Started = prog.started
+	l, n := ds.Dims()
+	if swap {
+		l, n = n, l
+	}
+	prog.initing(string(opt.InitFor(l, n)))
 	t0 := time.Now()
 	res, streamed, err := fitMiniBatch(ctx, ds, o, opt, cs)
 	elapsed := time.Since(t0).Seconds()
@@ -530,8 +536,9 @@ func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *da
 		NIter:             res.NIter,
 		NSteps:            res.NSteps,
 		ReconstructionErr: res.ReconstructionErr,
-		Trace:             traceReport(res.Trace),
+		Trace:             traceReport(res.Trace, 0),
 		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
+		InitSeconds:       res.InitTime.Seconds(),
 		Timings:           timingsOf(ds.read, elapsed, res.DeviceOpenSeconds, res.InitTime.Seconds()),
 		Device:            deviceReportOf(o, &res.Result),
 		Warnings:          warningsReport(res.Warnings),

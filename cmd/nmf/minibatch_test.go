@@ -353,3 +353,32 @@ func TestMiniBatchStreamed(t *testing.T) {
 		t.Errorf("opencl: streamed %v, device bytes %d; want a batch's worth, below X's %d", rep.MiniBatch.Streamed, rep.Device.Bytes, xb)
 	}
 }
+
+// TestMiniBatchTimings checks that a minibatch fit's report times its init
+// (the library's MiniBatchResult.InitTime, in init_seconds and
+// timings.init), that -v shows the init as its own phase, and that the
+// trace's one point has the objective with the penalty.
+func TestMiniBatchTimings(t *testing.T) {
+	dir := t.TempDir()
+	rows, cols, data := testMatrix()
+	in := filepath.Join(dir, "x.npy")
+	if err := nmfio.WriteNPY(in, rows, cols, data); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "x.nmf")
+	r := nmfRun(context.Background(), "fit", "--minibatch", "-v", "-k", "2", "--init", "nndsvda", "--alpha-H", "0.1", "--out", out, in)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "nmf: init nndsvda ") {
+		t.Errorf("no init phase in %q", r.stderr)
+	}
+	rep, _ := loadReport(t, out)
+	tm := rep.Timings
+	if tm == nil || !(rep.InitSeconds > 0) || tm.Init != rep.InitSeconds || math.Abs(tm.Init+tm.Solve-rep.ElapsedSeconds) > 1e-9*rep.ElapsedSeconds+1e-12 {
+		t.Errorf("init_seconds %v, timings %+v, elapsed_seconds %v", rep.InitSeconds, tm, rep.ElapsedSeconds)
+	}
+	if len(rep.Trace) != 1 || !(rep.Trace[0].Objective > rep.Trace[0].Err) || rep.Trace[0].Iter != rep.NIter {
+		t.Errorf("trace %+v (n_iter %d)", rep.Trace, rep.NIter)
+	}
+}

@@ -154,14 +154,14 @@ func (o *outputs[T]) plots(st *staging, rep *runReport, w64, h64 []float64) erro
 	if len(rep.Trace) > 1 {
 		trace := make([]plots.Point, len(rep.Trace))
 		for i, t := range rep.Trace {
-			trace[i] = plots.Point{Iter: t.Iter, Err: t.Err}
+			trace[i] = plots.Point{Iter: t.Iter, Seconds: t.Seconds, Err: t.Err, Objective: t.Objective}
 		}
 		p, err := plots.Convergence(trace, fmt.Sprintf("%s, %s solver, k = %d", rep.Params.Loss, rep.Params.Solver, o.W.Cols))
 		if err != nil {
 			return st.fileErr("convergence.png", err)
 		}
 		rep.Files.Pictures = append(rep.Files.Pictures, "convergence.png")
-		if err := st.file("convergence.png", func(w io.Writer) error { return plots.WritePNG(w, p, 6*vg.Inch, 4*vg.Inch) }); err != nil {
+		if err := st.file("convergence.png", func(w io.Writer) error { return p.WritePNG(w, 10*vg.Inch, 4*vg.Inch) }); err != nil {
 			return err
 		}
 	}

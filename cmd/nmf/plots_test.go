@@ -55,3 +55,42 @@ func TestMatrixPictures(t *testing.T) {
 		t.Errorf("big: pictures %q, want %q", rep.Files.Pictures, want)
 	}
 }
+
+// TestTraceInReport checks report.json's trace: the objective equals the
+// error without penalties and exceeds it with them, the seconds never go
+// back, and convergence.png (two panels) is written.
+func TestTraceInReport(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	rows, cols, data := testMatrix()
+	writeFile(t, "d.csv", csvOf(rows, cols, data, ","))
+	for _, c := range []struct {
+		out       string
+		args      []string
+		penalised bool
+	}{
+		{"plain.nmf", nil, false},
+		{"alpha.nmf", []string{"--alpha-W", "0.05", "--l1-ratio", "0.5"}, true},
+	} {
+		mustRun(t, append(append([]string{"fit", "-k", "2", "--max-iter", "30", "--tol", "0", "--out", c.out}, c.args...), "d.csv")...)
+		rep, _ := loadReport(t, c.out)
+		if len(rep.Trace) != 4 {
+			t.Fatalf("%s: trace %+v", c.out, rep.Trace)
+		}
+		for i, p := range rep.Trace {
+			if c.penalised && !(p.Objective > p.Err) || !c.penalised && p.Objective != p.Err || p.Seconds < 0 || i > 0 && p.Seconds < rep.Trace[i-1].Seconds {
+				t.Errorf("%s: trace %+v", c.out, rep.Trace)
+				break
+			}
+		}
+		f, err := os.Open(filepath.Join(c.out, "convergence.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil || img.Bounds().Dx() != 960 || img.Bounds().Dy() != 384 {
+			t.Errorf("%s: convergence.png %v, %v", c.out, err, img.Bounds())
+		}
+	}
+}

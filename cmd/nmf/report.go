@@ -71,9 +71,15 @@ type solverState struct {
 	ViolationInit float64 `json:"violation_init"`
 }
 
+// tracePoint is nmf.TracePoint: the reconstruction error, the regularised
+// objective (in the error's units; equal to it without penalties) and the
+// seconds since the solve began, those of the runs a --resume goes on from
+// included.
 type tracePoint struct {
-	Iter int     `json:"iter"`
-	Err  float64 `json:"err"`
+	Iter      int     `json:"iter"`
+	Err       float64 `json:"err"`
+	Objective float64 `json:"objective"`
+	Seconds   float64 `json:"seconds"`
 }
 
 type warning struct {
@@ -220,10 +226,12 @@ func inputReportOf(ds *dataset, precision string) inputReport {
 	return r
 }
 
-func traceReport(t []nmf.TracePoint) []tracePoint {
+// traceReport is the trace t of a run whose solve began offset seconds
+// after that of the fit it goes on from (0 for a fresh fit).
+func traceReport(t []nmf.TracePoint, offset float64) []tracePoint {
 	out := make([]tracePoint, 0, len(t))
 	for _, p := range t {
-		out = append(out, tracePoint{Iter: p.Iter, Err: p.Err})
+		out = append(out, tracePoint{Iter: p.Iter, Err: p.Err, Objective: p.Objective, Seconds: p.Seconds + offset})
 	}
 	return out
 }

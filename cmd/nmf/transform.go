@@ -182,7 +182,7 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 		Command:           "transform",
 		NIter:             res.NIter,
 		ReconstructionErr: res.ReconstructionErr,
-		Trace:             traceReport(res.Trace),
+		Trace:             traceReport(res.Trace, 0),
 		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
 		InitSeconds:       res.InitTime.Seconds(),
 		Timings:           timingsOf(ds.read, elapsed, res.DeviceOpenSeconds, res.InitTime.Seconds()),

@@ -1,8 +1,9 @@
 // Package plots draws the pictures of a fit people look at, with
-// gonum.org/v1/plot: the convergence of the error, and heatmaps of the
-// factors of a matrix. Each picture is built as a *plot.Plot (or a
-// Heatmap, a plot and its colour scale), which the tests inspect (axis
-// ranges, labels), and written as PNG by WritePNG.
+// gonum.org/v1/plot: the convergence of the error and the objective,
+// heatmaps of the factors of a matrix, and the spectrogram of a sound with
+// its components. Each picture is built as plots (a Figure of aligned
+// plots, or a Heatmap, a plot and its colour scale), which the tests
+// inspect (axis ranges, labels), and written as PNG.
 package plots
 
 import (
@@ -14,50 +15,7 @@ import (
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 )
-
-// Point is one point of the error trace: the iteration and the error.
-type Point struct {
-	Iter int
-	Err  float64
-}
-
-// Convergence is the plot of the reconstruction error against the
-// iterations: on a log scale when the errors are positive and span two
-// decades or more (within less, the log ticks would label nothing). title
-// names the run (loss, solver).
-func Convergence(trace []Point, title string) (*plot.Plot, error) {
-	if len(trace) == 0 {
-		return nil, fmt.Errorf("plots: no trace to plot")
-	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "iteration"
-	p.Y.Label.Text = "reconstruction error"
-	xy := make(plotter.XYs, len(trace))
-	lo, hi := math.Inf(1), 0.0
-	for i, t := range trace {
-		if math.IsNaN(t.Err) || math.IsInf(t.Err, 0) {
-			return nil, fmt.Errorf("plots: error %v at iteration %d", t.Err, t.Iter)
-		}
-		xy[i] = plotter.XY{X: float64(t.Iter), Y: t.Err}
-		lo, hi = min(lo, t.Err), max(hi, t.Err)
-	}
-	line, points, err := plotter.NewLinePoints(xy)
-	if err != nil {
-		return nil, err
-	}
-	points.Shape = draw.CircleGlyph{}
-	p.Add(line, points, plotter.NewGrid())
-	if lo > 0 && hi >= 100*lo {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	}
-	p.X.Min = 0
-	return p, nil
-}
 
 // Heatmap is a matrix drawn as coloured cells, row 0 at the top, and its
 // colour scale.
@@ -150,21 +108,6 @@ func indexTicks(n int, names []string, flip bool) plot.Ticker {
 
 // WritePNG writes the heatmap and its colour scale, w×h points in all.
 func (h *Heatmap) WritePNG(out io.Writer, w, ht vg.Length) error {
-	c := vgimg.New(w, ht)
-	dc := draw.New(c)
-	bar := w / 8
-	h.Plot.Draw(draw.Crop(dc, 0, -bar, 0, 0))
-	h.Scale.Draw(draw.Crop(dc, w-bar, 0, 0, 0))
-	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(out)
-	return err
-}
-
-// WritePNG writes p as a w×h point PNG.
-func WritePNG(out io.Writer, p *plot.Plot, w, h vg.Length) error {
-	wt, err := p.WriterTo(w, h, "png")
-	if err != nil {
-		return err
-	}
-	_, err = wt.WriteTo(out)
-	return err
+	f := &Figure{Cells: [][]*plot.Plot{{h.Plot, h.Scale}}, Widths: []float64{24, 1}, Heights: []float64{1}}
+	return f.WritePNG(out, w, ht)
 }

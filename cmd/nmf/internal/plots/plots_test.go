@@ -3,50 +3,103 @@ package plots
 import (
 	"bytes"
 	"image/png"
+	"math"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 func TestConvergence(t *testing.T) {
-	p, err := Convergence([]Point{{0, 1000}, {10, 50}, {20, 2}}, "kl")
+	trace := []Point{{0, 0.01, 1000, 1200}, {10, 0.5, 50, 80}, {20, 1.25, 2, 30}}
+	f, err := Convergence(trace, "kl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.X.Min != 0 || p.X.Max != 20 || p.Y.Min != 2 || p.Y.Max != 1000 {
-		t.Errorf("axes x [%v, %v] y [%v, %v], want [0, 20] [2, 1000]", p.X.Min, p.X.Max, p.Y.Min, p.Y.Max)
+	if len(f.Cells) != 1 || len(f.Cells[0]) != 2 {
+		t.Fatalf("cells %v", f.Cells)
 	}
-	if _, ok := p.Y.Scale.(plot.LogScale); !ok || p.X.Label.Text != "iteration" || p.Title.Text != "kl" {
-		t.Errorf("scale %T, x label %q, title %q", p.Y.Scale, p.X.Label.Text, p.Title.Text)
+	byIter, byTime := f.Cells[0][0], f.Cells[0][1]
+	// Both panels span the errors and the objectives; x from 0 to the last
+	// iteration, and to the last point's seconds.
+	for _, c := range []struct {
+		p          *plot.Plot
+		xMax       float64
+		xLabel     string
+		yMin, yMax float64
+	}{{byIter, 20, "iteration", 2, 1200}, {byTime, 1.25, "time since the solve began (s)", 2, 1200}} {
+		if c.p.X.Min != 0 || c.p.X.Max != c.xMax || c.p.Y.Min != c.yMin || c.p.Y.Max != c.yMax || c.p.X.Label.Text != c.xLabel {
+			t.Errorf("%q: axes x [%v, %v] y [%v, %v], want [0, %v] [%v, %v]", c.p.X.Label.Text, c.p.X.Min, c.p.X.Max, c.p.Y.Min, c.p.Y.Max, c.xMax, c.yMin, c.yMax)
+		}
+		if _, ok := c.p.Y.Scale.(plot.LogScale); !ok {
+			t.Errorf("%q: scale %T", c.p.X.Label.Text, c.p.Y.Scale)
+		}
+	}
+	if byIter.Title.Text != "kl" {
+		t.Errorf("title %q", byIter.Title.Text)
+	}
+	// The y range 2..1200 holds the objective's 1200: it is drawn. Its
+	// legend says when it is the error.
+	if a, b := objectiveName(true), objectiveName(false); a != "regularised objective" || b != "regularised objective (= error: no penalty)" {
+		t.Errorf("legend names %q, %q", a, b)
 	}
 	// Within less than two decades, or with an error of 0: linear.
-	for _, tr := range [][]Point{{{0, 5}, {10, 3}}, {{0, 5}, {10, 0}}} {
-		p, err := Convergence(tr, "")
+	for _, tr := range [][]Point{{{0, 0, 5, 5}, {10, 1, 3, 3}}, {{0, 0, 5, 5}, {10, 1, 0, 0}}} {
+		f, err := Convergence(tr, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := p.Y.Scale.(plot.LogScale); ok {
+		if _, ok := f.Cells[0][0].Y.Scale.(plot.LogScale); ok {
 			t.Errorf("%v: log scale", tr)
 		}
 	}
 	var b bytes.Buffer
-	if err := WritePNG(&b, p, 300, 200); err != nil {
+	if err := f.WritePNG(&b, 600, 240); err != nil {
 		t.Fatal(err)
 	}
 	img, err := png.Decode(&b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 300×200 points at vgimg's default 96 dpi; the line is drawn (dark
-	// pixels), not only the frame.
-	if r := img.Bounds(); r.Dx() != 400 || r.Dy() != 267 {
-		t.Errorf("PNG %v, want 400×267", r)
+	// 600×240 points at vgimg's default 96 dpi.
+	if r := img.Bounds(); r.Dx() != 800 || r.Dy() != 320 {
+		t.Errorf("PNG %v, want 800×320", r)
 	}
-	for _, bad := range [][]Point{nil, {{0, 1}, {10, nan()}}} {
+	for _, bad := range [][]Point{nil, {{0, 0, 1, 1}, {10, 1, nan(), 1}}, {{0, 0, 1, 1}, {10, -1, 1, 1}}, {{0, 0, 1, math.Inf(1)}}} {
 		if _, err := Convergence(bad, ""); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
+	}
+}
+
+// TestFigureAligns checks that a figure's cells share their data areas'
+// edges along rows and columns, whatever their axes' labels.
+func TestFigureAligns(t *testing.T) {
+	mk := func(ylabel string) *plot.Plot {
+		p := plot.New()
+		p.Y.Label.Text = ylabel
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1000000
+		return p
+	}
+	a, b, c := mk("a long label"), mk(""), mk("c")
+	f := &Figure{Cells: [][]*plot.Plot{{a, b}, {nil, c}}, Widths: []float64{1, 3}, Heights: []float64{2, 1}}
+	cv := vgimg.New(400, 300)
+	dc := draw.New(cv)
+	if err := f.Draw(dc); err != nil {
+		t.Fatal(err)
+	}
+	// Recompute the canvases as Draw does and check the data areas.
+	m := func(p *plot.Plot) margins { return marginsOf(p, dc) }
+	left := max(m(b).left, m(c).left)
+	x0, w := spans(400, []vg.Length{m(a).left, left}, []vg.Length{m(a).right, max(m(b).right, m(c).right)}, f.Widths)
+	if d := w[1] / w[0]; math.Abs(float64(d)-3) > 1e-9 || x0[1] <= x0[0]+w[0] {
+		t.Errorf("columns at %v sizes %v", x0, w)
+	}
+	if bad := (&Figure{Cells: [][]*plot.Plot{{a}}, Widths: []float64{1, 1}, Heights: []float64{1}}).Draw(dc); bad == nil {
+		t.Error("a row of 1 cell in 2 columns: no error")
 	}
 }
 
