@@ -89,6 +89,8 @@ type Backend struct {
 	keepGrown bool
 	grown     []*cl.Buffer
 	closed    bool
+
+	st stager // a streamed X's staging slots (stream.go)
 }
 
 // newBackend makes the backend of a device with profile prof (resolved);
@@ -151,6 +153,7 @@ func (b *Backend) Close() error {
 	b.closed = true
 	b.scratch, b.grown = nil, nil
 	b.progs = [2]*cl.Program{}
+	b.st = stager{} // the context releases the queue and the events
 	if err := b.ctx.Close(); err != nil {
 		return b.wrap("Close", err)
 	}
@@ -194,7 +197,8 @@ type data struct {
 	prec       backend.Precision
 	x          *cl.Buffer // dense, row-major
 	sp, spT    *csr
-	normX2     float64 // Σ x² over the entries (sparse), for β = 2
+	normX2     float64  // Σ x² over the entries (sparse), for β = 2
+	stage      *staging // set while X sits in a staging slot (StageData)
 }
 
 func (d *data) Dims() (rows, cols int)       { return d.rows, d.cols }
@@ -395,43 +399,43 @@ func (b *Backend) NewData(x backend.HostData) (backend.Data, error) {
 	if err := b.fp64Check("NewData", x.Precision()); err != nil {
 		return nil, err
 	}
-	var (
-		d   *data
-		err error
-	)
-	switch x := x.(type) {
-	case *backend.Dense[float64]:
-		d, err = newDense(b, x)
-	case *backend.Dense[float32]:
-		d, err = newDense(b, x)
-	case *backend.CSR[float64]:
-		d, err = newSparse(b, x)
-	case *backend.CSR[float32]:
-		d, err = newSparse(b, x)
-	default:
-		return nil, fmt.Errorf("%s: NewData: unsupported input %T", b.label, x)
-	}
+	d, err := newData(&placer{b: b}, x)
 	if err != nil {
 		return nil, b.wrap("NewData", err)
 	}
 	return d, nil
 }
 
-func newDense[T backend.Float](b *Backend, x *backend.Dense[T]) (*data, error) {
+// newData puts x on the device with p (NewData, StageData).
+func newData(p *placer, x backend.HostData) (*data, error) {
+	switch x := x.(type) {
+	case *backend.Dense[float64]:
+		return newDense(p, x)
+	case *backend.Dense[float32]:
+		return newDense(p, x)
+	case *backend.CSR[float64]:
+		return newSparse(p, x)
+	case *backend.CSR[float32]:
+		return newSparse(p, x)
+	}
+	return nil, fmt.Errorf("unsupported input %T", x)
+}
+
+func newDense[T backend.Float](p *placer, x *backend.Dense[T]) (*data, error) {
 	if x.Rows < 0 || x.Cols < 0 || len(x.Data) < x.Rows*x.Cols {
 		return nil, fmt.Errorf("dense %d×%d with %d values", x.Rows, x.Cols, len(x.Data))
 	}
 	if x.Rows > math.MaxInt32 || x.Cols > math.MaxInt32 {
 		return nil, fmt.Errorf("%d×%d: dimensions beyond 2³¹−1: %w", x.Rows, x.Cols, cl.ErrTooLarge)
 	}
-	buf, err := upload(b, x.Data[:x.Rows*x.Cols])
+	buf, err := put(p, "x", x.Data[:x.Rows*x.Cols])
 	if err != nil {
 		return nil, err
 	}
-	return &data{b: b, rows: x.Rows, cols: x.Cols, prec: x.Precision(), x: buf}, nil
+	return &data{b: p.b, rows: x.Rows, cols: x.Cols, prec: x.Precision(), x: buf}, nil
 }
 
-func newSparse[T backend.Float](b *Backend, x *backend.CSR[T]) (*data, error) {
+func newSparse[T backend.Float](p *placer, x *backend.CSR[T]) (*data, error) {
 	l, n := x.Rows, x.Cols
 	if l < 0 || n < 0 || len(x.Indptr) != l+1 || x.Indptr[0] != 0 ||
 		len(x.Indices) != len(x.Data) || x.Indptr[l] != len(x.Data) {
@@ -441,82 +445,104 @@ func newSparse[T backend.Float](b *Backend, x *backend.CSR[T]) (*data, error) {
 	if l > math.MaxInt32 || n > math.MaxInt32 {
 		return nil, fmt.Errorf("%d×%d: dimensions beyond 2³¹−1: %w", l, n, cl.ErrTooLarge)
 	}
-	// Row-major COO of the stored nonzeros, checked.
+	a, norm2, err := csrNonzeros(x)
+	if err != nil {
+		return nil, err
+	}
+	d := &data{b: p.b, rows: l, cols: n, prec: x.Precision(), normX2: norm2}
+	if d.sp, err = uploadCSR(p, "", a); err != nil {
+		return nil, err
+	}
+	if d.spT, err = uploadCSR(p, "T", a.transpose()); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// hostCSR is a CSR matrix on the host in the device's layout: row
+// pointers, column indices, the row of every entry, values.
+type hostCSR[T any] struct {
+	rows, cols  int
+	ptr         []int64
+	idx, rowidx []int32
+	val         []T
+}
+
+// csrNonzeros is x without its explicit zeros, checked, with Σ x².
+func csrNonzeros[T backend.Float](x *backend.CSR[T]) (hostCSR[T], float64, error) {
+	l, n := x.Rows, x.Cols
 	nnz := 0
 	for i := 0; i < l; i++ {
 		lo, hi := x.Indptr[i], x.Indptr[i+1]
 		if lo > hi || hi > len(x.Data) {
-			return nil, fmt.Errorf("malformed CSR: Indptr[%d:%d] = %d, %d", i, i+2, lo, hi)
+			return hostCSR[T]{}, 0, fmt.Errorf("malformed CSR: Indptr[%d:%d] = %d, %d", i, i+2, lo, hi)
 		}
 		for p := lo; p < hi; p++ {
 			if j := x.Indices[p]; j < 0 || j >= n {
-				return nil, fmt.Errorf("malformed CSR: column %d out of range in row %d", j, i)
+				return hostCSR[T]{}, 0, fmt.Errorf("malformed CSR: column %d out of range in row %d", j, i)
 			}
 			if x.Data[p] != 0 {
 				nnz++
 			}
 		}
 	}
-	ptr := make([]int64, l+1)
-	idx := make([]int32, 0, nnz)
-	rowidx := make([]int32, 0, nnz)
-	val := make([]T, 0, nnz)
-	colCount := make([]int64, n+1)
+	a := hostCSR[T]{rows: l, cols: n, ptr: make([]int64, l+1),
+		idx: make([]int32, 0, nnz), rowidx: make([]int32, 0, nnz), val: make([]T, 0, nnz)}
 	var norm2 float64
 	for i := 0; i < l; i++ {
 		for p := x.Indptr[i]; p < x.Indptr[i+1]; p++ {
 			if v := x.Data[p]; v != 0 {
-				idx = append(idx, int32(x.Indices[p]))
-				rowidx = append(rowidx, int32(i))
-				val = append(val, v)
-				colCount[x.Indices[p]+1]++
+				a.idx = append(a.idx, int32(x.Indices[p]))
+				a.rowidx = append(a.rowidx, int32(i))
+				a.val = append(a.val, v)
 				norm2 += float64(v) * float64(v)
 			}
 		}
-		ptr[i+1] = int64(len(val))
+		a.ptr[i+1] = int64(len(a.val))
 	}
-	// The transpose, by counting sort on the column: rows of Xᵀ are X's
-	// columns, and within each the entries keep X's row order.
-	for j := 0; j < n; j++ {
-		colCount[j+1] += colCount[j]
-	}
-	ptrT := append([]int64(nil), colCount...)
-	idxT := make([]int32, nnz)
-	rowidxT := make([]int32, nnz)
-	valT := make([]T, nnz)
-	next := append([]int64(nil), colCount[:n]...)
-	for p := range val {
-		j := idx[p]
-		q := next[j]
-		next[j]++
-		idxT[q] = rowidx[p]
-		rowidxT[q] = j
-		valT[q] = val[p]
-	}
-	d := &data{b: b, rows: l, cols: n, prec: x.Precision(), normX2: norm2}
-	var err error
-	if d.sp, err = uploadCSR(b, l, n, ptr, idx, rowidx, val); err != nil {
-		return nil, err
-	}
-	if d.spT, err = uploadCSR(b, n, l, ptrT, idxT, rowidxT, valT); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return a, norm2, nil
 }
 
-func uploadCSR[T any](b *Backend, rows, cols int, ptr []int64, idx, rowidx []int32, val []T) (*csr, error) {
-	c := &csr{rows: rows, cols: cols, nnz: len(val)}
+// transpose is a's transpose, by counting sort on the column: rows of Aᵀ
+// are A's columns, and within each the entries keep A's row order.
+func (a hostCSR[T]) transpose() hostCSR[T] {
+	n, nnz := a.cols, len(a.val)
+	ptrT := make([]int64, n+1)
+	for _, j := range a.idx {
+		ptrT[j+1]++
+	}
+	for j := 0; j < n; j++ {
+		ptrT[j+1] += ptrT[j]
+	}
+	t := hostCSR[T]{rows: n, cols: a.rows, ptr: ptrT,
+		idx: make([]int32, nnz), rowidx: make([]int32, nnz), val: make([]T, nnz)}
+	next := append([]int64(nil), ptrT[:n]...)
+	for p, v := range a.val {
+		j := a.idx[p]
+		q := next[j]
+		next[j]++
+		t.idx[q] = a.rowidx[p]
+		t.rowidx[q] = j
+		t.val[q] = v
+	}
+	return t
+}
+
+// uploadCSR puts a's arrays on the device, tag naming them in a staging
+// slot.
+func uploadCSR[T any](p *placer, tag string, a hostCSR[T]) (*csr, error) {
+	c := &csr{rows: a.rows, cols: a.cols, nnz: len(a.val)}
 	var err error
-	if c.ptr, err = upload(b, ptr); err != nil {
+	if c.ptr, err = put(p, "ptr"+tag, a.ptr); err != nil {
 		return nil, err
 	}
-	if c.idx, err = upload(b, idx); err != nil {
+	if c.idx, err = put(p, "idx"+tag, a.idx); err != nil {
 		return nil, err
 	}
-	if c.rowidx, err = upload(b, rowidx); err != nil {
+	if c.rowidx, err = put(p, "rowidx"+tag, a.rowidx); err != nil {
 		return nil, err
 	}
-	if c.val, err = upload(b, val); err != nil {
+	if c.val, err = put(p, "val"+tag, a.val); err != nil {
 		return nil, err
 	}
 	return c, nil

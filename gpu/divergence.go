@@ -20,6 +20,9 @@ func (b *Backend) Divergence(x backend.Data, w, h backend.Matrix, beta float64) 
 	if b.closed {
 		return 0, b.wrap(op, errClosed)
 	}
+	if err := b.awaitStage(d.stage); err != nil {
+		return 0, b.wrap(op, err)
+	}
 	v, err := b.divergence(d, wm, hm, beta)
 	if err != nil {
 		return 0, b.wrap(op, err)

@@ -53,6 +53,9 @@ func (b *Backend) MUTerms(side backend.Side, x backend.Data, w, h backend.Matrix
 	if b.closed {
 		return b.wrap(op, errClosed)
 	}
+	if err := b.awaitStage(d.stage); err != nil {
+		return b.wrap(op, err)
+	}
 	var err error
 	if beta == 2 {
 		err = b.muTermsFro(side, d, wm, hm, nm, dm)

@@ -31,6 +31,9 @@ func (b *Backend) MulX(out backend.Matrix, x backend.Data, tr bool, c backend.Ma
 	if b.closed {
 		return b.wrap("MulX", errClosed)
 	}
+	if err := b.awaitStage(d.stage); err != nil {
+		return b.wrap("MulX", err)
+	}
 	var err error
 	switch {
 	case d.sp == nil && !tr:

@@ -36,7 +36,9 @@ func TestGoldenPanels(t *testing.T) {
 // (Options.DeviceMemory): X of 4 MB on a device capped at 17 MiB (16 MiB of
 // which the planner leaves to the backend's scratch) is streamed in panels,
 // and the fit agrees with the resident one to 1e-5 relative in float32
-// after 10 iterations (only the order of the sums over panels differs), for
+// after 10 iterations (only the order of the sums over panels differs; the
+// panels are double-buffered, each copy overlapping the compute on the
+// panel before, and timed), for
 // the multiplicative update (KL) and coordinate descent. A largest
 // allocation capped at 1 MB (and memory enough) holds X in several resident
 // buffers instead, loaded once, with the same results.
@@ -75,7 +77,10 @@ func TestStreamedEqualsResident(t *testing.T) {
 			if d := nmftest.RelDiff(str.H.Data, res.H.Data); d > 1e-5 {
 				t.Errorf("H differs from the resident fit's by %.3g relative", d)
 			}
-			t.Logf("%d panels of %d rows, %d bytes loaded in %.3f s", p.Panels, p.PanelRows, p.BytesLoaded, p.LoadSeconds)
+			if p.Untimed || p.LoadSeconds <= 0 {
+				t.Errorf("streamed plan %+v: the copies were not timed", p)
+			}
+			t.Logf("%d panels of %d rows, %d bytes loaded in %.3f s (the compute waited %.3f s)", p.Panels, p.PanelRows, p.BytesLoaded, p.LoadSeconds, p.WaitSeconds)
 
 			// A largest allocation of 1 MB: X in several resident buffers.
 			opt.DeviceMemory = 0

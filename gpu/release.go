@@ -7,6 +7,9 @@ import "github.com/clnmf/clnmf/nmf/backend"
 // x must not be used afterwards; releasing it twice is harmless.
 func (b *Backend) ReleaseData(x backend.Data) error {
 	d := b.dat("ReleaseData", x)
+	if d.stage != nil {
+		return b.releaseStaged(d)
+	}
 	var first error
 	keep := func(err error) {
 		if err != nil && first == nil {

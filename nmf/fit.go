@@ -199,7 +199,7 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init 
 	}
 	if pr.ps != nil {
 		err := pr.ps.readW(res.W)
-		plan = pr.ps.plan
+		plan = pr.ps.finishPlan()
 		if err != nil {
 			return nil, pr.wrap("reading W", err)
 		}

@@ -167,25 +167,13 @@ func (ps *panelSet) memberPass(f func(pn *panel, first bool) error) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			first := true
+			var idx []int
 			for i := range ps.panels {
-				if ps.panels[i].m != m {
-					continue
-				}
-				if err := ps.load(i); err != nil {
-					errs[m.idx] = err
-					return
-				}
-				if err := f(&ps.panels[i], first); err != nil {
-					errs[m.idx] = err
-					return
-				}
-				first = false
-				if err := ps.unload(i); err != nil {
-					errs[m.idx] = err
-					return
+				if ps.panels[i].m == m {
+					idx = append(idx, i)
 				}
 			}
+			errs[m.idx] = ps.runPanels(idx, f)
 		}()
 	}
 	wg.Wait()

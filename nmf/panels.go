@@ -30,9 +30,19 @@ type Plan struct {
 	// one more on the iterations that compute the error).
 	BytesPerIteration int64
 	// BytesLoaded and LoadSeconds are all the loading of X of the fit
-	// (the one load of a resident X included) and the time it took.
+	// (the one load of a resident X included) and the time it took: for
+	// panels streamed through a backend.Stager the copies' own time on the
+	// device (event profiling), else the wall time of the blocking loads.
 	BytesLoaded int64
 	LoadSeconds float64
+	// WaitSeconds is how long the device's computation waited for the
+	// copies of streamed panels (the part of LoadSeconds that the compute
+	// on the previous panel did not hide); 0 unless streamed through a
+	// backend.Stager.
+	WaitSeconds float64
+	// Untimed is true when some of the copies' times could not be read
+	// (LoadSeconds and WaitSeconds then leave them out).
+	Untimed bool
 	// Members is each device's share of a fit on several (Options.Devices);
 	// nil on one.
 	Members []MemberPlan
@@ -88,8 +98,8 @@ func planPanels(b backend.Backend, l, n, k int, prec backend.Precision, rowBytes
 	}
 	limit := maxAlloc
 	if streamed {
-		// A tenth of what the factors leave: one panel on the device at a
-		// time (the next one's load waits for its release), and room for
+		// A tenth of what the factors leave: two panels on the device at a
+		// time (the next one loads during the compute on this one), room for
 		// the backend's W·H blocks of it (the OpenCL backend materialises
 		// them, faster than its fused kernels, only within a quarter of
 		// what is free; with panels of half, a fit on PoCL ran fused and
@@ -191,19 +201,30 @@ func newMemberSet(plan Plan, panels []panel, members []*member, rows func(lo, hi
 	return ps, nil
 }
 
-// load makes panel i's rows of X available on the device.
+// load makes panel i's rows of X available on the device: a streamed
+// panel through the backend's Stager when it has one (the copy overlaps
+// the work queued before; its time is read by finishPlan).
 func (ps *panelSet) load(i int) error {
 	pn := &ps.panels[i]
 	if pn.x != nil {
 		return nil
 	}
 	t0 := time.Now()
-	d, err := pn.m.b.NewData(ps.rows(pn.lo, pn.hi))
+	var d backend.Data
+	var err error
+	stager, staged := pn.m.b.(backend.Stager)
+	if staged = staged && pn.m.streamed; staged {
+		d, err = stager.StageData(ps.rows(pn.lo, pn.hi))
+	} else {
+		d, err = pn.m.b.NewData(ps.rows(pn.lo, pn.hi))
+	}
 	if err != nil {
 		return fmt.Errorf("nmf: %s: loading rows %d to %d of X: %w", pn.m.b.Name(), pn.lo, pn.hi, err)
 	}
 	ps.mu.Lock()
-	ps.plan.LoadSeconds += time.Since(t0).Seconds()
+	if !staged {
+		ps.plan.LoadSeconds += time.Since(t0).Seconds()
+	}
 	ps.plan.BytesLoaded += ps.rowBytes(pn.lo, pn.hi)
 	ps.mu.Unlock()
 	pn.x = d
@@ -228,11 +249,38 @@ func (ps *panelSet) pass(f func(pn *panel, first bool) error) error {
 	if len(ps.members) > 1 {
 		return ps.memberPass(f)
 	}
-	for i := range ps.panels {
-		if err := ps.load(i); err != nil {
-			return err
+	idx := make([]int, len(ps.panels))
+	for i := range idx {
+		idx[i] = i
+	}
+	return ps.runPanels(idx, f)
+}
+
+// runPanels runs f on the panels idx, in order, first set for the first.
+// The next panel is loaded before f runs on the current one, so that a
+// streamed panel's copy overlaps the compute on the one before (two
+// streamed panels are on the device at a time); a panel is released once
+// f is done with it, and both are when f fails.
+func (ps *panelSet) runPanels(idx []int, f func(pn *panel, first bool) error) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	if err := ps.load(idx[0]); err != nil {
+		return err
+	}
+	for j, i := range idx {
+		var err error
+		if j+1 < len(idx) {
+			err = ps.load(idx[j+1])
 		}
-		if err := f(&ps.panels[i], i == 0); err != nil {
+		if err == nil {
+			err = f(&ps.panels[i], j == 0)
+		}
+		if err != nil {
+			ps.unload(i)
+			if j+1 < len(idx) {
+				ps.unload(idx[j+1])
+			}
 			return err
 		}
 		if err := ps.unload(i); err != nil {
@@ -240,6 +288,21 @@ func (ps *panelSet) pass(f func(pn *panel, first bool) error) error {
 		}
 	}
 	return nil
+}
+
+// finishPlan is the plan with the copy and waiting times of the panels
+// streamed through Stagers, waiting for the copies.
+func (ps *panelSet) finishPlan() Plan {
+	p := ps.plan
+	for _, m := range ps.members {
+		if s, ok := m.b.(backend.Stager); ok && m.streamed {
+			c, w, timed := s.StageTimes()
+			p.LoadSeconds += c
+			p.WaitSeconds += w
+			p.Untimed = p.Untimed || !timed
+		}
+	}
+	return p
 }
 
 // start allocates the panels' W rows from w0 and the scratch of the solver.

@@ -309,7 +309,8 @@
 //	             "bytes": 501332, "open_seconds": 0.14,
 //	             "panels": 1, "streamed": false,  // how X was held:
 //	             "bytes_per_iteration": 0,        // docs/large-data.md
-//	             "bytes_loaded": 445900, "transfer_seconds": 0.001},
+//	             "bytes_loaded": 445900, "transfer_seconds": 0.001,
+//	             "transfer_wait_seconds": 0},  // streamed: the compute's wait
 //	                                    // + "profile": "gpu" or "cpu" on an
 //	                                    // OpenCL device (CLNMF_OPENCL_PROFILE)
 //	  "warnings": [],                   // {"code": "max_iter", "message": …}

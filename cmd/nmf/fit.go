@@ -463,6 +463,7 @@ func deviceReportOf[T nmf.Float](o *options, res *nmf.Result[T]) deviceReport {
 	p := res.Plan
 	r := deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes, OpenSeconds: res.DeviceOpenSeconds,
 		Panels: p.Panels, Streamed: p.Streamed, BytesPerIteration: p.BytesPerIteration, BytesLoaded: p.BytesLoaded, TransferSeconds: p.LoadSeconds,
+		TransferWaitSeconds: p.WaitSeconds, TransferUntimed: p.Untimed,
 		Profile: res.DeviceProfile}
 	for _, m := range p.Members {
 		r.Members = append(r.Members, memberReport{Name: m.Device, Rows: [2]int{m.Lo, m.Hi}, Panels: m.Panels, Streamed: m.Streamed})

@@ -97,12 +97,18 @@ type deviceReport struct {
 	OpenSeconds float64 `json:"open_seconds"`
 	// How the device held X (nmf.Plan): in how many row panels, whether
 	// they were streamed onto it on every pass, the bytes of X loaded per
-	// iteration and in all, and the seconds those loads took.
-	Panels            int     `json:"panels"`
-	Streamed          bool    `json:"streamed"`
-	BytesPerIteration int64   `json:"bytes_per_iteration"`
-	BytesLoaded       int64   `json:"bytes_loaded"`
-	TransferSeconds   float64 `json:"transfer_seconds"`
+	// iteration and in all, and the seconds those loads took (streamed on
+	// OpenCL: the copies' own device time, from event profiling; they run
+	// on a queue of their own, overlapping the compute). The compute waited
+	// transfer_wait_seconds of them; transfer_untimed says some copies'
+	// times could not be read and are left out.
+	Panels              int     `json:"panels"`
+	Streamed            bool    `json:"streamed"`
+	BytesPerIteration   int64   `json:"bytes_per_iteration"`
+	BytesLoaded         int64   `json:"bytes_loaded"`
+	TransferSeconds     float64 `json:"transfer_seconds"`
+	TransferWaitSeconds float64 `json:"transfer_wait_seconds"`
+	TransferUntimed     bool    `json:"transfer_untimed,omitempty"`
 	// Profile is the OpenCL kernel profile that ran, "gpu" or "cpu"
 	// (CLNMF_OPENCL_PROFILE, else the device type's); absent for the host
 	// CPU backend.

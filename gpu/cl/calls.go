@@ -41,6 +41,9 @@ const (
 	clKernelLocalMemSize         = 0x11B2
 	clDeviceSingleFPConfig       = 0x101B
 	clFPCorrectlyRoundedDivSqrt  = 1 << 7
+	clQueueProfilingEnable       = 1 << 1
+	clProfilingCommandStart      = 0x1282
+	clProfilingCommandEnd        = 0x1283
 )
 
 const sizeofPtr = unsafe.Sizeof(uintptr(0))
@@ -89,6 +92,30 @@ func clEnqueueReadBuffer(q, m uintptr, offset, size uintptr, ptr unsafe.Pointer)
 
 func clEnqueueWriteBuffer(q, m uintptr, offset, size uintptr, ptr unsafe.Pointer) int32 {
 	return int32(ccall(fnEnqueueWriteBuffer.addr, q, m, clTrue, offset, size, uintptr(ptr), 0, 0, 0))
+}
+
+// clEnqueueWriteBufferEvent is the non-blocking write, with a wait list and
+// an event (WriteAsync keeps ptr's memory until the event completes).
+func clEnqueueWriteBufferEvent(q, m uintptr, offset, size uintptr, ptr unsafe.Pointer, nwait uint32, wait unsafe.Pointer, ev *uintptr) int32 {
+	return int32(ccall(fnEnqueueWriteBuffer.addr, q, m, 0, offset, size, uintptr(ptr), uintptr(nwait), uintptr(wait), uintptr(unsafe.Pointer(ev))))
+}
+
+func clEnqueueMarkerWithWaitList(q uintptr, nwait uint32, wait unsafe.Pointer, ev *uintptr) int32 {
+	return int32(ccall(fnEnqueueMarkerWithWaitList.addr, q, uintptr(nwait), uintptr(wait), uintptr(unsafe.Pointer(ev))))
+}
+
+func clEnqueueBarrierWithWaitList(q uintptr, nwait uint32, wait unsafe.Pointer, ev *uintptr) int32 {
+	return int32(ccall(fnEnqueueBarrierWithWaitList.addr, q, uintptr(nwait), uintptr(wait), uintptr(unsafe.Pointer(ev))))
+}
+
+func clWaitForEvents(n uint32, evs unsafe.Pointer) int32 {
+	return int32(ccall(fnWaitForEvents.addr, uintptr(n), uintptr(evs)))
+}
+
+func clReleaseEvent(e uintptr) int32 { return int32(ccall(fnReleaseEvent.addr, e)) }
+
+func clGetEventProfilingInfo(e uintptr, param uint32, size uintptr, value unsafe.Pointer, sizeRet *uintptr) int32 {
+	return int32(ccall(fnGetEventProfilingInfo.addr, e, uintptr(param), size, uintptr(value), uintptr(unsafe.Pointer(sizeRet))))
 }
 
 func clEnqueueCopyBuffer(q, src, dst uintptr, srcOff, dstOff, size uintptr) int32 {

@@ -24,14 +24,19 @@ type Context struct {
 	device    *Device
 	queue     *Queue
 	objects   []releaser // live objects in order of creation; the queue first
+	queues    []*Queue   // the queue, then those of NewQueue
 	allocated int64
 	programs  map[programKey]*Program
+
+	evMu   sync.Mutex // guards events, also under the read lock
+	events map[*Event]struct{}
 
 	buildMu sync.Mutex // serializes Build, so that a program is built once
 }
 
 // NewContext creates a context on d with one in-order command queue (see
-// [Context.Queue]). The caller must call [Context.Close] when done.
+// [Context.Queue]), event profiling enabled ([Event.Times]). The caller
+// must call [Context.Close] when done.
 func NewContext(d *Device) (*Context, error) {
 	if d == nil || d.id == 0 || d.Platform == nil {
 		return nil, errors.New("cl: NewContext needs a device listed by Platform.Devices")
@@ -49,7 +54,7 @@ func NewContext(d *Device) (*Context, error) {
 	if err := check("clCreateContext", st); err != nil {
 		return nil, fmt.Errorf("cl: creating a context on %s: %w", d.Name, err)
 	}
-	qh := clCreateCommandQueue(h, d.id, 0, &st)
+	qh := clCreateCommandQueue(h, d.id, clQueueProfilingEnable, &st)
 	if st == statusSuccess && qh == 0 {
 		st = statusInvalidValue
 	}
@@ -57,9 +62,10 @@ func NewContext(d *Device) (*Context, error) {
 		clReleaseContext(h)
 		return nil, fmt.Errorf("cl: creating a command queue on %s: %w", d.Name, err)
 	}
-	c := &Context{handle: h, device: d, programs: make(map[programKey]*Program)}
+	c := &Context{handle: h, device: d, programs: make(map[programKey]*Program), events: make(map[*Event]struct{})}
 	c.queue = &Queue{ctx: c, handle: qh}
 	c.objects = []releaser{c.queue}
+	c.queues = []*Queue{c.queue}
 	return c, nil
 }
 
@@ -90,9 +96,9 @@ func (c *Context) Allocated() int64 {
 	return c.allocated
 }
 
-// Close waits for the queue to finish, then releases every kernel, program,
-// buffer and the queue created from the context, in reverse order of
-// creation, and finally the context. Using any of them afterwards returns an
+// Close waits for the queues to finish, then releases the events left,
+// every kernel, program, buffer and queue created from the context, in
+// reverse order of creation, and finally the context. Using any of them afterwards returns an
 // error wrapping [ErrClosed]. Close is idempotent; it returns the first
 // error met, having released everything all the same.
 func (c *Context) Close() error {
@@ -105,15 +111,25 @@ func (c *Context) Close() error {
 		return nil
 	}
 	var first error
-	if c.queue.handle != 0 {
-		first = check("clFinish", clFinish(c.queue.handle))
+	for _, q := range c.queues {
+		if err := check("clFinish", clFinish(q.handle)); err != nil && first == nil {
+			first = err
+		}
 	}
+	c.evMu.Lock()
+	for e := range c.events {
+		if err := e.release(); err != nil && first == nil {
+			first = err
+		}
+	}
+	c.events = nil
+	c.evMu.Unlock()
 	for i := len(c.objects) - 1; i >= 0; i-- {
 		if err := c.objects[i].release(); err != nil && first == nil {
 			first = err
 		}
 	}
-	c.objects, c.programs, c.allocated = nil, nil, 0
+	c.objects, c.queues, c.programs, c.allocated = nil, nil, nil, 0
 	if err := check("clReleaseContext", clReleaseContext(c.handle)); err != nil && first == nil {
 		first = err
 	}

@@ -41,6 +41,12 @@ var (
 	fnGetKernelInfo           = &cfunc{name: "clGetKernelInfo"}
 	fnGetKernelWorkGroupInfo  = &cfunc{name: "clGetKernelWorkGroupInfo"}
 	fnEnqueueNDRangeKernel    = &cfunc{name: "clEnqueueNDRangeKernel"}
+
+	fnWaitForEvents              = &cfunc{name: "clWaitForEvents"}
+	fnReleaseEvent               = &cfunc{name: "clReleaseEvent"}
+	fnGetEventProfilingInfo      = &cfunc{name: "clGetEventProfilingInfo"}
+	fnEnqueueMarkerWithWaitList  = &cfunc{name: "clEnqueueMarkerWithWaitList", optional: true}
+	fnEnqueueBarrierWithWaitList = &cfunc{name: "clEnqueueBarrierWithWaitList", optional: true}
 )
 
 var allFuncs = []*cfunc{
@@ -51,6 +57,8 @@ var allFuncs = []*cfunc{
 	fnCreateProgramWithSource, fnBuildProgram, fnGetProgramBuildInfo, fnReleaseProgram,
 	fnCreateKernel, fnReleaseKernel, fnSetKernelArg, fnGetKernelInfo,
 	fnGetKernelWorkGroupInfo, fnEnqueueNDRangeKernel,
+	fnWaitForEvents, fnReleaseEvent, fnGetEventProfilingInfo,
+	fnEnqueueMarkerWithWaitList, fnEnqueueBarrierWithWaitList,
 }
 
 // libNames lists the libraries Load tries, in order. The empty name stands

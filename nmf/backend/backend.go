@@ -316,3 +316,23 @@ type DeviceBytes interface {
 type DataReleaser interface {
 	ReleaseData(x Data) error
 }
+
+// Stager is implemented by backends that copy the panels of a streamed X
+// on a transfer queue of their own while the device computes, two panels
+// at a time (double-buffering; docs/large-data.md).
+type Stager interface {
+	DataReleaser
+	// StageData starts copying x into the next of two staging slots, in
+	// turn, and returns its Data at once: the device's work on the Data
+	// waits for the copy. The slot's previous Data must have been released
+	// (ReleaseData); StageData first waits until the device is done with
+	// it. x must stay unchanged until its Data is released and the device
+	// is done with it: the next StageData into the slot, StageTimes, a
+	// Read, or Close.
+	StageData(x HostData) (Data, error)
+	// StageTimes waits for the copies of the released Data and returns, over
+	// the backend's life, the seconds the copies took on the device (its
+	// event profiling) and the seconds its computation waited for them; ok
+	// is false when some times could not be read.
+	StageTimes() (copySeconds, waitSeconds float64, ok bool)
+}
