@@ -38,9 +38,11 @@ test-gpu-profile:
 	  grep -E '^(ok|FAIL|gpu: tests ran)' $$log; \
 	  if [ $$st -ne 0 ]; then grep -E -B2 -A8 -e '--- FAIL' $$log | head -200; fi; rm -f $$log; exit $$st
 
-# On a machine with a GPU: devices, golden + conformance pinned to it,
-# nmf bench float32 on it, all in gpu-check.md (see .ci/gpu-check; DEVICE=
-# opencl QUICK=1 is the stand-in run on PoCL).
+# On a machine with a GPU, ≤ 5 minutes: devices, golden + conformance
+# pinned to it, nmf bench --roofline (float32, 20000² k=64, against the
+# device's peak and copy bandwidth) with and without scikit-learn, all in
+# gpu-check.md (see .ci/gpu-check; DEVICE=opencl QUICK=1 is the stand-in
+# run on PoCL; .ci/gpu-check-remote runs it on a machine without Go).
 gpu-check:
 	bash .ci/gpu-check
 

@@ -44,6 +44,10 @@ const (
 	clQueueProfilingEnable       = 1 << 1
 	clProfilingCommandStart      = 0x1282
 	clProfilingCommandEnd        = 0x1283
+	clDeviceMaxClockFrequency    = 0x100C
+	// cl_nv_device_attribute_query
+	clDeviceComputeCapabilityMajorNV = 0x4000
+	clDeviceComputeCapabilityMinorNV = 0x4001
 )
 
 const sizeofPtr = unsafe.Sizeof(uintptr(0))

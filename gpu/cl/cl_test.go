@@ -61,9 +61,9 @@ func TestPlatformsAndDevices(t *testing.T) {
 		}
 		for _, d := range ds {
 			n++
-			t.Logf("device %v: %s, driver %s, %s; global %s, max alloc %s, local %s, %d CUs, max wg %d, items %v, fp64 %v",
+			t.Logf("device %v: %s, driver %s, %s; global %s, max alloc %s, local %s, %d CUs at %d MHz, max wg %d, items %v, fp64 %v, NV cc %v",
 				d, d.Version, d.DriverVersion, d.CVersion, formatBytes(d.GlobalMem), formatBytes(d.MaxAlloc),
-				formatBytes(d.LocalMem), d.ComputeUnits, d.MaxWorkGroupSize, d.MaxWorkItemSizes, d.FP64)
+				formatBytes(d.LocalMem), d.ComputeUnits, d.ClockMHz, d.MaxWorkGroupSize, d.MaxWorkItemSizes, d.FP64, d.ComputeCapabilityNV)
 			switch {
 			case d.Name == "", d.Vendor == "", !strings.HasPrefix(d.Version, "OpenCL "), d.DriverVersion == "":
 				t.Errorf("device strings: %+v", d)
@@ -78,6 +78,14 @@ func TestPlatformsAndDevices(t *testing.T) {
 			}
 			if d.HasExtension("cl_khr_fp64") && !d.FP64 {
 				t.Errorf("cl_khr_fp64 listed but FP64 false")
+			}
+			// Every OpenCL version requires CL_DEVICE_MAX_CLOCK_FREQUENCY;
+			// the compute capability exists only with NVIDIA's extension.
+			if d.ClockMHz <= 0 || d.ClockMHz > 100000 {
+				t.Errorf("clock %d MHz", d.ClockMHz)
+			}
+			if hasCC := d.HasExtension("cl_nv_device_attribute_query"); hasCC != (d.ComputeCapabilityNV[0] > 0) {
+				t.Errorf("compute capability %v with cl_nv_device_attribute_query %v", d.ComputeCapabilityNV, hasCC)
 			}
 		}
 	}

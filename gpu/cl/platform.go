@@ -176,6 +176,7 @@ type Device struct {
 	LocalMem  int64 // CL_DEVICE_LOCAL_MEM_SIZE: __local memory per work-group in bytes
 
 	ComputeUnits     int   // CL_DEVICE_MAX_COMPUTE_UNITS
+	ClockMHz         int   // CL_DEVICE_MAX_CLOCK_FREQUENCY: the highest clock in MHz (0: not reported)
 	MaxWorkGroupSize int   // CL_DEVICE_MAX_WORK_GROUP_SIZE
 	MaxWorkItemSizes []int // CL_DEVICE_MAX_WORK_ITEM_SIZES, one per dimension
 
@@ -187,6 +188,10 @@ type Device struct {
 	// CL_DEVICE_SINGLE_FP_CONFIG: the device takes the build option
 	// -cl-fp32-correctly-rounded-divide-sqrt.
 	FP32DivSqrt bool
+	// ComputeCapabilityNV is an NVIDIA device's compute capability, major
+	// and minor (cl_nv_device_attribute_query), e.g. {9, 0} for Hopper;
+	// zero on other devices.
+	ComputeCapabilityNV [2]int
 
 	Platform *Platform // the platform the device belongs to
 
@@ -275,7 +280,21 @@ func newDevice(p *Platform, id uintptr) (*Device, error) {
 	var sp uint64
 	st = clGetDeviceInfo(id, clDeviceSingleFPConfig, 8, unsafe.Pointer(&sp), nil)
 	d.FP32DivSqrt = st == statusSuccess && sp&clFPCorrectlyRoundedDivSqrt != 0
+	d.ClockMHz = int(optionalUint(id, clDeviceMaxClockFrequency))
+	if d.HasExtension("cl_nv_device_attribute_query") {
+		d.ComputeCapabilityNV = [2]int{int(optionalUint(id, clDeviceComputeCapabilityMajorNV)), int(optionalUint(id, clDeviceComputeCapabilityMinorNV))}
+	}
 	return d, nil
+}
+
+// optionalUint reads a cl_uint property of device id, 0 when the device
+// does not answer.
+func optionalUint(id uintptr, param uint32) uint32 {
+	var v uint32
+	if clGetDeviceInfo(id, param, 4, unsafe.Pointer(&v), nil) != statusSuccess {
+		return 0
+	}
+	return v
 }
 
 // infoString reads a string property with the usual two calls: the size,

@@ -38,11 +38,20 @@ type Config struct {
 	// Only, when set, keeps the workloads whose label matches it (the
 	// square GEMM, every device's reference rate, always runs).
 	Only *regexp.Regexp
-	Args []string
+	// Roofline runs the GPU check's workloads (rooflinerun.go) and puts
+	// every OpenCL row against its device's roofline; Size is --size, the
+	// l = n of the device-filling dense workload (0: the default), and
+	// PeakGFLOPS and FlopsPerCU override the float32 peak (roofline.go).
+	Roofline   bool
+	Size       int
+	PeakGFLOPS float64
+	FlopsPerCU float64
+	Args       []string
 }
 
 // Usage is the usage text of nmf bench.
 const Usage = `usage: nmf bench [--device D] [--precision P] [--json] [--compare] [--markdown] [--quick] [--repeats N] [--warmup N] [--rounds N] [--only REGEXP] [--tune]
+       nmf bench --roofline [--size L] [--peak-gflops G] [--flops-per-cu N] [--device D] [other flags]
 
 Times fixed workloads (GEMMs of the shapes an iteration runs, square 2048
 GEMM, whole iterations of mu Frobenius/KL/IS/β=1.5 and cd on dense, sparse and
@@ -71,6 +80,17 @@ the device memory of a fit.
                   the iteration shapes in the chosen precisions; the fastest is cached
                   per device (name + driver) in <user cache dir>/clnmf/tune.json, which
                   every later opencl run loads
+  --roofline      instead of the workloads above, the GPU check's: the GEMM shapes of an
+                  iteration, mu Frobenius, mu KL and cd at L×L k=64 (and 2000² k=64 beside
+                  a larger L), mu KL on a sparse 5L×2.5L X (0.2 % nonzeros), float32 unless
+                  --precision says otherwise, generated in memory; each OpenCL device's
+                  float32 peak (compute units × clock × flops per unit per clock, a vendor
+                  table) and copy bandwidth (measured) are found first, and every row is
+                  reported against them (GFLOP/s and GB/s, share of each, the lower roof)
+                  with issue 17's targets; --markdown prints that report
+  --size L        --roofline's l = n (default 20000, --quick 400)
+  --peak-gflops G --roofline: take G as every OpenCL device's float32 peak
+  --flops-per-cu N --roofline: float32 flops per compute unit per clock, instead of the table
 `
 
 // UsageError is a bad command line.
@@ -98,6 +118,7 @@ func ParseArgs(args []string) (*Config, error) {
 	fs.IntVar(&c.Rounds, "rounds", 3, "")
 	fs.StringVar(&c.Python, "python", "/usr/bin/python3", "")
 	only := fs.String("only", "", "")
+	addRooflineFlags(fs, c)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err // the caller prints Usage on stdout
@@ -154,6 +175,9 @@ func ParseArgs(args []string) (*Config, error) {
 	default:
 		return nil, &UsageError{Msg: fmt.Sprintf("--precision %q: want float32, float64 or both", *prec)}
 	}
+	if err := checkRoofline(fs, c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -180,11 +204,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch {
 	case c.JSON:
 		return rep.WriteJSON(stdout)
+	case c.Markdown && c.Roofline:
+		return rep.WriteRoofline(stdout)
 	case c.Markdown:
 		return rep.WriteMarkdown(stdout)
-	default:
-		return rep.WriteTable(stdout)
 	}
+	if err := rep.WriteTable(stdout); err != nil || !c.Roofline {
+		return err
+	}
+	return rep.writeRoofTable(stdout)
 }
 
 var errCancelled = errors.New("bench: cancelled")

@@ -49,6 +49,11 @@ type Row struct {
 	CLBlastMs    float64 `json:"clblast_ms,omitempty"`
 	RatioCLBlast float64 `json:"ratio_vs_clblast,omitempty"`
 	Note         string  `json:"note,omitempty"`
+	// Bytes is the modelled global-memory traffic of one iteration or GEMM
+	// (gemmBytes, iterBytes); Roof the row against its device's roofline
+	// (--roofline).
+	Bytes float64  `json:"bytes,omitempty"`
+	Roof  *RoofRow `json:"roofline,omitempty"`
 }
 
 // Report is everything one bench run measured.
@@ -60,7 +65,9 @@ type Report struct {
 	Sklearn  string   `json:"sklearn,omitempty"`
 	Started  string   `json:"started"`
 	Duration float64  `json:"duration_s"`
-	cfg      *Config
+	// Roofs are the OpenCL devices' rooflines (--roofline).
+	Roofs []*DeviceRoof `json:"rooflines,omitempty"`
+	cfg   *Config
 }
 
 // sizes are the workload sizes of a run.
@@ -495,7 +502,7 @@ func (m *measurer) note(msg string) { m.rep.Notes = append(m.rep.Notes, msg) }
 func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 	start := time.Now()
 	rep := &Report{Command: "nmf bench " + strings.Join(c.Args, " "), Machine: machine(), Started: start.UTC().Format(time.RFC3339), cfg: c}
-	m := &measurer{c: c, rep: rep, s: sizesFor(c.Quick), gemmRate: map[string]float64{}, r: newRand(1), logw: logw}
+	m := &measurer{c: c, rep: rep, s: c.sizes(), gemmRate: map[string]float64{}, r: newRand(1), logw: logw}
 	for _, d := range c.Devices {
 		b, _, err := nmf.OpenDevice(d, backend.Float32)
 		if err != nil {
@@ -506,6 +513,9 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 		}
 		b.Close()
 		m.devs = append(m.devs, d)
+	}
+	if c.Roofline {
+		m.measureRoofs()
 	}
 	// GEMMs: square first (the device's reference rate), then the shapes.
 	for _, d := range m.devs {
@@ -519,6 +529,7 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 	if len(m.devs) > 0 && !hasCLBlast(rep) {
 		m.note(clblastNote())
 	}
+	m.applyRoofs()
 	rep.Duration = time.Since(start).Seconds()
 	return rep, nil
 }
@@ -578,6 +589,7 @@ func (m *measurer) gemms(ctx context.Context, d, prec string) {
 		}
 		// A GEMM of (m×k)·(k×n) is 2·m·n·k flops.
 		row.Flops = 2 * float64(sh.m) * float64(sh.n) * float64(sh.k)
+		row.Bytes = gemmBytes(sh.m, sh.n, sh.k, prec)
 		row.MsPerIter = median(own)
 		row.GFLOPS = row.Flops / row.MsPerIter / 1e6
 		if sh.name == "square" {
@@ -621,7 +633,7 @@ func (m *measurer) iterations(ctx context.Context) error {
 			defer sk.close()
 		}
 	}
-	for _, w := range iterWorkloads(m.s) {
+	for _, w := range m.workloads() {
 		if c.Only != nil && !c.Only.MatchString(fmt.Sprintf("%s %d×%d k=%d", w.name, w.l, w.n, w.k)) {
 			continue
 		}
@@ -639,6 +651,9 @@ func (m *measurer) iterations(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	if c.Roofline {
+		return nil
 	}
 	return measureStarts(ctx, c, m.devs, sk, m.rep, m.logf)
 }
@@ -658,6 +673,7 @@ func (m *measurer) iterRows(w iterWork, h *host, prec string) []*Row {
 				rows[i].TargetFracGEMM = fracGEMMTarget(prec)
 			}
 		}
+		m.setRoofTargets(w, rows[i])
 	}
 	return rows
 }
@@ -708,6 +724,7 @@ func (m *measurer) iteration(ctx context.Context, w iterWork, h *host, prec stri
 		if len(own[i]) > 0 {
 			row.MsPerIter = median(own[i])
 			row.Flops = iterFlops(w, h.nnz)
+			row.Bytes = iterBytes(w, h.nnz, prec)
 			row.GFLOPS = row.Flops / row.MsPerIter / 1e6
 			if g := m.gemmRate[d+"|"+prec]; g > 0 {
 				row.FracGEMM = row.GFLOPS / g
