@@ -278,11 +278,14 @@
 //     header;
 //   - for a folder of images, components.png: W's columns as images on a grid,
 //     each scaled to its own maximum;
-//   - for a WAV file, spectrogram.png (the spectrogram in dB with W's spectra
-//     beside it and H's activations below) and component_00.wav,
-//     component_01.wav, …: each component's share X·(W_k·H_k)/(W·H) of the
-//     spectrogram with the input's phase, back through the inverse STFT.
-//     They add up to the input (away from its first and last frame).
+//   - for a WAV file, spectrogram.png (the spectrogram in dB, time in
+//     seconds, frequency in Hz on a log scale, with its colour scale; each
+//     component's spectrum, W's column, in a labelled strip to its left and
+//     its activation, H's row, in a labelled strip below) and
+//     component_00.wav, component_01.wav, …: each component's share
+//     X·(W_k·H_k)/(W·H) of the spectrogram with the input's phase, back
+//     through the inverse STFT. They add up to the input (away from its
+//     first and last frame).
 //
 // report.json holds everything about the run. For nmf fit -k 4 --loss kl
 // melody.wav (lists shortened):

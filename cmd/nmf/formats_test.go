@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -218,22 +219,27 @@ func TestWAVFlags(t *testing.T) {
 			t.Errorf("%s: %d Hz, %d samples", n, s.Rate, len(s.Samples))
 		}
 	}
-	checkPNG(t, filepath.Join(out, "spectrogram.png"))
+	// 11×7 inches at 96 dpi: spectrogram, spectra, activations and scale.
+	if r := checkPNG(t, filepath.Join(out, "spectrogram.png")); r.Dx() != 1056 || r.Dy() != 672 {
+		t.Errorf("spectrogram.png %v, want 1056×672", r)
+	}
 	if h := readMatrix(t, filepath.Join(out, "H.csv")); h.rows != 3 || h.cols != frames {
 		t.Errorf("H %d×%d", h.rows, h.cols)
 	}
 }
 
-func checkPNG(t *testing.T, path string) {
+func checkPNG(t *testing.T, path string) image.Rectangle {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := decodePNG(f); err != nil {
-		t.Errorf("%s: %v", path, err)
+	img, err := decodePNG(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
+	return img.Bounds()
 }
 
 // TestBadInputs checks that every bad input gives one line naming the file

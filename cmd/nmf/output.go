@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/clnmf/clnmf/cmd/nmf/internal/audio"
-	"github.com/clnmf/clnmf/cmd/nmf/internal/picture"
 	"github.com/clnmf/clnmf/cmd/nmf/internal/plots"
 	"github.com/clnmf/clnmf/nmf"
 	"github.com/clnmf/clnmf/nmf/nmfio"
@@ -126,9 +125,12 @@ func (o *outputs[T]) pictures(st *staging, rep *runReport) error {
 		x64 := ds.float64Data()
 		f, t := ds.Dims()
 		rep.Files.Pictures = append(rep.Files.Pictures, "spectrogram.png")
-		if err := st.file("spectrogram.png", func(w io.Writer) error {
-			return picture.AudioPNG(w, x64, w64, h64, f, t, k)
-		}); err != nil {
+		fig, err := plots.Spectrogram(plots.Sound{X: x64, W: w64, H: h64, Freqs: f, Frames: t, K: k,
+			Rate: ds.sound.Rate, Hop: ds.stft.Hop, FFTSize: ds.stft.FFTSize, Samples: len(ds.sound.Samples)})
+		if err != nil {
+			return st.fileErr("spectrogram.png", err)
+		}
+		if err := st.file("spectrogram.png", func(w io.Writer) error { return fig.WritePNG(w, 11*vg.Inch, 7*vg.Inch) }); err != nil {
 			return err
 		}
 		parts, err := audio.Separate(x64, ds.phase, w64, h64, k)

@@ -2,6 +2,7 @@ package plots
 
 import (
 	"bytes"
+	"image"
 	"image/png"
 	"math"
 	"strings"
@@ -56,16 +57,8 @@ func TestConvergence(t *testing.T) {
 			t.Errorf("%v: log scale", tr)
 		}
 	}
-	var b bytes.Buffer
-	if err := f.WritePNG(&b, 600, 240); err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(&b)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// 600×240 points at vgimg's default 96 dpi.
-	if r := img.Bounds(); r.Dx() != 800 || r.Dy() != 320 {
+	if r := pngBounds(t, f, 600, 240); r.Dx() != 800 || r.Dy() != 320 {
 		t.Errorf("PNG %v, want 800×320", r)
 	}
 	for _, bad := range [][]Point{nil, {{0, 0, 1, 1}, {10, 1, nan(), 1}}, {{0, 0, 1, 1}, {10, -1, 1, 1}}, {{0, 0, 1, math.Inf(1)}}} {
@@ -101,6 +94,20 @@ func TestFigureAligns(t *testing.T) {
 	if bad := (&Figure{Cells: [][]*plot.Plot{{a}}, Widths: []float64{1, 1}, Heights: []float64{1}}).Draw(dc); bad == nil {
 		t.Error("a row of 1 cell in 2 columns: no error")
 	}
+}
+
+// pngBounds is the size of f written as a w×h point PNG.
+func pngBounds(t *testing.T, f *Figure, w, h vg.Length) image.Rectangle {
+	t.Helper()
+	var b bytes.Buffer
+	if err := f.WritePNG(&b, w, h); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img.Bounds()
 }
 
 func nan() float64 { var z float64; return z / z }
