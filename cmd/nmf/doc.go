@@ -407,8 +407,12 @@
 // its spectrogram); then the fit as a whole is checked: X, its copy when
 // --precision differs from the file's, the library's estimate of the fit
 // (nmf.FitMemory: W and H, the initialisation's SVD, the solver's buffers)
-// and the outputs (the pictures, one sound per component). Too much is one
-// line saying what would need how much and what to change, e.g.
+// and the outputs (the pictures, one sound per component). A minibatch fit,
+// partial-fit or transform counts X, X with the samples as rows (the
+// transpose of images and WAV, or X in another precision), the outputs and
+// the model's state, and gives what is left to the library's estimate of
+// the minibatch fit. Too much is one line saying what would need how much
+// and what to change, e.g.
 //
 //	nmf: x.csv: a fit with k = 1000000 (init random, float64) would need 14.6 TiB of memory, more than the 22.1 GiB available; use -k 38387 or less
 //

@@ -408,23 +408,9 @@ func solveFit[T nmf.Float](ctx context.Context, o *options, x nmf.Matrix[T], st 
 // fitReport is the report of a fit that gave res; for a resumed fit (rs)
 // the checkpoint's trace, time and resumptions come first.
 func fitReport[T nmf.Float](res *nmf.Result[T], o *options, ds *dataset, elapsed float64, start *startReport, rs *resumeState) *runReport {
-	rep := &runReport{
-		Version:           version(),
-		Command:           "fit",
-		Partial:           res.Partial,
-		NIter:             res.NIter,
-		ReconstructionErr: res.ReconstructionErr,
-		Trace:             traceReport(res.Trace, 0),
-		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
-		InitSeconds:       res.InitTime.Seconds(),
-		Timings:           timingsOf(ds.read, elapsed, res.DeviceOpenSeconds, res.InitTime.Seconds()),
-		Device:            deviceReportOf(o, res),
-		Warnings:          warningsReport(res.Warnings),
-		Params:            paramsReport(res.Params, o),
-		Input:             inputReportOf(ds, o.precision),
-		Start:             start,
-		SolverState:       &solverState{ErrInit: res.State.ErrInit, ErrLast: res.State.ErrLast, ViolationInit: res.State.ViolationInit},
-	}
+	rep := resultReport("fit", res, o, ds, elapsed)
+	rep.Params, rep.Start = paramsReport(res.Params, o), start
+	rep.SolverState = &solverState{ErrInit: res.State.ErrInit, ErrLast: res.State.ErrLast, ViolationInit: res.State.ViolationInit}
 	if rs != nil {
 		// This run's solve began after the runs before it had solved for
 		// their elapsed seconds less their init.

@@ -312,3 +312,14 @@ func (ds *dataset) position(row, col int) string {
 	}
 	return fmt.Sprintf("element [%d, %d]", row, col)
 }
+
+// withInput loads o's input of kind (loadInput) and runs run on it, closing
+// it after.
+func withInput(e *env, o *options, kind string, run func(ds *dataset) error) error {
+	ds, err := loadInput(e, o, kind)
+	if err != nil {
+		return err
+	}
+	defer ds.close()
+	return run(ds)
+}

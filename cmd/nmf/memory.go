@@ -18,11 +18,7 @@ import (
 // heldBytes returns the bytes X takes as read (none for a memory-mapped
 // .npy), and those of its copy in precision T when matrixAs must convert it.
 func heldBytes[T nmf.Float](ds *dataset) (held, conv int64) {
-	var z T
-	es := int64(8)
-	if _, ok := any(z).(float32); ok {
-		es = 4
-	}
+	es := bytesOf[T]()
 	switch {
 	case ds.Dense32 != nil:
 		held = int64(len(ds.Dense32.Data)) * 4
@@ -48,6 +44,15 @@ func heldBytes[T nmf.Float](ds *dataset) (held, conv int64) {
 		held += int64(len(ds.phase.Angle))*8 + int64(len(ds.sound.Samples))*8
 	}
 	return held, conv
+}
+
+// bytesOf is the size of a T.
+func bytesOf[T nmf.Float]() int64 {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return 4
+	}
+	return 8
 }
 
 // outputBytes estimates what the outputs of a k-component fit hold beyond W
@@ -137,6 +142,46 @@ func checkFitMemory[T nmf.Float](ds *dataset, o *options, opt *nmf.Options) erro
 		msg += "; use " + strings.Join(hints, ", or ")
 	}
 	return &cliError{file: ds.Path, msg: msg, err: &nmf.MemoryError{What: "the fit", Need: need, Avail: o.memory, Limit: o.memSet}}
+}
+
+// checkSamplesMemory is the command's part of the budget of a minibatch
+// fit, partial-fit or transform of ds, whose own allocations beyond X the
+// library checks against opt.MemoryLimit: X as read, X with the samples as
+// rows in precision T (samplesX: the transpose of images and WAV, or
+// matrixAs's copy in another precision) and the outputs (the model's state
+// included) of k components (0: as many as the features). A fit streamed
+// from a mapped .npy holds no copy. It refuses ds when those alone exceed
+// the budget, and sets opt.MemoryLimit to what is left.
+func checkSamplesMemory[T nmf.Float](ds *dataset, o *options, k int, opt *nmf.Options) error {
+	if o.memory < 0 {
+		opt.MemoryLimit = -1
+		return nil
+	}
+	held, conv := heldBytes[T](ds)
+	l, n := ds.Dims()
+	features := n
+	switch {
+	case columnsAreSamples(ds.Kind):
+		conv, features = int64(l)*int64(n)*bytesOf[T](), l
+	case o.cmd == "fit" && streamable(ds, o):
+		conv = 0 // converted a batch at a time
+	}
+	if k <= 0 {
+		k = features
+	}
+	outs := sum(outputBytes(ds, k), 3*int64(k)*int64(features)*bytesOf[T]())
+	need := sum(held, conv, outs)
+	if need < o.memory {
+		opt.MemoryLimit = o.memory - need
+		return nil
+	}
+	avail := "available"
+	if o.memSet {
+		avail = "allowed by --memory-limit"
+	}
+	msg := fmt.Sprintf("a minibatch %s with k = %d needs %s for X as read, X with the samples as rows and the outputs alone, more than the %s %s; use a smaller input, a smaller k or more memory (--memory-limit)",
+		o.cmd, k, nmf.FormatBytes(need), nmf.FormatBytes(o.memory), avail)
+	return &cliError{file: ds.Path, msg: msg, err: &nmf.MemoryError{What: "the minibatch " + o.cmd, Need: need, Avail: o.memory, Limit: o.memSet}}
 }
 
 // sum adds byte counts, saturating.

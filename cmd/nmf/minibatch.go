@@ -345,33 +345,36 @@ func modelOutputs[T nmf.Float](m *nmf.Online[T], kind string) ([]namedMatrix[T],
 
 // runFitMiniBatch is nmf fit --minibatch.
 func runFitMiniBatch(ctx context.Context, e *env, o *options, kind string, od *outDir) error {
-	ds, err := loadInput(e, o, kind)
-	if err != nil {
-		return err
-	}
-	defer ds.close()
-	if o.precision == "float32" {
-		return fitMiniBatchAs[float32](ctx, e, o, ds, od)
-	}
-	return fitMiniBatchAs[float64](ctx, e, o, ds, od)
+	return withInput(e, o, kind, func(ds *dataset) error {
+		if o.precision == "float32" {
+			return fitMiniBatchAs[float32](ctx, e, o, ds, od)
+		}
+		return fitMiniBatchAs[float64](ctx, e, o, ds, od)
+	})
 }
 
 // samplesX is X with the samples as rows, as the minibatch walks them: the
-// input's X, or for images and WAV its transpose.
+// input's X (in precision T), or for images and WAV its transpose, made in
+// precision T at once (one copy of X, which checkSamplesMemory counts).
 func samplesX[T nmf.Float](ds *dataset) nmf.Matrix[T] {
-	x := matrixAs[T](ds)
-	if columnsAreSamples(ds.Kind) {
-		return transposed(x.(*nmf.Dense[T]))
+	switch {
+	case !columnsAreSamples(ds.Kind):
+		return matrixAs[T](ds)
+	case ds.Dense32 != nil:
+		return transposedAs[T](ds.Dense32)
 	}
-	return x
+	return transposedAs[T](ds.Dense64)
 }
 
 // transposed returns mᵀ.
-func transposed[T nmf.Float](m *nmf.Dense[T]) *nmf.Dense[T] {
+func transposed[T nmf.Float](m *nmf.Dense[T]) *nmf.Dense[T] { return transposedAs[T](m) }
+
+// transposedAs returns mᵀ in precision T.
+func transposedAs[T, S nmf.Float](m *nmf.Dense[S]) *nmf.Dense[T] {
 	t := &nmf.Dense[T]{Rows: m.Cols, Cols: m.Rows, Data: make([]T, m.Rows*m.Cols)}
 	for i := 0; i < m.Rows; i++ {
 		for j, v := range m.Data[i*m.Cols : (i+1)*m.Cols] {
-			t.Data[j*m.Rows+i] = v
+			t.Data[j*m.Rows+i] = T(v)
 		}
 	}
 	return t
@@ -503,6 +506,9 @@ func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *da
 	if err != nil {
 		return err
 	}
+	if err := checkSamplesMemory[T](ds, o, opt.Components, &opt); err != nil {
+		return err
+	}
 	prog := newProgress(e.stderr, o, 0, opt.MaxIter)
 	opt.Progress = prog.update
 	opt.Started = prog.started
@@ -530,23 +536,8 @@ func fitMiniBatchAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *da
 		return err
 	}
 	mbr.Streamed = streamed || res.Streamed
-	rep := &runReport{
-		Version:           version(),
-		Command:           "fit",
-		NIter:             res.NIter,
-		NSteps:            res.NSteps,
-		ReconstructionErr: res.ReconstructionErr,
-		Trace:             traceReport(res.Trace, 0),
-		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
-		InitSeconds:       res.InitTime.Seconds(),
-		Timings:           timingsOf(ds.read, elapsed, res.DeviceOpenSeconds, res.InitTime.Seconds()),
-		Device:            deviceReportOf(o, &res.Result),
-		Warnings:          warningsReport(res.Warnings),
-		Params:            mbParamsReport(res.Params, o, swap),
-		Input:             inputReportOf(ds, o.precision),
-		Start:             cs.report,
-		MiniBatch:         mbr,
-	}
+	rep := resultReport("fit", &res.Result, o, ds, elapsed)
+	rep.NSteps, rep.Params, rep.Start, rep.MiniBatch = res.NSteps, mbParamsReport(res.Params, o, swap), cs.report, mbr
 	outs := &outputs[T]{W: W, H: H, ds: ds, format: o.format, state: state}
 	if err := outs.write(ctx, od, rep); err != nil {
 		return err
@@ -604,21 +595,25 @@ func runPartialFit(ctx context.Context, args []string, e *env) error {
 	} else if od, err = checkOutFlag(o, "fit"); err != nil {
 		return err
 	}
-	ds, err := loadInput(e, o, kind)
-	if err != nil {
-		return err
-	}
-	defer ds.close()
-	if o.precision == "float32" {
-		return partialFitAs[float32](ctx, e, o, ds, od, m)
-	}
-	return partialFitAs[float64](ctx, e, o, ds, od, m)
+	return withInput(e, o, kind, func(ds *dataset) error {
+		if o.precision == "float32" {
+			return partialFitAs[float32](ctx, e, o, ds, od, m)
+		}
+		return partialFitAs[float64](ctx, e, o, ds, od, m)
+	})
 }
 
 func partialFitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od *outDir, m *modelState) error {
 	swap := columnsAreSamples(ds.Kind)
-	x := samplesX[T](ds)
 	opt := o.onlineOptions(ds.Kind)
+	k := opt.Components
+	if m != nil {
+		k = m.rep.Params.Rank
+	}
+	if err := checkSamplesMemory[T](ds, o, k, &opt); err != nil {
+		return err
+	}
+	x := samplesX[T](ds)
 	var model *nmf.Online[T]
 	cs := &customStart[T]{}
 	var err error
@@ -692,6 +687,9 @@ func transformOnlineAs[T nmf.Float](ctx context.Context, e *env, o *options, ds 
 	}
 	swap := columnsAreSamples(ds.Kind)
 	opt := o.onlineOptions(ds.Kind)
+	if err := checkSamplesMemory[T](ds, o, m.rep.Params.Rank, &opt); err != nil {
+		return err
+	}
 	model, err := loadOnline[T](m.savedFit, opt)
 	if err != nil {
 		return err

@@ -382,3 +382,35 @@ func TestMiniBatchTimings(t *testing.T) {
 		t.Errorf("trace %+v (n_iter %d)", rep.Trace, rep.NIter)
 	}
 }
+
+// TestMiniBatchMemoryCountsCopy checks that --memory-limit covers a
+// minibatch fit of a WAV: X as read, its transpose (the samples as rows)
+// and the outputs are counted by the command, and what is left bounds the
+// library's own allocations.
+func TestMiniBatchMemoryCountsCopy(t *testing.T) {
+	in := filepath.Join("..", "..", "testdata", "samples", "melody.wav")
+	ds, err := load(in, kindWAV, defaultSTFT(), &nmfio.Options{MemoryLimit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, frames := ds.Dims()
+	held, _ := heldBytes[float32](ds)
+	copyBytes := int64(f) * int64(frames) * 4 // Xᵀ in float32
+	need := held + copyBytes + outputBytes(ds, 2) + 3*2*int64(f)*4
+	dir := t.TempDir()
+	for _, c := range []struct {
+		limit int64
+		msg   string
+	}{
+		{need - 1, "needs " + nmf.FormatBytes(need) + " for X as read, X with the samples as rows and the outputs alone"},
+		{need + 1024, "minibatch fit with k = 2"}, // the library's share is more than 1 KiB
+	} {
+		r := nmfRun(context.Background(), "fit", "--minibatch", "-k", "2", "--precision", "float32", "--memory-limit", fmt.Sprint(c.limit), "--out", filepath.Join(dir, "m.nmf"), in)
+		if r.code != 1 || !strings.Contains(r.stderr, c.msg) {
+			t.Errorf("--memory-limit %d: exit %d, stderr %q; want 1 and %q", c.limit, r.code, r.stderr, c.msg)
+		}
+	}
+	if r := nmfRun(context.Background(), "fit", "--minibatch", "-k", "2", "--precision", "float32", "--memory-limit", fmt.Sprint(need+64<<20), "--out", filepath.Join(dir, "m.nmf"), in); r.code != 0 {
+		t.Errorf("64 MiB more: exit %d, %s", r.code, r.stderr)
+	}
+}

@@ -232,6 +232,26 @@ func inputReportOf(ds *dataset, precision string) inputReport {
 	return r
 }
 
+// resultReport is the report of a run of cmd (fit or transform) that gave
+// res in elapsed seconds, the device's opening included: the parts every
+// run has; the caller adds its parameters and the rest.
+func resultReport[T nmf.Float](cmd string, res *nmf.Result[T], o *options, ds *dataset, elapsed float64) *runReport {
+	return &runReport{
+		Version:           version(),
+		Command:           cmd,
+		Partial:           res.Partial,
+		NIter:             res.NIter,
+		ReconstructionErr: res.ReconstructionErr,
+		Trace:             traceReport(res.Trace, 0),
+		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
+		InitSeconds:       res.InitTime.Seconds(),
+		Timings:           timingsOf(ds.read, elapsed, res.DeviceOpenSeconds, res.InitTime.Seconds()),
+		Device:            deviceReportOf(o, res),
+		Warnings:          warningsReport(res.Warnings),
+		Input:             inputReportOf(ds, o.precision),
+	}
+}
+
 // traceReport is the trace t of a run whose solve began offset seconds
 // after that of the fit it goes on from (0 for a fresh fit).
 func traceReport(t []nmf.TracePoint, offset float64) []tracePoint {

@@ -80,15 +80,12 @@ func runTransform(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	ds, err := loadInput(e, o, kind)
-	if err != nil {
-		return err
-	}
-	defer ds.close()
-	if o.precision == "float32" {
-		return transformAs[float32](ctx, e, o, ds, od, m)
-	}
-	return transformAs[float64](ctx, e, o, ds, od, m)
+	return withInput(e, o, kind, func(ds *dataset) error {
+		if o.precision == "float32" {
+			return transformAs[float32](ctx, e, o, ds, od, m)
+		}
+		return transformAs[float64](ctx, e, o, ds, od, m)
+	})
 }
 
 // loadModel reads the fit in o.model, checks it suits an input of kind, and
@@ -177,21 +174,8 @@ func transformAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *datas
 		}
 		return solveError(err, ds, map[string]string{opt.Hold.String(): file})
 	}
-	rep := &runReport{
-		Version:           version(),
-		Command:           "transform",
-		NIter:             res.NIter,
-		ReconstructionErr: res.ReconstructionErr,
-		Trace:             traceReport(res.Trace, 0),
-		ElapsedSeconds:    elapsed - res.DeviceOpenSeconds,
-		InitSeconds:       res.InitTime.Seconds(),
-		Timings:           timingsOf(ds.read, elapsed, res.DeviceOpenSeconds, res.InitTime.Seconds()),
-		Device:            deviceReportOf(o, res),
-		Warnings:          warningsReport(res.Warnings),
-		Params:            paramsReport(res.Params, o),
-		Input:             inputReportOf(ds, o.precision),
-		Model:             mr,
-	}
+	rep := resultReport("transform", res, o, ds, elapsed)
+	rep.Params, rep.Model = paramsReport(res.Params, o), mr
 	rep.Params.Init = "" // transform's start is fixed by the solver
 	outs := &outputs[T]{W: res.W, H: res.H, ds: ds, format: o.format}
 	if err := outs.write(ctx, od, rep); err != nil {
