@@ -1,6 +1,8 @@
 package nmf
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/clnmf/clnmf/nmf/backend"
@@ -52,15 +54,74 @@ func commScalar(c Comm, v float64) (float64, error) {
 	return s[0], nil
 }
 
-// wholeRows is the number of rows of the whole X of a distributed fit, and
-// whether any process's rows hold a zero.
-func wholeRows(c Comm, l int, hasZero bool) (int, bool, error) {
-	v := []float64{float64(l), 0}
+// share is this process's share of the whole X of a distributed fit: its
+// rows lo..lo+l of the whole X's rows (lo 0 and rows l for one process).
+type share struct {
+	lo, rows int
+}
+
+// partOf is wholeRows for a distributed fit (c not nil); for one process
+// the part is all of X's l rows.
+func partOf(c Comm, l int, hasZero bool) (share, bool, error) {
+	if c == nil {
+		return share{rows: l}, hasZero, nil
+	}
+	return wholeRows(c, l, hasZero)
+}
+
+// wholeRows returns this process's part of the whole X of a distributed
+// fit, its rows l given, and whether any process's rows hold a zero: the
+// processes' row counts (summed in rank order, so the part is where this
+// rank's rows lie) and zero flags summed over c.
+func wholeRows(c Comm, l int, hasZero bool) (share, bool, error) {
+	size, rank := c.Size(), c.Rank()
+	v := make([]float64, size+1)
+	v[rank] = float64(l)
 	if hasZero {
-		v[1] = 1
+		v[size] = 1
 	}
 	if err := c.SumFloat64(v); err != nil {
-		return 0, false, fmt.Errorf("nmf: summing over the processes: %w", err)
+		return share{}, false, fmt.Errorf("nmf: summing over the processes: %w", err)
 	}
-	return int(v[0]), v[1] > 0, nil
+	pt := share{}
+	for r, rows := range v[:size] {
+		if r < rank {
+			pt.lo += int(rows)
+		}
+		pt.rows += int(rows)
+	}
+	return pt, v[size] > 0, nil
+}
+
+// ErrPeerStopped is wrapped by the error of a process of a distributed fit
+// that stopped because another process was cancelled: every process stops
+// at the same iteration (errors.Is context.Canceled too).
+var ErrPeerStopped = fmt.Errorf("another process of the distributed fit was interrupted: %w", context.Canceled)
+
+// cancelled is ctx's error at the start of an iteration. In a distributed
+// fit a flag is summed over the processes, so that all of them stop at the
+// same iteration, those whose context is live with ErrPeerStopped.
+func (pr *problem) cancelled(ctx context.Context) error {
+	err := ctx.Err()
+	if pr.comm == nil {
+		return err
+	}
+	flag := 0.0
+	if err != nil {
+		flag = 1
+	}
+	any, serr := commScalar(pr.comm, flag)
+	switch {
+	case serr != nil:
+		return serr
+	case any == 0 || err != nil:
+		return err
+	}
+	return ErrPeerStopped
+}
+
+// stopped says whether cancelled's error is a stop (the state is a
+// checkpoint), not a failure to agree on one.
+func stopped(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

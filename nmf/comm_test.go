@@ -2,6 +2,8 @@ package nmf_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -142,6 +144,134 @@ func TestCommEqualsOne(t *testing.T) {
 			if math.Abs(res[r].ReconstructionErr-one.ReconstructionErr) > 1e-9*one.ReconstructionErr {
 				t.Errorf("%v %v: rank %d: error %g, one process %g", c.solver, c.loss, r, res[r].ReconstructionErr, one.ReconstructionErr)
 			}
+		}
+	}
+}
+
+// ranks runs fit as size in-process ranks joined by a chanComm, each on its
+// rows lo..hi of l, and returns their results; it fails t on any error.
+func ranks(t *testing.T, size, l int, fit func(r, lo, hi int, c nmf.Comm) (*nmf.Result[float64], error)) []*nmf.Result[float64] {
+	t.Helper()
+	g := newGroup(size)
+	res := make([]*nmf.Result[float64], size)
+	errs := make([]error, size)
+	var wg sync.WaitGroup
+	for r := range size {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[r], errs[r] = fit(r, r*l/size, (r+1)*l/size, chanComm{r, g})
+		}()
+	}
+	wg.Wait()
+	for r, err := range errs {
+		if err != nil && (res[r] == nil || !res[r].Partial) {
+			t.Fatalf("rank %d: %v", r, err)
+		}
+	}
+	return res
+}
+
+// sameAs checks rank r's result (rows lo.. of W) against one's.
+func sameAs(t *testing.T, what string, r, lo int, got, one *nmf.Result[float64], tol float64) {
+	t.Helper()
+	if got.NIter != one.NIter {
+		t.Errorf("%s: rank %d: n_iter %d, one process %d", what, r, got.NIter, one.NIter)
+	}
+	k := one.W.Cols
+	for _, m := range []struct {
+		name string
+		a, b []float64
+	}{{"H", got.H.Data, one.H.Data}, {"W", got.W.Data, one.W.Data[lo*k : lo*k+len(got.W.Data)]}} {
+		for i := range m.a {
+			if math.Abs(m.a[i]-m.b[i]) > tol*(1+math.Abs(m.b[i])) {
+				t.Fatalf("%s: rank %d: %s[%d] = %g, one process %g", what, r, m.name, i, m.a[i], m.b[i])
+			}
+		}
+	}
+}
+
+// TestCommInits checks the initialisations of a distributed fit (the mean
+// and the randomized SVD's products summed over 3 ranks, the random draws
+// in order) against one process's: after one iteration, W's rows and H to
+// 1e-9, on a tall and a wide X.
+func TestCommInits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, shape := range [][2]int{{61, 23}, {19, 47}} {
+		l, n := shape[0], shape[1]
+		x := &nmf.Dense[float64]{Rows: l, Cols: n, Data: make([]float64, l*n)}
+		for i := range x.Data {
+			x.Data[i] = rng.Float64() * float64(i%4)
+		}
+		for _, init := range []nmf.Init{nmf.InitRandom, nmf.InitNNDSVD, nmf.InitNNDSVDA, nmf.InitNNDSVDAR, nmf.InitAuto} {
+			opt := nmf.DefaultOptions()
+			opt.Components, opt.Init, opt.MaxIter, opt.Seed = 5, init, 1, 7
+			opt.Backend = func() (backend.Backend, error) { return cpu.New() }
+			one, err := nmf.Fit(context.Background(), x, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := ranks(t, 3, l, func(r, lo, hi int, c nmf.Comm) (*nmf.Result[float64], error) {
+				o := opt
+				o.Comm = c
+				return nmf.Fit(context.Background(), nmf.Rows[float64](x, lo, hi).(*nmf.Dense[float64]), o)
+			})
+			for r, got := range res {
+				sameAs(t, fmt.Sprintf("%d×%d %s", l, n, init), r, r*l/3, got, one, 1e-9)
+			}
+		}
+	}
+}
+
+// TestCommStop cancels one rank of three during a fit: every rank stops at
+// the same iteration with a partial result (the others with
+// ErrPeerStopped), and resuming each from its part gives the uninterrupted
+// fit.
+func TestCommStop(t *testing.T) {
+	const l, n, k = 50, 20, 3
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := &nmf.Dense[float64]{Rows: l, Cols: n, Data: make([]float64, l*n)}
+	for i := range x.Data {
+		x.Data[i] = rng.Float64()
+	}
+	for _, solver := range []nmf.Solver{nmf.MU, nmf.CD} {
+		opt := nmf.DefaultOptions()
+		opt.Components, opt.Solver, opt.Init, opt.MaxIter, opt.Tol = k, solver, nmf.InitRandom, 60, 0
+		opt.Backend = func() (backend.Backend, error) { return cpu.New() }
+		one, err := nmf.Fit(context.Background(), x, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part := ranks(t, 3, l, func(r, lo, hi int, c nmf.Comm) (*nmf.Result[float64], error) {
+			o := opt
+			o.Comm = c
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if r == 1 {
+				o.Progress = func(it int, _ float64) {
+					if it == 23 {
+						cancel()
+					}
+				}
+			}
+			res, err := nmf.Fit(ctx, nmf.Rows[float64](x, lo, hi).(*nmf.Dense[float64]), o)
+			if r != 1 && !errors.Is(err, nmf.ErrPeerStopped) {
+				t.Errorf("%v: rank %d: %v, want ErrPeerStopped", solver, r, err)
+			}
+			return res, err
+		})
+		for r, p := range part {
+			if !p.Partial || p.NIter != 23 {
+				t.Fatalf("%v: rank %d: partial %v after %d iterations, want 23", solver, r, p.Partial, p.NIter)
+			}
+		}
+		res := ranks(t, 3, l, func(r, lo, hi int, c nmf.Comm) (*nmf.Result[float64], error) {
+			o := opt
+			o.Comm = c
+			return nmf.Resume(context.Background(), nmf.Rows[float64](x, lo, hi).(*nmf.Dense[float64]), part[r].W, part[r].H, part[r].State, o)
+		})
+		for r, got := range res {
+			sameAs(t, fmt.Sprint(solver), r, r*l/3, got, one, 1e-9)
 		}
 	}
 }

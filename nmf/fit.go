@@ -49,23 +49,22 @@ func fit[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T], custom boo
 		return nil, invalid("Init", "custom starts from W0 and H0: call FitFrom")
 	}
 	l, n := x.Dims()
-	lp := l // the rows of the whole X: the regularisation scales with them
-	if opt.Comm != nil {
-		if lp, hasZero, err = wholeRows(opt.Comm, l, hasZero); err != nil {
-			return nil, err
-		}
+	pt, hasZero, err := partOf(opt.Comm, l, hasZero)
+	if err != nil {
+		return nil, err
 	}
-	p, err := resolveFor[T](lp, n, opt, hasZero)
+	// The regularisation scales with the whole X's rows.
+	p, err := resolveFor[T](pt.rows, n, opt, hasZero)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkFitMemory(x, opt); err != nil {
 		return nil, err
 	}
-	if opt.Comm != nil && p.Init != InitCustom {
-		return nil, invalid("Comm", "a distributed fit starts from W0 and H0 (FitFrom): the %s init needs all of X", p.Init)
+	if opt.Comm != nil && p.Init != InitCustom && p.Init != InitRandom && p.SVD == SVDExact {
+		return nil, invalid("SVD", "exact: the exact SVD needs all of X in one process; a distributed fit takes the randomized one")
 	}
-	init := func(pr *problem) (*Dense[T], *Dense[T], error) { return start(pr, x) }
+	init := func(pr *problem) (*Dense[T], *Dense[T], error) { return start(pr, x, pt) }
 	if p.Init == InitCustom {
 		w0, h0, err := customStart(w0, h0, l, n, p.Components)
 		if err != nil {
@@ -121,7 +120,7 @@ func startFactors[T Float](x Matrix[T], w0, h0 *Dense[T], opt Options, p Params)
 		}
 		pr.b = b
 	}
-	return start(pr, x)
+	return start(pr, x, share{rows: l})
 }
 
 // customStart checks W0 (l×k) and H0 (k×n) and returns them.

@@ -16,30 +16,42 @@ import (
 
 // start computes the initial W (l×k) and H (k×n) of p.Init for X on pr's
 // backend (X is pr.x there). Custom starts are not handled here.
-func start[T Float](pr *problem, x Matrix[T]) (w, h *Dense[T], err error) {
-	k, l, n := pr.k, pr.l, pr.n
+//
+// In a distributed fit X holds the rows pt of the whole X: every process
+// computes the whole X's start (the mean and the SVD's products with X
+// summed over the processes, the random draws all made in order) and keeps
+// its rows of W, so that the start is the one process's, within rounding.
+func start[T Float](pr *problem, x Matrix[T], pt share) (w, h *Dense[T], err error) {
+	k, l, n := pr.k, pt.rows, pr.n
 	var wt, ht []T
 	switch pr.p.Init {
-	case InitRandom:
-		wt, ht, err = randomStart(meanOf(x), l, n, k, pr.p.Seed)
-	case InitNNDSVD, InitNNDSVDA, InitNNDSVDAR:
+	case InitRandom, InitNNDSVD, InitNNDSVDA, InitNNDSVDAR:
+	default:
+		return nil, nil, fmt.Errorf("nmf: no initialisation %q", pr.p.Init)
+	}
+	mean, err := wholeMean(pr.comm, x, l)
+	if err != nil {
+		return nil, nil, err
+	}
+	if pr.p.Init == InitRandom {
+		wt, ht, err = randomStart(mean, l, n, k, pr.p.Seed)
+	} else {
 		var u, s, vt []T
 		if pr.p.SVD == SVDExact {
 			u, s, vt, err = exactSVD(x, k)
 		} else {
-			u, s, vt, err = randomizedSVD[T](pr, k, pr.p.Seed)
+			u, s, vt, err = randomizedSVD[T](pr, pt, k, pr.p.Seed)
 		}
 		if err != nil {
 			return nil, nil, err
 		}
-		wt, ht, err = nndsvd(x, u, s, vt, k, pr.p.Init, pr.p.Seed)
-	default:
-		return nil, nil, fmt.Errorf("nmf: no initialisation %q", pr.p.Init)
+		wt, ht, err = nndsvd(mean, l, n, u, s, vt, k, pr.p.Init, pr.p.Seed)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Dense[T]{Rows: l, Cols: k, Data: wt}, &Dense[T]{Rows: k, Cols: n, Data: ht}, nil
+	wt = wt[pt.lo*k : (pt.lo+pr.l)*k]
+	return &Dense[T]{Rows: pr.l, Cols: k, Data: wt}, &Dense[T]{Rows: k, Cols: n, Data: ht}, nil
 }
 
 // meanOf is X.mean() in X's precision: summed in float64 (numpy sums
@@ -47,11 +59,24 @@ func start[T Float](pr *problem, x Matrix[T]) (w, h *Dense[T], err error) {
 // in place.
 func meanOf[T Float](x Matrix[T]) T {
 	l, n := x.Dims()
+	return T(sumOf(x) / (float64(l) * float64(n)))
+}
+
+// wholeMean is meanOf of the whole X of a distributed fit (of rows rows),
+// x's sum summed over c's processes; meanOf(x) when c is nil.
+func wholeMean[T Float](c Comm, x Matrix[T], rows int) (T, error) {
+	_, n := x.Dims()
+	s, err := commScalar(c, sumOf(x))
+	return T(s / (float64(rows) * float64(n))), err
+}
+
+// sumOf is the sum of X's values in float64.
+func sumOf[T Float](x Matrix[T]) float64 {
 	var s float64
 	for _, v := range x.Values() {
 		s += float64(v)
 	}
-	return T(s / (float64(l) * float64(n)))
+	return s
 }
 
 // avgOf is np.sqrt(mean / k) with numpy's rounding: the quotient and the
@@ -83,9 +108,9 @@ func randomStart[T Float](mean T, l, n, k int, seed uint64) (w, h []T, err error
 }
 
 // nndsvd is the rest of _initialize_nmf for nndsvd, nndsvda and nndsvdar,
-// from the leading k singular triplets U (l×k), S, Vᵀ (k×n) of X, in T.
-func nndsvd[T Float](x Matrix[T], u, s, vt []T, k int, init Init, seed uint64) (w, h []T, err error) {
-	l, n := x.Dims()
+// from the leading k singular triplets U (l×k), S, Vᵀ (k×n) of an l×n X
+// of the given mean (meanOf), in T.
+func nndsvd[T Float](mean T, l, n int, u, s, vt []T, k int, init Init, seed uint64) (w, h []T, err error) {
 	w = make([]T, l*k)
 	h = make([]T, k*n)
 	s0 := T(math.Sqrt(float64(s[0])))
@@ -132,9 +157,8 @@ func nndsvd[T Float](x Matrix[T], u, s, vt []T, k int, init Init, seed uint64) (
 	}
 	switch init {
 	case InitNNDSVDA:
-		avg := meanOf(x)
-		fill(w, func() T { return avg })
-		fill(h, func() T { return avg })
+		fill(w, func() T { return mean })
+		fill(h, func() T { return mean })
 	case InitNNDSVDAR:
 		// abs(avg · randn / 100): the product of T's mean with float64
 		// normals is float64 in numpy, rounded to T on assignment.
@@ -142,7 +166,7 @@ func nndsvd[T Float](x Matrix[T], u, s, vt []T, k int, init Init, seed uint64) (
 		if err != nil {
 			return nil, nil, invalid("Seed", "%v", err)
 		}
-		avg := float64(meanOf(x))
+		avg := float64(mean)
 		f := func() T { return T(math.Abs(avg * rs.StandardNormal() / 100)) }
 		fill(w, f)
 		fill(h, f)

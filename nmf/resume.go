@@ -49,7 +49,11 @@ func Resume[T Float](ctx context.Context, x Matrix[T], w, h *Dense[T], s State, 
 		return nil, invalid("Components", "%d, but W has %d columns", opt.Components, k)
 	}
 	opt.Components = k
-	p, err := resolveFor[T](l, n, opt, hasZero)
+	pt, hasZero, err := partOf(opt.Comm, l, hasZero)
+	if err != nil {
+		return nil, err
+	}
+	p, err := resolveFor[T](pt.rows, n, opt, hasZero)
 	if err != nil {
 		return nil, err
 	}

@@ -177,8 +177,8 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 	errInit, previous := out.state.ErrInit, out.state.ErrLast
 	last := previous
 	for it := first; it <= pr.p.MaxIter; it++ {
-		if err := ctx.Err(); err != nil {
-			out.partial = true
+		if err := pr.cancelled(ctx); err != nil {
+			out.partial = stopped(err)
 			return err
 		}
 		// scikit-learn 1.2 caches H's row sums across iterations when H is
@@ -290,8 +290,8 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 	}
 	violationInit := out.state.ViolationInit
 	for it := first; it <= pr.p.MaxIter; it++ {
-		if err := ctx.Err(); err != nil {
-			out.partial = true
+		if err := pr.cancelled(ctx); err != nil {
+			out.partial = stopped(err)
 			return err
 		}
 		var violation float64

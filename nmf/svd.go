@@ -17,19 +17,21 @@ import (
 // X's precision, and every product with X runs on the backend, on X as it
 // is; the host holds only blocks of (l or n) × (k + 10).
 //
-// It returns U (l×k), S (k) and Vᵀ (k×n), row-major.
-func randomizedSVD[T Float](pr *problem, k int, seed uint64) (u, s, vt []T, err error) {
+// It returns U (l×k), S (k) and Vᵀ (k×n), row-major. In a distributed fit
+// (pr.comm) X is the part pt of the whole X, U is the whole X's, and every
+// process computes the same blocks (mul sums the products over them).
+func randomizedSVD[T Float](pr *problem, pt share, k int, seed uint64) (u, s, vt []T, err error) {
 	rs, err := randomstate.New(seed)
 	if err != nil {
 		return nil, nil, nil, invalid("Seed", "%v", err)
 	}
-	r := &rangeFinder[T]{pr: pr, trans: pr.l < pr.n, mats: map[[2]int]backend.Matrix{}}
-	rowsM, colsM := pr.l, pr.n
+	r := &rangeFinder[T]{pr: pr, pt: pt, trans: pt.rows < pr.n, mats: map[[2]int]backend.Matrix{}}
+	rowsM, colsM := pt.rows, pr.n
 	if r.trans {
 		rowsM, colsM = colsM, rowsM
 	}
 	iters := 4
-	if float64(k) < 0.1*float64(min(pr.l, pr.n)) {
+	if float64(k) < 0.1*float64(min(pt.rows, pr.n)) {
 		iters = 7
 	}
 	// Q = normal(size=(colsM, k + 10)).astype(X.dtype)
@@ -77,7 +79,8 @@ func randomizedSVD[T Float](pr *problem, k int, seed uint64) (u, s, vt []T, err 
 // per shape, reused across the power iterations.
 type rangeFinder[T Float] struct {
 	pr    *problem
-	trans bool // M = Xᵀ
+	pt    share // X's rows of the whole X
+	trans bool  // M = Xᵀ
 	mats  map[[2]int]backend.Matrix
 }
 
@@ -94,10 +97,35 @@ func (r *rangeFinder[T]) matrix(rows, cols int) (backend.Matrix, error) {
 }
 
 // mul returns M·q (mt false) or Mᵀ·q (mt true) for q with c columns, as a
-// new host block in T: X·q or Xᵀ·q on the backend.
+// new host block in T: X·q or Xᵀ·q on the backend. In a distributed fit q
+// and the result are the whole X's: Xᵀ·q is the sum over the processes of
+// their rows' products with their rows of q (X is in panels there, and
+// panelMul sums over the processes), and X·q has each process's rows in
+// place (zeros elsewhere) summed over them.
 func (r *rangeFinder[T]) mul(q []T, c int, mt bool) ([]T, error) {
-	pr := r.pr
 	xt := r.trans != mt // Xᵀ·q
+	if r.pr.comm == nil {
+		return r.localMul(q, c, xt)
+	}
+	if r.pr.ps == nil {
+		return nil, fmt.Errorf("nmf: randomized SVD: a distributed X not in panels")
+	}
+	lo, hi := r.pt.lo*c, (r.pt.lo+r.pr.l)*c
+	if xt {
+		return r.localMul(q[lo:hi], c, true)
+	}
+	part, err := r.localMul(q, c, false)
+	if err != nil {
+		return nil, err
+	}
+	y := make([]T, r.pt.rows*c)
+	copy(y[lo:hi], part)
+	return y, commSum(r.pr.comm, &Dense[T]{Rows: r.pt.rows, Cols: c, Data: y})
+}
+
+// localMul is X·q (xt false) or Xᵀ·q of this process's X.
+func (r *rangeFinder[T]) localMul(q []T, c int, xt bool) ([]T, error) {
+	pr := r.pr
 	if pr.ps != nil {
 		y, err := panelMul(pr, q, c, xt, r.matrix)
 		if err != nil {

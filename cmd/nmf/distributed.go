@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -66,13 +67,11 @@ type distributedReport struct {
 }
 
 // startDistributed initialises MPI for --distributed mpi; once MPI is up
-// it returns the rank's distRun, with or without an error.
-func startDistributed(o *options) (*distRun, error) {
-	if o.mb.on || o.resume != "" {
-		return nil, fmt.Errorf("fit: --distributed mpi: not with --minibatch or --resume (not built)")
-	}
-	if o.w0 == "" {
-		return nil, fmt.Errorf("fit: --distributed mpi starts from --w0/--h0 (each rank reads its rows of W0): the nndsvd and random inits need all of X (not built)")
+// it returns the rank's distRun, with or without an error. A resumed fit
+// (rs) must have as many ranks as the one that wrote the checkpoint.
+func startDistributed(o *options, rs *resumeState) (*distRun, error) {
+	if o.mb.on {
+		return nil, fmt.Errorf("fit: --distributed mpi: not with --minibatch (not built)")
 	}
 	c, err := mpi.Open()
 	if err != nil {
@@ -80,7 +79,44 @@ func startDistributed(o *options) (*distRun, error) {
 	}
 	d := &distRun{comm: &countingComm{Comm: c}}
 	// MPI is up: a failure from here on is this rank's (fail).
+	if err := rs.checkRanks(c.Size()); err != nil {
+		return d, err
+	}
 	return d, d.pickDevice(o)
+}
+
+// checkRanks refuses to resume a checkpoint written by a fit of another
+// number of ranks (1 without --distributed): each rank's rows would
+// change, and the sums' order with them.
+func (rs *resumeState) checkRanks(n int) error {
+	if rs == nil {
+		return nil
+	}
+	had := 1
+	if d := rs.rep.Distributed; d != nil {
+		had = d.Ranks
+	}
+	switch {
+	case had == n:
+		return nil
+	case had == 1:
+		return &cliError{file: rs.dir, msg: fmt.Sprintf("the checkpoint was written by a one-process fit: resume it without --distributed, not on %d ranks", n)}
+	}
+	return &cliError{file: rs.dir, msg: fmt.Sprintf("the checkpoint was written by a fit on %d MPI ranks (distributed.ranks): resume it with mpirun -np %d ... --distributed mpi, not on %d", had, had, n)}
+}
+
+// finish ends this rank after its fit returned err: MPI_Finalize after a
+// fit (or an interrupted fit whose checkpoint is written: every rank
+// stopped at the same iteration), MPI_Abort after a failure.
+func (d *distRun) finish(e *env, err error) error {
+	var ie *interruptedError
+	if err != nil && !errors.As(err, &ie) {
+		return d.fail(e, err)
+	}
+	if ferr := d.comm.Finalize(); ferr != nil && err == nil {
+		return ferr
+	}
+	return err
 }
 
 // pickDevice gives the ranks of one node distinct devices: with a --device
@@ -169,23 +205,49 @@ func (d *distRun) report(nIter int) (*distributedReport, error) {
 	return &distributedReport{Engine: "mpi", ABI: d.comm.ABI(), Ranks: d.comm.Size(), Rows: d.rows, CommSeconds: secs, Words: per, Sums: sums}, nil
 }
 
-// distributedFit is fitAs's fit on this rank's rows; on rank 0 it returns
-// the result with all of W and the distributed report.
-func distributedFit[T nmf.Float](ctx context.Context, d *distRun, x nmf.Matrix[T], w0, h0 *nmf.Dense[T], opt nmf.Options) (*nmf.Result[T], *distributedReport, error) {
+// distributedFit is fitAs's fit on this rank's rows: from W0/H0, from the
+// checkpoint (rs) or from the init; on rank 0 it returns the result with
+// all of W and the distributed report. An interrupted fit returns its
+// partial result, W gathered, with the error.
+func distributedFit[T nmf.Float](ctx context.Context, d *distRun, x nmf.Matrix[T], st *fitStarts[T], rs *resumeState, opt nmf.Options) (*nmf.Result[T], *distributedReport, error) {
 	l, _ := x.Dims()
-	if w0.Rows != l {
-		return nil, nil, fmt.Errorf("--w0: W0 has %d rows, X %d", w0.Rows, l)
-	}
 	opt.Comm = d.comm
 	local := nmf.Rows(x, d.lo, d.hi).(*nmf.Dense[T])
-	w0 = nmf.Rows[T](w0, d.lo, d.hi).(*nmf.Dense[T])
-	res, err := nmf.FitFrom(ctx, local, w0, h0, opt)
-	if err != nil {
+	rows := func(w *nmf.Dense[T], flag string) (*nmf.Dense[T], error) {
+		if w.Rows != l {
+			return nil, fmt.Errorf("%s: W has %d rows, X %d", flag, w.Rows, l)
+		}
+		return nmf.Rows[T](w, d.lo, d.hi).(*nmf.Dense[T]), nil
+	}
+	var res *nmf.Result[T]
+	var err error
+	switch {
+	case rs != nil:
+		w, rerr := rows(st.w, rs.factorPath("W"))
+		if rerr != nil {
+			return nil, nil, rerr
+		}
+		res, err = nmf.Resume(ctx, local, w, st.h, rs.state(), opt)
+	case st.w0 != nil:
+		w0, rerr := rows(st.w0, "--w0")
+		if rerr != nil {
+			return nil, nil, rerr
+		}
+		opt.Init = nmf.InitCustom
+		res, err = nmf.FitFrom(ctx, local, w0, st.h0, opt)
+	default:
+		res, err = nmf.Fit(ctx, local, opt)
+	}
+	if err != nil && (res == nil || !res.Partial) {
 		return nil, nil, err
 	}
-	if res.W, err = gatherW(d, res.W, l); err != nil {
-		return nil, nil, err
+	var gerr error
+	if res.W, gerr = gatherW(d, res.W, l); gerr != nil {
+		return nil, nil, gerr
 	}
-	rep, err := d.report(res.NIter)
+	rep, gerr := d.report(res.NIter)
+	if gerr != nil {
+		return nil, nil, gerr
+	}
 	return res, rep, err
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,43 +46,76 @@ func mpirunFor(t *testing.T) func(ctx context.Context, np int, dir string, args 
 	}
 }
 
-// TestDistributedGolden fits golden cases (dense, custom start, every
-// solver and loss family, float32 and float64) under mpirun -np 2 and -np 3
-// on the CPU backend and checks them against the one-process fit of the
-// same command: n_iter exactly, W and H within the golden tolerances, and
-// report.json's distributed object.
-func TestDistributedGolden(t *testing.T) {
-	run := mpirunFor(t)
-	cases, err := nmftest.Cases("../../testdata/golden")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]bool{"mu_fro": true, "mu_kl_reg": true, "mu_is": true, "mu_b1.5_reg": true, "cd_fro_reg": true, "mu_kl_f32": true, "cd_fro_f32": true}
-	n := 0
-	for _, c := range cases {
-		if !want[c.Name] {
-			continue
+// distCase is a fit to run under mpirun and in one process.
+type distCase struct {
+	name string
+	args []string // nmf fit INPUT ...: every path absolute
+	tol  float64  // W's and H's difference, relative to their largest entry
+}
+
+// distributedCases are golden cases for TestDistributedGolden: custom
+// starts of every solver and loss family, float32 and float64, and seeded
+// ones from the inits (nndsvda by default, random, nndsvd, nndsvdar) on
+// tall and wide X.
+func distributedCases(t *testing.T) []distCase {
+	t.Helper()
+	var out []distCase
+	for _, set := range []struct {
+		dir  string
+		want []string
+	}{
+		{"../../testdata/golden", []string{"mu_fro", "mu_kl_reg", "mu_is", "mu_b1.5_reg", "cd_fro_reg", "mu_kl_f32", "cd_fro_f32"}},
+		{"../../testdata/golden/seeded", []string{"seeded_fit_mu_fro", "seeded_fit_random_kl", "seeded_nndsvd_tall", "seeded_nndsvdar_wide"}},
+	} {
+		cases, err := nmftest.Cases(set.dir)
+		if err != nil {
+			t.Fatal(err)
 		}
-		n++
-		t.Run(c.Name, func(t *testing.T) {
-			dir := t.TempDir()
-			in := func(f string) string { return filepath.Join("../../testdata/golden", c.Name, f) }
-			args := []string{"fit", in(c.X), "-k", fmt.Sprint(c.Rank), "--w0", in(c.W0), "--h0", in(c.H0),
-				"--solver", c.Solver, "--loss", fmt.Sprint(c.BetaLoss), "--tol", fmt.Sprint(c.Tol), "--max-iter", fmt.Sprint(c.MaxIter),
-				"--alpha-w", fmt.Sprint(c.AlphaW), "--alpha-h", strings.Trim(string(c.AlphaH), `"`), "--l1-ratio", fmt.Sprint(c.L1Ratio),
-				"--device", "cpu", "-q"}
-			for i, a := range args {
-				if i > 0 && strings.HasSuffix(a, ".npy") {
-					args[i], _ = filepath.Abs(a)
-				}
+		found := 0
+		for _, c := range cases {
+			if !slices.Contains(set.want, c.Name) {
+				continue
 			}
-			one := filepath.Join(dir, "one.nmf")
-			mustRun(t, append(args, "--out", one)...)
-			r1, _ := loadReport(t, one)
+			found++
+			in := func(f string) string { p, _ := filepath.Abs(filepath.Join(set.dir, c.Name, f)); return p }
+			args := []string{"fit", in(c.X), "-k", fmt.Sprint(c.Rank), "--device", "cpu", "-q"}
+			if c.W0 != "" {
+				args = append(args, "--w0", in(c.W0), "--h0", in(c.H0))
+			} else {
+				args = append(args, "--init", c.Init, "--seed", fmt.Sprint(*c.RandomState))
+			}
+			if c.Kind == "init" { // the init, and a few iterations from it
+				args = append(args, "--max-iter", "5", "--tol", "0")
+			} else {
+				args = append(args, "--solver", c.Solver, "--loss", fmt.Sprint(c.BetaLoss), "--tol", fmt.Sprint(c.Tol), "--max-iter", fmt.Sprint(c.MaxIter),
+					"--alpha-w", fmt.Sprint(c.AlphaW), "--alpha-h", strings.Trim(string(c.AlphaH), `"`), "--l1-ratio", fmt.Sprint(c.L1Ratio))
+			}
 			tol := 1e-6
 			if c.Dtype == "float32" {
 				tol = 1e-3
 			}
+			out = append(out, distCase{c.Name, args, tol})
+		}
+		if found != len(set.want) {
+			t.Fatalf("%s: found %d of the %d golden cases", set.dir, found, len(set.want))
+		}
+	}
+	return out
+}
+
+// TestDistributedGolden fits golden cases under mpirun -np 2 and -np 3 on
+// the CPU backend and checks them against the one-process fit of the same
+// command: n_iter exactly, W and H within the golden tolerances, and
+// report.json's distributed object.
+func TestDistributedGolden(t *testing.T) {
+	run := mpirunFor(t)
+	for _, c := range distributedCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args, tol := c.args, c.tol
+			one := filepath.Join(dir, "one.nmf")
+			mustRun(t, append(args, "--out", one)...)
+			r1, _ := loadReport(t, one)
 			for _, np := range []int{2, 3} {
 				out := filepath.Join(dir, fmt.Sprintf("np%d.nmf", np))
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -96,7 +130,7 @@ func TestDistributedGolden(t *testing.T) {
 					t.Errorf("-np %d: n_iter %d, one process %d", np, r.NIter, r1.NIter)
 				}
 				d := r.Distributed
-				if d == nil || d.Engine != "mpi" || d.Ranks != np || len(d.Rows) != np || len(d.CommSeconds) != np || d.Rows[np-1][1] != readMatrix(t, in(c.X)).rows {
+				if d == nil || d.Engine != "mpi" || d.Ranks != np || len(d.Rows) != np || len(d.CommSeconds) != np || d.Rows[np-1][1] != readMatrix(t, args[1]).rows {
 					js, _ := json.Marshal(raw["distributed"])
 					t.Errorf("-np %d: distributed %s", np, js)
 				}
@@ -112,9 +146,6 @@ func TestDistributedGolden(t *testing.T) {
 				}
 			}
 		})
-	}
-	if n != len(want) {
-		t.Fatalf("found %d of the %d golden cases", n, len(want))
 	}
 }
 

@@ -98,10 +98,11 @@
 //	                      opencl,cpu) or all-gpus runs one fit on all of
 //	                      them, X's rows shared by their memory
 //	--distributed mpi     (fit) one rank of a fit under mpirun -np N: each
-//	                      rank maps the .npy, fits its rows from its rows of
-//	                      --w0 (--h0 whole) on its --device, the sums go
+//	                      rank maps the .npy, fits its rows (from any init
+//	                      or its rows of --w0) on its --device, the sums go
 //	                      through MPI (libmpi loaded at run time), rank 0
-//	                      writes; report.json gains "distributed"
+//	                      writes; report.json gains "distributed"; Ctrl-C
+//	                      checkpoints, --resume needs the same N
 //	--device-memory B     plan as if the OpenCL device had B bytes (a number,
 //	                      or with KiB, MiB, GiB, KB, MB, GB): X that does not
 //	                      fit beside the factors is streamed onto it in row
@@ -372,7 +373,7 @@
 //
 // # Interrupting
 //
-// On Ctrl-C (SIGINT) or SIGTERM, fit stops at the end of the current
+// On Ctrl-C (SIGINT), SIGTERM or (Unix) SIGUSR1, fit stops at the end of the current
 // iteration, writes a checkpoint into --out (W, H and report.json with
 // "partial": true and the iterations done, n_iter) and exits with status
 // 130; a second Ctrl-C kills it at once. Then

@@ -47,8 +47,9 @@ Flags:
                         them (opencl:0:0,opencl:0:1) for one fit on all, or all-gpus
                         (default auto)
   --distributed mpi     one rank of a fit under mpirun: each rank fits its rows of a
-                        mapped .npy from its rows of --w0, rank 0 writes (MPI
-                        loaded at run time; see docs/distributed.md)
+                        mapped .npy, rank 0 writes; Ctrl-C checkpoints, --resume
+                        on as many ranks (MPI loaded at run time; see
+                        docs/distributed.md)
   --device-memory B     plan as if the OpenCL device had B bytes (e.g. 256MiB): X
                         that does not fit is streamed onto it in row panels
   --precision P         float32 or float64 (default: float32 for images, WAV and
@@ -113,39 +114,28 @@ func runFit(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	if o.distributed != "" {
-		if o.dist, err = startDistributed(o); err != nil {
+		if o.dist, err = startDistributed(o, rs); err != nil {
 			if o.dist != nil {
 				return o.dist.fail(e, err)
 			}
 			return err
 		}
-		if err := runFitRanks(ctx, e, o, kind); err != nil {
-			return o.dist.fail(e, err)
-		}
-		return o.dist.comm.Finalize()
+		return o.dist.finish(e, runFitRanks(ctx, e, o, kind, rs))
+	}
+	if err := rs.checkRanks(1); err != nil {
+		return err
 	}
 	return runFitAt(ctx, e, o, kind, rs)
 }
 
 // runFitRanks is a fit as one rank of --distributed mpi: rank 0 checks and
 // writes --out, the others stay quiet.
-func runFitRanks(ctx context.Context, e *env, o *options, kind string) error {
+func runFitRanks(ctx context.Context, e *env, o *options, kind string, rs *resumeState) error {
 	if o.dist.comm.Rank() != 0 {
 		o.quiet, o.verbose, o.out = true, false, ""
-		ds, err := loadInput(e, o, kind)
-		if err != nil {
-			return err
-		}
-		defer ds.close()
-		if err := o.dist.share(ds, o); err != nil {
-			return err
-		}
-		if o.precision == "float32" {
-			return fitAs[float32](ctx, e, o, ds, nil, nil)
-		}
-		return fitAs[float64](ctx, e, o, ds, nil, nil)
+		return fitInput(ctx, e, o, kind, nil, rs)
 	}
-	return runFitAt(ctx, e, o, kind, nil)
+	return runFitAt(ctx, e, o, kind, rs)
 }
 
 // runFitAt is fit from the input of kind on: --out checked, X loaded.
@@ -165,6 +155,12 @@ func runFitAt(ctx context.Context, e *env, o *options, kind string, rs *resumeSt
 	if o.mb.on {
 		return runFitMiniBatch(ctx, e, o, kind, od)
 	}
+	return fitInput(ctx, e, o, kind, od, rs)
+}
+
+// fitInput loads the input of kind (this rank's part of it under
+// --distributed) and fits it, writing to od (nil: a rank other than 0).
+func fitInput(ctx context.Context, e *env, o *options, kind string, od *outDir, rs *resumeState) error {
 	ds, err := loadInput(e, o, kind)
 	if err != nil {
 		return err
@@ -325,7 +321,7 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 		return solveError(err, ds, st.roles)
 	}
 	if od == nil {
-		return nil // a rank of a distributed fit other than 0
+		return nil // a rank of a distributed fit other than 0 (rank 0 reports an interruption)
 	}
 	rep := fitReport(res, o, ds, elapsed, st.start, rs)
 	rep.Distributed = dist
@@ -390,8 +386,7 @@ func loadStarts[T nmf.Float](o *options, rs *resumeState, opt *nmf.Options) (*fi
 func solveFit[T nmf.Float](ctx context.Context, o *options, x nmf.Matrix[T], st *fitStarts[T], rs *resumeState, opt nmf.Options) (*nmf.Result[T], *distributedReport, error) {
 	switch {
 	case o.dist != nil:
-		opt.Init = nmf.InitCustom
-		return distributedFit(ctx, o.dist, x, st.w0, st.h0, opt)
+		return distributedFit(ctx, o.dist, x, st, rs, opt)
 	case rs != nil:
 		res, err := nmf.Resume(ctx, x, st.w, st.h, rs.state(), opt)
 		return res, nil, err

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
-	"syscall"
 )
 
 //go:generate go run . samples ../../testdata/samples
@@ -56,7 +55,7 @@ type env struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	// After the first signal, a second one kills the process the usual way
 	// instead of waiting for the checkpoint to be written.
 	go func() {

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/clnmf/clnmf/nmf/nmfio"
+)
+
+// signalOnWrite is a writer that closes ready at the first write.
+type signalOnWrite struct {
+	once  sync.Once
+	ready chan struct{}
+	mu    sync.Mutex
+	buf   strings.Builder
+}
+
+func (s *signalOnWrite) Write(p []byte) (int, error) {
+	s.once.Do(func() { close(s.ready) })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+// TestDistributedResume interrupts a distributed fit (random init) by
+// SIGINT to mpirun -np 2 while it runs, resumes the checkpoint under
+// mpirun -np 2, and checks the result against the uninterrupted
+// one-process fit of as many iterations; resuming on 3 ranks, or without
+// --distributed, is refused.
+func TestDistributedResume(t *testing.T) {
+	run := mpirunFor(t)
+	dir := t.TempDir()
+	const l, n, k = 300, 40, 4
+	x := make([]float64, l*n)
+	for i := range x {
+		x[i] = float64(1+(i*7)%13) * float64(1+(i/n)%5)
+	}
+	if err := nmfio.WriteNPY(filepath.Join(dir, "x.npy"), l, n, x); err != nil {
+		t.Fatal(err)
+	}
+	fit := []string{"fit", filepath.Join(dir, "x.npy"), "-k", fmt.Sprint(k), "--init", "random", "--tol", "0", "--device", "cpu"}
+	ckpt := filepath.Join(dir, "ckpt.nmf")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// On SIGINT Open MPI's mpirun sends the ranks SIGCONT, SIGTERM
+	// odls_base_sigkill_timeout (1 s) later, and SIGKILL as long again
+	// after that: 3 s leave room for a loaded machine.
+	cmd := run(ctx, 2, dir, append(fit, "--max-iter", "100000000", "-v", "--distributed", "mpi", "--out", ckpt)...)
+	cmd.Env = append(cmd.Env, "OMPI_MCA_odls_base_sigkill_timeout=3")
+	out := &signalOnWrite{ready: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-out.ready: // rank 0 describes X: the ranks are up
+	case <-ctx.Done():
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if ctx.Err() != nil {
+		t.Fatalf("the interrupted job hung:\n%s", out.buf.String())
+	}
+	r, _ := loadReport(t, ckpt)
+	if !r.Partial || r.Distributed == nil || r.Distributed.Ranks != 2 {
+		t.Fatalf("checkpoint: partial %v, distributed %+v\n%s", r.Partial, r.Distributed, out.buf.String())
+	}
+	checkResumeRefused(t, ctx, run, dir, ckpt)
+	total := fmt.Sprint(r.NIter + 30)
+	b, err := run(ctx, 2, dir, "fit", "--resume", ckpt, "--max-iter", total, "--distributed", "mpi").CombinedOutput()
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, b)
+	}
+	one := filepath.Join(dir, "one.nmf")
+	mustRun(t, append(fit, "--max-iter", total, "-q", "--out", one)...)
+	r2, _ := loadReport(t, ckpt)
+	if r2.Partial || fmt.Sprint(r2.NIter) != total {
+		t.Errorf("resumed: partial %v, n_iter %d, want %s", r2.Partial, r2.NIter, total)
+	}
+	for _, f := range []string{"W.npy", "H.npy"} {
+		a, b := readMatrix(t, filepath.Join(one, f)), readMatrix(t, filepath.Join(ckpt, f))
+		scale := 0.0
+		for _, v := range a.data {
+			scale = math.Max(scale, math.Abs(v))
+		}
+		if diff := maxDiff(t, a, b); diff > 1e-6*scale {
+			t.Errorf("%s: the resumed distributed fit differs from one process by %g", f, diff)
+		}
+	}
+}
+
+// checkResumeRefused checks that resuming the 2-rank checkpoint ckpt on 3
+// ranks, or in one process, is one clear error.
+func checkResumeRefused(t *testing.T, ctx context.Context, run func(context.Context, int, string, ...string) *exec.Cmd, dir, ckpt string) {
+	t.Helper()
+	b, err := run(ctx, 3, dir, "fit", "--resume", ckpt, "--distributed", "mpi").CombinedOutput()
+	if err == nil || !strings.Contains(string(b), "mpirun -np 2") {
+		t.Errorf("resume on 3 ranks of a 2-rank checkpoint: %v\n%s", err, b)
+	}
+	if r := nmfRun(ctx, "fit", "--resume", ckpt); r.code != 1 || !strings.Contains(r.stderr, "mpirun -np 2") {
+		t.Errorf("resume in one process of a 2-rank checkpoint: exit %d, %s", r.code, r.stderr)
+	}
+}
