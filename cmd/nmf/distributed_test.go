@@ -134,16 +134,7 @@ func TestDistributedGolden(t *testing.T) {
 					js, _ := json.Marshal(raw["distributed"])
 					t.Errorf("-np %d: distributed %s", np, js)
 				}
-				for _, f := range []string{"W.npy", "H.npy"} {
-					a, b := readMatrix(t, filepath.Join(one, f)), readMatrix(t, filepath.Join(out, f))
-					scale := 0.0
-					for _, v := range a.data {
-						scale = math.Max(scale, math.Abs(v))
-					}
-					if diff := maxDiff(t, a, b); diff > tol*math.Max(1, scale) {
-						t.Errorf("-np %d: %s differs from one process by %g", np, f, diff)
-					}
-				}
+				sameFactors(t, fmt.Sprintf("-np %d", np), one, out, tol)
 			}
 		})
 	}
@@ -256,16 +247,24 @@ func TestDistributedDevices(t *testing.T) {
 			if r.Device.Name == r1.Device.Name || r.Device.Profile == "" {
 				t.Errorf("rank 0 ran on %q (profile %q), want the OpenCL device", r.Device.Name, r.Device.Profile)
 			}
-			for _, f := range []string{"W.npy", "H.npy"} {
-				a, b := readMatrix(t, filepath.Join(one, f)), readMatrix(t, filepath.Join(out, f))
-				scale := 0.0
-				for _, v := range a.data {
-					scale = math.Max(scale, math.Abs(v))
-				}
-				if diff := maxDiff(t, a, b); diff > 1e-6*math.Max(1, scale) {
-					t.Errorf("%s differs from one process by %g", f, diff)
-				}
-			}
+			sameFactors(t, "-np 2 opencl,cpu", one, out, 1e-6)
 		})
+	}
+}
+
+// sameFactors checks the W.npy and H.npy of the fit in out against the
+// one-process fit's in one: within tol relative to their largest entry
+// (at least 1).
+func sameFactors(t *testing.T, what, one, out string, tol float64) {
+	t.Helper()
+	for _, f := range []string{"W.npy", "H.npy"} {
+		a, b := readMatrix(t, filepath.Join(one, f)), readMatrix(t, filepath.Join(out, f))
+		scale := 0.0
+		for _, v := range a.data {
+			scale = math.Max(scale, math.Abs(v))
+		}
+		if diff := maxDiff(t, a, b); diff > tol*math.Max(1, scale) {
+			t.Errorf("%s: %s differs from one process by %g", what, f, diff)
+		}
 	}
 }
