@@ -1,9 +1,11 @@
 package gpu_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/clnmf/clnmf/gpu"
 	"github.com/clnmf/clnmf/nmf"
 	"github.com/clnmf/clnmf/nmf/backend"
 	"github.com/clnmf/clnmf/nmf/nmftest"
@@ -127,4 +129,59 @@ func mulX(t *testing.T, be backend.Backend, x backend.Data, c backend.Matrix, r,
 		t.Fatal(err)
 	}
 	return got.Data
+}
+
+// TestSparseStreamedPanels: a CSR X whose stored entries exceed what a
+// capped device leaves is cut into row panels and streamed, its nonzeros
+// never densified: the device never holds more than a small part of the
+// dense X's bytes (20000² float32, 1.6 GB), a pass loads the CSR's bytes,
+// and the fit agrees with the resident one.
+func TestSparseStreamedPanels(t *testing.T) {
+	open := openerFor(t)
+	const l, n, k, nnz = 20000, 20000, 4, 150000
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := &nmf.CSR[float32]{Rows: l, Cols: n, Indptr: make([]int, l+1)}
+	const per = nnz / l
+	for i := range l {
+		for t := range per { // increasing columns, one in each stretch of n/per
+			x.Indices = append(x.Indices, t*(n/per)+rng.IntN(n/per))
+			x.Data = append(x.Data, 1+rng.Float32())
+		}
+		x.Indptr[i+1] = len(x.Indices)
+	}
+	opt := nmf.DefaultOptions()
+	opt.Components, opt.MaxIter, opt.Init, opt.Loss = k, 10, nmf.InitRandom, nmf.KullbackLeibler
+	opt.Backend = open
+	res, err := nmf.Fit(context.Background(), x, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.DeviceMemory = 22 << 20
+	var capped *gpu.Backend
+	opt.Backend = func() (backend.Backend, error) {
+		b, err := open()
+		if err == nil {
+			capped = b.(*gpu.Backend)
+		}
+		return b, err
+	}
+	str, err := nmf.Fit(context.Background(), x, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := str.Plan
+	dense := int64(l) * int64(n) * 4
+	if !p.Streamed || p.Panels < 4 || p.BytesPerIteration <= 0 || p.BytesPerIteration > dense/100 {
+		t.Fatalf("plan %+v: want the CSR streamed in panels, its own bytes (not the dense %d) per iteration", p, dense)
+	}
+	if dp := gpu.PeakDeviceBytes(capped); dp > 64<<20 {
+		t.Errorf("the streamed fit held up to %d bytes on the device; the dense X would be %d", dp, dense)
+	}
+	if d := nmftest.RelDiff(str.W.Data, res.W.Data); d > 1e-5 {
+		t.Errorf("W differs from the resident fit's by %.3g relative", d)
+	}
+	if d := nmftest.RelDiff(str.H.Data, res.H.Data); d > 1e-5 {
+		t.Errorf("H differs from the resident fit's by %.3g relative", d)
+	}
+	t.Logf("%d panels of %d rows, %d bytes per iteration, device peak %d bytes", p.Panels, p.PanelRows, p.BytesPerIteration, gpu.PeakDeviceBytes(capped))
 }

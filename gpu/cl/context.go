@@ -26,6 +26,7 @@ type Context struct {
 	objects   []releaser // live objects in order of creation; the queue first
 	queues    []*Queue   // the queue, then those of NewQueue
 	allocated int64
+	peak      int64 // the most allocated at once
 	programs  map[programKey]*Program
 
 	evMu   sync.Mutex // guards events, also under the read lock
@@ -94,6 +95,17 @@ func (c *Context) Allocated() int64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.allocated
+}
+
+// PeakAllocated returns the most bytes the context's buffers held at once,
+// also after Close.
+func (c *Context) PeakAllocated() int64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.peak
 }
 
 // Close waits for the queues to finish, then releases the events left,
@@ -268,6 +280,7 @@ func (c *Context) NewBuffer(size int64) (*Buffer, error) {
 	b := &Buffer{ctx: c, handle: h, size: size}
 	c.objects = append(c.objects, b)
 	c.allocated += size
+	c.peak = max(c.peak, c.allocated)
 	return b, nil
 }
 

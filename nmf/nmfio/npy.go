@@ -538,14 +538,48 @@ func EncodeNPY[T nmf.Float](w io.Writer, m *nmf.Dense[T]) error {
 	return encodeNPY(w, m.Rows, m.Cols, m.Data)
 }
 
-func encodeNPY[T nmf.Float](w io.Writer, rows, cols int, data []T) error {
+// WriteNPYRows writes a rows×cols .npy to path as WriteNPY does, block
+// rows at a time: fill(lo, hi, dst) sets rows [lo, hi) into dst (row-major,
+// (hi−lo)·cols values), so that a generated matrix larger than memory is
+// never whole in it.
+func WriteNPYRows[T nmf.Float](path string, rows, cols, block int, fill func(lo, hi int, dst []T)) error {
+	if err := checkWriteDims(rows, cols, rows*cols); err != nil || block < 1 {
+		return fmt.Errorf("%s: %d×%d in blocks of %d rows: %v", path, rows, cols, block, err)
+	}
+	return WriteFileAtomic(path, func(w io.Writer) error {
+		if err := writeNPYHeader[T](w, rows, cols); err != nil {
+			return err
+		}
+		buf := make([]T, min(block, rows)*cols)
+		for lo := 0; lo < rows; lo += block {
+			hi := min(lo+block, rows)
+			fill(lo, hi, buf[:(hi-lo)*cols])
+			if err := encodeValues(w, buf[:(hi-lo)*cols]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func writeNPYHeader[T nmf.Float](w io.Writer, rows, cols int) error {
 	descr := "<f8"
-	if _, ok := any(data).([]float32); ok {
+	if _, ok := any(*new(T)).(float32); ok {
 		descr = "<f4"
 	}
-	if _, err := w.Write(npyHeaderBytes(descr, false, shapeString([]int{rows, cols}))); err != nil {
+	_, err := w.Write(npyHeaderBytes(descr, false, shapeString([]int{rows, cols})))
+	return err
+}
+
+func encodeNPY[T nmf.Float](w io.Writer, rows, cols int, data []T) error {
+	if err := writeNPYHeader[T](w, rows, cols); err != nil {
 		return err
 	}
+	return encodeValues(w, data)
+}
+
+// encodeValues writes data little-endian.
+func encodeValues[T nmf.Float](w io.Writer, data []T) error {
 	buf := make([]byte, 0, 1<<15)
 	for len(data) > 0 {
 		n := min(len(data), cap(buf)/8)

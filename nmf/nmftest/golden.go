@@ -176,21 +176,8 @@ func ToCSR[T nmf.Float](d *nmf.Dense[T]) *nmf.CSR[T] {
 	return s
 }
 
-// RelDiff is max|a − b| / max|b|.
-func RelDiff[T nmf.Float](a, b []T) float64 {
-	if len(a) != len(b) {
-		return math.Inf(1)
-	}
-	var d, m float64
-	for i := range a {
-		d = math.Max(d, math.Abs(float64(a[i])-float64(b[i])))
-		m = math.Max(m, math.Abs(float64(b[i])))
-	}
-	if m == 0 {
-		return d
-	}
-	return d / m
-}
+// RelDiff is max|a − b| / max|b| (nmf.MaxRelDiff).
+func RelDiff[T nmf.Float](a, b []T) float64 { return nmf.MaxRelDiff(a, b) }
 
 // Golden runs every case in dir against the backends newBackend returns,
 // then those of dir/minibatch (MiniBatchNMF) and of dir/seeded

@@ -30,7 +30,9 @@ type Config struct {
 	Compare    bool
 	Markdown   bool
 	Quick      bool
-	Tune       bool // search GEMM parameters and cache the best (see Tune)
+	Tune       bool   // search GEMM parameters and cache the best (see Tune)
+	LargeData  bool   // also the 1.2 and 2.4 GB memory rows (largedata.go)
+	NMF        string // the nmf command the memory rows run; "" skips them
 	Repeats    int
 	Warmup     int
 	Rounds     int    // fresh starts per iteration workload, alternating with scikit-learn's
@@ -50,7 +52,7 @@ type Config struct {
 }
 
 // Usage is the usage text of nmf bench.
-const Usage = `usage: nmf bench [--device D] [--precision P] [--json] [--compare] [--markdown] [--quick] [--repeats N] [--warmup N] [--rounds N] [--only REGEXP] [--tune]
+const Usage = `usage: nmf bench [--device D] [--precision P] [--json] [--compare] [--markdown] [--quick] [--repeats N] [--warmup N] [--rounds N] [--only REGEXP] [--large-data] [--nmf PATH] [--tune]
        nmf bench --roofline [--size L] [--peak-gflops G] [--flops-per-cu N] [--device D] [other flags]
 
 Times fixed workloads (GEMMs of the shapes an iteration runs, square 2048
@@ -74,6 +76,11 @@ the device memory of a fit.
                   round of ours is followed by the same round in scikit-learn
   --python PATH   interpreter for --compare (default /usr/bin/python3)
   --only REGEXP   run only the workloads whose label matches, e.g. 'mu KL' or 'X·Hᵀ'
+  --large-data    also the memory rows of 1.2 GB and 2.4 GB float32 X (written to the temporary
+                  folder, removed after; about an hour with --compare on a 2-core machine, and
+                  scikit-learn needs ~15 GiB at 2.4 GB); the 120 MB row and, on OpenCL devices,
+                  streamed vs resident always run
+  --nmf PATH      the nmf command the memory rows run as a subprocess (default: this one)
   --tune          instead of the workloads, search the GEMM kernels' parameters (variant,
                   vector width, register block, work-group shape) on each OpenCL device:
                   each candidate is built, checked against a host product and timed on
@@ -113,6 +120,8 @@ func ParseArgs(args []string) (*Config, error) {
 	fs.BoolVar(&c.Markdown, "markdown", false, "")
 	fs.BoolVar(&c.Quick, "quick", false, "")
 	fs.BoolVar(&c.Tune, "tune", false, "")
+	fs.BoolVar(&c.LargeData, "large-data", false, "")
+	fs.StringVar(&c.NMF, "nmf", nmfCommand(), "")
 	fs.IntVar(&c.Repeats, "repeats", 3, "")
 	fs.IntVar(&c.Warmup, "warmup", 1, "")
 	fs.IntVar(&c.Rounds, "rounds", 3, "")

@@ -54,6 +54,19 @@ type Row struct {
 	// (--roofline).
 	Bytes float64  `json:"bytes,omitempty"`
 	Roof  *RoofRow `json:"roofline,omitempty"`
+	// Large-data rows (largedata.go): X's bytes; the peak anonymous memory
+	// and wall seconds of our fit's process and of scikit-learn's; for a
+	// streamed fit the resident fit's ms per iteration, resident time over
+	// streamed time, and the largest difference of W and H (relative to
+	// the largest entry).
+	XBytes          int64   `json:"x_bytes,omitempty"`
+	PeakAnon        int64   `json:"peak_anon_bytes,omitempty"`
+	Seconds         float64 `json:"seconds,omitempty"`
+	SklearnPeakAnon int64   `json:"sklearn_peak_anon_bytes,omitempty"`
+	SklearnSeconds  float64 `json:"sklearn_seconds,omitempty"`
+	ResidentMs      float64 `json:"resident_ms_per_iter,omitempty"`
+	RatioResident   float64 `json:"ratio_vs_resident,omitempty"`
+	MaxRelDiff      float64 `json:"max_rel_diff,omitempty"`
 }
 
 // Report is everything one bench run measured.
@@ -525,6 +538,11 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 	}
 	if err := m.iterations(ctx); err != nil {
 		return nil, err
+	}
+	if !c.Roofline {
+		if err := m.largeData(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if len(m.devs) > 0 && !hasCLBlast(rep) {
 		m.note(clblastNote())
