@@ -2,6 +2,7 @@ package nmfio
 
 import (
 	"fmt"
+	"math"
 	"runtime/metrics"
 	"slices"
 	"strings"
@@ -32,17 +33,25 @@ func TestReadMTXSortedInPlace(t *testing.T) {
 		shuffled.WriteString(lines[(k*perRow+k/rows)%len(lines)])
 	}
 	nnz := float64(rows * perRow)
+	// The counter is the process's: what other goroutines allocate meanwhile
+	// (tests of the package run in parallel) only adds to it, so the least
+	// of three reads is this reader's own.
 	read := func(name, text string) (*Input, float64) {
 		path := writeTemp(t, name, []byte(text))
-		s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-		metrics.Read(s)
-		before := s[0].Value.Uint64()
-		in, err := Read(path)
-		if err != nil {
-			t.Fatal(err)
+		var in *Input
+		least := math.Inf(1)
+		for range 3 {
+			s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+			metrics.Read(s)
+			before := s[0].Value.Uint64()
+			got, err := Read(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			metrics.Read(s)
+			in, least = got, min(least, float64(s[0].Value.Uint64()-before)/nnz)
 		}
-		metrics.Read(s)
-		return in, float64(s[0].Value.Uint64()-before) / nnz
+		return in, least
 	}
 	a, perSorted := read("sorted.mtx", sorted.String())
 	b, perShuffled := read("shuffled.mtx", shuffled.String())
