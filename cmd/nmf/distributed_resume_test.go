@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -92,7 +91,7 @@ func TestDistributedResume(t *testing.T) {
 
 // checkResumeRefused checks that resuming the 2-rank checkpoint ckpt on 3
 // ranks, or in one process, is one clear error.
-func checkResumeRefused(t *testing.T, ctx context.Context, run func(context.Context, int, string, ...string) *exec.Cmd, dir, ckpt string) {
+func checkResumeRefused(t *testing.T, ctx context.Context, run mpiRun, dir, ckpt string) {
 	t.Helper()
 	b, err := run(ctx, 3, dir, "fit", "--resume", ckpt, "--distributed", "mpi").CombinedOutput()
 	if err == nil || !strings.Contains(string(b), "mpirun -np 2") {

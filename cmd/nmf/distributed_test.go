@@ -18,28 +18,40 @@ import (
 	"github.com/clnmf/clnmf/nmf/nmftest"
 )
 
-// mpirunFor returns mpirun's path and a command running this test binary as
-// nmf under it with np ranks; it skips where mpirun is absent, except under
-// CI (.ci/setup installs Open MPI).
-func mpirunFor(t *testing.T) func(ctx context.Context, np int, dir string, args ...string) *exec.Cmd {
+// mpiRun starts this test binary as nmf with np ranks under a launcher.
+type mpiRun func(ctx context.Context, np int, dir string, args ...string) *exec.Cmd
+
+// mpirunFor returns an mpiRun under Open MPI's mpirun; it skips where
+// mpirun is absent, except under CI (.ci/setup installs Open MPI).
+func mpirunFor(t *testing.T) mpiRun {
+	return launcherFor(t, "mpirun", "openmpi-bin libopenmpi3", "--allow-run-as-root", "--oversubscribe", "-x", "NMF_TEST_MAIN=1")
+}
+
+// mpichFor returns an mpiRun under MPICH's mpiexec.mpich (Hydra), as
+// mpirunFor does (.ci/setup installs mpich beside Open MPI).
+func mpichFor(t *testing.T) mpiRun {
+	return launcherFor(t, "mpiexec.mpich", "mpich")
+}
+
+func launcherFor(t *testing.T, name, pkgs string, flags ...string) mpiRun {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("starts mpirun")
+		t.Skip("starts " + name)
 	}
-	mpirun, err := exec.LookPath("mpirun")
+	path, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("mpirun not found under CI: .ci/setup installs openmpi-bin")
+			t.Fatalf("%s not found under CI: .ci/setup installs %s", name, pkgs)
 		}
-		t.Skip("mpirun not found (apt-get install openmpi-bin libopenmpi3): skipping the MPI tests")
+		t.Skipf("%s not found (apt-get install %s): skipping", name, pkgs)
 	}
 	exe, err := os.Executable()
 	if err != nil {
 		t.Skip(err)
 	}
 	return func(ctx context.Context, np int, dir string, args ...string) *exec.Cmd {
-		a := []string{"--allow-run-as-root", "--oversubscribe", "-np", fmt.Sprint(np), "-x", "NMF_TEST_MAIN=1", exe}
-		c := exec.CommandContext(ctx, mpirun, append(a, args...)...)
+		a := append(slices.Clone(flags), "-np", fmt.Sprint(np), exe)
+		c := exec.CommandContext(ctx, path, append(a, args...)...)
 		c.Env = append(os.Environ(), "NMF_TEST_MAIN=1", "OMPI_MCA_rmaps_base_oversubscribe=1")
 		c.Dir = dir
 		return c
@@ -112,32 +124,53 @@ func TestDistributedGolden(t *testing.T) {
 	for _, c := range distributedCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			args, tol := c.args, c.tol
 			one := filepath.Join(dir, "one.nmf")
-			mustRun(t, append(args, "--out", one)...)
-			r1, _ := loadReport(t, one)
+			mustRun(t, append(c.args, "--out", one)...)
 			for _, np := range []int{2, 3} {
-				out := filepath.Join(dir, fmt.Sprintf("np%d.nmf", np))
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				cmd := run(ctx, np, dir, append(args, "--out", out, "--distributed", "mpi")...)
-				b, err := cmd.CombinedOutput()
-				cancel()
-				if err != nil {
-					t.Fatalf("-np %d: %v\n%s", np, err, b)
-				}
-				r, raw := loadReport(t, out)
-				if r.NIter != r1.NIter {
-					t.Errorf("-np %d: n_iter %d, one process %d", np, r.NIter, r1.NIter)
-				}
-				d := r.Distributed
-				if d == nil || d.Engine != "mpi" || d.Ranks != np || len(d.Rows) != np || len(d.CommSeconds) != np || d.Rows[np-1][1] != readMatrix(t, args[1]).rows {
-					js, _ := json.Marshal(raw["distributed"])
-					t.Errorf("-np %d: distributed %s", np, js)
-				}
-				sameFactors(t, fmt.Sprintf("-np %d", np), one, out, tol)
+				checkRanks(t, run, np, c, one, "Open MPI")
 			}
 		})
 	}
+}
+
+// TestDistributedMPICH runs golden cases under MPICH's mpiexec.mpich -np 2
+// (MPICH's ABI: integer handles), as TestDistributedGolden does.
+func TestDistributedMPICH(t *testing.T) {
+	run := mpichFor(t)
+	for _, c := range distributedCases(t) {
+		if !slices.Contains([]string{"mu_kl_reg", "cd_fro_f32", "seeded_fit_mu_fro", "seeded_nndsvdar_wide"}, c.name) {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			one := filepath.Join(t.TempDir(), "one.nmf")
+			mustRun(t, append(c.args, "--out", one)...)
+			checkRanks(t, run, 2, c, one, "MPICH")
+		})
+	}
+}
+
+// checkRanks fits c on np ranks and checks it against the one-process fit
+// in one: n_iter, W and H, report.json's distributed object and the ABI.
+func checkRanks(t *testing.T, run mpiRun, np int, c distCase, one, abi string) {
+	t.Helper()
+	out := filepath.Join(filepath.Dir(one), fmt.Sprintf("np%d.nmf", np))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b, err := run(ctx, np, filepath.Dir(one), append(c.args, "--out", out, "--distributed", "mpi")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("-np %d: %v\n%s", np, err, b)
+	}
+	r1, _ := loadReport(t, one)
+	r, raw := loadReport(t, out)
+	if r.NIter != r1.NIter {
+		t.Errorf("-np %d: n_iter %d, one process %d", np, r.NIter, r1.NIter)
+	}
+	d := r.Distributed
+	if d == nil || d.Engine != "mpi" || d.ABI != abi || d.Ranks != np || len(d.Rows) != np || len(d.CommSeconds) != np || d.Rows[np-1][1] != readMatrix(t, c.args[1]).rows {
+		js, _ := json.Marshal(raw["distributed"])
+		t.Errorf("-np %d: distributed %s", np, js)
+	}
+	sameFactors(t, fmt.Sprintf("-np %d", np), one, out, c.tol)
 }
 
 // TestDistributedFailingRank fits an X whose NaN lies in the last rank's

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"unsafe"
@@ -54,8 +55,32 @@ const (
 
 const threadSerialized = 2 // MPI_THREAD_SERIALIZED in both
 
-// libraries are tried in order when CLNMF_MPI_LIB is not set.
-var libraries = []string{"libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so", "libmpich.so"}
+// libraries are tried in order when CLNMF_MPI_LIB is not set: Open MPI's
+// first, or MPICH's under a PMI launcher that is not Open MPI's (MPICH's
+// Hydra, srun --mpi=pmi2), where both are installed.
+var (
+	openMPILibs = []string{"libmpi.so.40"}
+	mpichLibs   = []string{"libmpich.so.12", "libmpi.so.12"}
+	otherLibs   = []string{"libmpi.so", "libmpich.so"}
+)
+
+func libraries() []string {
+	first, second := openMPILibs, mpichLibs
+	if os.Getenv("OMPI_COMM_WORLD_SIZE") == "" && os.Getenv("PMI_SIZE") != "" {
+		first, second = mpichLibs, openMPILibs
+	}
+	return slices.Concat(first, second, otherLibs)
+}
+
+// launcherSize is the job's size as the launcher says (0 when none does).
+func launcherSize() int {
+	for _, v := range []string{"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"} {
+		if n, err := strconv.Atoi(os.Getenv(v)); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 0
+}
 
 // InMPIRun says whether this process was started by mpirun/mpiexec (Open
 // MPI's, MPICH's Hydra or a PMI launcher such as srun).
@@ -82,7 +107,7 @@ func LocalRank(rank int) int {
 // Open loads the MPI library and initialises MPI. Call Finalize (or Abort)
 // before exiting.
 func Open() (*Comm, error) {
-	names := libraries
+	names := libraries()
 	if p := os.Getenv("CLNMF_MPI_LIB"); p != "" {
 		names = []string{p}
 	}
@@ -120,6 +145,11 @@ func Open() (*Comm, error) {
 		return nil, fmt.Errorf("mpi: MPI_Comm_size failed (error %d)", rc)
 	}
 	c.rank, c.size = int(r), int(s)
+	if n := launcherSize(); n > 0 && n != c.size {
+		// Another MPI's library started this process as a singleton.
+		c.finalize()
+		return nil, fmt.Errorf("mpi: %s (%s) sees %d processes, the launcher started %d: set CLNMF_MPI_LIB to the library of the mpirun used", lib, c.abi, c.size, n)
+	}
 	return c, nil
 }
 
