@@ -20,9 +20,10 @@ import (
 
 // distRun is this process's part of a distributed fit.
 type distRun struct {
-	comm   *countingComm
-	lo, hi int // this rank's rows of X
-	rows   [][2]int
+	comm    *countingComm
+	lo, hi  int // this rank's rows of X
+	rows    [][2]int
+	entries []int64 // each rank's stored entries of a sparse X
 }
 
 // countingComm is an nmf.Comm that times its sums and counts their words.
@@ -64,6 +65,9 @@ type distributedReport struct {
 	CommSeconds []float64 `json:"comm_seconds"`
 	Words       int64     `json:"words"`
 	Sums        int       `json:"sums"`
+	// Entries is each rank's stored entries of a sparse X (a .mtx: each
+	// rank holds only its rows').
+	Entries []int64 `json:"entries,omitempty"`
 }
 
 // startDistributed initialises MPI for --distributed mpi; once MPI is up
@@ -154,12 +158,15 @@ func (d *distRun) fail(e *env, err error) error {
 }
 
 // share sets this rank's rows of an l-row X: equal shares, in rank order.
+// X is a mapped .npy (each rank touches only its rows' pages) or a .mtx
+// read with keepRows (each rank holds only its rows' entries).
 func (d *distRun) share(ds *dataset, o *options) error {
-	if ds.Kind != kindNPY || !ds.Mapped() || ds.Sparse != nil {
-		return fmt.Errorf("%s: --distributed mpi reads each rank's rows of a memory-mapped .npy: want a C-ordered float32/float64 .npy in this machine's byte order", ds.Path)
+	mtx := ds.Kind == kindMTX && ds.Sparse != nil
+	if !mtx && (ds.Kind != kindNPY || !ds.Mapped() || ds.Sparse != nil) {
+		return fmt.Errorf("%s: --distributed mpi reads each rank's rows of a memory-mapped .npy or of a .mtx: want a C-ordered float32/float64 .npy in this machine's byte order", ds.Path)
 	}
 	if o.precision != ds.nativePrecision() {
-		return fmt.Errorf("%s: --distributed mpi computes in the file's precision (%s): converting would read all of X", ds.Path, ds.nativePrecision())
+		return fmt.Errorf("%s: --distributed mpi computes in the file's precision (%s): converting would copy X", ds.Path, ds.nativePrecision())
 	}
 	l, _ := ds.Dims()
 	size := d.comm.Size()
@@ -167,10 +174,41 @@ func (d *distRun) share(ds *dataset, o *options) error {
 		return fmt.Errorf("%s: %d rows for %d ranks: every rank needs one row at least", ds.Path, l, size)
 	}
 	for r := range size {
-		d.rows = append(d.rows, [2]int{r * l / size, (r + 1) * l / size})
+		d.rows = append(d.rows, rankRows(r, size, l))
 	}
-	d.lo, d.hi = d.rows[d.comm.Rank()][0], d.rows[d.comm.Rank()][1]
+	d.lo, d.hi = d.keepRows(l, 0)
+	if mtx {
+		return d.countEntries(ds)
+	}
 	return nil
+}
+
+// countEntries sums the ranks' stored entries of a sparse X: ds.nnz
+// becomes the whole X's, d.entries each rank's.
+func (d *distRun) countEntries(ds *dataset) error {
+	v := make([]float64, d.comm.Size())
+	v[d.comm.Rank()] = float64(ds.nnz)
+	if err := d.comm.Comm.SumFloat64(v); err != nil {
+		return err
+	}
+	ds.nnz = 0
+	for _, n := range v {
+		d.entries = append(d.entries, int64(n))
+		ds.nnz += int(n)
+	}
+	return nil
+}
+
+// rankRows is rank r's rows [lo, hi) of an l-row X shared by size ranks.
+func rankRows(r, size, l int) [2]int {
+	return [2]int{r * l / size, (r + 1) * l / size}
+}
+
+// keepRows is this rank's rows of an l-row X (the .mtx reader's
+// nmfio.Options.KeepRows).
+func (d *distRun) keepRows(l, _ int) (lo, hi int) {
+	rows := rankRows(d.comm.Rank(), d.comm.Size(), l)
+	return rows[0], rows[1]
 }
 
 // gatherW returns all of W (l×k) from every rank's rows: each rank's rows
@@ -202,7 +240,7 @@ func (d *distRun) report(nIter int) (*distributedReport, error) {
 	if nIter > 0 {
 		per = words / int64(nIter)
 	}
-	return &distributedReport{Engine: "mpi", ABI: d.comm.ABI(), Ranks: d.comm.Size(), Rows: d.rows, CommSeconds: secs, Words: per, Sums: sums}, nil
+	return &distributedReport{Engine: "mpi", ABI: d.comm.ABI(), Ranks: d.comm.Size(), Rows: d.rows, CommSeconds: secs, Words: per, Sums: sums, Entries: d.entries}, nil
 }
 
 // distributedFit is fitAs's fit on this rank's rows: from W0/H0, from the
@@ -212,7 +250,7 @@ func (d *distRun) report(nIter int) (*distributedReport, error) {
 func distributedFit[T nmf.Float](ctx context.Context, d *distRun, x nmf.Matrix[T], st *fitStarts[T], rs *resumeState, opt nmf.Options) (*nmf.Result[T], *distributedReport, error) {
 	l, _ := x.Dims()
 	opt.Comm = d.comm
-	local := nmf.Rows(x, d.lo, d.hi).(*nmf.Dense[T])
+	local := nmf.Rows(x, d.lo, d.hi)
 	rows := func(w *nmf.Dense[T], flag string) (*nmf.Dense[T], error) {
 		if w.Rows != l {
 			return nil, fmt.Errorf("%s: W has %d rows, X %d", flag, w.Rows, l)

@@ -66,7 +66,8 @@ type distCase struct {
 }
 
 // distributedCases are golden cases for TestDistributedGolden: custom
-// starts of every solver and loss family, float32 and float64, and seeded
+// starts of every solver and loss family, float32 and float64, dense .npy
+// and sparse .mtx, and seeded
 // ones from the inits (nndsvda by default, random, nndsvd, nndsvdar) on
 // tall and wide X.
 func distributedCases(t *testing.T) []distCase {
@@ -76,7 +77,7 @@ func distributedCases(t *testing.T) []distCase {
 		dir  string
 		want []string
 	}{
-		{"../../testdata/golden", []string{"mu_fro", "mu_kl_reg", "mu_is", "mu_b1.5_reg", "cd_fro_reg", "mu_kl_f32", "cd_fro_f32"}},
+		{"../../testdata/golden", []string{"mu_fro", "mu_kl_reg", "mu_is", "mu_b1.5_reg", "cd_fro_reg", "mu_kl_f32", "cd_fro_f32", "mu_kl_sparse", "cd_fro_sparse"}},
 		{"../../testdata/golden/seeded", []string{"seeded_fit_mu_fro", "seeded_fit_random_kl", "seeded_nndsvd_tall", "seeded_nndsvdar_wide"}},
 	} {
 		cases, err := nmftest.Cases(set.dir)
@@ -90,7 +91,11 @@ func distributedCases(t *testing.T) []distCase {
 			}
 			found++
 			in := func(f string) string { p, _ := filepath.Abs(filepath.Join(set.dir, c.Name, f)); return p }
-			args := []string{"fit", in(c.X), "-k", fmt.Sprint(c.Rank), "--device", "cpu", "-q"}
+			x := in(c.X)
+			if c.XMtx != "" { // a sparse case: each rank reads its rows' entries of the .mtx
+				x = in(c.XMtx)
+			}
+			args := []string{"fit", x, "-k", fmt.Sprint(c.Rank), "--device", "cpu", "-q"}
 			if c.W0 != "" {
 				args = append(args, "--w0", in(c.W0), "--h0", in(c.H0))
 			} else {
@@ -166,11 +171,30 @@ func checkRanks(t *testing.T, run mpiRun, np int, c distCase, one, abi string) {
 		t.Errorf("-np %d: n_iter %d, one process %d", np, r.NIter, r1.NIter)
 	}
 	d := r.Distributed
-	if d == nil || d.Engine != "mpi" || d.ABI != abi || d.Ranks != np || len(d.Rows) != np || len(d.CommSeconds) != np || d.Rows[np-1][1] != readMatrix(t, c.args[1]).rows {
+	if d == nil || d.Engine != "mpi" || d.ABI != abi || d.Ranks != np || len(d.Rows) != np || len(d.CommSeconds) != np || d.Rows[np-1][1] != readMatrix(t, filepath.Join(one, "W.npy")).rows {
 		js, _ := json.Marshal(raw["distributed"])
 		t.Errorf("-np %d: distributed %s", np, js)
 	}
+	if strings.HasSuffix(c.args[1], ".mtx") {
+		checkEntries(t, np, d.Entries, r1.Input.NNZ)
+	}
 	sameFactors(t, fmt.Sprintf("-np %d", np), one, out, c.tol)
+}
+
+// checkEntries checks that each rank of a .mtx fit held only its rows'
+// entries: some, fewer than all, summing to the whole X's.
+func checkEntries(t *testing.T, np int, entries []int64, total int) {
+	t.Helper()
+	sum := int64(0)
+	for _, e := range entries {
+		if e <= 0 || e >= int64(total) {
+			t.Errorf("-np %d: ranks' entries %v of %d", np, entries, total)
+		}
+		sum += e
+	}
+	if len(entries) != np || sum != int64(total) {
+		t.Errorf("-np %d: ranks' entries %v, want %d summing to %d", np, entries, np, total)
+	}
 }
 
 // TestDistributedFailingRank fits an X whose NaN lies in the last rank's

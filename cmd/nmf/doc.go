@@ -98,7 +98,8 @@
 //	                      opencl,cpu) or all-gpus runs one fit on all of
 //	                      them, X's rows shared by their memory
 //	--distributed mpi     (fit) one rank of a fit under mpirun -np N: each
-//	                      rank maps the .npy, fits its rows (from any init
+//	                      rank maps the .npy (or reads its rows of a .mtx),
+//	                      fits its rows (from any init
 //	                      or its rows of --w0) on its --device, the sums go
 //	                      through MPI (libmpi loaded at run time), rank 0
 //	                      writes; report.json gains "distributed"; Ctrl-C

@@ -47,9 +47,9 @@ Flags:
                         them (opencl:0:0,opencl:0:1) for one fit on all, or all-gpus
                         (default auto)
   --distributed mpi     one rank of a fit under mpirun: each rank fits its rows of a
-                        mapped .npy, rank 0 writes; Ctrl-C checkpoints, --resume
-                        on as many ranks (MPI loaded at run time; see
-                        docs/distributed.md)
+                        mapped .npy or of a .mtx, rank 0 writes; Ctrl-C
+                        checkpoints, --resume on as many ranks (MPI loaded at
+                        run time; see docs/distributed.md)
   --device-memory B     plan as if the OpenCL device had B bytes (e.g. 256MiB): X
                         that does not fit is streamed onto it in row panels
   --precision P         float32 or float64 (default: float32 for images, WAV and
@@ -245,6 +245,9 @@ func (rs *resumeState) checkInput(ds *dataset) error {
 func loadInput(e *env, o *options, kind string) (*dataset, error) {
 	t0 := time.Now()
 	rd := &nmfio.Options{MemoryLimit: o.readLimit(), IndexColumn: o.indexColumn}
+	if o.dist != nil {
+		rd.KeepRows = o.dist.keepRows // a .mtx: this rank's rows' entries only
+	}
 	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop}, rd)
 	if err != nil {
 		return nil, err

@@ -141,6 +141,7 @@ type mtxReader struct {
 	lr                          *lineReader
 	pattern, integer, symmetric bool
 	nrows, ncols, nnz           int64
+	lo, hi                      int64 // the rows kept (Options.KeepRows)
 }
 
 func (m *mtxReader) fail(format string, args ...any) error {
@@ -267,8 +268,35 @@ func (m *mtxReader) sizeLine() error {
 			return m.fail("declares %d entries, but the %d bytes left in the file hold at most %d", m.nnz, left, limit)
 		}
 	}
-	need := mulSat(m.stored(), mtxEntryBytes) + mulSat(m.nrows+1, 8)
+	if err := m.keepRange(); err != nil {
+		return err
+	}
+	need := mulSat(m.kept(), mtxEntryBytes) + mulSat(m.nrows+1, 8)
 	return m.src.check(fmt.Sprintf("a %d×%d sparse matrix with %d entries", m.nrows, m.ncols, m.nnz), need, "")
+}
+
+// keepRange sets the rows kept: all, or Options.KeepRows' range.
+func (m *mtxReader) keepRange() error {
+	m.lo, m.hi = 0, m.nrows
+	if m.src.keepRows == nil {
+		return nil
+	}
+	lo, hi := m.src.keepRows(int(m.nrows), int(m.ncols))
+	if lo < 0 || lo > hi || int64(hi) > m.nrows {
+		return m.fail("rows %d..%d asked for of %d", lo, hi, m.nrows)
+	}
+	m.lo, m.hi = int64(lo), int64(hi)
+	return nil
+}
+
+// kept is the number of entries the kept rows are expected to hold: their
+// share of stored, rounded up.
+func (m *mtxReader) kept() int64 {
+	if m.lo == 0 && m.hi == m.nrows {
+		return m.stored()
+	}
+	rows := m.hi - m.lo
+	return int64(math.Ceil(float64(m.stored()) * float64(rows) / float64(max(m.nrows, 1))))
 }
 
 // stored is the number of entries held: a symmetric file's off-diagonal
@@ -343,7 +371,7 @@ func (e *mtxEntries) csr(rows, cols int) (*nmf.CSR[float64], [2]int) {
 // entries reads the coordinates (0-based) and values of every entry, a
 // symmetric file's mirrored; from a stream, the slices grow as they arrive.
 func (m *mtxReader) entries() (*mtxEntries, error) {
-	prealloc := m.stored()
+	prealloc := m.kept()
 	if m.src.size < 0 {
 		prealloc = min(prealloc, 1<<16)
 	}
@@ -371,13 +399,18 @@ func (m *mtxReader) entries() (*mtxEntries, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.add(int(i-1), int(j-1), v)
-		if m.symmetric && i != j {
+		if m.keeps(i) {
+			e.add(int(i-1), int(j-1), v)
+		}
+		if m.symmetric && i != j && m.keeps(j) {
 			e.add(int(j-1), int(i-1), v)
 		}
 		count++
 	}
 }
+
+// keeps says whether row i (1-based) is kept.
+func (m *mtxReader) keeps(i int64) bool { return i > m.lo && i <= m.hi }
 
 // entry parses one entry line of n fields (the first three in fs).
 func (m *mtxReader) entry(fs [3][]byte, n int) (i, j int64, v float64, err error) {

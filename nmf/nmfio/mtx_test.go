@@ -154,3 +154,45 @@ func TestReadMTXLongComment(t *testing.T) {
 		t.Errorf("data %v", in.Sparse.Data)
 	}
 }
+
+// TestReadMTXKeepRows reads files (sorted by row, unsorted, symmetric)
+// keeping each of three row ranges: the kept rows equal the whole read's,
+// the others are empty; a range outside the file is an error.
+func TestReadMTXKeepRows(t *testing.T) {
+	for _, text := range []string{
+		"%%MatrixMarket matrix coordinate real general\n5 3 6\n1 1 1\n2 3 2\n3 2 3\n4 1 4\n5 3 5\n5 1 6\n",
+		"%%MatrixMarket matrix coordinate real general\n5 3 6\n5 3 5\n1 1 1\n4 1 4\n2 3 2\n3 2 3\n5 1 6\n",
+		"%%MatrixMarket matrix coordinate real symmetric\n5 5 5\n1 1 1\n4 2 2\n5 1 3\n3 3 4\n5 4 5\n",
+	} {
+		all, err := ReadMTX(strings.NewReader(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range [][2]int{{0, 2}, {2, 3}, {3, 5}} {
+			o := &Options{KeepRows: func(rows, cols int) (int, int) { return r[0], r[1] }}
+			got, err := o.ReadMTX(strings.NewReader(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, a := got.Sparse, all.Sparse
+			for i := range a.Rows {
+				gi, ai := g.Indptr[i+1]-g.Indptr[i], a.Indptr[i+1]-a.Indptr[i]
+				if i < r[0] || i >= r[1] {
+					ai = 0
+				}
+				if gi != ai {
+					t.Fatalf("rows %v: row %d has %d entries, want %d", r, i, gi, ai)
+				}
+				for p := range gi {
+					if g.Indices[g.Indptr[i]+p] != a.Indices[a.Indptr[i]+p] || g.Data[g.Indptr[i]+p] != a.Data[a.Indptr[i]+p] {
+						t.Fatalf("rows %v: row %d differs", r, i)
+					}
+				}
+			}
+		}
+		o := &Options{KeepRows: func(rows, cols int) (int, int) { return 2, rows + 1 }}
+		if _, err := o.ReadMTX(strings.NewReader(text)); err == nil || !strings.Contains(err.Error(), "rows 2..6") {
+			t.Errorf("a range past the rows: %v", err)
+		}
+	}
+}

@@ -189,6 +189,14 @@ type Options struct {
 	// it is skipped in every row, the header's included. Other formats
 	// ignore it.
 	IndexColumn bool
+	// KeepRows, when set, makes the Matrix Market reader keep only the
+	// entries of rows [lo, hi) of the rows × cols the file declares (one
+	// process's share of a distributed fit): the result has every row,
+	// those outside the range empty, and memory for the range's entries
+	// alone (checked pro rata against MemoryLimit; a range holding more
+	// than its share grows as it is read). Every line is still read and
+	// checked. Other formats ignore it.
+	KeepRows func(rows, cols int) (lo, hi int)
 }
 
 func (o *Options) budget() nmf.Budget {
@@ -196,6 +204,15 @@ func (o *Options) budget() nmf.Budget {
 		return nmf.Budget{}
 	}
 	return nmf.Budget{Limit: o.MemoryLimit}
+}
+
+// source is the open input r of the given size read under o.
+func (o *Options) source(path string, r io.Reader, size int64) *source {
+	s := &source{path: path, r: r, size: size, budget: o.budget()}
+	if o != nil {
+		s.index, s.keepRows = o.IndexColumn, o.KeepRows
+	}
+	return s
 }
 
 // source is an open input: its name for messages, the reader and its size
@@ -206,6 +223,8 @@ type source struct {
 	size   int64
 	budget nmf.Budget
 	index  bool // Options.IndexColumn
+	// keepRows is Options.KeepRows.
+	keepRows func(rows, cols int) (lo, hi int)
 }
 
 // check refuses an allocation of need bytes over the budget.
@@ -275,7 +294,7 @@ func (o *Options) Read(path string) (*Input, error) {
 			return nil, err
 		}
 		defer f.Close()
-		in, err := fm.read(&source{path: path, r: f, size: sizeOf(f), budget: o.budget(), index: o != nil && o.IndexColumn})
+		in, err := fm.read(o.source(path, f, sizeOf(f)))
 		if in != nil {
 			in.Path = path
 		}
@@ -314,7 +333,7 @@ func (o *Options) ReadCSV(r io.Reader, comma rune) (*Input, error) {
 	default:
 		return nil, fmt.Errorf("nmfio: ReadCSV: separator %q; want ',' or '\\t'", comma)
 	}
-	return readDelimited(&source{r: r, size: sizeOf(r), budget: o.budget(), index: o != nil && o.IndexColumn}, byte(comma), kind)
+	return readDelimited(o.source("", r, sizeOf(r)), byte(comma), kind)
 }
 
 // ReadMTX reads a Matrix Market coordinate file from r (see the package
@@ -323,7 +342,7 @@ func ReadMTX(r io.Reader) (*Input, error) { return (*Options)(nil).ReadMTX(r) }
 
 // ReadMTX is [ReadMTX] with the options' memory limit.
 func (o *Options) ReadMTX(r io.Reader) (*Input, error) {
-	return readMTX(&source{r: r, size: sizeOf(r), budget: o.budget()})
+	return readMTX(o.source("", r, sizeOf(r)))
 }
 
 // checkDims refuses an empty matrix or one too large to index.
