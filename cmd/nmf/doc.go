@@ -99,11 +99,11 @@
 //	                      them, X's rows shared by their memory
 //	--distributed mpi     (fit) one rank of a fit under mpirun -np N: each
 //	                      rank maps the .npy (or reads its rows of a .mtx),
-//	                      fits its rows (from any init
-//	                      or its rows of --w0) on its --device, the sums go
-//	                      through MPI (libmpi loaded at run time), rank 0
-//	                      writes; report.json gains "distributed"; Ctrl-C
-//	                      checkpoints, --resume needs the same N
+//	                      fits its rows (from any init or its rows of --w0)
+//	                      on its --device, the sums go through MPI (libmpi
+//	                      loaded at run time), rank 0 writes; report.json
+//	                      gains "distributed"; Ctrl-C checkpoints, --resume
+//	                      needs the same N
 //	--device-memory B     plan as if the OpenCL device had B bytes (a number,
 //	                      or with KiB, MiB, GiB, KB, MB, GB): X that does not
 //	                      fit beside the factors is streamed onto it in row
