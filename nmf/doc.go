@@ -10,8 +10,10 @@
 // Resume goes on with a saved fit, FitMiniBatch and Online are MiniBatchNMF
 // (fit_transform and partial_fit). InverseTransform is W·H and Divergence
 // scikit-learn's _beta_divergence. Options name scikit-learn's parameters;
-// Result gives W, H, the iterations, the error trace, the warnings
-// scikit-learn would give, the parameters as resolved (Params) and what ran
+// Result gives W, H, the iterations, the trace (every 10 iterations: the
+// error, the regularised objective scikit-learn's NMF minimises and the
+// seconds since the solve began; TracePoint), the warnings scikit-learn
+// would give, the parameters as resolved (Params) and what ran
 // the fit (Device, DeviceReason, DeviceOpenSeconds, DeviceBytes).
 //
 // The zero value of every Options field means scikit-learn's default, as

@@ -36,8 +36,9 @@ type Result[T Float] struct {
 	NIter int
 	// ReconstructionErr is sqrt(2·D_β(X, W·H)), penalties excluded.
 	ReconstructionErr float64
-	// Trace is the reconstruction error at the start (Iter 0) and every 10
-	// iterations.
+	// Trace is the error, the regularised objective and the time at the
+	// start (Iter 0) and every 10 iterations (a minibatch fit: once, at its
+	// end).
 	Trace []TracePoint
 	// InitTime is the time the initialisation took (the SVD of nndsvd*,
 	// the random draws), inside the fit's time.
