@@ -592,7 +592,7 @@ func (b *Backend) build(p backend.Precision) (*cl.Program, error) {
 	if b.dev.FP32DivSqrt {
 		opts += " -cl-fp32-correctly-rounded-divide-sqrt"
 	}
-	return b.ctx.Build(kernels.Source(), opts)
+	return b.ctx.Build(kernels.Source(b.kp.sources()...), opts)
 }
 
 // fits checks every kernel's work-group and local memory on the device

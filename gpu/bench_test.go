@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/clnmf/clnmf/gpu/internal/tuning"
 	"github.com/clnmf/clnmf/nmf/backend"
 	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 )
@@ -51,4 +52,52 @@ func BenchmarkMUTerms(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkGemmKernels times the gpu profile's GEMM before xgemm (the
+// tiled kernels gemm/gemm_rb, tuning.Gemm{}) and with xgemm at its
+// defaults, on the products of a mu iteration for a 1000×1000 X, k = 32:
+// W·H, Wᵀ·X, X·Hᵀ, and the k×k Gram H·Hᵀ (split K).
+func BenchmarkGemmKernels(b *testing.B) {
+	g := dev(b)
+	rng := rand.New(rand.NewPCG(3, 4))
+	l, n, k := 1000, 1000, 32
+	p := backend.Float32
+	xv, wv, hv := backendtest.Factors(rng, p, l, n, k)
+	for _, set := range []struct {
+		name string
+		gp   tuning.Gemm
+	}{{"tiled", tuning.Gemm{}}, {"xgemm", tuning.DefaultGemm(g.dev, false)}} {
+		nb := newBackend(g.ctx, g.spec, g.dev.Platform, g.dev, ProfileGPU, false)
+		if err := nb.setGemm(set.gp); err != nil {
+			b.Fatal(err)
+		}
+		x, w, h := backendtest.Put(b, nb, p, l, n, xv), backendtest.Put(b, nb, p, l, k, wv), backendtest.Put(b, nb, p, k, n, hv)
+		ln, kn, lk, kk := mustMatrix(b, nb, p, l, n), mustMatrix(b, nb, p, k, n), mustMatrix(b, nb, p, l, k), mustMatrix(b, nb, p, k, k)
+		products := []struct {
+			name      string
+			out, a, c backend.Matrix
+			ta, tc    bool
+		}{{"WH", ln, w, h, false, false}, {"WtX", kn, w, x, true, false}, {"XHt", lk, x, h, false, true}, {"HHt", kk, h, h, false, true}}
+		for _, pr := range products {
+			b.Run(set.name+"/"+pr.name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if err := nb.Mul(pr.out, pr.a, pr.ta, pr.c, pr.tc); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := nb.q.Finish(); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+func mustMatrix(b *testing.B, g *Backend, p backend.Precision, r, c int) backend.Matrix {
+	m, err := g.NewMatrix(p, r, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
 }

@@ -33,9 +33,14 @@ const (
 	gemmPacked                   // gemm_pack, then gemm_vn, a chunk of K at a time (CPU variants)
 	gemmRB                       // gemm_rb: register-blocked tiles (large outputs)
 	gemmTiled                    // gemm: TS×TS tiles, split along K when slices > 1
+	gemmX                        // xgemm_{n,t}{n,t} (xgemm.cl), split along K when slices > 1
 )
 
-var gemmKernelNames = [...]string{"gemm_vn", "gemm_vd", "gemm_pack+gemm_vn", "gemm_rb", "gemm"}
+var gemmKernelNames = [...]string{"gemm_vn", "gemm_vd", "gemm_pack+gemm_vn", "gemm_rb", "gemm", "xgemm"}
+
+// xgemmNames are xgemm.cl's kernels, by layout: xgemmNames[2*bt + at]
+// with at (bt) set when xgemm's A (B) is contiguous along k.
+var xgemmNames = [...]string{"xgemm_nn", "xgemm_tn", "xgemm_nt", "xgemm_tt"}
 
 func (k gemmKernel) String() string { return gemmKernelNames[k] }
 
@@ -47,8 +52,17 @@ type gemmPlan struct {
 	mfast       bool  // CPU variants: walk m first (A is the smaller operand)
 	nw          int   // gemm_vn: columns per work-item (vector width × CG_VN)
 	panels, kc  int   // gemmPacked: B's panels of nw columns, rows per chunk
-	slices      int   // gemmTiled: slices of K summed by gemm_slices (1: none)
-	kchunk      int   // gemmTiled: the length of K one slice covers
+	slices      int   // gemmTiled, gemmX: slices of K summed by gemm_slices (1: none)
+	kchunk      int   // gemmTiled, gemmX: the length of K one slice covers
+	x           xgemmArgs
+}
+
+// xgemmArgs are the operands of a gemmX plan in xgemm's orientation (see
+// planX).
+type xgemmArgs struct {
+	name     string // the kernel, by the operands' layouts
+	a, b     operand
+	lda, ldb int
 }
 
 // planGemm chooses the kernel for C (M×N) = A·B, A M×K and B K×N, with
@@ -56,12 +70,57 @@ type gemmPlan struct {
 // several work-groups whose partial products are added afterwards.
 func (b *Backend) planGemm(p backend.Precision, M, N, K int, A, B operand) (gemmPlan, error) {
 	pl := gemmPlan{M: M, N: N, K: K, slices: 1, kchunk: K}
-	if gp := b.kp.gemm; gp.Vec {
+	switch gp := b.kp.gemm; {
+	case gp.Vec:
 		b.planVec(&pl, p, A, B)
-	} else {
+	case gp.IsX():
+		b.planX(&pl, A, B)
+	default:
 		b.planTiled(&pl)
 	}
 	return pl, b.checkPlan(pl)
+}
+
+// planX plans xgemm (tuning.Gemm.X). xgemm's C is column-major (CLBlast's
+// orientation), so it computes the row-major C = A·B (M×N) with the
+// dimensions swapped and nothing copied: xgemm's m is C's column j, its n
+// C's row i, its A(m, k) our B(k, j) and its B(n, k) our A(i, k). Each
+// operand's layout (contiguous along k or not) picks one of four kernels.
+func (b *Backend) planX(pl *gemmPlan, A, B operand) {
+	x := b.kp.gemm.X
+	xa, at, lda := B, 0, B.sr // xgemm's A(m=j, k) = B(k, j)
+	if B.sc != 1 {
+		at, lda = 1, B.sc
+	}
+	xb, bt, ldb := A, 1, A.sr // xgemm's B(n=i, k) = A(i, k)
+	if A.sc != 1 {
+		bt, ldb = 0, A.sc
+	}
+	pl.kernel = gemmX
+	pl.x = xgemmArgs{name: xgemmNames[2*bt+at], a: xa, b: xb, lda: lda, ldb: ldb}
+	xm, xn := pl.N, pl.M
+	mt, nt := (xm+x.MWG-1)/x.MWG, (xn+x.NWG-1)/x.NWG
+	b.splitK(pl, mt*nt, x.KWG)
+	pl.grid = []int{mt * x.MDIMC, nt * x.NDIMC, pl.slices}
+	pl.local = []int{x.MDIMC, x.NDIMC, 1}
+}
+
+// splitK sets pl's slices and kchunk (a multiple of kt, K's tile) when
+// the product has fewer than splitTarget output tiles and K is long.
+func (b *Backend) splitK(pl *gemmPlan, tiles, kt int) {
+	K := pl.K
+	if tiles < b.splitTarget && K >= 8*kt {
+		slices := (b.splitTarget + tiles - 1) / tiles
+		if most := K / (4 * kt); slices > most {
+			slices = most
+		}
+		if slices > 1 {
+			kchunk := (K + slices - 1) / slices
+			pl.kchunk = (kchunk + kt - 1) / kt * kt
+			pl.slices = (K + pl.kchunk - 1) / pl.kchunk
+		}
+	}
+	pl.kchunk = max(pl.kchunk, 1)
 }
 
 // planVec plans the CPU variants (tuning.Gemm.Vec).
@@ -103,20 +162,8 @@ func (b *Backend) planVec(pl *gemmPlan, p backend.Precision, A, B operand) {
 // long K, register-blocked tiles for large outputs, gemm otherwise.
 func (b *Backend) planTiled(pl *gemmPlan) {
 	ts := b.kp.tiled.ts
-	M, N, K := pl.M, pl.N, pl.K
-	tiles := ((M + ts - 1) / ts) * ((N + ts - 1) / ts)
-	if tiles < b.splitTarget && K >= 8*ts {
-		slices := (b.splitTarget + tiles - 1) / tiles
-		if most := K / (4 * ts); slices > most {
-			slices = most
-		}
-		if slices > 1 {
-			kchunk := (K + slices - 1) / slices
-			pl.kchunk = (kchunk + ts - 1) / ts * ts
-			pl.slices = (K + pl.kchunk - 1) / pl.kchunk
-		}
-	}
-	pl.kchunk = max(pl.kchunk, 1)
+	M, N := pl.M, pl.N
+	b.splitK(pl, ((M+ts-1)/ts)*((N+ts-1)/ts), ts)
 	rb := b.kp.tiled.rb
 	if pl.slices == 1 && M >= rb && N >= rb {
 		pl.kernel = gemmRB
@@ -140,6 +187,9 @@ func (b *Backend) checkPlan(pl gemmPlan) error {
 	}
 	if pl.kernel == gemmRB && b.kp.tiled.rb%b.kp.tiled.ts != 0 {
 		return fmt.Errorf("%v: RB_T %d not a multiple of TS %d", pl.kernel, b.kp.tiled.rb, b.kp.tiled.ts)
+	}
+	if x := b.kp.gemm.X; pl.kernel == gemmX && (!x.Valid() || pl.slices > 1 && pl.kchunk%x.KWG != 0) {
+		return fmt.Errorf("%v: parameters %v (K chunk %d) not valid", pl.kernel, x, pl.kchunk)
 	}
 	return nil
 }
@@ -173,6 +223,20 @@ func (b *Backend) runGemm(p backend.Precision, pl gemmPlan, A, B operand, C *cl.
 		return b.launch(p, "gemm_rb", pl.grid, pl.local, M, N, K,
 			A.buf, int32(A.sr), int32(A.sc), B.buf, int32(B.sr), int32(B.sc), C)
 	}
+	return b.runSliced(p, pl, C, func(out *cl.Buffer) error {
+		if pl.kernel == gemmX {
+			x := pl.x
+			return b.launch(p, x.name, pl.grid, pl.local, N, M, K, int32(pl.kchunk),
+				x.a.buf, int32(x.lda), x.b.buf, int32(x.ldb), out)
+		}
+		return b.launch(p, "gemm", pl.grid, pl.local, M, N, K, int32(pl.kchunk),
+			A.buf, int32(A.sr), int32(A.sc), B.buf, int32(B.sr), int32(B.sc), out)
+	})
+}
+
+// runSliced runs launch into C, or with split K into scratch slices that
+// gemm_slices then adds into C.
+func (b *Backend) runSliced(p backend.Precision, pl gemmPlan, C *cl.Buffer, launch func(out *cl.Buffer) error) error {
 	out := C
 	if pl.slices > 1 {
 		var err error
@@ -181,8 +245,7 @@ func (b *Backend) runGemm(p backend.Precision, pl gemmPlan, A, B operand, C *cl.
 			return err
 		}
 	}
-	err := b.launch(p, "gemm", pl.grid, pl.local, M, N, K, int32(pl.kchunk),
-		A.buf, int32(A.sr), int32(A.sc), B.buf, int32(B.sr), int32(B.sc), out)
+	err := launch(out)
 	if err != nil || pl.slices == 1 {
 		return err
 	}

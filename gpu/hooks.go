@@ -56,12 +56,16 @@ func open(be any) (*Backend, bool) {
 }
 
 // setGemm switches the GEMM parameters, dropping the built programs so
-// that the next launch builds with the new defines.
+// that the next launch builds with the new defines; the other families
+// return to the profile's sizes (a program that does not fit falls back
+// to the small ones again when built).
 func (b *Backend) setGemm(p tuning.Gemm) error {
 	if !p.Valid() {
 		return fmt.Errorf("gpu: invalid GEMM parameters %v", p)
 	}
-	b.kp.gemm = p
+	kp := defaultParams(b.dev, b.profile)
+	kp.gemm = p
+	b.kp = kp
 	b.progs = [2]*cl.Program{}
 	return nil
 }

@@ -11,7 +11,10 @@ import (
 // TestOclgrindKernels reaches every kernel of the backend's profile on
 // shapes small enough for oclgrind (make oclgrind-ci runs it under both
 // profiles): each GEMM launch path the profile plans (checked through the
-// plans, so a change of the planner that stops reaching one fails here),
+// plans, so a change of the planner that stops reaching one fails here:
+// the four xgemm kernels and split K under the gpu profile, the vector and
+// packed variants under the cpu profile, gemm and gemm_rb for the tiled
+// parameters),
 // then the fused, materialised and sparse MU terms and the divergence.
 func TestOclgrindKernels(t *testing.T) {
 	b := dev(t)
@@ -21,12 +24,15 @@ func TestOclgrindKernels(t *testing.T) {
 		split   bool // raise splitTarget: split every long K
 		pack    bool // lower packMin: pack B whenever PK allows
 	}
-	cases := []gcase{{7, 9, 8, false, false}, {65, 66, 3, false, false}, {5, 6, 130, true, false}, {9, 7, 5, false, true}}
-	want := []gemmKernel{gemmTiled, gemmRB}
-	if b.kp.gemm.Vec {
-		want = []gemmKernel{gemmVN, gemmVD, gemmPacked}
+	cases := []gcase{{7, 9, 8, false, false}, {65, 66, 3, false, false}, {5, 6, 260, true, false}, {9, 7, 5, false, true}}
+	want := []string{"gemm", "gemm_rb"}
+	switch gp := b.kp.gemm; {
+	case gp.Vec:
+		want = []string{"gemm_vn", "gemm_vd", "gemm_pack+gemm_vn"}
+	case gp.IsX():
+		want = xgemmNames[:]
 	}
-	seen := map[gemmKernel]bool{}
+	seen := map[string]bool{}
 	splitSeen := false
 	packMin, split := b.packMin, b.splitTarget
 	defer func() { b.packMin, b.splitTarget = packMin, split }()
@@ -44,7 +50,10 @@ func TestOclgrindKernels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			seen[pl.kernel] = true
+			seen[pl.kernel.String()] = true
+			if pl.kernel == gemmX {
+				seen[pl.x.name] = true
+			}
 			splitSeen = splitSeen || pl.slices > 1
 			for _, p := range precisions {
 				t.Run(fmt.Sprintf("%v/%v/%d×%d×%d/ta=%v/tb=%v", b.profile, p, c.M, c.N, c.K, ta, tb), func(t *testing.T) {
@@ -58,7 +67,7 @@ func TestOclgrindKernels(t *testing.T) {
 			t.Errorf("profile %v: no shape reached %v (reached %v)", b.profile, k, seen)
 		}
 	}
-	if !b.kp.gemm.Vec && !splitSeen {
+	if !b.kp.gemm.Vec && !splitSeen { // gemm or xgemm
 		t.Errorf("profile %v: no shape reached split-K", b.profile)
 	}
 	b.splitTarget, b.packMin = split, packMin

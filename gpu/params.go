@@ -3,6 +3,7 @@ package gpu
 import (
 	"github.com/clnmf/clnmf/gpu/cl"
 	"github.com/clnmf/clnmf/gpu/internal/tuning"
+	"github.com/clnmf/clnmf/kernels"
 )
 
 // The kernels' parameters, one struct per kernel family; each becomes the
@@ -64,7 +65,7 @@ const rbPerTS = 4
 // work-items, the profile's GEMM defaults.
 func defaultParams(d *cl.Device, prof Profile) kernelParams {
 	kp := sized(d.MaxWorkGroupSize < 256)
-	kp.gemm = tuning.DefaultGemm(prof == ProfileCPU)
+	kp.gemm = tuning.DefaultGemm(d, prof == ProfileCPU)
 	if prof == ProfileGPU {
 		kp.tiled.contract, kp.fused.contract = true, true
 	}
@@ -105,10 +106,15 @@ func (kp kernelParams) defines(bits int) map[string]int {
 	return defs
 }
 
-// fitSmall is kp with the small sizes, the GEMM's parameters kept.
+// fitSmall is kp with the small sizes, the GEMM's parameters kept but
+// xgemm's, which become tuning.SmallXGemm.
 func (kp kernelParams) fitSmall() kernelParams {
 	s := sized(true)
 	s.gemm = kp.gemm
+	s.tiled.contract, s.fused.contract = kp.tiled.contract, kp.fused.contract
+	if s.gemm.IsX() {
+		s.gemm.X = tuning.SmallXGemm
+	}
 	return s
 }
 
@@ -135,5 +141,25 @@ func (kp kernelParams) groups() []kernelGroup {
 		g = append(g, kernelGroup{"gemm_vn", gp.LX * gp.LY}, kernelGroup{"gemm_vd", gp.LX * gp.LY},
 			kernelGroup{"gemm_pack", gp.VW * gp.VN})
 	}
+	if gp := kp.gemm; gp.IsX() {
+		for _, name := range xgemmNames {
+			g = append(g, kernelGroup{name, gp.X.WGS()})
+		}
+	}
 	return g
+}
+
+// sources are the kernel files of kp's program: xgemm.cl only where
+// xgemm runs, so that the other settings build what they did before it.
+func (kp kernelParams) sources() []string {
+	if kp.gemm.IsX() {
+		return kernels.Names
+	}
+	var names []string
+	for _, n := range kernels.Names {
+		if n != "xgemm" {
+			names = append(names, n)
+		}
+	}
+	return names
 }

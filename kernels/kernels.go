@@ -1,7 +1,7 @@
 // Package kernels holds clnmf's OpenCL C sources.
 //
 // Each concern lives in its own file (gemm.cl, mu.cl, fused.cl, reduce.cl,
-// cd.cl, sparse.cl); common.cl defines what they share and is put in front
+// cd.cl, sparse.cl, xgemm.cl); common.cl defines what they share and is put in front
 // of every program by Source. The element type `real` is float or double
 // after -DPRECISION=32|64 (see Options); every tuning parameter has a
 // default, so each file compiles alone after common.cl.
@@ -19,7 +19,7 @@ var files embed.FS
 
 // Names lists the kernel files other than common.cl, without the ".cl"
 // suffix, in a fixed order.
-var Names = []string{"gemm", "mu", "fused", "reduce", "cd", "sparse"}
+var Names = []string{"gemm", "mu", "fused", "reduce", "cd", "sparse", "xgemm"}
 
 // File returns the text of one file, e.g. File("gemm") or File("gemm.cl").
 // It panics for an unknown name.

@@ -9,10 +9,15 @@
 // buffers (Queue, Buffer), to time another OpenCL library on the same
 // operands.
 //
-// The search is coordinate passes: first the vector width, gemm_vn's
-// register block and the work-group shape, with gemm_vd's block at the
-// starting point; then gemm_vd's block, with the best of the first pass. A
-// third pass varies PK (when B is packed). The tiled kernels are one more
+// The search is coordinate passes. Under the cpu profile: first the
+// vector width, gemm_vn's register block and the work-group shape, with
+// gemm_vd's block at the starting point; then gemm_vd's block, with the
+// best of the first pass; a third pass varies PK (when B is packed). Under
+// the gpu profile the passes search xgemm's space (xspace.go): tile and
+// work-group shapes, then vector widths, then K tile, unrolling, local
+// memory, strides and load shapes; candidates beyond the device's
+// work-group size or local memory are skipped, and one whose built kernels
+// exceed the per-kernel limits is rejected. The tiled kernels are one more
 // candidate. Every candidate is built with its -D defines, checked against a
 // float64 host product on shapes off every block grid in all four transposes
 // (a candidate that fails is dropped), and timed on the iteration shapes
@@ -59,17 +64,23 @@ func Current(be *gpu.Backend) (GemmParams, error) {
 	return p, nil
 }
 
-// Default returns the untuned parameters for be's type of device.
+// Default returns the untuned parameters of be's profile on its device.
 func Default(be *gpu.Backend) (GemmParams, error) {
 	d, ok := tuning.Hooks.Device(be)
 	if !ok {
 		return GemmParams{}, ErrNotOpenCL
 	}
-	return tuning.DefaultGemm(d.Type&cl.DeviceCPU != 0), nil
+	return tuning.DefaultGemm(d, be.Profile() == "cpu"), nil
 }
 
 // Use switches be to p (its programs are rebuilt on the next launch).
 func Use(be *gpu.Backend, p GemmParams) error { return tuning.Hooks.SetGemm(be, p) }
+
+// ErrOtherProfile is Save's error for a backend that does not run its
+// device type's profile (CLNMF_OPENCL_PROFILE=gpu on a CPU device): the
+// cache applies only under the type's own profile, so such a search is
+// not cached.
+var ErrOtherProfile = errors.New("tune: not cached: the backend runs the other profile than its device type's, under which alone the cache applies")
 
 // Save records p as the tuned parameters of be's device in the cache and
 // returns the cache's path.
@@ -77,6 +88,9 @@ func Save(be *gpu.Backend, p GemmParams) (string, error) {
 	d, ok := tuning.Hooks.Device(be)
 	if !ok {
 		return "", ErrNotOpenCL
+	}
+	if cpu := d.Type&cl.DeviceCPU != 0; cpu != (be.Profile() == "cpu") {
+		return "", ErrOtherProfile
 	}
 	return tuning.Save(d, p)
 }
@@ -110,6 +124,7 @@ type Config struct {
 	Quick      bool                // small shapes (seconds, for tests)
 	Warmup     int                 // untimed runs per shape
 	Repeats    int                 // timed runs per shape (the median counts)
+	Limit      int                 // at most this many candidates scored (0: all)
 }
 
 // Result is a search's outcome.
@@ -129,18 +144,28 @@ func Search(ctx context.Context, be *gpu.Backend, c Config, out io.Writer) (Resu
 		return Result{}, err
 	}
 	def, _ := Default(be)
-	s := &search{ctx: ctx, be: be, c: c, out: out, shapes: shapes(c.Quick),
+	d, _ := tuning.Hooks.Device(be)
+	s := &search{ctx: ctx, be: be, c: c, out: out, shapes: shapes(c.Quick), dev: d,
 		r: rand.New(rand.NewPCG(7, 0x5eed)), ops: operandSet{}, seen: map[GemmParams]float64{}, bestT: math.Inf(1)}
-	for _, gp := range append([]GemmParams{start, def, {}}, stage1(def)...) {
+	stages := []func(GemmParams) []GemmParams{stage1, stage2, stage3}
+	if def.IsX() {
+		stages = []func(GemmParams) []GemmParams{xstage1, xstage2, xstage3}
+	}
+	for _, gp := range []GemmParams{start, def, {}} {
 		if err := s.try(gp); err != nil {
 			return Result{}, err
 		}
 	}
-	for _, stage := range []func(GemmParams) []GemmParams{stage2, stage3} {
-		if !s.best.Vec {
+	// The first pass starts from the defaults, the others from the best
+	// so far, while it is of the defaults' kind.
+	for i, stage := range stages {
+		base := s.best
+		if i == 0 {
+			base = def
+		} else if base.Vec != def.Vec || base.IsX() != def.IsX() {
 			break
 		}
-		for _, gp := range stage(s.best) {
+		for _, gp := range stage(base) {
 			if err := s.try(gp); err != nil {
 				return Result{}, err
 			}
@@ -162,6 +187,8 @@ type search struct {
 	c      Config
 	out    io.Writer
 	shapes []shape
+	dev    *cl.Device
+	tried  int // candidates scored
 	r      *rand.Rand
 	ops    operandSet
 	seen   map[GemmParams]float64
@@ -169,11 +196,13 @@ type search struct {
 	bestT  float64
 }
 
-// try scores gp unless tried or invalid, printing its line.
+// try scores gp unless tried, invalid, beyond the device's limits or
+// beyond Config.Limit, printing its line.
 func (s *search) try(gp GemmParams) error {
-	if _, done := s.seen[gp]; done || !gp.Valid() {
+	if _, done := s.seen[gp]; done || !gp.Valid() || !s.fits(gp) || s.c.Limit > 0 && s.tried >= s.c.Limit {
 		return nil
 	}
+	s.tried++
 	t, err := s.score(gp)
 	if err != nil && s.ctx.Err() != nil {
 		return s.ctx.Err()
@@ -201,6 +230,12 @@ func (s *search) score(gp GemmParams) (float64, error) {
 	for _, p := range s.c.Precisions {
 		if err := s.check(p); err != nil {
 			return 0, fmt.Errorf("%v: wrong result: %w", p, err)
+		}
+		// A build whose kernels exceed the device's per-kernel limits
+		// (CL_KERNEL_WORK_GROUP_SIZE, CL_KERNEL_LOCAL_MEM_SIZE) is rebuilt
+		// at the small sizes: then gp is not what ran.
+		if cur, err := Current(s.be); err != nil || cur != gp {
+			return 0, fmt.Errorf("%v: does not fit the device's kernel limits (ran %v)", p, cur)
 		}
 		t, err := s.time(p)
 		if err != nil {

@@ -21,22 +21,34 @@ import (
 // kernels/gemm.cl and the work-group shape of the CPU variants).
 //
 // Vec selects the CPU variants gemm_vn / gemm_vd (no local memory, no
-// barriers, vector registers): they are the default on CPU devices. Without
-// it the tiled kernels gemm / gemm_rb run, with TS×TS work-groups.
+// barriers, vector registers): they are the default on CPU devices. X (MWG
+// > 0) selects kernels/xgemm.cl with its parameters, the default of the gpu
+// profile. With neither, the tiled kernels gemm / gemm_rb run, with TS×TS
+// work-groups (the gpu profile's kernels before xgemm; a tuner candidate).
 type Gemm struct {
-	Vec bool `json:"vec"`
-	VW  int  `json:"vw"` // CG_VW: vector width, 2, 4, 8 or 16
-	RM  int  `json:"rm"` // CG_RM: rows per work-item of gemm_vn
-	VN  int  `json:"vn"` // CG_VN: vectors per row of gemm_vn
-	DM  int  `json:"dm"` // CG_DM: rows per work-item of gemm_vd
-	DN  int  `json:"dn"` // CG_DN: columns per work-item of gemm_vd
-	PK  int  `json:"pk"` // pack B into column panels when M ≥ PK (0: never)
-	LX  int  `json:"lx"` // work-group shape of the CPU variants
-	LY  int  `json:"ly"`
+	Vec bool  `json:"vec"`
+	VW  int   `json:"vw"` // CG_VW: vector width, 2, 4, 8 or 16
+	RM  int   `json:"rm"` // CG_RM: rows per work-item of gemm_vn
+	VN  int   `json:"vn"` // CG_VN: vectors per row of gemm_vn
+	DM  int   `json:"dm"` // CG_DM: rows per work-item of gemm_vd
+	DN  int   `json:"dn"` // CG_DN: columns per work-item of gemm_vd
+	PK  int   `json:"pk"` // pack B into column panels when M ≥ PK (0: never)
+	LX  int   `json:"lx"` // work-group shape of the CPU variants
+	LY  int   `json:"ly"`
+	X   XGemm `json:"x,omitzero"`
 }
+
+// IsX says whether p selects xgemm.
+func (p Gemm) IsX() bool { return p.X.MWG > 0 }
 
 // Valid reports whether p can be built and run.
 func (p Gemm) Valid() bool {
+	if p.IsX() {
+		return !p.Vec && p.X.Valid()
+	}
+	if p.X != (XGemm{}) {
+		return false
+	}
 	if !p.Vec {
 		return true
 	}
@@ -55,6 +67,9 @@ func (p Gemm) Valid() bool {
 
 // String is a short description, e.g. "vec vw=8 rm=4 vn=2 dm=4 dn=2 wg=8×8".
 func (p Gemm) String() string {
+	if p.IsX() {
+		return p.X.String()
+	}
 	if !p.Vec {
 		return "tiled"
 	}
@@ -72,19 +87,23 @@ func (p Gemm) VecWidth(bits int) int {
 
 // Defines are p's -D defines for precision bits.
 func (p Gemm) Defines(bits int) map[string]int {
+	if p.IsX() {
+		return p.X.Defines()
+	}
 	if !p.Vec {
 		return nil
 	}
 	return map[string]int{"CG_VW": p.VecWidth(bits), "CG_RM": p.RM, "CG_VN": p.VN, "CG_DM": p.DM, "CG_DN": p.DN}
 }
 
-// DefaultGemm returns the defaults for a device type: the vector variants
-// on CPUs, the tiled kernels elsewhere.
-func DefaultGemm(cpu bool) Gemm {
+// DefaultGemm returns the defaults of a profile: the vector variants for
+// the cpu profile, xgemm with d's vendor defaults (DefaultXGemm) for the
+// gpu profile.
+func DefaultGemm(d *cl.Device, cpu bool) Gemm {
 	if cpu {
 		return Gemm{Vec: true, VW: 8, RM: 4, VN: 2, DM: 4, DN: 2, PK: 1, LX: 4, LY: 4}
 	}
-	return Gemm{}
+	return Gemm{X: DefaultXGemm(d)}
 }
 
 // Key identifies a device in the cache: its name and driver.

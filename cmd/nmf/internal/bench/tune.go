@@ -70,11 +70,16 @@ func tuneDevice(ctx context.Context, d string, be *gpu.Backend, c *Config, stdou
 	if err != nil {
 		return fmt.Errorf("bench: --tune: %s: %w", d, err)
 	}
+	fmt.Fprintf(stdout, "best: %v (%.2f ms; start %v %.2f ms, defaults %v %.2f ms)\n",
+		res.Best, res.Ms[res.Best], res.Start, res.Ms[res.Start], res.Default, res.Ms[res.Default])
 	path, err := tune.Save(be, res.Best)
+	if errors.Is(err, tune.ErrOtherProfile) {
+		fmt.Fprintln(stdout, err)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("bench: --tune: %w", err)
 	}
-	fmt.Fprintf(stdout, "best: %v (%.2f ms; start %v %.2f ms, defaults %v %.2f ms)\ncached in %s\n",
-		res.Best, res.Ms[res.Best], res.Start, res.Ms[res.Start], res.Default, res.Ms[res.Default], path)
+	fmt.Fprintf(stdout, "cached in %s\n", path)
 	return nil
 }
