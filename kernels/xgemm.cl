@@ -21,10 +21,8 @@
 // (kchunk a multiple of KWG) and writes C + s*M*N; gemm_slices (gemm.cl)
 // adds the slices. With kchunk ≥ K, C is the product itself.
 
-#ifndef GEMM_CONTRACT
-#define GEMM_CONTRACT 0
-#endif
-#if GEMM_CONTRACT
+// GEMM_CONTRACT (gemm.cl's) allows fma contraction here too.
+#if defined(GEMM_CONTRACT) && GEMM_CONTRACT
 #pragma OPENCL FP_CONTRACT ON
 #endif
 
@@ -118,39 +116,28 @@ typedef XG_CAT(XG_SCALAR, VWN) realN;
 
 // xg_loadM returns the VWM elements p[off..] of which the first avail are
 // inside the matrix (zeros for the rest); al says p + off is aligned to a
-// vector (then one vector load). Same for xg_loadN with VWN. xg_gatherM
-// returns p[off + i*stride] for i < VWM (zeros from avail on).
-inline realM xg_loadM(__global const real* restrict p, const size_t off, const int avail, const int al) {
-    if (avail >= VWM)
-        return al ? ((__global const realM*)p)[off / VWM] : XG_VLOADM(0, p + off);
-    real t[VWM];
-    for (int i = 0; i < VWM; i++)
-        t[i] = i < avail ? p[off + i] : (real)0;
-    return XG_VLOADM(0, t);
-}
-
-inline realN xg_loadN(__global const real* restrict p, const size_t off, const int avail, const int al) {
-    if (avail >= VWN)
-        return al ? ((__global const realN*)p)[off / VWN] : XG_VLOADN(0, p + off);
-    real t[VWN];
-    for (int i = 0; i < VWN; i++)
-        t[i] = i < avail ? p[off + i] : (real)0;
-    return XG_VLOADN(0, t);
-}
-
-inline realM xg_gatherM(__global const real* restrict p, const size_t off, const int stride, const int avail) {
-    real t[VWM];
-    for (int i = 0; i < VWM; i++)
-        t[i] = i < avail ? p[off + (size_t)i * stride] : (real)0;
-    return XG_VLOADM(0, t);
-}
-
-inline realN xg_gatherN(__global const real* restrict p, const size_t off, const int stride, const int avail) {
-    real t[VWN];
-    for (int i = 0; i < VWN; i++)
-        t[i] = i < avail ? p[off + (size_t)i * stride] : (real)0;
-    return XG_VLOADN(0, t);
-}
+// vector (then one vector load). xg_gatherM returns p[off + i*stride] for
+// i < VWM (zeros from avail on). xg_loadN and xg_gatherN are the same with
+// VWN: XG_LOADERS defines both pairs.
+#define XG_LOADERS(S, VW, T, VLOAD)                                                             \
+    inline T xg_load##S(__global const real* restrict p, const size_t off, const int avail,     \
+                        const int al) {                                                         \
+        if (avail >= VW)                                                                        \
+            return al ? ((__global const T*)p)[off / VW] : VLOAD(0, p + off);                   \
+        real t[VW];                                                                             \
+        for (int i = 0; i < VW; i++)                                                            \
+            t[i] = i < avail ? p[off + i] : (real)0;                                            \
+        return VLOAD(0, t);                                                                     \
+    }                                                                                           \
+    inline T xg_gather##S(__global const real* restrict p, const size_t off, const int stride,  \
+                          const int avail) {                                                    \
+        real t[VW];                                                                             \
+        for (int i = 0; i < VW; i++)                                                            \
+            t[i] = i < avail ? p[off + (size_t)i * stride] : (real)0;                           \
+        return VLOAD(0, t);                                                                     \
+    }
+XG_LOADERS(M, VWM, realM, XG_VLOADM)
+XG_LOADERS(N, VWN, realN, XG_VLOADN)
 
 // xg_mvec and xg_nvec are the vector index (along m, in vectors of VWM;
 // along n, of VWN) of a work-item's i-th register vector: strided over
@@ -158,10 +145,25 @@ inline realN xg_gatherN(__global const real* restrict p, const size_t off, const
 inline int xg_mvec(const int lid0, const int i) { return STRM ? lid0 + i * MDIMC : i + lid0 * (MWI / VWM); }
 inline int xg_nvec(const int lid1, const int i) { return STRN ? lid1 + i * NDIMC : i + lid1 * (NWI / VWN); }
 
+// xg_tileT caches the KWG×ow tile at (o0, kwg) of a 't' operand P(o, k) =
+// P[o*ld + k] (zeros beyond rows and ke) in ls[kk*rs + oo]: 8 work-items
+// along k reading consecutive elements, the others along o.
+inline void xg_tileT(__local real* ls, const int rs, const int ow, __global const real* restrict P, const int ld,
+                     const int rows, const int o0, const int kwg, const int ke, const int tid) {
+    const int kl = tid % XG_KL, ol = tid / XG_KL;
+    for (int oo = ol; oo < ow; oo += XG_WGS / XG_KL) {
+        const int o = o0 + oo;
+        #pragma unroll
+        for (int kk = kl; kk < KWG; kk += XG_KL) {
+            const int k = kwg + kk;
+            ls[kk * rs + oo] = o < rows && k < ke ? P[(size_t)o * ld + k] : (real)0;
+        }
+    }
+}
+
 // xg_tileA caches A's KWG×MWG tile at (m0, kwg) in alm[kg*XG_RSA + mg]
 // (zeros beyond M and ke). 'n' layout: CLBlast's GlobalToLocalA, vectors
-// along m by MDIMA×KDIMA work-items; 't': 8 work-items along k reading
-// consecutive elements, the others along m.
+// along m by MDIMA×KDIMA work-items; 't': xg_tileT.
 inline void xg_tileA(__local realM* alm, __global const real* restrict A, const int lda, const int at,
                      const int M, const int m0, const int kwg, const int ke, const int tid) {
     if (!at) {
@@ -176,17 +178,8 @@ inline void xg_tileA(__local realM* alm, __global const real* restrict A, const 
                 alm[kg * XG_RSA + mg] = xg_loadM(A, (size_t)k * lda + m, k < ke ? M - m : 0, al);
             }
         }
-        return;
-    }
-    __local real* as = (__local real*)alm;
-    const int kl = tid % XG_KL, ml = tid / XG_KL;
-    for (int mm = ml; mm < MWG; mm += XG_WGS / XG_KL) {
-        const int m = m0 + mm;
-        #pragma unroll
-        for (int kk = kl; kk < KWG; kk += XG_KL) {
-            const int k = kwg + kk;
-            as[kk * (XG_RSA * VWM) + mm] = m < M && k < ke ? A[(size_t)m * lda + k] : (real)0;
-        }
+    } else {
+        xg_tileT((__local real*)alm, XG_RSA * VWM, MWG, A, lda, M, m0, kwg, ke, tid);
     }
 }
 
@@ -205,17 +198,8 @@ inline void xg_tileB(__local realN* blm, __global const real* restrict B, const 
                 blm[kg * XG_RSB + ng] = xg_loadN(B, (size_t)k * ldb + n, k < ke ? N - n : 0, al);
             }
         }
-        return;
-    }
-    __local real* bs = (__local real*)blm;
-    const int kl = tid % XG_KL, nl = tid / XG_KL;
-    for (int nn = nl; nn < NWG; nn += XG_WGS / XG_KL) {
-        const int n = n0 + nn;
-        #pragma unroll
-        for (int kk = kl; kk < KWG; kk += XG_KL) {
-            const int k = kwg + kk;
-            bs[kk * (XG_RSB * VWN) + nn] = n < N && k < ke ? B[(size_t)n * ldb + k] : (real)0;
-        }
+    } else {
+        xg_tileT((__local real*)blm, XG_RSB * VWN, NWG, B, ldb, N, n0, kwg, ke, tid);
     }
 }
 
