@@ -505,6 +505,8 @@ type measurer struct {
 	gemmRate map[string]float64 // device|prec → GFLOP/s of square GEMM
 	r        *rand.Rand
 	logw     io.Writer
+	last     *host // the last workload's matrices (hostFor)
+	lastOf   iterWork
 }
 
 func (m *measurer) logf(f string, a ...any) { fmt.Fprintf(m.logw, "bench: "+f+"\n", a...) }
@@ -655,7 +657,7 @@ func (m *measurer) iterations(ctx context.Context) error {
 		if c.Only != nil && !c.Only.MatchString(fmt.Sprintf("%s %d×%d k=%d", w.name, w.l, w.n, w.k)) {
 			continue
 		}
-		h := makeHost(w, m.s.density)
+		h := m.hostFor(w)
 		for _, prec := range c.Precisions {
 			var job *sklearnJob
 			if sk != nil && sk.err == nil {

@@ -68,6 +68,18 @@ func (m *measurer) workloads() []iterWork {
 	return ws
 }
 
+// hostFor returns makeHost(w, density), reusing the last workload's
+// matrices when w has the same data and shape: makeHost depends on nothing
+// else, and --roofline's three dense workloads of a size share one X of
+// l·n values (4·10⁸ at 20000²).
+func (m *measurer) hostFor(w iterWork) *host {
+	p := m.lastOf
+	if m.last == nil || p.data != w.data || p.l != w.l || p.n != w.n || p.k != w.k {
+		m.last, m.lastOf = makeHost(w, m.s.density), w
+	}
+	return m.last
+}
+
 // The targets at the device-filling size, for an OpenCL device in
 // float32: shares of the float32 peak, of the copy bandwidth, and the
 // least ratio to scikit-learn on the same machine.
