@@ -200,7 +200,7 @@ func (im *impl[T]) frobeniusSparse(x *data[T], w, h *matrix[T]) float64 {
 	g := &matrix[T]{rows: k, cols: k, data: im.buf("gram", k*k)}
 	im.gram(g, w)
 	gh := &matrix[T]{rows: k, cols: n, data: im.buf("gh", k*n)}
-	im.mul(gh, g, false, h, false)
+	im.mulK(gh, g, false, h, false)
 	var normWH float64
 	for p, v := range gh.data {
 		normWH += float64(v) * float64(h.data[p])

@@ -132,33 +132,41 @@ func packB[T backend.Float](dst, m []T, rows, valid, cols, sp, sc, kp, nr int) {
 	}
 }
 
-// packPanel writes packB's panel of columns [ct, ct+w). For a transposed
-// source (sp = 1) it walks each column of the panel along m's row, so that
-// the reads are sequential.
+// packPanel writes packB's panel of columns [ct, ct+w). A source with
+// contiguous rows (sc = 1) is copied row by row; a transposed one (sp = 1)
+// is walked down each column a few rows at a time, so that both the reads
+// and the writes stay within a few cache lines.
 func packPanel[T backend.Float](dst, m []T, rows, valid, cols, sp, sc, kp, nr, ct int) {
 	w := min(nr, kp-ct)
+	wc := min(w, max(cols-ct, 0)) // columns of the panel inside M
 	panel := dst[ct*rows : ct*rows+rows*w]
-	if sp == 1 {
+	switch {
+	case sc == 1:
+		for p := 0; p < rows; p++ {
+			row := panel[p*w : p*w+w]
+			if p >= valid {
+				clear(row)
+				continue
+			}
+			copy(row, m[p*sp+ct:p*sp+ct+wc])
+			clear(row[wc:])
+		}
+	case sp == 1:
 		clear(panel)
-		for j := 0; j < w && ct+j < cols; j++ {
-			src := m[(ct+j)*sc:]
-			for p := 0; p < valid; p++ {
-				panel[p*w+j] = src[p]
+		const pb = 16
+		for p0 := 0; p0 < valid; p0 += pb {
+			p1 := min(p0+pb, valid)
+			for j := 0; j < wc; j++ {
+				for i, v := range m[(ct+j)*sc+p0 : (ct+j)*sc+p1] {
+					panel[(p0+i)*w+j] = v
+				}
 			}
 		}
-		return
-	}
-	for p := 0; p < rows; p++ {
-		row := panel[p*w : p*w+w]
-		if p >= valid {
-			clear(row)
-			continue
-		}
-		for j := range row {
-			if c := ct + j; c < cols {
-				row[j] = m[p*sp+c*sc]
-			} else {
-				row[j] = 0
+	default:
+		clear(panel)
+		for p := 0; p < valid; p++ {
+			for j := 0; j < wc; j++ {
+				panel[p*w+j] = m[p*sp+(ct+j)*sc]
 			}
 		}
 	}
@@ -188,6 +196,7 @@ func (im *impl[T]) pack(dst, m []T, rows, valid, cols, sp, sc, kp, nr int) {
 // of its blocks.
 type kernTask[T backend.Float] struct {
 	x          []T
+	sar, sap   int // prodAB: A's strides (x holds A)
 	l, n, k    int
 	lp, np     int // l rounded up to mr, n to nr
 	wp         []T // W, lp×k, zero rows past l (the a of W·H)

@@ -197,8 +197,8 @@ func TestKernelsWorkerIndependent(t *testing.T) {
 	}
 }
 
-// kernelOutputs returns MUTerms (num, den) for every β and side, and X·B,
-// Xᵀ·B, from a backend with the given number of workers.
+// kernelOutputs returns MUTerms (num, den) for every β and side, X·B,
+// Xᵀ·B and the Grams of W and Hᵀ, from a backend with the given number of workers.
 func kernelOutputs(t *testing.T, workers int, p backend.Precision, x backend.HostData, ws, hs []float64, l, n, k int) [][]float64 {
 	b, err := NewWith(Options{Workers: workers})
 	if err != nil {
@@ -243,6 +243,13 @@ func kernelOutputs(t *testing.T, workers int, p backend.Precision, x backend.Hos
 		t.Fatal(err)
 	}
 	read(xtb)
+	g := backendtest.Put(t, b, p, k, k, nil)
+	for _, a := range []backend.Matrix{w, ht} {
+		if err := b.Gram(g, a); err != nil {
+			t.Fatal(err)
+		}
+		read(g)
+	}
 	return out
 }
 

@@ -27,12 +27,12 @@ func (im *impl[T]) muTermsFrobenius(side backend.Side, x *data[T], w, h *matrix[
 		case !split:
 			im.g.gemm(false, true, x.rows, k, x.cols, 1, x.x, max(x.cols, 1), h.data, max(h.cols, 1), 0, num.data, max(k, 1))
 		}
-		im.g.gemm(false, true, k, k, h.cols, 1, h.data, max(h.cols, 1), h.data, max(h.cols, 1), 0, g.data, max(k, 1))
+		im.mulK(g, h, false, h, true)
 		if split {
 			im.frobeniusSplit(side, x, w, h, g.data, num, den)
 			return
 		}
-		im.mul(den, w, false, g, false)
+		im.mulK(den, w, false, g, false)
 		return
 	}
 	// num = Wᵀ·X; den = (Wᵀ·W)·H
@@ -52,7 +52,7 @@ func (im *impl[T]) muTermsFrobenius(side backend.Side, x *data[T], w, h *matrix[
 		im.frobeniusSplit(side, x, w, h, g.data, num, den)
 		return
 	}
-	im.mul(den, g, false, h, false)
+	im.mulK(den, g, false, h, false)
 }
 
 // frobeniusSplit computes the β = 2 terms for dense X with the rows (side

@@ -14,6 +14,10 @@ func (im *impl[T]) gram(out, a *matrix[T]) {
 	if out.rows != a.cols || out.cols != a.cols {
 		panic(fmt.Sprintf("backend: cpu: Gram: out %d×%d for a %d×%d", out.rows, out.cols, a.rows, a.cols))
 	}
+	if im.useKernels() {
+		im.mulK(out, a, true, a, false)
+		return
+	}
 	k := a.cols
 	im.product(out.data, a.data, k, true, a.data, k, false, k, k, a.rows)
 }

@@ -1,6 +1,10 @@
 package cpu
 
-import "github.com/clnmf/clnmf/nmf/backend"
+import (
+	"fmt"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
 
 // X·B and Bᵀ·X for dense X on the micro-kernels (kernel.go), X read in
 // place without a packed copy: the Frobenius numerators and MulX.
@@ -9,23 +13,64 @@ import "github.com/clnmf/clnmf/nmf/backend"
 // when bT, in the lp×kp scratch it returns (row stride kp, rows ≥ l and
 // columns ≥ k to be ignored).
 func (im *impl[T]) prodXB(x *data[T], b []T, k int, bT bool) (out []T, ld int) {
-	nr := nrOf[T]()
-	l, n := x.rows, x.cols
-	t := im.newKern(x, k, 2, backend.SideW)
-	t.hr = n
-	t.htp = im.buf("k.htp", n*t.kp)
 	if bT {
-		im.pack(t.htp, b, n, n, k, 1, n, t.kp, nr)
-	} else {
-		im.pack(t.htp, b, n, n, k, k, 1, t.kp, nr)
+		return im.prodAB(x.x, x.cols, 1, x.rows, x.cols, b, 1, x.cols, k)
 	}
+	return im.prodAB(x.x, x.cols, 1, x.rows, x.cols, b, k, 1, k)
+}
+
+// prodAB returns the m×n product A·B, A[r, p] = a[r·sar + p·sap] and
+// B[p, c] = b[p·sbp + c·sbc] (p < inner), in the lp×kp scratch it returns
+// (row stride kp; rows ≥ m and columns ≥ n to be ignored). A is read in
+// place (its last m mod mr rows from a padded copy), B packed in column
+// panels; blocks of mb rows go to the workers, and each output entry is
+// summed in an order fixed by the shape alone.
+func (im *impl[T]) prodAB(a []T, sar, sap, m, inner int, b []T, sbp, sbc, n int) (out []T, ld int) {
+	nr := nrOf[T]()
+	mb, _, kc := blockSizes[T]()
+	t := &im.kern
+	*t = kernTask[T]{x: a, sar: sar, sap: sap, l: m, lp: roundUp(m, mr), hr: inner, kp: roundUp(n, nr/2), side: backend.SideW, frob: true, mb: mb, kc: kc}
+	t.htp = im.buf("k.htp", inner*t.kp)
+	im.pack(t.htp, b, inner, inner, n, sbp, sbc, t.kp, nr)
 	t.nump = im.buf("k.num", t.lp*t.kp)
-	if l%mr != 0 {
-		t.xrows = im.buf("k.xrows", mr*n)
-		padCopy(t.xrows, n, x.x[l/mr*mr*n:], l%mr, n, n)
+	if m%mr != 0 {
+		t.xrows = im.buf("k.xrows", mr*inner)
+		clear(t.xrows)
+		for r := m / mr * mr; r < m; r++ {
+			row := t.xrows[(r%mr)*inner : (r%mr+1)*inner]
+			for p := range row {
+				row[p] = a[r*sar+p*sap]
+			}
+		}
 	}
 	im.pool.dynamic((t.lp+t.mb-1)/t.mb, t)
 	return t.nump, t.kp
+}
+
+// mulK sets out = op(a)·op(b) like mul, on the micro-kernels where they
+// are on: the MU terms' k×k products, whatever the BLAS.
+func (im *impl[T]) mulK(out, a *matrix[T], ta bool, b *matrix[T], tb bool) {
+	if !im.useKernels() {
+		im.mul(out, a, ta, b, tb)
+		return
+	}
+	m, inner, sar, sap := a.rows, a.cols, a.cols, 1
+	if ta {
+		m, inner, sar, sap = a.cols, a.rows, 1, a.cols
+	}
+	n, sbp, sbc := b.cols, b.cols, 1
+	if tb {
+		n, sbp, sbc = b.rows, 1, b.cols
+	}
+	kb := b.rows
+	if tb {
+		kb = b.cols
+	}
+	if kb != inner || out.rows != m || out.cols != n {
+		panic(fmt.Sprintf("backend: cpu: Mul: %d×%d · %d×%d into %d×%d", m, inner, kb, n, out.rows, out.cols))
+	}
+	p, ld := im.prodAB(a.data, sar, sap, m, inner, b.data, sbp, sbc, n)
+	copyRows(out.data, n, p, ld, m, n)
 }
 
 // prodBtX returns Bᵀ·X for B l×k and dense X (l×n) in the kr×np scratch
@@ -47,24 +92,24 @@ func (im *impl[T]) prodBtX(x *data[T], b []T, k int) (out []T, ld int) {
 	return t.nump, t.np
 }
 
-// frobRows is X·Hᵀ for row block b, X read in place (its last l mod mr
-// rows from the padded copy).
+// frobRows is prodAB's product for row block b, A read in place (its last
+// l mod mr rows from the padded copy).
 func (t *kernTask[T]) frobRows(b int) {
 	nr := nrOf[T]()
 	r0 := b * t.mb
 	rw := min(t.mb, t.lp-r0)
 	full := t.l / mr * mr
-	for p0 := 0; p0 < t.n; p0 += t.kc {
-		pw := min(t.kc, t.n-p0)
+	for p0 := 0; p0 < t.hr; p0 += t.kc {
+		pw := min(t.kc, t.hr-p0)
 		for ct := 0; ct < t.kp; ct += nr {
 			w := min(nr, t.kp-ct)
 			bp := t.htp[ct*t.hr+p0*w:]
 			for rt := r0; rt < r0+rw; rt += mr {
-				a, lda := t.x[rt*t.n+p0:], t.n
+				a, sar, sap := t.x[rt*t.sar+p0*t.sap:], t.sar, t.sap
 				if rt >= full {
-					a = t.xrows[p0:]
+					a, sar, sap = t.xrows[p0:], t.hr, 1
 				}
-				microW(pw, a, lda, 1, bp, w, t.nump[rt*t.kp+ct:], t.kp, p0 > 0, w < nr)
+				microW(pw, a, sar, sap, bp, w, t.nump[rt*t.kp+ct:], t.kp, p0 > 0, w < nr)
 			}
 		}
 	}
