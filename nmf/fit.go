@@ -186,6 +186,7 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init 
 		NIter:             out.nIter,
 		ReconstructionErr: out.recErr,
 		Trace:             out.trace,
+		Final:             out.final,
 		InitTime:          initTime,
 		Warnings:          out.warnings,
 		Device:            deviceNames(members, b),

@@ -354,7 +354,8 @@ func (st *mbFit[T]) finish(ctx context.Context, res *MiniBatchResult[T], p Param
 	res.ReconstructionErr = e
 	pen := penaltyOf(&Dense[T]{Rows: st.l, Cols: r.k, Data: st.w}, p.L1RegW, p.L2RegW) +
 		penaltyOf(&Dense[T]{Rows: r.k, Cols: r.n, Data: r.h}, p.L1RegH, p.L2RegH)
-	res.Trace = append(res.Trace, TracePoint{Iter: st.nIter, Err: e, Objective: objective(e, pen), Seconds: time.Since(began).Seconds()})
+	res.Final = TracePoint{Iter: st.nIter, Err: e, Objective: objective(e, pen), Seconds: time.Since(began).Seconds()}
+	res.Trace = append(res.Trace, res.Final)
 	if st.nIter == p.MaxIter && p.Tol > 0 {
 		res.Warnings = append(res.Warnings, Warning{"max_iter", fmt.Sprintf("maximum number of iterations %d reached; increase it to improve convergence", p.MaxIter)})
 	}

@@ -88,6 +88,10 @@ func TestTraceObjective(t *testing.T) {
 		if got := res.Trace[2].Objective; math.Abs(got-want) > 1e-12*want {
 			t.Errorf("%s: objective %.17g, by hand %.17g", c.name, got, want)
 		}
+		// The final state is the last point's (iteration 20 is traced).
+		if f, p := res.Final, res.Trace[2]; f.Iter != 20 || f.Err != res.ReconstructionErr || f.Err != p.Err || f.Objective != p.Objective || f.Seconds < p.Seconds {
+			t.Errorf("%s: final %+v, last point %+v", c.name, f, p)
+		}
 	}
 }
 
@@ -110,13 +114,23 @@ func TestTraceObjectiveTransformAndFloat32(t *testing.T) {
 	if p := tr.Trace[len(tr.Trace)-1]; p.Iter != 10 || math.Abs(p.Objective-want) > 1e-12*want || !(p.Objective > p.Err) {
 		t.Errorf("transform: last point %+v, objective by hand %v", p, want)
 	}
+	// 25 iterations: the final state is beyond the trace (0, 10, 20).
+	o.SetStopping(25, 0)
+	fit25, err := nmf.Fit(context.Background(), x, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = handObjective(t, x, fit25.W, fit25.H, 2, 0.04, 0.02, 0.5, false, false)
+	if f := fit25.Final; len(fit25.Trace) != 3 || f.Iter != 25 || f.Err != fit25.ReconstructionErr || math.Abs(f.Objective-want) > 1e-12*want || f.Seconds < fit25.Trace[2].Seconds {
+		t.Errorf("25 iterations: final %+v, trace %+v, objective by hand %v", f, fit25.Trace, want)
+	}
 	x32 := nmf.Convert[float32](x)
 	f32, err := nmf.Fit(context.Background(), x32, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want = handObjective(t, x, nmf.Convert[float64](f32.W), nmf.Convert[float64](f32.H), 2, 0.04, 0.02, 0.5, false, false)
-	if p := f32.Trace[len(f32.Trace)-1]; math.Abs(p.Objective-want) > 1e-5*want {
+	if p := f32.Final; math.Abs(p.Objective-want) > 1e-5*want {
 		t.Errorf("float32: last point %+v, objective by hand %v", p, want)
 	}
 }
@@ -141,8 +155,8 @@ func TestMiniBatchTraceAndInit(t *testing.T) {
 	}
 	checkTrace(t, "minibatch", res.Trace)
 	want := handObjective(t, x, res.W, res.H, 2, 0.03, 0.05, 0.4, false, false)
-	if len(res.Trace) != 1 {
-		t.Fatalf("trace %+v", res.Trace)
+	if len(res.Trace) != 1 || res.Final != res.Trace[0] {
+		t.Fatalf("trace %+v, final %+v", res.Trace, res.Final)
 	}
 	if p := res.Trace[0]; p.Err != res.ReconstructionErr || math.Abs(p.Objective-want) > 1e-12*want || !(p.Objective > p.Err) {
 		t.Errorf("last point %+v (error %v), objective by hand %v", p, res.ReconstructionErr, want)

@@ -40,6 +40,12 @@ type Result[T Float] struct {
 	// start (Iter 0) and every 10 iterations (a minibatch fit: once, at its
 	// end).
 	Trace []TracePoint
+	// Final is the state at the end: Iter NIter, Err ReconstructionErr,
+	// the objective there and the seconds of the whole solve (a trace point
+	// when NIter is a multiple of 10, the last one otherwise missing from
+	// Trace). A cancelled fit whose factors cannot be read back has the
+	// error as its objective.
+	Final TracePoint
 	// InitTime is the time the initialisation took (the SVD of nndsvd*,
 	// the random draws), inside the fit's time.
 	InitTime time.Duration

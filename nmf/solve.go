@@ -48,6 +48,7 @@ type outcome struct {
 	nIter    int
 	recErr   float64
 	trace    []TracePoint
+	final    TracePoint // the state at the end
 	warnings []Warning
 	partial  bool
 	state    State // NIter is filled in by solve
@@ -99,6 +100,11 @@ func (pr *problem) solve(ctx context.Context, w0, h0 backend.HostMatrix) (*outco
 	if err != nil && !out.partial {
 		return nil, err
 	}
+	pen, err := pr.penalty(w, h)
+	if err != nil && !out.partial {
+		return nil, err
+	}
+	out.final = TracePoint{Iter: out.nIter, Err: out.recErr, Objective: objective(out.recErr, pen), Seconds: time.Since(pr.began).Seconds()}
 	if pr.p.MaxIter > 0 && out.nIter == pr.p.MaxIter && pr.p.Tol > 0 && !out.partial {
 		out.warnings = append(out.warnings, Warning{"max_iter", fmt.Sprintf("maximum number of iterations %d reached; increase it to improve convergence", pr.p.MaxIter)})
 	}

@@ -323,20 +323,8 @@ func (r *runReport) checkRun(use savedUse) error {
 	if r.Device.Bytes < 0 {
 		return badField("device.bytes", "%d; want at least 0", r.Device.Bytes)
 	}
-	for i, t := range r.Trace {
-		field := fmt.Sprintf("trace[%d]", i)
-		if t.Iter < 0 || t.Iter > r.NIter || i > 0 && t.Iter <= r.Trace[i-1].Iter {
-			return badField(field+".iter", "%d; want increasing iterations from 0 to n_iter (%d)", t.Iter, r.NIter)
-		}
-		if err := nonneg(field+".err", t.Err); err != nil {
-			return err
-		}
-		if err := nonneg(field+".objective", t.Objective); err != nil {
-			return err
-		}
-		if err := nonneg(field+".seconds", t.Seconds); err != nil {
-			return err
-		}
+	if err := r.checkTrace(); err != nil {
+		return err
 	}
 	for i, w := range r.Warnings {
 		if !warningCode.MatchString(w.Code) {
@@ -369,6 +357,40 @@ func (r *runReport) checkRun(use savedUse) error {
 		v    float64
 	}{{"err_init", s.ErrInit}, {"err_last", s.ErrLast}, {"violation_init", s.ViolationInit}} {
 		if err := nonneg("solver_state."+f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTrace checks the trace (increasing iterations up to n_iter) and the
+// final state (at n_iter).
+func (r *runReport) checkTrace() error {
+	for i, t := range r.Trace {
+		field := fmt.Sprintf("trace[%d]", i)
+		if t.Iter < 0 || t.Iter > r.NIter || i > 0 && t.Iter <= r.Trace[i-1].Iter {
+			return badField(field+".iter", "%d; want increasing iterations from 0 to n_iter (%d)", t.Iter, r.NIter)
+		}
+		if err := t.check(field); err != nil {
+			return err
+		}
+	}
+	if f := r.Final; f != nil {
+		if f.Iter != r.NIter {
+			return badField("final.iter", "%d; want n_iter (%d)", f.Iter, r.NIter)
+		}
+		return f.check("final")
+	}
+	return nil
+}
+
+// check applies nonneg to the point's error, objective and seconds.
+func (t tracePoint) check(field string) error {
+	for _, v := range []struct {
+		name string
+		v    float64
+	}{{".err", t.Err}, {".objective", t.Objective}, {".seconds", t.Seconds}} {
+		if err := nonneg(field+v.name, v.v); err != nil {
 			return err
 		}
 	}

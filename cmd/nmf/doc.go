@@ -304,6 +304,8 @@
 //	                                    // sqrt(2·objective) (= err without
 //	                                    // --alpha-W/--alpha-H), seconds since
 //	                                    // the solve began
+//	  "final": {"iter": 30, "err": 96.26, …}, // the same at the end (in
+//	                                    // convergence.png after the trace)
 //	  "elapsed_seconds": 0.155,         // the solve alone, without reading,
 //	                                    // writing or opening the device
 //	  "init_seconds": 0.004,            // the start's part of it

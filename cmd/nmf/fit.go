@@ -412,7 +412,9 @@ func fitReport[T nmf.Float](res *nmf.Result[T], o *options, ds *dataset, elapsed
 	if rs != nil {
 		// This run's solve began after the runs before it had solved for
 		// their elapsed seconds less their init.
-		rep.Trace = append(rs.rep.Trace, traceReport(res.Trace, max(0, rs.rep.ElapsedSeconds-rs.rep.InitSeconds))...)
+		offset := max(0, rs.rep.ElapsedSeconds-rs.rep.InitSeconds)
+		rep.Trace = append(rs.rep.Trace, traceReport(res.Trace, offset)...)
+		rep.Final.Seconds += offset
 		rep.ElapsedSeconds += rs.rep.ElapsedSeconds
 		rep.InitSeconds += rs.rep.InitSeconds
 		abs, _ := filepath.Abs(rs.dir)

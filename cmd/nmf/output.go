@@ -149,13 +149,14 @@ func (o *outputs[T]) pictures(st *staging, rep *runReport) error {
 	return nil
 }
 
-// plots stages convergence.png (when the trace has two points or more) and,
+// plots stages convergence.png (when the trace and the final state have two
+// points or more) and,
 // for a matrix input no larger than plots.MaxSide on a side, the heatmaps
 // W.png and H.png, H's columns named by a CSV header.
 func (o *outputs[T]) plots(st *staging, rep *runReport, w64, h64 []float64) error {
-	if len(rep.Trace) > 1 {
-		trace := make([]plots.Point, len(rep.Trace))
-		for i, t := range rep.Trace {
+	if points := rep.convergence(); len(points) > 1 {
+		trace := make([]plots.Point, len(points))
+		for i, t := range points {
 			trace[i] = plots.Point{Iter: t.Iter, Seconds: t.Seconds, Err: t.Err, Objective: t.Objective}
 		}
 		p, err := plots.Convergence(trace, fmt.Sprintf("%s, %s solver, k = %d", rep.Params.Loss, rep.Params.Solver, o.W.Cols))

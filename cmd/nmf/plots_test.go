@@ -5,13 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
 // withConvergence is the pictures a fit writes besides names: convergence.png
-// first, when the trace has two points.
+// first, when the trace and the final state have two points.
 func withConvergence(rep *runReport, names ...string) []string {
-	if len(rep.Trace) > 1 {
+	if len(rep.convergence()) > 1 {
 		return append([]string{"convergence.png"}, names...)
 	}
 	return names
@@ -72,6 +73,7 @@ func TestTraceInReport(t *testing.T) {
 		{"plain.nmf", nil, false},
 		{"alpha.nmf", []string{"--alpha-W", "0.05", "--l1-ratio", "0.5"}, true},
 	} {
+		// 30 iterations: the final state is the last point of the trace.
 		mustRun(t, append(append([]string{"fit", "-k", "2", "--max-iter", "30", "--tol", "0", "--out", c.out}, c.args...), "d.csv")...)
 		rep, _ := loadReport(t, c.out)
 		if len(rep.Trace) != 4 {
@@ -83,6 +85,9 @@ func TestTraceInReport(t *testing.T) {
 				break
 			}
 		}
+		if f, last := rep.Final, rep.Trace[3]; f == nil || f.Iter != 30 || f.Err != rep.ReconstructionErr || f.Err != last.Err || f.Objective != last.Objective || f.Seconds < last.Seconds {
+			t.Errorf("%s: final %+v, last point %+v", c.out, rep.Final, last)
+		}
 		f, err := os.Open(filepath.Join(c.out, "convergence.png"))
 		if err != nil {
 			t.Fatal(err)
@@ -92,5 +97,17 @@ func TestTraceInReport(t *testing.T) {
 		if err != nil || img.Bounds().Dx() != 960 || img.Bounds().Dy() != 384 {
 			t.Errorf("%s: convergence.png %v, %v", c.out, err, img.Bounds())
 		}
+	}
+	// 25 iterations: the final state comes after the trace's 0, 10, 20 in
+	// the picture, not in the trace; a saved report's final must be at
+	// n_iter.
+	mustRun(t, "fit", "-k", "2", "--max-iter", "25", "--tol", "0", "--alpha-H", "0.1", "--out", "25.nmf", "d.csv")
+	rep, _ := loadReport(t, "25.nmf")
+	if pts := rep.convergence(); len(rep.Trace) != 3 || len(pts) != 4 || pts[3] != *rep.Final || rep.Final.Iter != 25 || !(rep.Final.Objective > rep.Final.Err) {
+		t.Errorf("trace %+v, final %+v", rep.Trace, rep.Final)
+	}
+	rep.Final.Iter = 20
+	if err := rep.checkTrace(); err == nil || !strings.Contains(err.Error(), "final.iter") {
+		t.Errorf("final at 20 of 25: %v", err)
 	}
 }

@@ -19,7 +19,10 @@ type runReport struct {
 	NIter             int          `json:"n_iter"`
 	ReconstructionErr float64      `json:"reconstruction_err"`
 	Trace             []tracePoint `json:"trace"`
-	ElapsedSeconds    float64      `json:"elapsed_seconds"`
+	// Final is the state at the end (nmf.Result.Final): the error and the
+	// objective after n_iter iterations, the seconds of the solve.
+	Final          *tracePoint `json:"final,omitempty"`
+	ElapsedSeconds float64     `json:"elapsed_seconds"`
 	// InitSeconds is the part of elapsed_seconds the initialisation took
 	// (the randomized SVD of nndsvd*, the random draws).
 	InitSeconds float64 `json:"init_seconds"`
@@ -236,7 +239,9 @@ func inputReportOf(ds *dataset, precision string) inputReport {
 // res in elapsed seconds, the device's opening included: the parts every
 // run has; the caller adds its parameters and the rest.
 func resultReport[T nmf.Float](cmd string, res *nmf.Result[T], o *options, ds *dataset, elapsed float64) *runReport {
+	final := traceReport([]nmf.TracePoint{res.Final}, 0)[0]
 	return &runReport{
+		Final:             &final,
 		Version:           version(),
 		Command:           cmd,
 		Partial:           res.Partial,
@@ -250,6 +255,16 @@ func resultReport[T nmf.Float](cmd string, res *nmf.Result[T], o *options, ds *d
 		Warnings:          warningsReport(res.Warnings),
 		Input:             inputReportOf(ds, o.precision),
 	}
+}
+
+// convergence is the trace with the final state after it when that is
+// beyond the last point: what convergence.png shows.
+func (r *runReport) convergence() []tracePoint {
+	t := r.Trace
+	if f := r.Final; f != nil && (len(t) == 0 || f.Iter > t[len(t)-1].Iter) {
+		t = append(t[:len(t):len(t)], *f)
+	}
+	return t
 }
 
 // traceReport is the trace t of a run whose solve began offset seconds
