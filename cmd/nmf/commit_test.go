@@ -81,7 +81,7 @@ func TestConcurrentCommits(t *testing.T) {
 			switch {
 			case r.code == 0 && winner < 0:
 				winner = i
-			case r.code == 1 && strings.HasPrefix(r.stderr, "nmf: "+out+": already holds results (H.npy, H.png, W.npy, W.png, report.json), written by another run"):
+			case r.code == 1 && strings.HasPrefix(r.stderr, "nmf: "+out+": already holds results (H.npy, H.png, W.npy, W.png, convergence.png, report.json), written by another run"):
 			default:
 				t.Errorf("force %v, run %d: exit %d, stderr %q", force, i, r.code, r.stderr)
 			}
