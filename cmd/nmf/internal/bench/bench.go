@@ -32,7 +32,7 @@ type Config struct {
 	Quick      bool
 	Tune       bool   // search GEMM parameters and cache the best (see Tune)
 	LargeData  bool   // also the 1.2 and 2.4 GB memory rows (largedata.go)
-	NMF        string // the nmf command the memory rows run; "" skips them
+	NMF        string // the nmf command the memory and MPI scaling rows run; "" skips them
 	Repeats    int
 	Warmup     int
 	Rounds     int    // fresh starts per iteration workload, alternating with scikit-learn's
@@ -57,9 +57,10 @@ const Usage = `usage: nmf bench [--device D] [--precision P] [--json] [--compare
 
 Times fixed workloads (GEMMs of the shapes an iteration runs, square 2048
 GEMM, whole iterations of mu Frobenius/KL/IS/β=1.5 and cd on dense, sparse and
-audio-like data, and a growth series) and prints ms per iteration (median
-after warm-up), GFLOP/s, the fraction of the device's measured GEMM rate and
-the device memory of a fit.
+audio-like data, a growth series, and scaling: two members in one process and
+MPI ranks, as speedups) and prints ms per iteration (median after warm-up),
+GFLOP/s, the fraction of the device's measured GEMM rate and the device memory
+of a fit.
 
   --device D      cpu, opencl, opencl:P:D, or a comma-separated list (default cpu,opencl;
                   an unavailable OpenCL device is skipped with a note)
@@ -80,7 +81,8 @@ the device memory of a fit.
                   folder, removed after; about an hour with --compare on a 2-core machine, and
                   scikit-learn needs ~15 GiB at 2.4 GB); the 120 MB row and, on OpenCL devices,
                   streamed vs resident always run
-  --nmf PATH      the nmf command the memory rows run as a subprocess (default: this one)
+  --nmf PATH      the nmf command the memory rows and the MPI scaling rows (under mpirun
+                  -np 1 and 2) run as a subprocess (default: this one)
   --tune          instead of the workloads, search the GEMM kernels' parameters (variant,
                   vector width, register block, work-group shape) on each OpenCL device:
                   each candidate is built, checked against a host product and timed on

@@ -85,7 +85,7 @@ func TestQuickJSON(t *testing.T) {
 			t.Errorf("row %v failed: %s", r["workload"], n)
 		}
 		kinds[r["kind"].(string)]++
-		if r["kind"] != "gemm" {
+		if r["kind"] != "gemm" && r["kind"] != "scaling" {
 			if _, ok := r["device_bytes"]; !ok {
 				t.Errorf("row %v lacks device_bytes", r["workload"])
 			}
@@ -94,7 +94,7 @@ func TestQuickJSON(t *testing.T) {
 			t.Errorf("row %v: ms_per_iter %v", r["workload"], r["ms_per_iter"])
 		}
 	}
-	if kinds["gemm"] != 4 || kinds["iteration"] != 8 || kinds["growth"] != 4 || kinds["init"] != 1 || kinds["fit"] != 0 {
+	if kinds["gemm"] != 4 || kinds["iteration"] != 8 || kinds["growth"] != 4 || kinds["init"] != 1 || kinds["fit"] != 0 || kinds["scaling"] != 1 {
 		t.Errorf("rows by kind: %v", kinds)
 	}
 }

@@ -18,7 +18,7 @@ import (
 
 // Row is one measured workload on one device in one precision.
 type Row struct {
-	Kind       string  `json:"kind"` // "gemm", "iteration", "growth", "init" or "fit"
+	Kind       string  `json:"kind"` // "gemm", "iteration", "growth", "init", "fit", "memory", "stream" or "scaling"
 	Workload   string  `json:"workload"`
 	Device     string  `json:"device"`
 	DeviceName string  `json:"device_name"`
@@ -67,6 +67,10 @@ type Row struct {
 	ResidentMs      float64 `json:"resident_ms_per_iter,omitempty"`
 	RatioResident   float64 `json:"ratio_vs_resident,omitempty"`
 	MaxRelDiff      float64 `json:"max_rel_diff,omitempty"`
+	// Scaling rows (scaling.go): the one-device (or one-process) ms per
+	// iteration, and Speedup = BaseMs / MsPerIter.
+	BaseMs  float64 `json:"base_ms_per_iter,omitempty"`
+	Speedup float64 `json:"speedup,omitempty"`
 }
 
 // Report is everything one bench run measured.
@@ -543,6 +547,9 @@ func Measure(ctx context.Context, c *Config, logw io.Writer) (*Report, error) {
 	}
 	if !c.Roofline {
 		if err := m.largeData(ctx); err != nil {
+			return nil, err
+		}
+		if err := m.scaling(ctx); err != nil {
 			return nil, err
 		}
 	}

@@ -140,6 +140,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	r.writeMarkdownSection(p, "", "fit")
 	r.writeGrowthTable(p)
 	r.writeLargeData(p)
+	r.writeScaling(p)
 	if len(r.Notes) > 0 {
 		p("## Notes\n\n")
 		for _, n := range r.Notes {
