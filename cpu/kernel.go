@@ -210,14 +210,16 @@ type kernTask[T backend.Float] struct {
 	side       backend.Side
 	frob       bool
 	mb, nb, kc int
-	scratch    []T // per worker: V and U blocks, mb×nb each
-	xtail      []T // side H, β = 2: X's last n mod nr columns, l×nr, zero-padded
+	scratch    []T // per worker: V and U blocks, mb×nb each (β = 2, side H: a kc×nb block of X)
 	xrows      []T // side W, β = 2: X's last l mod mr rows, mr×n, zero-padded
 }
 
 func (t *kernTask[T]) run(c, lo, hi int) {
-	var v, u []T
-	if size := t.mb * t.nb; t.scratch != nil {
+	var v, u, xb []T
+	switch size := t.mb * t.nb; {
+	case t.frob && t.side == backend.SideH:
+		xb = t.scratch[c*t.kc*t.nb : (c+1)*t.kc*t.nb]
+	case !t.frob:
 		v = t.scratch[2*c*size : (2*c+1)*size]
 		u = t.scratch[(2*c+1)*size : (2*c+2)*size]
 	}
@@ -226,7 +228,7 @@ func (t *kernTask[T]) run(c, lo, hi int) {
 		case t.frob && t.side == backend.SideW:
 			t.frobRows(b)
 		case t.frob:
-			t.frobCols(b)
+			t.frobCols(b, xb)
 		case t.side == backend.SideW:
 			t.rows(b, v, u)
 		default:

@@ -76,18 +76,13 @@ func (im *impl[T]) mulK(out, a *matrix[T], ta bool, b *matrix[T], tb bool) {
 // prodBtX returns Bᵀ·X for B l×k and dense X (l×n) in the kr×np scratch
 // it returns (row stride np).
 func (im *impl[T]) prodBtX(x *data[T], b []T, k int) (out []T, ld int) {
-	nr := nrOf[T]()
-	l, n := x.rows, x.cols
 	t := im.newKern(x, k, 2, backend.SideH)
 	kr := roundUp(k, mr)
 	t.wpk = im.buf("k.wpk", kr*t.lp)
-	im.pack(t.wpk, b, t.lp, l, k, k, 1, kr, mr)
+	im.pack(t.wpk, b, t.lp, x.rows, k, k, 1, kr, mr)
 	t.nump = im.buf("k.num", kr*t.np)
-	if n%nr != 0 {
-		t.xtail = im.buf("k.xtail", l*nr)
-		padCopy(t.xtail, nr, x.x[n/nr*nr:], l, n%nr, n)
-	}
 	t.narrow(im.pool.workers)
+	t.scratch = im.buf("k.xb", im.pool.workers*t.kc*t.nb)
 	im.pool.dynamic((t.np+t.nb-1)/t.nb, t)
 	return t.nump, t.np
 }
@@ -115,23 +110,27 @@ func (t *kernTask[T]) frobRows(b int) {
 	}
 }
 
-// frobCols is Wᵀ·X for column block b, X read in place (its last n mod nr
-// columns from the padded copy).
-func (t *kernTask[T]) frobCols(b int) {
+// frobCols is Wᵀ·X for column block b. Each chunk of kc rows of the
+// block's columns of X is first copied into xb (zero past X's last column,
+// row stride the block's width): read from X row segment by row segment,
+// which the hardware prefetchers follow, where the micro-kernel's strided
+// walk down X's columns (one page per step) stalled on memory.
+func (t *kernTask[T]) frobCols(b int, xb []T) {
 	nr := nrOf[T]()
 	j0 := b * t.nb
 	jw := min(t.nb, t.np-j0)
+	vc := min(jw, t.n-j0)
 	kr := roundUp(t.k, mr)
-	full := t.n / nr * nr
 	for i0 := 0; i0 < t.l; i0 += t.kc {
 		iw := min(t.kc, t.l-i0)
-		for ct := j0; ct < j0+jw; ct += nr {
-			bm, ldb := t.x[i0*t.n+ct:], t.n
-			if ct >= full {
-				bm, ldb = t.xtail[i0*nr:], nr
-			}
+		for i := 0; i < iw; i++ {
+			row := xb[i*jw : i*jw+jw]
+			copy(row, t.x[(i0+i)*t.n+j0:(i0+i)*t.n+j0+vc])
+			clear(row[vc:])
+		}
+		for ct := 0; ct < jw; ct += nr {
 			for kt := 0; kt < kr; kt += mr {
-				micro(iw, t.wpk[kt*t.lp+i0*mr:], 1, mr, bm, ldb, t.nump[kt*t.np+ct:], t.np, i0 > 0)
+				micro(iw, t.wpk[kt*t.lp+i0*mr:], 1, mr, xb[ct:], jw, t.nump[kt*t.np+j0+ct:], t.np, i0 > 0)
 			}
 		}
 	}
