@@ -3,6 +3,7 @@ package cpu_test
 import (
 	"testing"
 
+	"github.com/clnmf/clnmf/cpu"
 	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 )
 
@@ -12,4 +13,19 @@ func TestBackend(t *testing.T) {
 	for _, c := range configs(t) {
 		t.Run(c.name, func(t *testing.T) { backendtest.Run(t, c.new) })
 	}
+}
+
+// TestOpenBLASCore checks that the core OpenBLAS chose is reported
+// exactly where OpenBLAS is loaded, as a printable name.
+func TestOpenBLASCore(t *testing.T) {
+	name, ok := cpu.OpenBLASCore(), cpu.OpenBLASAvailable()
+	if ok != (name != "") {
+		t.Fatalf("OpenBLASCore() = %q with OpenBLAS available %v", name, ok)
+	}
+	for _, c := range name {
+		if c < ' ' || c > '~' {
+			t.Fatalf("OpenBLASCore() = %q: not a printable name", name)
+		}
+	}
+	t.Logf("OpenBLAS core %q", name)
 }

@@ -130,6 +130,8 @@ var openblas struct {
 	// threads, which the next multi-threaded call starts again), 0 where
 	// the library lacks it.
 	shutdown uintptr
+	// openblas_get_corename, 0 where the library lacks it.
+	corename uintptr
 }
 
 // threadControl switches OpenBLAS between its own thread count and one
@@ -260,6 +262,9 @@ func loadOpenBLAS() error {
 		if f, err := dlsym(lib, "blas_thread_shutdown_"); err == nil {
 			openblas.shutdown = f
 		}
+		if f, err := dlsym(lib, "openblas_get_corename"); err == nil {
+			openblas.corename = f
+		}
 	})
 	return openblas.err
 }
@@ -272,6 +277,20 @@ const (
 	BLASGo       BLAS = "go"       // gonum's pure-Go BLAS
 	BLASOpenBLAS BLAS = "openblas" // OpenBLAS, loaded at run time; an error where missing
 )
+
+// OpenBLASCore returns the name of the kernels OpenBLAS chose for this CPU
+// (openblas_get_corename: "SkylakeX", "Haswell", …; "Prescott" is its
+// generic SSE3 fallback for CPUs it does not know, which
+// OPENBLAS_CORETYPE overrides), or "" where OpenBLAS or the query is
+// missing.
+func OpenBLASCore() string {
+	if loadOpenBLAS() != nil || openblas.corename == 0 {
+		return ""
+	}
+	var name func() string
+	purego.RegisterFunc(&name, openblas.corename)
+	return name()
+}
 
 // OpenBLASAvailable reports whether libopenblas can be loaded here.
 func OpenBLASAvailable() bool { return loadOpenBLAS() == nil }

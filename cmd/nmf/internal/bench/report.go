@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/clnmf/clnmf/cpu"
 	"github.com/clnmf/clnmf/nmf"
 )
 
@@ -22,6 +23,7 @@ type Machine struct {
 	Go      string   `json:"go"`
 	OpenCL  []string `json:"opencl_devices,omitempty"`
 	CPUPeak string   `json:"cpu_peak,omitempty"`
+	BLAS    string   `json:"blas,omitempty"` // the cpu backend's BLAS and the kernels it chose
 }
 
 func machine() Machine {
@@ -37,6 +39,7 @@ func machine() Machine {
 		}
 		f.Close()
 	}
+	m.BLAS = blasLine()
 	if ds, err := nmf.Devices(); err == nil {
 		for _, d := range ds {
 			if d.Spec == "cpu" {
@@ -46,6 +49,27 @@ func machine() Machine {
 		}
 	}
 	return m
+}
+
+// blasLine describes the cpu backend's BLAS: OpenBLAS and the kernels it
+// chose for this CPU (with a note where that is its generic fallback), or
+// gonum's.
+func blasLine() string {
+	if os.Getenv(cpu.EnvBLAS) == string(cpu.BLASGo) {
+		return "gonum (" + cpu.EnvBLAS + "=go)"
+	}
+	core := cpu.OpenBLASCore()
+	if core == "" {
+		return "gonum (OpenBLAS not found)"
+	}
+	s := "OpenBLAS, core " + core
+	if env := os.Getenv("OPENBLAS_CORETYPE"); env != "" {
+		s += " (OPENBLAS_CORETYPE=" + env + ")"
+	}
+	if core == "Prescott" {
+		s += ": OpenBLAS's generic SSE3 kernels, its fallback for CPUs it does not recognise; OPENBLAS_CORETYPE (e.g. SkylakeX for AVX-512, Haswell for AVX2) selects its tuned ones, for numpy too"
+	}
+	return s
 }
 
 // WriteJSON writes the report as one JSON document.
@@ -123,6 +147,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	for _, d := range r.Machine.OpenCL {
 		p("- OpenCL %s\n", d)
+	}
+	if r.Machine.BLAS != "" {
+		p("- BLAS of the cpu device: %s\n", r.Machine.BLAS)
 	}
 	if r.Sklearn != "" {
 		p("- Compared with %s (/usr/bin/python3, numpy's own BLAS threads)\n", r.Sklearn)

@@ -171,6 +171,9 @@ func (s *sklearnRun) start(ctx context.Context) error {
 		return fmt.Errorf("%s", m.Error)
 	}
 	s.version = "scikit-learn " + m.Version
+	if m.BLAS != "" {
+		s.version += ", numpy on " + m.BLAS
+	}
 	return nil
 }
 
@@ -178,6 +181,7 @@ type sklearnReply struct {
 	ID      string    `json:"id"`
 	Times   []float64 `json:"times"`
 	Version string    `json:"version"`
+	BLAS    string    `json:"blas"`
 	Error   string    `json:"error"`
 }
 

@@ -118,8 +118,19 @@ def run(j, X, W0, H0):
     return [t * 1e3 for t in times[j["warmup"]:]]
 
 
+def blas_info():
+    """numpy's BLAS as threadpoolctl sees it, e.g. "openblas 0.3.21, core
+    Prescott", or "" where threadpoolctl is missing."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return ""
+    return "; ".join("%s %s, core %s" % (i.get("internal_api"), i.get("version"), i.get("architecture"))
+                     for i in threadpool_info() if i.get("user_api") == "blas")
+
+
 def main():
-    print(json.dumps({"version": sklearn.__version__}), flush=True)
+    print(json.dumps({"version": sklearn.__version__, "blas": blas_info()}), flush=True)
     loaded, X, W0, H0 = None, None, None, None
     for line in sys.stdin:
         if not line.strip():
