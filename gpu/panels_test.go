@@ -14,19 +14,20 @@ import (
 )
 
 // TestGoldenPanels runs the golden fits, transforms and inits on the OpenCL
-// device with X in row panels (of 7 and 16 rows: uneven last panels),
+// device with X in row panels (of 7 and 16 rows: uneven last panels) and in
+// column panels (7 and 16 columns),
 // resident in several buffers and streamed on every pass (a cap of one
 // byte), dense and sparse. Panels of one row run on the CPU backend
 // (cpu.TestGoldenPanels): the same solver code, faster.
 func TestGoldenPanels(t *testing.T) {
 	open := openerFor(t)
 	for _, c := range []struct {
-		rows int
-		cap  int64
-	}{{7, 0}, {16, 1}} {
-		t.Run(fmt.Sprintf("rows=%d,streamed=%v", c.rows, c.cap > 0), func(t *testing.T) {
+		rows, cols int
+		cap        int64
+	}{{7, 0, 0}, {16, 0, 1}, {0, 7, 0}, {0, 16, 1}} {
+		t.Run(fmt.Sprintf("rows=%d,cols=%d,streamed=%v", c.rows, c.cols, c.cap > 0), func(t *testing.T) {
 			nmftest.GoldenWith(t, "../testdata/golden", open, func(o *nmf.Options) {
-				o.PanelRows, o.DeviceMemory = c.rows, c.cap
+				o.PanelRows, o.PanelCols, o.DeviceMemory = c.rows, c.cols, c.cap
 			})
 		})
 	}
@@ -34,7 +35,8 @@ func TestGoldenPanels(t *testing.T) {
 
 // TestStreamedEqualsResident checks the automatic plan under a cap
 // (Options.DeviceMemory): X of 4 MB on a device capped at 17 MiB (16 MiB of
-// which the planner leaves to the backend's scratch) is streamed in panels,
+// which the planner leaves to the backend's scratch) is streamed in panels
+// along its longer side (rows of a tall X, columns of a wide one),
 // and the fit agrees with the resident one to 1e-5 relative in float32
 // after 10 iterations (only the order of the sums over panels differs; the
 // panels are double-buffered, each copy overlapping the compute on the
@@ -44,10 +46,15 @@ func TestGoldenPanels(t *testing.T) {
 // buffers instead, loaded once, with the same results.
 func TestStreamedEqualsResident(t *testing.T) {
 	open := openerFor(t)
-	const l, n, k = 2000, 500, 4
-	x := lowRank(l, n, k)
-	for _, solver := range []nmf.Solver{nmf.MU, nmf.CD} {
-		t.Run(string(solver), func(t *testing.T) {
+	const k = 4
+	for _, c := range []struct {
+		l, n   int
+		solver nmf.Solver
+		along  nmf.Along
+	}{{2000, 500, nmf.MU, nmf.AlongRows}, {2000, 500, nmf.CD, nmf.AlongRows}, {500, 2000, nmf.MU, nmf.AlongColumns}, {500, 2000, nmf.CD, nmf.AlongColumns}} {
+		l, n, solver := c.l, c.n, c.solver
+		x := lowRank(l, n, k)
+		t.Run(fmt.Sprintf("%s/%d×%d", solver, l, n), func(t *testing.T) {
 			opt := nmf.DefaultOptions()
 			opt.Components, opt.Solver, opt.MaxIter = k, solver, 10
 			opt.Init = nmf.InitNNDSVDA
@@ -68,8 +75,8 @@ func TestStreamedEqualsResident(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := str.Plan
-			if !p.Streamed || p.Panels < 2 || p.BytesPerIteration != int64(l*n*4) {
-				t.Fatalf("capped plan %+v, want X streamed in panels, %d bytes per iteration", p, l*n*4)
+			if !p.Streamed || p.Panels < 2 || p.BytesPerIteration != int64(l*n*4) || p.Along != c.along {
+				t.Fatalf("capped plan %+v, want X streamed in panels along %s, %d bytes per iteration", p, c.along, l*n*4)
 			}
 			if d := nmftest.RelDiff(str.W.Data, res.W.Data); d > 1e-5 {
 				t.Errorf("W differs from the resident fit's by %.3g relative", d)
@@ -80,7 +87,7 @@ func TestStreamedEqualsResident(t *testing.T) {
 			if p.Untimed || p.LoadSeconds <= 0 {
 				t.Errorf("streamed plan %+v: the copies were not timed", p)
 			}
-			t.Logf("%d panels of %d rows, %d bytes loaded in %.3f s (the compute waited %.3f s)", p.Panels, p.PanelRows, p.BytesLoaded, p.LoadSeconds, p.WaitSeconds)
+			t.Logf("%d panels of %d rows / %d columns, %d bytes loaded in %.3f s (the compute waited %.3f s)", p.Panels, p.PanelRows, p.PanelCols, p.BytesLoaded, p.LoadSeconds, p.WaitSeconds)
 
 			// A largest allocation of 1 MB: X in several resident buffers.
 			opt.DeviceMemory = 0
@@ -95,7 +102,7 @@ func TestStreamedEqualsResident(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if q := mb.Plan; q.Streamed || q.Panels < 4 || q.BytesPerIteration != 0 || q.BytesLoaded != int64(l*n*4) {
+			if q := mb.Plan; q.Streamed || q.Panels < 4 || q.BytesPerIteration != 0 || q.BytesLoaded != int64(l*n*4) || q.Along != c.along {
 				t.Fatalf("plan under a 1 MB allocation cap %+v, want X resident in at least 4 buffers, loaded once", q)
 			}
 			if d := nmftest.RelDiff(mb.W.Data, res.W.Data); d > 1e-5 {

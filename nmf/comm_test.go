@@ -101,33 +101,13 @@ func TestCommEqualsOne(t *testing.T) {
 		loss   nmf.Loss
 		alpha  float64
 	}{{nmf.MU, nmf.Frobenius, 0}, {nmf.MU, nmf.KullbackLeibler, 0.01}, {nmf.CD, nmf.Frobenius, 0.01}} {
-		opt := nmf.DefaultOptions()
-		opt.Components, opt.Solver, opt.Loss, opt.MaxIter = k, c.solver, c.loss, 80
-		opt.AlphaW, opt.L1Ratio = c.alpha, 0.5
-		opt.Backend = func() (backend.Backend, error) { return cpu.New() }
-		one, err := nmf.FitFrom(context.Background(), x, w0, h0, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := newGroup(size)
-		res := make([]*nmf.Result[float64], size)
-		errs := make([]error, size)
-		var wg sync.WaitGroup
+		opt, one := fitOne(t, x, w0, h0, c.solver, c.loss, c.alpha)
+		res := ranks(t, size, l, func(r, lo, hi int, c nmf.Comm) (*nmf.Result[float64], error) {
+			o := opt
+			o.Comm = c
+			return nmf.FitFrom(context.Background(), nmf.Rows[float64](x, lo, hi).(*nmf.Dense[float64]), nmf.Rows[float64](w0, lo, hi).(*nmf.Dense[float64]), h0, o)
+		})
 		for r := range size {
-			lo, hi := r*l/size, (r+1)*l/size
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				o := opt
-				o.Comm = chanComm{r, g}
-				res[r], errs[r] = nmf.FitFrom(context.Background(), nmf.Rows[float64](x, lo, hi).(*nmf.Dense[float64]), nmf.Rows[float64](w0, lo, hi).(*nmf.Dense[float64]), h0, o)
-			}()
-		}
-		wg.Wait()
-		for r := range size {
-			if errs[r] != nil {
-				t.Fatalf("%v %v: rank %d: %v", c.solver, c.loss, r, errs[r])
-			}
 			lo := r * l / size
 			if res[r].NIter != one.NIter {
 				t.Errorf("%v %v: rank %d: n_iter %d, one process %d", c.solver, c.loss, r, res[r].NIter, one.NIter)
@@ -146,6 +126,21 @@ func TestCommEqualsOne(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fitOne is the one-process CPU fit from w0, h0 (80 iterations, L1 ratio
+// 0.5) and its options.
+func fitOne(t *testing.T, x, w0, h0 *nmf.Dense[float64], solver nmf.Solver, loss nmf.Loss, alpha float64) (nmf.Options, *nmf.Result[float64]) {
+	t.Helper()
+	opt := nmf.DefaultOptions()
+	opt.Components, opt.Solver, opt.Loss, opt.MaxIter = w0.Cols, solver, loss, 80
+	opt.AlphaW, opt.L1Ratio = alpha, 0.5
+	opt.Backend = func() (backend.Backend, error) { return cpu.New() }
+	one, err := nmf.FitFrom(context.Background(), x, w0, h0, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opt, one
 }
 
 // ranks runs fit as size in-process ranks joined by a chanComm, each on its
@@ -272,6 +267,56 @@ func TestCommStop(t *testing.T) {
 		})
 		for r, got := range res {
 			sameAs(t, fmt.Sprint(solver), r, r*l/3, got, one, 1e-9)
+		}
+	}
+}
+
+// TestCommColumnsEqualOne is TestCommEqualsOne with the processes holding
+// columns of a wide X (PanelsAlong = AlongColumns: each its columns of X
+// and H0, all of W0): the W half's l×k and k×k sums go through the Comm,
+// and every process gets all of W and its columns of H; the regularisation
+// scales with the whole X's columns, summed over the processes.
+func TestCommColumnsEqualOne(t *testing.T) {
+	const l, n, k, size = 41, 97, 4, 3
+	rng := rand.New(rand.NewPCG(5, 6))
+	rand01 := func(rows, cols int, lo float64) *nmf.Dense[float64] {
+		d := &nmf.Dense[float64]{Rows: rows, Cols: cols, Data: make([]float64, rows*cols)}
+		for i := range d.Data {
+			d.Data[i] = lo + rng.Float64()*float64(1+i%5)
+		}
+		return d
+	}
+	x, w0, h0 := rand01(l, n, 0), rand01(l, k, 0.1), rand01(k, n, 0.1)
+	for _, c := range []struct {
+		solver nmf.Solver
+		loss   nmf.Loss
+		alpha  float64
+	}{{nmf.MU, nmf.Frobenius, 0}, {nmf.MU, nmf.KullbackLeibler, 0.01}, {nmf.MU, nmf.Beta(1.5), 0.01}, {nmf.CD, nmf.Frobenius, 0.01}} {
+		opt, one := fitOne(t, x, w0, h0, c.solver, c.loss, c.alpha)
+		opt.PanelsAlong = nmf.AlongColumns
+		res := ranks(t, size, n, func(r, lo, hi int, c nmf.Comm) (*nmf.Result[float64], error) {
+			o := opt
+			o.Comm = c
+			xr, hr := nmf.Columns[float64](x, lo, hi).(*nmf.Dense[float64]), nmf.Columns[float64](h0, lo, hi).(*nmf.Dense[float64])
+			return nmf.FitFrom(context.Background(), xr, w0, hr, o)
+		})
+		for r := range size {
+			if res[r].NIter != one.NIter || res[r].Plan.Along != nmf.AlongColumns {
+				t.Errorf("%v %v: rank %d: n_iter %d along %q, one process %d", c.solver, c.loss, r, res[r].NIter, res[r].Plan.Along, one.NIter)
+			}
+			lo, hi := r*n/size, (r+1)*n/size
+			want := nmf.Columns[float64](one.H, lo, hi).(*nmf.Dense[float64])
+			for _, p := range [][3]any{{"W", res[r].W.Data, one.W.Data}, {"H", res[r].H.Data, want.Data}} {
+				a, b := p[1].([]float64), p[2].([]float64)
+				for i := range b {
+					if math.Abs(a[i]-b[i]) > 1e-9*(1+math.Abs(b[i])) {
+						t.Fatalf("%v %v: rank %d: %s[%d] = %g, one process %g", c.solver, c.loss, r, p[0], i, a[i], b[i])
+					}
+				}
+			}
+			if math.Abs(res[r].ReconstructionErr-one.ReconstructionErr) > 1e-9*one.ReconstructionErr {
+				t.Errorf("%v %v: rank %d: error %g, one process %g", c.solver, c.loss, r, res[r].ReconstructionErr, one.ReconstructionErr)
+			}
 		}
 	}
 }

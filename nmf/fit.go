@@ -49,17 +49,20 @@ func fit[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T], custom boo
 		return nil, invalid("Init", "custom starts from W0 and H0: call FitFrom")
 	}
 	l, n := x.Dims()
-	pt, hasZero, err := partOf(opt.Comm, l, hasZero)
+	// The regularisation scales with the whole X's shape.
+	pt, lp, np, hasZero, err := wholeShape(x, opt, hasZero)
 	if err != nil {
 		return nil, err
 	}
-	// The regularisation scales with the whole X's rows.
-	p, err := resolveFor[T](pt.rows, n, opt, hasZero)
+	p, err := resolveFor[T](lp, np, opt, hasZero)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkFitMemory(x, opt); err != nil {
 		return nil, err
+	}
+	if opt.Comm != nil && p.Init != InitCustom && alongColumns(x, opt, opt.Comm) {
+		return nil, invalid("PanelsAlong", "columns: a distributed fit by columns starts from W0 and H0 (FitFrom); the %s init is built for processes holding rows", p.Init)
 	}
 	if opt.Comm != nil && p.Init != InitCustom && p.Init != InitRandom && p.SVD == SVDExact {
 		return nil, invalid("SVD", "exact: the exact SVD needs all of X in one process; a distributed fit takes the randomized one")
@@ -77,6 +80,29 @@ func fit[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T], custom boo
 		res.Warnings = append(startWarnings(p), res.Warnings...)
 	}
 	return res, err
+}
+
+// readFactors reads the solved W and H into w and h: from the panels the
+// factor they hold (W's rows, or H's columns), the other from the backend.
+func readFactors[T Float](pr *problem, out *outcome, w, h *Dense[T]) error {
+	var err error
+	if pr.ps != nil && !pr.ps.cols {
+		err = pr.ps.readW(w)
+	} else {
+		err = pr.b.Read(out.w, w)
+	}
+	if err != nil {
+		return pr.wrap("reading W", err)
+	}
+	if pr.cols() {
+		err = readH(pr.ps, h)
+	} else {
+		err = pr.b.Read(out.h, h)
+	}
+	if err != nil {
+		return pr.wrap("reading H", err)
+	}
+	return nil
 }
 
 // customOptions sets opt up for a start given as W0 and H0, refusing
@@ -198,17 +224,11 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init 
 		State:             out.state,
 	}
 	if pr.ps != nil {
-		err := pr.ps.readW(res.W)
 		plan = pr.ps.finishPlan()
-		if err != nil {
-			return nil, pr.wrap("reading W", err)
-		}
-	} else if rerr := b.Read(out.w, res.W); rerr != nil {
-		return nil, pr.wrap("reading W", rerr)
 	}
 	res.Plan = plan
-	if rerr := b.Read(out.h, res.H); rerr != nil {
-		return nil, pr.wrap("reading H", rerr)
+	if rerr := readFactors(pr, out, res.W, res.H); rerr != nil {
+		return nil, rerr
 	}
 	if db, ok := b.(backend.DeviceBytes); ok {
 		res.DeviceBytes = db.DeviceBytes()

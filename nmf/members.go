@@ -188,26 +188,28 @@ func (ps *panelSet) memberPass(f func(pn *panel, first bool) error) error {
 // MemberPlan is one member's share of a fit on several devices.
 type MemberPlan struct {
 	Device   string // the backend's name
-	Lo, Hi   int    // X's rows [Lo, Hi)
+	Lo, Hi   int    // X's rows [Lo, Hi), or columns (Plan.Along)
 	Panels   int
 	Streamed bool
 }
 
-// loadMembers shares X's rows among pr.b and pr.more (memberRows), plans
-// each member's rows as planPanels does for one device, and loads them.
-func loadMembers(pr *problem, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64, opt Options) (Plan, error) {
+// loadMembers shares X's rows (or columns: size is the length of the side
+// cut, other the other's, along opt.PanelsAlong) among pr.b and pr.more
+// (memberRows), plans each member's share as planPanels does for one
+// device, and loads them.
+func loadMembers(pr *problem, size, other int, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64, opt Options) (Plan, error) {
 	bs := append([]backend.Backend{pr.b}, pr.more...)
-	if len(bs) > pr.l {
-		bs = bs[:pr.l] // one row at least each; the rest stay idle
+	if len(bs) > size {
+		bs = bs[:size] // one row at least each; the rest stay idle
 	}
-	bounds := memberRows(bs, pr.l, opt.DeviceMemory)
-	var plan Plan
+	bounds := memberRows(bs, size, opt.DeviceMemory)
+	plan := Plan{Along: opt.PanelsAlong}
 	var panels []panel
 	var members []*member
 	for i, b := range bs {
 		lo, hi := bounds[i], bounds[i+1]
 		sub := func(a, c int) int64 { return rowBytes(lo+a, lo+c) }
-		mp, cuts, err := planPanels(b, hi-lo, pr.n, pr.k, pr.prec, sub, opt)
+		mp, cuts, err := planPanels(b, hi-lo, other, pr.k, pr.prec, sub, opt)
 		if err != nil {
 			return Plan{}, err
 		}
@@ -222,6 +224,7 @@ func loadMembers(pr *problem, rows func(lo, hi int) backend.HostData, rowBytes f
 		plan.Members = append(plan.Members, MemberPlan{Device: b.Name(), Lo: lo, Hi: hi, Panels: mp.Panels, Streamed: mp.Streamed})
 	}
 	plan.PanelRows = panels[0].hi - panels[0].lo
+	plan.setAlong(opt)
 	var err error
 	pr.ps, err = newMemberSet(plan, panels, members, rows, rowBytes)
 	if err != nil {

@@ -40,8 +40,9 @@ func penaltyOf(m backend.HostMatrix, l1, l2 float64) float64 {
 // penalty is the penalty of the factors the problem solves for (a held
 // factor's is a constant, left out), read from the backend into host
 // buffers allocated on first use; 0, with nothing read, when no penalty
-// applies. W's rows are spread over the processes of a distributed fit, so
-// its part is summed over them; H is the same on every process.
+// applies. The factor held in panels (W's rows, or H's columns with column
+// panels) is spread over the processes of a distributed fit, so its part is
+// summed over them; the shared one is the same on every process.
 func (pr *problem) penalty(w, h backend.Matrix) (float64, error) {
 	pen := 0.0
 	if pr.updateW && (pr.p.L1RegW != 0 || pr.p.L2RegW != 0) {
@@ -49,7 +50,7 @@ func (pr *problem) penalty(w, h backend.Matrix) (float64, error) {
 			pr.hostW = newHostMatrix(pr.prec, pr.l, pr.k)
 		}
 		var err error
-		if pr.ps != nil {
+		if pr.ps != nil && !pr.ps.cols {
 			err = pr.ps.readW(pr.hostW)
 		} else {
 			err = pr.b.Read(w, pr.hostW)
@@ -57,7 +58,7 @@ func (pr *problem) penalty(w, h backend.Matrix) (float64, error) {
 		if err != nil {
 			return 0, pr.wrap("reading W for the objective", err)
 		}
-		if pen, err = commScalar(pr.comm, penaltyOf(pr.hostW, pr.p.L1RegW, pr.p.L2RegW)); err != nil {
+		if pen, err = pr.penaltySum(!pr.cols(), penaltyOf(pr.hostW, pr.p.L1RegW, pr.p.L2RegW)); err != nil {
 			return 0, err
 		}
 	}
@@ -65,12 +66,31 @@ func (pr *problem) penalty(w, h backend.Matrix) (float64, error) {
 		if pr.hostH == nil {
 			pr.hostH = newHostMatrix(pr.prec, pr.k, pr.n)
 		}
-		if err := pr.b.Read(h, pr.hostH); err != nil {
+		var err error
+		if pr.cols() {
+			err = readHost(pr.ps, pr.hostH)
+		} else {
+			err = pr.b.Read(h, pr.hostH)
+		}
+		if err != nil {
 			return 0, pr.wrap("reading H for the objective", err)
 		}
-		pen += penaltyOf(pr.hostH, pr.p.L1RegH, pr.p.L2RegH)
+		p, err := pr.penaltySum(pr.cols(), penaltyOf(pr.hostH, pr.p.L1RegH, pr.p.L2RegH))
+		if err != nil {
+			return 0, err
+		}
+		pen += p
 	}
 	return pen, nil
+}
+
+// penaltySum is a factor's penalty v summed over the processes when the
+// processes hold parts of that factor (split), v itself otherwise.
+func (pr *problem) penaltySum(split bool, v float64) (float64, error) {
+	if !split {
+		return v, nil
+	}
+	return commScalar(pr.comm, v)
 }
 
 // newHostMatrix is a zero rows×cols host matrix of precision p.

@@ -146,6 +146,19 @@ type Options struct {
 	// checked against the factors. For tests and experiments: results
 	// agree with one panel's to rounding.
 	PanelRows int
+	// PanelCols, when positive, holds X in column panels of that many
+	// columns (the last shorter), as PanelRows does rows. At most one of
+	// the two may be set.
+	PanelCols int
+	// PanelsAlong is the side X is cut along when it is held in panels:
+	// AlongAuto (the zero value) cuts a dense X along its longer side —
+	// column panels when it has more columns than rows — so that the factor
+	// whose terms are summed over the panels is the smaller one
+	// (docs/large-data.md); a sparse X, and a distributed fit (Comm), in
+	// rows. Under Comm, AlongColumns makes X this process's columns of the
+	// whole X, W0 the whole W0 and H0 this process's columns of it; the
+	// result has the whole W and this process's columns of H.
+	PanelsAlong Along
 	// Progress, when set, is called after every iteration.
 	Progress Progress
 	// Started, when set, is called once the start (W, H) is ready, before
@@ -160,6 +173,15 @@ type Options struct {
 	// value turns the check off. Too much is a *MemoryError.
 	MemoryLimit int64
 }
+
+// Along is the side X is cut along into panels (Options.PanelsAlong).
+type Along string
+
+const (
+	AlongAuto    Along = ""
+	AlongRows    Along = "rows"
+	AlongColumns Along = "columns"
+)
 
 // Default values of the zero Options fields.
 const (

@@ -12,16 +12,22 @@ import (
 // A fit over row panels of X (docs/large-data.md): X[lo:hi, :] and W's
 // rows lo..hi live together on the device; H is shared. The W half of an
 // iteration is local to each panel; the H half's terms are summed over the
-// panels, and one pass over them does both halves. A fit with one panel
-// takes the unpanelled path of solve.go, call for call.
+// panels, and one pass over them does both halves. Column panels, along
+// the longer side of a wide X, are the mirror image (colpanels.go). A fit
+// with one panel takes the unpanelled path of solve.go, call for call.
 
 // Plan says how the device of a fit holds X.
 type Plan struct {
-	// Panels is the number of row panels X is held in; 1 when X is one
+	// Panels is the number of panels X is held in; 1 when X is one
 	// buffer.
 	Panels int
-	// PanelRows is the number of rows of every panel but the last.
+	// Along is the side X is cut along: AlongRows or AlongColumns
+	// (Options.PanelsAlong; the longer side when not set).
+	Along Along
+	// PanelRows is the number of rows of every panel but the last (row
+	// panels), PanelCols the number of columns (column panels).
 	PanelRows int
+	PanelCols int
 	// Streamed says the panels are loaded onto the device on every pass
 	// over X (and released after it) instead of once.
 	Streamed bool
@@ -110,7 +116,7 @@ func planPanels(b backend.Backend, l, n, k int, prec backend.Precision, rowBytes
 	for lo := 0; lo < l; {
 		hi := lo + 1
 		if rowBytes(lo, hi) > limit {
-			return Plan{}, nil, fmt.Errorf("nmf: %s: one row of X takes %d bytes, more than a panel may (%d: device memory %d, largest allocation %d)", b.Name(), rowBytes(lo, hi), limit, memory, maxAlloc)
+			return Plan{}, nil, fmt.Errorf("nmf: %s: one %s of X takes %d bytes, more than a panel may (%d: device memory %d, largest allocation %d)", b.Name(), sideName(opt), rowBytes(lo, hi), limit, memory, maxAlloc)
 		}
 		// The longest run of rows that fits, by doubling then bisection.
 		step := 1
@@ -156,6 +162,9 @@ type panel struct {
 	w        backend.Matrix // W's rows, (hi−lo)×k
 	num, den backend.Matrix // the W half's terms (CD: X_p·Hᵀ in num)
 	val      float64        // a pass's scalar for this panel (divergence, violation)
+	// hp and htp are a column panel's columns of H (k×(hi−lo)) and, for
+	// coordinate descent, their transpose (colpanels.go); w is nil there.
+	hp, htp backend.Matrix
 }
 
 // panelSet is X held in panels, with the sums of the H half.
@@ -165,11 +174,18 @@ type panelSet struct {
 	panels []panel
 	// members are the backends holding panels, the first b (members.go).
 	members []*member
-	// rows returns X's rows [lo, hi) on the host, without copying.
+	// rows returns X's panel [lo, hi) on the host: rows without copying,
+	// or columns (a copy: Columns).
 	rows     func(lo, hi int) backend.HostData
 	rowBytes func(lo, hi int) int64
 	kn1      backend.Matrix // β = 1: a row of n ones
 	mu       sync.Mutex     // guards plan's loading figures during a pass
+	// cols says the panels are column ranges of X (colpanels.go): then wm
+	// is the shared W on the first member, and primed says the members'
+	// sums hold the next W half's terms, formed by the last pass.
+	cols   bool
+	wm     backend.Matrix
+	primed bool
 }
 
 // newPanelSet makes the panels of cuts on b, loading them when resident.
@@ -184,7 +200,7 @@ func newPanelSet(b backend.Backend, plan Plan, cuts []int, rows func(lo, hi int)
 
 // newMemberSet makes the panels on their members, loading the resident ones.
 func newMemberSet(plan Plan, panels []panel, members []*member, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64) (*panelSet, error) {
-	ps := &panelSet{b: members[0].b, plan: plan, panels: panels, members: members, rows: rows, rowBytes: rowBytes}
+	ps := &panelSet{b: members[0].b, plan: plan, panels: panels, members: members, rows: rows, rowBytes: rowBytes, cols: plan.Along == AlongColumns}
 	for _, m := range members {
 		if _, ok := m.b.(backend.DataReleaser); m.streamed && !ok {
 			return nil, fmt.Errorf("nmf: %s cannot release data, so X cannot be streamed through it", m.b.Name())
@@ -219,7 +235,7 @@ func (ps *panelSet) load(i int) error {
 		d, err = pn.m.b.NewData(ps.rows(pn.lo, pn.hi))
 	}
 	if err != nil {
-		return fmt.Errorf("nmf: %s: loading rows %d to %d of X: %w", pn.m.b.Name(), pn.lo, pn.hi, err)
+		return fmt.Errorf("nmf: %s: loading %s %d to %d of X: %w", pn.m.b.Name(), ps.plan.Along, pn.lo, pn.hi, err)
 	}
 	ps.mu.Lock()
 	if !staged {
@@ -331,18 +347,7 @@ func (ps *panelSet) start(pr *problem, w0 backend.HostMatrix) error {
 	if pr.p.Solver == CD {
 		shape = [2][2]int{{k, k}, {pr.n, k}}
 	}
-	for _, m := range ps.members {
-		for j := range shape {
-			var err error
-			if m.sum[j], err = m.matrix(pr, shape[j][0], shape[j][1], nil); err != nil {
-				return err
-			}
-			if m.term[j], err = m.matrix(pr, shape[j][0], shape[j][1], nil); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return ps.allocSums(pr, shape)
 }
 
 // hostRows is rows [lo, hi) of a host matrix, sharing its values.
@@ -395,6 +400,22 @@ func accumulate(pr *problem, m *member, j int, first bool, compute func(out back
 	return add(pr, m.b, m.sum[j], m.term[j])
 }
 
+// accumulateTerms makes m.sum[0] and m.sum[1] the numerator and
+// denominator of m's first panel or adds a later one's (only the numerator
+// when skipDen): compute writes both into the matrices it is given.
+func accumulateTerms(pr *problem, m *member, first, skipDen bool, compute func(num, den backend.Matrix) error) error {
+	if first {
+		return compute(m.sum[0], m.sum[1])
+	}
+	if err := compute(m.term[0], m.term[1]); err != nil {
+		return err
+	}
+	if err := add(pr, m.b, m.sum[0], m.term[0]); err != nil || skipDen {
+		return err
+	}
+	return add(pr, m.b, m.sum[1], m.term[1])
+}
+
 // divergence is Σ over the panels of D_β(X_p, W_p·H), added in the
 // panels' order.
 func (ps *panelSet) divergence(pr *problem, h backend.Matrix) (float64, error) {
@@ -434,19 +455,14 @@ func (ps *panelSet) muIteration(pr *problem, it int, h backend.Matrix, quirk, ga
 		if !pr.updateH {
 			return nil
 		}
-		if first {
-			return b.MUTerms(backend.SideH, pn.x, pn.w, h, beta, m.sum[0], m.sum[1])
-		}
-		if err := b.MUTerms(backend.SideH, pn.x, pn.w, h, beta, m.term[0], m.term[1]); err != nil {
+		// With β = 1 den is formed from all of W below.
+		err := accumulateTerms(pr, m, first, beta == 1, func(num, den backend.Matrix) error {
+			return b.MUTerms(backend.SideH, pn.x, pn.w, h, beta, num, den)
+		})
+		if err != nil {
 			return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
 		}
-		if err := add(pr, b, m.sum[0], m.term[0]); err != nil {
-			return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
-		}
-		if beta == 1 {
-			return nil // den is formed from all of W below
-		}
-		return add(pr, b, m.sum[1], m.term[1])
+		return nil
 	})
 	if err != nil || !pr.updateH {
 		return err
@@ -574,15 +590,14 @@ func (ps *panelSet) cdUpdate(pr *problem, it int, name string, a, b backend.Matr
 	}
 	if name == "H" {
 		if !pr.updateW {
-			if err := ps.pass(func(pn *panel, first bool) error { return ps.cdSums(pr, pn, first) }); err != nil {
+			if err := ps.pass(func(pn *panel, first bool) error { return ps.cdSums(pr, pn, first, pn.w, true) }); err != nil {
 				return 0, wrap(err)
 			}
 			if err := ps.combineAll(pr); err != nil {
 				return 0, wrap(err)
 			}
 		}
-		sum := ps.members[0].sum
-		v, err := ps.b.CDSweep(a, sum[0], sum[1], l1, l2, perm)
+		v, err := ps.sweepShared(a, l1, l2, perm)
 		if err != nil {
 			return 0, wrap(err)
 		}
@@ -607,7 +622,7 @@ func (ps *panelSet) cdUpdate(pr *problem, it int, name string, a, b backend.Matr
 		if !pr.updateH {
 			return nil
 		}
-		return ps.cdSums(pr, pn, first)
+		return ps.cdSums(pr, pn, first, pn.w, true)
 	})
 	if err != nil {
 		return 0, wrap(err)
@@ -624,61 +639,81 @@ func (ps *panelSet) cdUpdate(pr *problem, it int, name string, a, b backend.Matr
 	return v, nil
 }
 
-// cdSums adds panel pn's W_pᵀ·W_p and X_pᵀ·W_p to its member's sums.
-func (ps *panelSet) cdSums(pr *problem, pn *panel, first bool) error {
+// cdSums adds panel pn's fᵀ·f and X_pᵀ·f (trans; X_p·f otherwise) to its
+// member's sums: f is W_p (row panels: the H half's sums) or H_pᵀ (column
+// panels: the W half's).
+func (ps *panelSet) cdSums(pr *problem, pn *panel, first bool, f backend.Matrix, trans bool) error {
 	b := pn.m.b
-	if err := accumulate(pr, pn.m, 0, first, func(out backend.Matrix) error { return b.Gram(out, pn.w) }); err != nil {
+	if err := accumulate(pr, pn.m, 0, first, func(out backend.Matrix) error { return b.Gram(out, f) }); err != nil {
 		return err
 	}
-	return accumulate(pr, pn.m, 1, first, func(out backend.Matrix) error { return b.MulX(out, pn.x, true, pn.w) })
+	return accumulate(pr, pn.m, 1, first, func(out backend.Matrix) error { return b.MulX(out, pn.x, trans, f) })
 }
 
 // panelMul is the randomized SVD's product over the panels: X·q (q n×c,
-// the result l×c stacked from the panels') or Xᵀ·q (q l×c, the result n×c
-// summed over the panels, each with its rows of q), on the host in T. mat
-// returns the first member's backend scratch, one matrix per shape.
+// the result l×c) or Xᵀ·q (q l×c, the result n×c), on the host in T. Row
+// panels stack X·q from theirs and sum Xᵀ·q over theirs, each with its rows
+// of q; column panels the other way round. mat returns the first member's
+// backend scratch, one matrix per shape.
 func panelMul[T Float](pr *problem, q []T, c int, xt bool, mat func(rows, cols int) (backend.Matrix, error)) ([]T, error) {
-	ps := pr.ps
+	in, out := pr.n, pr.l
+	if xt {
+		in, out = pr.l, pr.n
+	}
 	on := func(m *member, rows, cols int) (backend.Matrix, error) {
 		if m.primary() {
 			return mat(rows, cols)
 		}
 		return m.scratchMatrix(pr, rows, cols)
 	}
-	if !xt {
-		y := make([]T, pr.l*c)
-		bms := make([]backend.Matrix, len(ps.members))
-		for i, m := range ps.members {
-			bm, err := on(m, pr.n, c)
-			if err != nil {
-				return nil, err
-			}
-			if err := m.b.Write(bm, &Dense[T]{Rows: pr.n, Cols: c, Data: q[:pr.n*c]}); err != nil {
-				return nil, err
-			}
-			bms[i] = bm
-		}
-		err := ps.pass(func(pn *panel, _ bool) error {
-			r := pn.hi - pn.lo
-			om, err := on(pn.m, r, c)
-			if err != nil {
-				return err
-			}
-			if err := pn.m.b.MulX(om, pn.x, false, bms[pn.m.idx]); err != nil {
-				return err
-			}
-			return pn.m.b.Read(om, &Dense[T]{Rows: r, Cols: c, Data: y[pn.lo*c : pn.hi*c]})
-		})
-		return y, err
+	if xt == pr.ps.cols {
+		return stackedMul(pr, q[:in*c], c, xt, out, on)
 	}
+	return summedMul(pr, q, c, xt, out, on)
+}
+
+// stackedMul is panelMul where every panel multiplies all of q (in×c) and
+// gives its rows [lo, hi) of the out×c result.
+func stackedMul[T Float](pr *problem, q []T, c int, xt bool, out int, on func(m *member, rows, cols int) (backend.Matrix, error)) ([]T, error) {
+	ps := pr.ps
+	y := make([]T, out*c)
+	bms := make([]backend.Matrix, len(ps.members))
+	for i, m := range ps.members {
+		bm, err := on(m, len(q)/c, c)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.b.Write(bm, &Dense[T]{Rows: len(q) / c, Cols: c, Data: q}); err != nil {
+			return nil, err
+		}
+		bms[i] = bm
+	}
+	err := ps.pass(func(pn *panel, _ bool) error {
+		r := pn.hi - pn.lo
+		om, err := on(pn.m, r, c)
+		if err != nil {
+			return err
+		}
+		if err := pn.m.b.MulX(om, pn.x, xt, bms[pn.m.idx]); err != nil {
+			return err
+		}
+		return pn.m.b.Read(om, &Dense[T]{Rows: r, Cols: c, Data: y[pn.lo*c : pn.hi*c]})
+	})
+	return y, err
+}
+
+// summedMul is panelMul where every panel multiplies its rows [lo, hi) of
+// q and the out×c results are summed over the panels (and processes).
+func summedMul[T Float](pr *problem, q []T, c int, xt bool, out int, on func(m *member, rows, cols int) (backend.Matrix, error)) ([]T, error) {
+	ps := pr.ps
 	sums := make([]backend.Matrix, len(ps.members))
 	terms := make([]backend.Matrix, len(ps.members))
 	for i, m := range ps.members {
 		var err error
-		if sums[i], err = on(m, pr.n, c); err != nil {
+		if sums[i], err = on(m, out, c); err != nil {
 			return nil, err
 		}
-		if terms[i], err = m.matrix(pr, pr.n, c, nil); err != nil {
+		if terms[i], err = m.matrix(pr, out, c, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -691,11 +726,11 @@ func panelMul[T Float](pr *problem, q []T, c int, xt bool, mat func(rows, cols i
 		if err := b.Write(bm, &Dense[T]{Rows: r, Cols: c, Data: q[pn.lo*c : pn.hi*c]}); err != nil {
 			return err
 		}
-		out := terms[pn.m.idx]
+		dst := terms[pn.m.idx]
 		if first {
-			out = sums[pn.m.idx]
+			dst = sums[pn.m.idx]
 		}
-		if err := b.MulX(out, pn.x, true, bm); err != nil {
+		if err := b.MulX(dst, pn.x, xt, bm); err != nil {
 			return err
 		}
 		if first {
@@ -709,36 +744,44 @@ func panelMul[T Float](pr *problem, q []T, c int, xt bool, mat func(rows, cols i
 	if err := ps.combineMatrices(pr, sums); err != nil {
 		return nil, err
 	}
-	y := &Dense[T]{Rows: pr.n, Cols: c, Data: make([]T, pr.n*c)}
+	y := &Dense[T]{Rows: out, Cols: c, Data: make([]T, out*c)}
 	return y.Data, ps.b.Read(sums[0], y)
 }
 
 // loadX plans how pr's backend holds X and loads it: into pr.x when it is
-// one panel, into pr.ps when several.
+// one panel, into pr.ps when several, along rows or columns
+// (alongColumns).
 func loadX[T Float](pr *problem, x Matrix[T], opt Options) (Plan, error) {
-	rowBytes := denseRowBytes[T](pr.n)
-	if s, ok := any(x).(*CSR[T]); ok {
-		rowBytes = csrRowBytes(s)
-	}
+	cols := alongColumns(x, opt, pr.comm)
+	size, other, block, bytes := panelSides(x, cols)
+	opt = panelOptions(opt, cols)
 	if len(pr.more) > 0 {
-		rows := func(lo, hi int) backend.HostData { return Rows(x, lo, hi) }
-		return loadMembers(pr, rows, rowBytes, opt)
+		return loadMembers(pr, size, other, block, bytes, opt)
 	}
-	plan, cuts, err := planPanels(pr.b, pr.l, pr.n, pr.k, pr.prec, rowBytes, opt)
+	plan, cuts, err := planPanels(pr.b, size, other, pr.k, pr.prec, bytes, opt)
 	if err != nil {
 		return plan, err
 	}
+	plan.setAlong(opt)
 	if plan.Panels == 1 && !plan.Streamed && pr.comm == nil {
 		t0 := time.Now()
 		if pr.x, err = pr.b.NewData(x); err != nil {
 			return plan, fmt.Errorf("nmf: %s: loading X: %w", pr.b.Name(), err)
 		}
-		plan.LoadSeconds, plan.BytesLoaded = time.Since(t0).Seconds(), rowBytes(0, pr.l)
+		plan.LoadSeconds, plan.BytesLoaded = time.Since(t0).Seconds(), bytes(0, size)
 		return plan, nil
 	}
-	rows := func(lo, hi int) backend.HostData { return Rows(x, lo, hi) }
-	pr.ps, err = newPanelSet(pr.b, plan, cuts, rows, rowBytes)
+	pr.ps, err = newPanelSet(pr.b, plan, cuts, block, bytes)
 	return plan, err
+}
+
+// setAlong records the side planPanels cut along (panelOptions): Along,
+// and for column panels PanelCols in place of PanelRows.
+func (p *Plan) setAlong(opt Options) {
+	p.Along = opt.PanelsAlong
+	if p.Along == AlongColumns {
+		p.PanelCols, p.PanelRows = p.PanelRows, 0
+	}
 }
 
 // denseRowBytes is the device size of rows of a dense X with n columns.

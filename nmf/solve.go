@@ -59,9 +59,9 @@ type outcome struct {
 // together with the context's error.
 func (pr *problem) solve(ctx context.Context, w0, h0 backend.HostMatrix) (*outcome, error) {
 	pr.began = time.Now()
-	var w backend.Matrix // nil when W is in the panels
+	var w, h backend.Matrix // nil when W (H) is in the panels
 	var err error
-	if pr.ps != nil {
+	if pr.ps != nil && !pr.ps.cols {
 		err = pr.ps.start(pr, w0)
 	} else {
 		w, err = pr.matrix(pr.l, pr.k, w0)
@@ -69,7 +69,11 @@ func (pr *problem) solve(ctx context.Context, w0, h0 backend.HostMatrix) (*outco
 	if err != nil {
 		return nil, err
 	}
-	h, err := pr.matrix(pr.k, pr.n, h0)
+	if pr.cols() {
+		err = pr.ps.startCols(pr, w, h0)
+	} else {
+		h, err = pr.matrix(pr.k, pr.n, h0)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +115,10 @@ func (pr *problem) solve(ctx context.Context, w0, h0 backend.HostMatrix) (*outco
 	return out, cancelErr
 }
 
+// cols says X and H are in column panels (colpanels.go): W is then shared,
+// and the panels hold H's columns.
+func (pr *problem) cols() bool { return pr.ps != nil && pr.ps.cols }
+
 func (pr *problem) matrix(rows, cols int, v backend.HostMatrix) (backend.Matrix, error) {
 	m, err := pr.b.NewMatrix(pr.prec, rows, cols)
 	if err != nil {
@@ -133,9 +141,12 @@ func (pr *problem) wrap(step string, err error) error {
 func (pr *problem) error(iter int, w, h backend.Matrix) (float64, error) {
 	var d float64
 	var err error
-	if pr.ps != nil {
+	switch {
+	case pr.cols():
+		d, err = pr.ps.colDivergence(pr)
+	case pr.ps != nil:
 		d, err = pr.ps.divergence(pr, h)
-	} else {
+	default:
 		d, err = pr.b.Divergence(pr.x, w, h, pr.p.Beta)
 	}
 	if err != nil {
@@ -196,7 +207,11 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 		if beta == 1 && pr.updateW != pr.updateH {
 			quirk = float64(it)
 		}
-		if pr.ps != nil {
+		if pr.cols() {
+			if err := pr.ps.colMU(pr, it, quirk, gamma, flushW, flushH); err != nil {
+				return err
+			}
+		} else if pr.ps != nil {
 			if err := pr.ps.muIteration(pr, it, h, quirk, gamma, flushW, flushH); err != nil {
 				return err
 			}
@@ -281,7 +296,7 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 	}
 	// Hᵀ goes back into h at the end, whatever happens in between.
 	defer func() {
-		if terr := pr.b.Transpose(h, ht); terr != nil && rerr == nil {
+		if terr := pr.transposeH(h, ht); terr != nil && rerr == nil {
 			rerr = pr.wrap("transposing H", terr)
 		}
 	}()
@@ -328,7 +343,7 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 			return &IterationError{Iter: it, Step: "the projected-gradient violation", Err: ErrDiverged, Val: violation}
 		}
 		if it%10 == 0 {
-			if err := pr.b.Transpose(h, ht); err != nil {
+			if err := pr.transposeH(h, ht); err != nil {
 				return pr.wrap("transposing H", err)
 			}
 			e, err := pr.record(it, w, h, out)
@@ -354,8 +369,13 @@ func (pr *problem) coordinateDescent(ctx context.Context, w, h backend.Matrix, o
 
 // cdMatrices allocates coordinate descent's matrices: Hᵀ (n×k, from h), the
 // Gram matrix (k×k), X·Hᵀ (l×k) when W is updated, Xᵀ·W (n×k) when H is.
+// Column panels hold their own Hᵀ and sums: only the Gram matrix.
 func (pr *problem) cdMatrices(h backend.Matrix) (ht, hht, xht, xtw backend.Matrix, err error) {
 	l, n, k := pr.l, pr.n, pr.k
+	if pr.cols() {
+		hht, err = pr.matrix(k, k, nil)
+		return
+	}
 	if ht, err = pr.matrix(n, k, nil); err != nil {
 		return
 	}
@@ -378,6 +398,15 @@ func (pr *problem) cdMatrices(h backend.Matrix) (ht, hht, xht, xtw backend.Matri
 		xtw, err = pr.matrix(n, k, nil)
 	}
 	return
+}
+
+// transposeH sets h = htᵀ: H from the Hᵀ coordinate descent sweeps (the
+// panels' own with column panels).
+func (pr *problem) transposeH(h, ht backend.Matrix) error {
+	if pr.cols() {
+		return pr.ps.transposeH()
+	}
+	return pr.b.Transpose(h, ht)
 }
 
 // cdOrder returns the order of the components and, when they are shuffled,
@@ -433,6 +462,9 @@ func (pr *problem) sweeps() int {
 // swept against the other factor b (Hᵀ, or W) with g = bᵀ·b and xb = X·b
 // (Xᵀ·b when trans); it returns the violation.
 func (pr *problem) cdUpdate(it int, name string, a, b backend.Matrix, trans bool, g, xb backend.Matrix, l1, l2 float64, perm []int) (float64, error) {
+	if pr.cols() {
+		return pr.ps.colCD(pr, it, name, g, l1, l2, perm)
+	}
 	if pr.ps != nil {
 		return pr.ps.cdUpdate(pr, it, name, a, b, g, l1, l2, perm)
 	}

@@ -292,13 +292,26 @@ func checkValues[T Float](arg string, d *Dense[T], rows, cols int) (T, error) {
 	return mx, nil
 }
 
-// checkPanels checks DeviceMemory and PanelRows (panels.go).
+// checkPanels checks DeviceMemory, PanelRows, PanelCols and PanelsAlong
+// (panels.go).
 func checkPanels(_ *Params, o Options, _, _ int) error {
 	if o.DeviceMemory < 0 {
 		return invalid("DeviceMemory", "%d; want bytes > 0, or 0 for the device's own", o.DeviceMemory)
 	}
 	if o.PanelRows < 0 {
 		return invalid("PanelRows", "%d; want rows > 0, or 0 to let the fit choose", o.PanelRows)
+	}
+	if o.PanelCols < 0 {
+		return invalid("PanelCols", "%d; want columns > 0, or 0 to let the fit choose", o.PanelCols)
+	}
+	if o.PanelRows > 0 && o.PanelCols > 0 {
+		return invalid("PanelCols", "%d with PanelRows %d; set one of them", o.PanelCols, o.PanelRows)
+	}
+	switch {
+	case o.PanelsAlong != AlongAuto && o.PanelsAlong != AlongRows && o.PanelsAlong != AlongColumns:
+		return invalid("PanelsAlong", "%q; want \"rows\", \"columns\" or empty", o.PanelsAlong)
+	case o.PanelRows > 0 && o.PanelsAlong == AlongColumns, o.PanelCols > 0 && o.PanelsAlong == AlongRows:
+		return invalid("PanelsAlong", "%q contradicts PanelRows %d / PanelCols %d", o.PanelsAlong, o.PanelRows, o.PanelCols)
 	}
 	return nil
 }
