@@ -104,6 +104,10 @@ func TestColumnPanelsEqualOne(t *testing.T) {
 				if res.NIter != one.NIter {
 					t.Fatalf("n_iter %d in column panels, %d in one", res.NIter, one.NIter)
 				}
+				a, b := res.Trace[len(res.Trace)-1].Objective, one.Trace[len(one.Trace)-1].Objective
+				if math.Abs(a-b) > 1e-9*b {
+					t.Fatalf("objective %g in column panels, %g in one", a, b)
+				}
 				for _, p := range [][2][]float64{{one.W.Data, res.W.Data}, {one.H.Data, res.H.Data}} {
 					for i := range p[0] {
 						if d := math.Abs(p[0][i] - p[1][i]); d > 1e-9*(1+math.Abs(p[0][i])) {

@@ -317,6 +317,10 @@ func TestCommColumnsEqualOne(t *testing.T) {
 			if math.Abs(res[r].ReconstructionErr-one.ReconstructionErr) > 1e-9*one.ReconstructionErr {
 				t.Errorf("%v %v: rank %d: error %g, one process %g", c.solver, c.loss, r, res[r].ReconstructionErr, one.ReconstructionErr)
 			}
+			a, b := res[r].Trace[len(res[r].Trace)-1].Objective, one.Trace[len(one.Trace)-1].Objective
+			if math.Abs(a-b) > 1e-9*b {
+				t.Errorf("%v %v: rank %d: objective %g, one process %g", c.solver, c.loss, r, a, b)
+			}
 		}
 	}
 }
