@@ -106,8 +106,12 @@
 //	                      needs the same N
 //	--device-memory B     plan as if the OpenCL device had B bytes (a number,
 //	                      or with KiB, MiB, GiB, KB, MB, GB): X that does not
-//	                      fit beside the factors is streamed onto it in row
+//	                      fit beside the factors is streamed onto it in
 //	                      panels on every pass (default: the device's memory)
+//	--panels SIDE         rows or columns: the side X is cut along when it is
+//	                      held in panels (default: the longer side of a dense
+//	                      X, so that the factor summed over the panels is the
+//	                      smaller; rows for sparse X and --distributed mpi)
 //	--precision P         float32 or float64 (default: float32 for images, WAV
 //	                      and float32 .npy files; float64 for the rest)
 //	--fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
@@ -314,7 +318,8 @@
 //	  "device": {"requested": "auto", "name": "cpu (OpenBLAS)",
 //	             "reason": "auto: the only OpenCL device is a CPU (…); …",
 //	             "bytes": 501332, "open_seconds": 0.14,
-//	             "panels": 1, "streamed": false,  // how X was held:
+//	             "panels": 1, "panels_along": "rows",
+//	             "streamed": false,               // how X was held:
 //	             "bytes_per_iteration": 0,        // docs/large-data.md
 //	             "bytes_loaded": 445900, "transfer_seconds": 0.001,
 //	             "transfer_wait_seconds": 0},  // streamed: the compute's wait

@@ -51,7 +51,10 @@ Flags:
                         checkpoints, --resume on as many ranks (MPI loaded at
                         run time; see docs/distributed.md)
   --device-memory B     plan as if the OpenCL device had B bytes (e.g. 256MiB): X
-                        that does not fit is streamed onto it in row panels
+                        that does not fit is streamed onto it in panels
+  --panels SIDE         rows or columns: the side X is cut along into panels
+                        (default: the longer side of a dense X; rows for sparse X
+                        and --distributed mpi)
   --precision P         float32 or float64 (default: float32 for images, WAV and
                         float32 .npy files; float64 otherwise)
   --fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
@@ -448,11 +451,17 @@ func finish(e *env, o *options, out string, rep *runReport) {
 func deviceReportOf[T nmf.Float](o *options, res *nmf.Result[T]) deviceReport {
 	p := res.Plan
 	r := deviceReport{Requested: o.device, Name: res.Device, Reason: res.DeviceReason, Bytes: res.DeviceBytes, OpenSeconds: res.DeviceOpenSeconds,
-		Panels: p.Panels, Streamed: p.Streamed, BytesPerIteration: p.BytesPerIteration, BytesLoaded: p.BytesLoaded, TransferSeconds: p.LoadSeconds,
+		Panels: p.Panels, PanelsAlong: string(p.Along), Streamed: p.Streamed, BytesPerIteration: p.BytesPerIteration, BytesLoaded: p.BytesLoaded, TransferSeconds: p.LoadSeconds,
 		TransferWaitSeconds: p.WaitSeconds, TransferUntimed: p.Untimed,
 		Profile: res.DeviceProfile}
 	for _, m := range p.Members {
-		r.Members = append(r.Members, memberReport{Name: m.Device, Rows: [2]int{m.Lo, m.Hi}, Panels: m.Panels, Streamed: m.Streamed})
+		mr := memberReport{Name: m.Device, Panels: m.Panels, Streamed: m.Streamed}
+		if span := &[2]int{m.Lo, m.Hi}; p.Along == nmf.AlongColumns {
+			mr.Columns = span
+		} else {
+			mr.Rows = span
+		}
+		r.Members = append(r.Members, mr)
 	}
 	return r
 }

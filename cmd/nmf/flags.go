@@ -40,6 +40,7 @@ type options struct {
 	dist        *distRun
 	devMemArg   string // --device-memory as given
 	devMem      int64  // --device-memory in bytes; 0 for the device's own
+	panels      string // --panels: rows, columns, or "" for the longer side
 	precision   string // "" until resolved from the input
 	out         string
 	format      string
@@ -99,6 +100,7 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 	}
 	if cmd == "fit" || cmd == "transform" {
 		fs.StringVar(&o.devMemArg, "device-memory", "", "")
+		fs.StringVar(&o.panels, "panels", "", "")
 	}
 	fs.StringVar(&o.precision, "precision", "", "")
 	fs.StringVar(&o.out, "out", "", "")
@@ -300,6 +302,9 @@ func (o *options) checkRun([]string) string {
 		}
 		o.devMem = v
 	}
+	if o.panels != "" && o.panels != "rows" && o.panels != "columns" {
+		return fmt.Sprintf("--panels %s: want rows or columns", quoteArg(o.panels))
+	}
 	switch o.precision {
 	case "", "float32", "float64":
 	default:
@@ -369,6 +374,7 @@ func (o *options) nmfOptions() nmf.Options {
 		opt.Device, opt.Devices = "", o.devices
 	}
 	opt.DeviceMemory = o.devMem
+	opt.PanelsAlong = nmf.Along(o.panels)
 	return opt
 }
 

@@ -98,14 +98,16 @@ type deviceReport struct {
 	// OpenSeconds is the time taken to open the device (an OpenCL context),
 	// left out of elapsed_seconds.
 	OpenSeconds float64 `json:"open_seconds"`
-	// How the device held X (nmf.Plan): in how many row panels, whether
-	// they were streamed onto it on every pass, the bytes of X loaded per
-	// iteration and in all, and the seconds those loads took (streamed on
-	// OpenCL: the copies' own device time, from event profiling; they run
-	// on a queue of their own, overlapping the compute). The compute waited
-	// transfer_wait_seconds of them; transfer_untimed says some copies'
-	// times could not be read and are left out.
+	// How the device held X (nmf.Plan): in how many panels, cut along
+	// "rows" or "columns", whether they were streamed onto it on every
+	// pass, the bytes of X loaded per iteration and in all, and the seconds
+	// those loads took (streamed on OpenCL: the copies' own device time,
+	// from event profiling; they run on a queue of their own, overlapping
+	// the compute). The compute waited transfer_wait_seconds of them;
+	// transfer_untimed says some copies' times could not be read and are
+	// left out.
 	Panels              int     `json:"panels"`
+	PanelsAlong         string  `json:"panels_along"`
 	Streamed            bool    `json:"streamed"`
 	BytesPerIteration   int64   `json:"bytes_per_iteration"`
 	BytesLoaded         int64   `json:"bytes_loaded"`
@@ -117,15 +119,17 @@ type deviceReport struct {
 	// CPU backend.
 	Profile string `json:"profile,omitempty"`
 	// Members is each device's share of a fit on several (--device a,b):
-	// its name, X's rows [lo, hi) and its panels.
+	// its name, X's rows [lo, hi) (or columns, with column panels) and its
+	// panels.
 	Members []memberReport `json:"members,omitempty"`
 }
 
 type memberReport struct {
-	Name     string `json:"name"`
-	Rows     [2]int `json:"rows"`
-	Panels   int    `json:"panels"`
-	Streamed bool   `json:"streamed"`
+	Name     string  `json:"name"`
+	Rows     *[2]int `json:"rows,omitempty"`
+	Columns  *[2]int `json:"columns,omitempty"`
+	Panels   int     `json:"panels"`
+	Streamed bool    `json:"streamed"`
 }
 
 // reportParams are the parameters as used, every default resolved; their

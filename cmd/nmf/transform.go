@@ -42,6 +42,7 @@ Flags:
   --shuffle             coordinate descent in random orders (default: the model's)
   --device D            auto, cpu, opencl or opencl:P:D (default auto)
   --device-memory B     plan as if the OpenCL device had B bytes (e.g. 256MiB)
+  --panels SIDE         rows or columns: the side X is cut along into panels
   --precision P         float32 or float64
   --fft-size N          WAV: samples per STFT frame (default 2048, or the model's)
   --hop N               WAV: samples between frames (default 512, or the model's)
