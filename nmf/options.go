@@ -156,7 +156,8 @@ type Options struct {
 	// whose terms are summed over the panels is the smaller one
 	// (docs/large-data.md); a sparse X, and a distributed fit (Comm), in
 	// rows. Under Comm, AlongColumns makes X this process's columns of the
-	// whole X, W0 the whole W0 and H0 this process's columns of it; the
+	// whole X, W0 the whole W0 and H0 this process's columns of it (FitFrom
+	// or Resume: the inits are built for processes holding rows); the
 	// result has the whole W and this process's columns of H.
 	PanelsAlong Along
 	// Progress, when set, is called after every iteration.

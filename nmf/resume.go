@@ -49,11 +49,11 @@ func Resume[T Float](ctx context.Context, x Matrix[T], w, h *Dense[T], s State, 
 		return nil, invalid("Components", "%d, but W has %d columns", opt.Components, k)
 	}
 	opt.Components = k
-	pt, hasZero, err := partOf(opt.Comm, l, hasZero)
+	_, lp, np, hasZero, err := wholeShape(x, opt, hasZero)
 	if err != nil {
 		return nil, err
 	}
-	p, err := resolveFor[T](pt.rows, n, opt, hasZero)
+	p, err := resolveFor[T](lp, np, opt, hasZero)
 	if err != nil {
 		return nil, err
 	}

@@ -12,18 +12,27 @@ import (
 )
 
 // A fit under mpirun (--distributed mpi; docs/distributed.md): every rank
-// maps the .npy and reads only its rows (a contiguous byte range of the
-// file), starts from its rows of W0, runs on its own --device; the H half's
-// sums are summed over the ranks through MPI; rank 0 gathers W and writes
-// the results. A rank that fails reports its error and calls MPI_Abort,
-// which ends every rank of the job.
+// maps the .npy and reads only its part of X, runs on its own --device;
+// the sums of the shared factor go through MPI; rank 0 gathers the other
+// factor and writes the results. The part is a block of rows (a contiguous
+// byte range of the file; the rank starts from its rows of W0, H's sums
+// are summed) or — for a dense X from --w0/--h0 or a checkpoint, when X
+// has more columns than rows or --panels columns says so — a block of
+// columns (copied row by row out of the mapping; the rank starts from its
+// columns of H0, W's l×k and k×k sums are summed): the summed factor is
+// then the smaller. A rank that fails reports its error and calls
+// MPI_Abort, which ends every rank of the job.
 
 // distRun is this process's part of a distributed fit.
 type distRun struct {
 	comm    *countingComm
-	lo, hi  int // this rank's rows of X
-	rows    [][2]int
-	entries []int64 // each rank's stored entries of a sparse X
+	cols    bool     // the ranks hold blocks of X's columns, not rows
+	lo, hi  int      // this rank's rows (cols: columns) of X
+	rows    [][2]int // every rank's
+	entries []int64  // each rank's stored entries of a sparse X
+	// resumed is the checkpoint's partition ("rows", "columns") when the
+	// fit resumes one: the same again, so that the sums' order is.
+	resumed string
 }
 
 // countingComm is an nmf.Comm that times its sums and counts their words.
@@ -57,8 +66,11 @@ type distributedReport struct {
 	Engine string `json:"engine"`
 	ABI    string `json:"abi"`
 	Ranks  int    `json:"ranks"`
-	// Rows is each rank's rows [lo, hi) of X.
-	Rows [][2]int `json:"rows"`
+	// Along is "rows" or "columns": how X is shared among the ranks; Rows
+	// (or Columns) each rank's rows [lo, hi) of X (or columns).
+	Along   string   `json:"along"`
+	Rows    [][2]int `json:"rows,omitempty"`
+	Columns [][2]int `json:"columns,omitempty"`
 	// CommSeconds is each rank's time in the sums (MPI_Reduce+MPI_Bcast),
 	// waiting for the slower ranks included; Words the values each rank
 	// sent per iteration on average, Sums the number of sums.
@@ -85,6 +97,12 @@ func startDistributed(o *options, rs *resumeState) (*distRun, error) {
 	// MPI is up: a failure from here on is this rank's (fail).
 	if err := rs.checkRanks(c.Size()); err != nil {
 		return d, err
+	}
+	if rs != nil {
+		d.resumed = "rows"
+		if r := rs.rep.Distributed; r != nil && r.Along != "" {
+			d.resumed = r.Along
+		}
 	}
 	return d, d.pickDevice(o)
 }
@@ -157,9 +175,10 @@ func (d *distRun) fail(e *env, err error) error {
 	return err
 }
 
-// share sets this rank's rows of an l-row X: equal shares, in rank order.
-// X is a mapped .npy (each rank touches only its rows' pages) or a .mtx
-// read with keepRows (each rank holds only its rows' entries).
+// share sets this rank's rows of an l-row X (or columns: chooseSide):
+// equal shares, in rank order. X is a mapped .npy (each rank touches only
+// its rows' pages) or a .mtx read with keepRows (each rank holds only its
+// rows' entries).
 func (d *distRun) share(ds *dataset, o *options) error {
 	mtx := ds.Kind == kindMTX && ds.Sparse != nil
 	if !mtx && (ds.Kind != kindNPY || !ds.Mapped() || ds.Sparse != nil) {
@@ -168,15 +187,22 @@ func (d *distRun) share(ds *dataset, o *options) error {
 	if o.precision != ds.nativePrecision() {
 		return fmt.Errorf("%s: --distributed mpi computes in the file's precision (%s): converting would copy X", ds.Path, ds.nativePrecision())
 	}
-	l, _ := ds.Dims()
+	l, n := ds.Dims()
+	if err := d.chooseSide(o, l, n, mtx); err != nil {
+		return fmt.Errorf("%s: %w", ds.Path, err)
+	}
+	span, side := l, "row"
+	if d.cols {
+		span, side = n, "column"
+	}
 	size := d.comm.Size()
-	if l < size {
-		return fmt.Errorf("%s: %d rows for %d ranks: every rank needs one row at least", ds.Path, l, size)
+	if span < size {
+		return fmt.Errorf("%s: %d %ss for %d ranks: every rank needs one %s at least", ds.Path, span, side, size, side)
 	}
 	for r := range size {
-		d.rows = append(d.rows, rankRows(r, size, l))
+		d.rows = append(d.rows, rankRows(r, size, span))
 	}
-	d.lo, d.hi = d.keepRows(l, 0)
+	d.lo, d.hi = d.keepRows(span, 0)
 	if mtx {
 		return d.countEntries(ds)
 	}
@@ -199,6 +225,28 @@ func (d *distRun) countEntries(ds *dataset) error {
 	return nil
 }
 
+// chooseSide sets whether the ranks share X (l×n) by columns: --panels
+// when given, a resumed checkpoint's partition, else columns when n > l
+// and the fit starts from --w0/--h0 (the library's inits are built for
+// ranks holding rows), so that the factor summed over the ranks, W (l×k)
+// instead of H (k×n), is the smaller. A .mtx (sparse) goes by rows.
+func (d *distRun) chooseSide(o *options, l, n int, sparse bool) error {
+	side := o.panels
+	switch {
+	case d.resumed != "" && side != "" && side != d.resumed:
+		return fmt.Errorf("--panels %s: the checkpoint was written by a fit sharing X by %s among the ranks; resume it the same way", side, d.resumed)
+	case d.resumed != "":
+		side = d.resumed
+	case side == "" && n > l && o.w0 != "" && !sparse:
+		side = "columns"
+	}
+	if side == "columns" && sparse {
+		return fmt.Errorf("--panels columns: a .mtx is shared among the ranks by rows")
+	}
+	d.cols = side == "columns"
+	return nil
+}
+
 // rankRows is rank r's rows [lo, hi) of an l-row X shared by size ranks.
 func rankRows(r, size, l int) [2]int {
 	return [2]int{r * l / size, (r + 1) * l / size}
@@ -211,12 +259,18 @@ func (d *distRun) keepRows(l, _ int) (lo, hi int) {
 	return rows[0], rows[1]
 }
 
-// gatherW returns all of W (l×k) from every rank's rows: each rank's rows
-// in a zero l×k, summed over the ranks.
-func gatherW[T nmf.Float](d *distRun, w *nmf.Dense[T], l int) (*nmf.Dense[T], error) {
-	k := w.Cols
-	all := &nmf.Dense[T]{Rows: l, Cols: k, Data: make([]T, l*k)}
-	copy(all.Data[d.lo*k:d.hi*k], w.Data)
+// gather returns the whole rows×cols factor from every rank's part (its
+// rows [lo, hi) of W, or with d.cols its columns of H): each rank's part in
+// a zero matrix, summed over the ranks.
+func gather[T nmf.Float](d *distRun, part *nmf.Dense[T], rows, cols int) (*nmf.Dense[T], error) {
+	all := &nmf.Dense[T]{Rows: rows, Cols: cols, Data: make([]T, rows*cols)}
+	if c := d.hi - d.lo; d.cols {
+		for i := range rows {
+			copy(all.Data[i*cols+d.lo:i*cols+d.hi], part.Data[i*c:(i+1)*c])
+		}
+	} else {
+		copy(all.Data[d.lo*cols:d.hi*cols], part.Data)
+	}
 	var err error
 	switch v := any(all.Data).(type) {
 	case []float32:
@@ -240,39 +294,37 @@ func (d *distRun) report(nIter int) (*distributedReport, error) {
 	if nIter > 0 {
 		per = words / int64(nIter)
 	}
-	return &distributedReport{Engine: "mpi", ABI: d.comm.ABI(), Ranks: d.comm.Size(), Rows: d.rows, CommSeconds: secs, Words: per, Sums: sums, Entries: d.entries}, nil
+	r := &distributedReport{Engine: "mpi", ABI: d.comm.ABI(), Ranks: d.comm.Size(), Along: "rows", Rows: d.rows, CommSeconds: secs, Words: per, Sums: sums, Entries: d.entries}
+	if d.cols {
+		r.Along, r.Rows, r.Columns = "columns", nil, d.rows
+	}
+	return r, nil
 }
 
-// distributedFit is fitAs's fit on this rank's rows: from W0/H0, from the
-// checkpoint (rs) or from the init; on rank 0 it returns the result with
-// all of W and the distributed report. An interrupted fit returns its
-// partial result, W gathered, with the error.
+// distributedFit is fitAs's fit on this rank's part of X: from W0/H0,
+// from the checkpoint (rs) or from the init; on rank 0 it returns the
+// result with all of W and H and the distributed report. An interrupted fit
+// returns its partial result, gathered, with the error.
 func distributedFit[T nmf.Float](ctx context.Context, d *distRun, x nmf.Matrix[T], st *fitStarts[T], rs *resumeState, opt nmf.Options) (*nmf.Result[T], *distributedReport, error) {
-	l, _ := x.Dims()
-	opt.Comm = d.comm
-	local := nmf.Rows(x, d.lo, d.hi)
-	rows := func(w *nmf.Dense[T], flag string) (*nmf.Dense[T], error) {
-		if w.Rows != l {
-			return nil, fmt.Errorf("%s: W has %d rows, X %d", flag, w.Rows, l)
-		}
-		return nmf.Rows[T](w, d.lo, d.hi).(*nmf.Dense[T]), nil
-	}
+	l, n := x.Dims()
+	opt.Comm, opt.PanelsAlong = d.comm, nmf.AlongRows
+	local, part := localPart(d, x, &opt)
 	var res *nmf.Result[T]
 	var err error
 	switch {
 	case rs != nil:
-		w, rerr := rows(st.w, rs.factorPath("W"))
+		w, h, rerr := part(st.w, st.h, rs.factorPath("W"), rs.factorPath("H"))
 		if rerr != nil {
 			return nil, nil, rerr
 		}
-		res, err = nmf.Resume(ctx, local, w, st.h, rs.state(), opt)
+		res, err = nmf.Resume(ctx, local, w, h, rs.state(), opt)
 	case st.w0 != nil:
-		w0, rerr := rows(st.w0, "--w0")
+		w0, h0, rerr := part(st.w0, st.h0, "--w0", "--h0")
 		if rerr != nil {
 			return nil, nil, rerr
 		}
 		opt.Init = nmf.InitCustom
-		res, err = nmf.FitFrom(ctx, local, w0, st.h0, opt)
+		res, err = nmf.FitFrom(ctx, local, w0, h0, opt)
 	default:
 		res, err = nmf.Fit(ctx, local, opt)
 	}
@@ -280,7 +332,12 @@ func distributedFit[T nmf.Float](ctx context.Context, d *distRun, x nmf.Matrix[T
 		return nil, nil, err
 	}
 	var gerr error
-	if res.W, gerr = gatherW(d, res.W, l); gerr != nil {
+	if d.cols {
+		res.H, gerr = gather(d, res.H, res.H.Rows, n)
+	} else {
+		res.W, gerr = gather(d, res.W, l, res.W.Cols)
+	}
+	if gerr != nil {
 		return nil, nil, gerr
 	}
 	rep, gerr := d.report(res.NIter)
@@ -288,4 +345,29 @@ func distributedFit[T nmf.Float](ctx context.Context, d *distRun, x nmf.Matrix[T
 		return nil, nil, gerr
 	}
 	return res, rep, err
+}
+
+// localPart returns this rank's part of X — its rows, or with d.cols its
+// columns, copied row by row out of the mapped file — with opt set for it,
+// and part, which checks a start W (l×k), H (k×n) against X (wf, hf name
+// them) and returns this rank's part of them: W's rows and all of H, or
+// all of W and H's columns.
+func localPart[T nmf.Float](d *distRun, x nmf.Matrix[T], opt *nmf.Options) (nmf.Matrix[T], func(w, h *nmf.Dense[T], wf, hf string) (*nmf.Dense[T], *nmf.Dense[T], error)) {
+	l, n := x.Dims()
+	part := func(w, h *nmf.Dense[T], wf, hf string) (*nmf.Dense[T], *nmf.Dense[T], error) {
+		switch {
+		case w.Rows != l:
+			return nil, nil, fmt.Errorf("%s: W has %d rows, X %d", wf, w.Rows, l)
+		case h.Cols != n:
+			return nil, nil, fmt.Errorf("%s: H has %d columns, X %d", hf, h.Cols, n)
+		case d.cols:
+			return w, nmf.Columns[T](h, d.lo, d.hi).(*nmf.Dense[T]), nil
+		}
+		return nmf.Rows[T](w, d.lo, d.hi).(*nmf.Dense[T]), h, nil
+	}
+	if d.cols {
+		opt.PanelsAlong = nmf.AlongColumns
+		return nmf.Columns(x, d.lo, d.hi), part
+	}
+	return nmf.Rows(x, d.lo, d.hi), part
 }

@@ -121,9 +121,10 @@ func distributedCases(t *testing.T) []distCase {
 }
 
 // TestDistributedGolden fits golden cases under mpirun -np 2 and -np 3 on
-// the CPU backend and checks them against the one-process fit of the same
-// command: n_iter exactly, W and H within the golden tolerances, and
-// report.json's distributed object.
+// the CPU backend, X shared among the ranks by rows and (the dense cases
+// starting from W0/H0) by columns (--panels), and checks them against the
+// one-process fit of the same command: n_iter exactly, W and H within the
+// golden tolerances, and report.json's distributed object.
 func TestDistributedGolden(t *testing.T) {
 	run := mpirunFor(t)
 	for _, c := range distributedCases(t) {
@@ -131,8 +132,14 @@ func TestDistributedGolden(t *testing.T) {
 			dir := t.TempDir()
 			one := filepath.Join(dir, "one.nmf")
 			mustRun(t, append(c.args, "--out", one)...)
-			for _, np := range []int{2, 3} {
-				checkRanks(t, run, np, c, one, "Open MPI")
+			sides := []string{"rows"}
+			if slices.Contains(c.args, "--w0") && !strings.HasSuffix(c.args[1], ".mtx") {
+				sides = append(sides, "columns")
+			}
+			for _, side := range sides {
+				for _, np := range []int{2, 3} {
+					checkRanks(t, run, np, c, one, "Open MPI", side)
+				}
 			}
 		})
 	}
@@ -149,36 +156,60 @@ func TestDistributedMPICH(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			one := filepath.Join(t.TempDir(), "one.nmf")
 			mustRun(t, append(c.args, "--out", one)...)
-			checkRanks(t, run, 2, c, one, "MPICH")
+			checkRanks(t, run, 2, c, one, "MPICH", "")
 		})
 	}
 }
 
-// checkRanks fits c on np ranks and checks it against the one-process fit
-// in one: n_iter, W and H, report.json's distributed object and the ABI.
-func checkRanks(t *testing.T, run mpiRun, np int, c distCase, one, abi string) {
+// checkRanks fits c on np ranks, X shared by side (--panels; "" for the
+// default), and checks it against the one-process fit in one: n_iter, W
+// and H, report.json's distributed object and the ABI.
+func checkRanks(t *testing.T, run mpiRun, np int, c distCase, one, abi, side string) {
 	t.Helper()
-	out := filepath.Join(filepath.Dir(one), fmt.Sprintf("np%d.nmf", np))
+	what := fmt.Sprintf("-np %d --panels %q", np, side)
+	out := filepath.Join(filepath.Dir(one), fmt.Sprintf("np%d%s.nmf", np, side))
+	args := append(slices.Clip(c.args), "--out", out, "--distributed", "mpi")
+	if side != "" {
+		args = append(args, "--panels", side)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	b, err := run(ctx, np, filepath.Dir(one), append(c.args, "--out", out, "--distributed", "mpi")...).CombinedOutput()
+	b, err := run(ctx, np, filepath.Dir(one), args...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("-np %d: %v\n%s", np, err, b)
+		t.Fatalf("%s: %v\n%s", what, err, b)
 	}
 	r1, _ := loadReport(t, one)
 	r, raw := loadReport(t, out)
 	if r.NIter != r1.NIter {
-		t.Errorf("-np %d: n_iter %d, one process %d", np, r.NIter, r1.NIter)
+		t.Errorf("%s: n_iter %d, one process %d", what, r.NIter, r1.NIter)
+	}
+	l, n := readMatrix(t, filepath.Join(one, "W.npy")).rows, readMatrix(t, filepath.Join(one, "H.npy")).cols
+	if side == "" {
+		side = "rows"
+		if slices.Contains(c.args, "--w0") && !strings.HasSuffix(c.args[1], ".mtx") && n > l {
+			side = "columns"
+		}
 	}
 	d := r.Distributed
-	if d == nil || d.Engine != "mpi" || d.ABI != abi || d.Ranks != np || len(d.Rows) != np || len(d.CommSeconds) != np || d.Rows[np-1][1] != readMatrix(t, filepath.Join(one, "W.npy")).rows {
+	if d == nil || d.ABI != abi || !d.sharedAs(np, side, l, n) {
 		js, _ := json.Marshal(raw["distributed"])
-		t.Errorf("-np %d: distributed %s", np, js)
+		t.Errorf("%s: distributed %s", what, js)
 	}
 	if strings.HasSuffix(c.args[1], ".mtx") {
 		checkEntries(t, np, d.Entries, r1.Input.NNZ)
 	}
-	sameFactors(t, fmt.Sprintf("-np %d", np), one, out, c.tol)
+	sameFactors(t, what, one, out, c.tol)
+}
+
+// sharedAs says d is the report of an MPI fit on np ranks sharing an l×n X
+// by side ("rows" or "columns"), every rank's part listed.
+func (d *distributedReport) sharedAs(np int, side string, l, n int) bool {
+	parts, span, other := d.Rows, l, d.Columns
+	if side == "columns" {
+		parts, span, other = d.Columns, n, d.Rows
+	}
+	return d.Engine == "mpi" && d.Ranks == np && d.Along == side && len(parts) == np && other == nil &&
+		len(d.CommSeconds) == np && parts[0][0] == 0 && parts[np-1][1] == span
 }
 
 // checkEntries checks that each rank of a .mtx fit held only its rows'

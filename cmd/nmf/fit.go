@@ -46,15 +46,16 @@ Flags:
   --device D            auto, cpu, opencl, opencl:P:D (see nmf devices), a list of
                         them (opencl:0:0,opencl:0:1) for one fit on all, or all-gpus
                         (default auto)
-  --distributed mpi     one rank of a fit under mpirun: each rank fits its rows of a
-                        mapped .npy or of a .mtx, rank 0 writes; Ctrl-C
+  --distributed mpi     one rank of a fit under mpirun: each rank fits its rows (or
+                        columns, see --panels) of a mapped .npy or its rows of a
+                        .mtx, rank 0 writes; Ctrl-C
                         checkpoints, --resume on as many ranks (MPI loaded at
                         run time; see docs/distributed.md)
   --device-memory B     plan as if the OpenCL device had B bytes (e.g. 256MiB): X
                         that does not fit is streamed onto it in panels
   --panels SIDE         rows or columns: the side X is cut along into panels
-                        (default: the longer side of a dense X; rows for sparse X
-                        and --distributed mpi)
+                        (default: the longer side of a dense X; rows for sparse X,
+                        and for --distributed mpi but from --w0/--h0)
   --precision P         float32 or float64 (default: float32 for images, WAV and
                         float32 .npy files; float64 otherwise)
   --fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
