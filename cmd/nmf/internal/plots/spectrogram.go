@@ -3,7 +3,6 @@ package plots
 import (
 	"fmt"
 	"image"
-	"image/color"
 	"math"
 	"strconv"
 
@@ -13,6 +12,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // Sound is an NMF of the magnitude spectrogram of a sound: X (Freqs×Frames)
@@ -31,7 +31,6 @@ const (
 	dBRange        = 80   // dynamic range of the spectrogram, in dB
 	spectrumRange  = 60   // dynamic range of each spectrum, in dB
 	maxImageCols   = 1024 // the spectrogram's frames are grouped to at most this many columns
-	maxImageRows   = 4096 // and its bins to at most this many rows
 	maxLinePoints  = 2000 // an activation is drawn through at most this many points
 	stackedFilling = 0.9  // a component's share of its strip in the stacked panels
 )
@@ -116,23 +115,19 @@ func Spectrogram(s Sound) (*Figure, error) {
 	}, nil
 }
 
-// spectrogramPlot is X in dB as an image (the log axis warps it) and its
+// spectrogramPlot is X in dB as an image on the log frequency axis and its
 // colour scale, 80 dB below X's maximum to it.
 func spectrogramPlot(s *Sound) (*plot.Plot, *plot.Plot) {
-	top := math.Inf(-1)
+	top := 0.0
 	for _, v := range s.X {
-		top = max(top, dB(v))
-	}
-	if top < -500 {
-		top = 0 // silence: all at the bottom of the scale
+		top = max(top, v)
 	}
 	cm := moreland.ExtendedBlackBody()
-	cm.SetMin(top - dBRange)
-	cm.SetMax(top)
-	img, x0, x1, y0, y1 := spectrogramImage(s, cm)
+	cm.SetMax(max(dB(top), -500)) // silence: all at the bottom of the scale
+	cm.SetMin(cm.Max() - dBRange)
 	p := plot.New()
 	p.Title.Text = "spectrogram |X|"
-	p.Add(plotter.NewImage(img, x0, y0, x1, y1))
+	p.Add(spectrogramImage(s, cm))
 	sc := plot.New()
 	sc.HideX()
 	sc.Y.Label.Text = "|X| (dB)"
@@ -140,39 +135,74 @@ func spectrogramPlot(s *Sound) (*plot.Plot, *plot.Plot) {
 	return p, sc
 }
 
-// spectrogramImage is bins 1… of X in dB coloured by cm, frequency rising
-// upwards, with the time (x0, x1) and frequency (y0, y1) it spans, linearly
-// in each: frames grouped by maxima to at most maxImageCols columns, bins to
-// at most maxImageRows rows.
-func spectrogramImage(s *Sound, cm palette.ColorMap) (img *image.RGBA, x0, x1, y0, y1 float64) {
-	bins := s.Freqs - 1 // bins 1..Freqs−1
-	cg, rg := (s.Frames+maxImageCols-1)/maxImageCols, (bins+maxImageRows-1)/maxImageRows
-	cols, rows := (s.Frames+cg-1)/cg, (bins+rg-1)/rg
-	img = image.NewRGBA(image.Rect(0, 0, cols, rows))
-	for r := 0; r < rows; r++ {
+// raster is an image drawn over the data rectangle [x0, x1]×[y0, y1] as it
+// is: its rows already spaced as the plot's y axis (plotter.Image warps a
+// linearly spaced image for a log axis, pixel by pixel: seconds for a long
+// sound).
+type raster struct {
+	img            image.Image
+	x0, x1, y0, y1 float64
+}
+
+func (r *raster) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	c.DrawImage(vg.Rectangle{Min: vg.Point{X: trX(r.x0), Y: trY(r.y0)}, Max: vg.Point{X: trX(r.x1), Y: trY(r.y1)}}, r.img)
+}
+
+func (r *raster) DataRange() (xmin, xmax, ymin, ymax float64) { return r.x0, r.x1, r.y0, r.y1 }
+
+// imageRows is the spectrogram image's height: rows evenly spaced in log
+// frequency over freqRange.
+const imageRows = 512
+
+// logRow is the row (from the bottom) of the frequency f on imageRows rows
+// log-spaced from lo to hi, clamped to the rows.
+func logRow(f, lo, hi float64) int {
+	return min(max(int(imageRows*math.Log(f/lo)/math.Log(hi/lo)), 0), imageRows-1)
+}
+
+// spectrogramImage is bins 1… of X in dB coloured by cm: imageRows rows
+// log-spaced over the frequency axis (each the maximum of the bins whose
+// centre it holds, or where it holds none, the nearest bin), frames
+// grouped by maxima to at most maxImageCols columns, spanning the frames'
+// times.
+func spectrogramImage(s *Sound, cm palette.ColorMap) *raster {
+	lo, hi := s.freqRange()
+	first := make([]int, imageRows+1) // bins [first[r], first[r+1]) have their centre in row r
+	for i := s.Freqs - 1; i >= 1; i-- {
+		first[logRow(float64(i)*s.binHz(), lo, hi)] = i
+	}
+	first[imageRows] = s.Freqs
+	for r := imageRows - 1; r >= 0; r-- {
+		if first[r] == 0 || first[r] > first[r+1] {
+			first[r] = first[r+1]
+		}
+	}
+	colors := cm.Palette(256).Colors()
+	cg := (s.Frames + maxImageCols - 1) / maxImageCols
+	cols := (s.Frames + cg - 1) / cg
+	img := image.NewRGBA(image.Rect(0, 0, cols, imageRows))
+	for r := 0; r < imageRows; r++ {
+		b0, b1 := first[r], first[r+1]
+		if b0 == b1 { // no bin's centre: the nearest bin
+			fc := lo * math.Pow(hi/lo, (float64(r)+0.5)/imageRows)
+			b0 = min(max(int(math.Round(fc/s.binHz())), 1), s.Freqs-1)
+			b1 = b0 + 1
+		}
 		for c := 0; c < cols; c++ {
 			m := 0.0
-			for i := 1 + r*rg; i < min(1+(r+1)*rg, s.Freqs); i++ {
-				for t := c * cg; t < min((c+1)*cg, s.Frames); t++ {
-					m = max(m, s.X[i*s.Frames+t])
+			for i := b0; i < b1; i++ {
+				for _, v := range s.X[i*s.Frames+c*cg : i*s.Frames+min((c+1)*cg, s.Frames)] {
+					m = max(m, v)
 				}
 			}
-			img.Set(c, rows-1-r, colorAt(cm, dB(m)))
+			u := (dB(m) - cm.Min()) / (cm.Max() - cm.Min())
+			img.Set(c, imageRows-1-r, colors[min(max(int(u*float64(len(colors))), 0), len(colors)-1)])
 		}
 	}
 	step := float64(s.Hop) / float64(s.Rate) // seconds per frame
-	x0 = s.frameTime(0) - step/2
-	y0, _ = s.freqRange()
-	return img, x0, x0 + float64(cols*cg)*step, y0, y0 + float64(rows*rg)*s.binHz()
-}
-
-// colorAt is cm's colour of v, clamped into its range.
-func colorAt(cm palette.ColorMap, v float64) color.Color {
-	c, err := cm.At(min(max(v, cm.Min()), cm.Max()))
-	if err != nil {
-		return color.Black // cannot happen within the range
-	}
-	return c
+	x0 := s.frameTime(0) - step/2
+	return &raster{img: img, x0: x0, x1: x0 + float64(cols*cg)*step, y0: lo, y1: hi}
 }
 
 // spectraPlot draws each component's spectrum (W's column c) in strip c:

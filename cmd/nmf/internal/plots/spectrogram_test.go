@@ -76,27 +76,36 @@ func TestSpectrogram(t *testing.T) {
 	}
 }
 
-// TestSpectrogramImage checks the spectrogram's pixels: one per frame and
-// bin above 0 Hz (the loud bin in the top colour, where it belongs, the
-// others darker), spanning the frames' times; a long sound's frames
-// grouped to at most 1024 columns, each the maximum of its group.
+// TestSpectrogramImage checks the spectrogram's pixels: 512 rows
+// log-spaced from half a bin above 0 Hz to half a bin above Nyquist (the
+// loud bin in the top colour in the row of its frequency, its neighbours
+// darker; the lowest rows, narrower than a bin, all bin 1), a column per
+// frame spanning the frames' times; a long sound's frames grouped to at
+// most 1024 columns, each the maximum of its group.
 func TestSpectrogramImage(t *testing.T) {
 	cm := moreland.ExtendedBlackBody()
 	cm.SetMin(-40)
 	cm.SetMax(40)
 	step := 64.0 / 8000
+	top := color.RGBAModel.Convert(cm.Palette(256).Colors()[255])
+	lo, hi := 15.625, 128.5*31.25
 	for _, c := range []struct{ frames, cols, group int }{{40, 40, 1}, {3000, 1000, 3}} {
 		s := testSound(c.frames, 2)
-		img, x0, x1, y0, y1 := spectrogramImage(&s, cm)
-		if r := img.Bounds(); r.Dx() != c.cols || r.Dy() != 128 {
-			t.Errorf("%d frames: image %v, want %d×128", c.frames, r, c.cols)
+		r := spectrogramImage(&s, cm)
+		img := r.img
+		if b := img.Bounds(); b.Dx() != c.cols || b.Dy() != 512 {
+			t.Errorf("%d frames: image %v, want %d×512", c.frames, b, c.cols)
 		}
-		if first := 128.0 / 8000; math.Abs(x0-(first-step/2)) > 1e-15 || math.Abs(x1-x0-float64(c.cols*c.group)*step) > 1e-12 || y0 != 15.625 || y1 != 15.625+128*31.25 {
-			t.Errorf("%d frames: spans x [%v, %v] y [%v, %v]", c.frames, x0, x1, y0, y1)
+		if first := 128.0 / 8000; math.Abs(r.x0-(first-step/2)) > 1e-15 || math.Abs(r.x1-r.x0-float64(c.cols*c.group)*step) > 1e-12 || r.y0 != lo || r.y1 != hi {
+			t.Errorf("%d frames: spans x [%v, %v] y [%v, %v]", c.frames, r.x0, r.x1, r.y0, r.y1)
 		}
-		loud := img.At(5/c.group, 128-20)
-		if loud != color.RGBAModel.Convert(colorAt(cm, 40)) || img.At(5/c.group, 128-21) == loud || img.At(c.cols-1, 0) == loud {
-			t.Errorf("%d frames: loud pixel %v, want %v", c.frames, loud, colorAt(cm, 40))
+		row := func(bin int) int { return 511 - logRow(float64(bin)*31.25, lo, hi) }
+		col := 5 / c.group
+		if loud := img.At(col, row(20)); loud != top || img.At(col, row(21)) == top || img.At(col, row(19)) == top || img.At(c.cols-1, row(20)) == top {
+			t.Errorf("%d frames: loud pixel %v, want %v", c.frames, loud, top)
+		}
+		if row(20) == row(21) || img.At(col, 511) != img.At(col, 511-40) || img.At(col, 511) == top {
+			t.Errorf("%d frames: bin 20 in row %d, 21 in %d; bottom rows %v, %v", c.frames, row(20), row(21), img.At(col, 511), img.At(col, 511-40))
 		}
 	}
 }
