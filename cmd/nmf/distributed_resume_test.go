@@ -13,7 +13,8 @@ import (
 	"github.com/clnmf/clnmf/nmf/nmfio"
 )
 
-// signalOnWrite is a writer that closes ready at the first write.
+// signalOnWrite is a writer that closes ready once what was written holds
+// a progress line ("iteration "): the ranks are then past the init.
 type signalOnWrite struct {
 	once  sync.Once
 	ready chan struct{}
@@ -22,10 +23,13 @@ type signalOnWrite struct {
 }
 
 func (s *signalOnWrite) Write(p []byte) (int, error) {
-	s.once.Do(func() { close(s.ready) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.buf.Write(p)
+	n, err := s.buf.Write(p)
+	if strings.Contains(s.buf.String(), "iteration ") {
+		s.once.Do(func() { close(s.ready) })
+	}
+	return n, err
 }
 
 // TestDistributedResume interrupts a distributed fit (random init) by
@@ -36,7 +40,10 @@ func (s *signalOnWrite) Write(p []byte) (int, error) {
 func TestDistributedResume(t *testing.T) {
 	run := mpirunFor(t)
 	dir := t.TempDir()
-	const l, n, k = 300, 40, 4
+	// X is large enough that progress lines come slowly: once mpirun has
+	// the SIGINT it stops reading the ranks' output, and a rank whose pipe
+	// fills would block before it sees the SIGTERM.
+	const l, n, k = 1500, 200, 4
 	x := make([]float64, l*n)
 	for i := range x {
 		x[i] = float64(1+(i*7)%13) * float64(1+(i/n)%5)
@@ -50,19 +57,18 @@ func TestDistributedResume(t *testing.T) {
 	defer cancel()
 	// On SIGINT Open MPI's mpirun sends the ranks SIGCONT, SIGTERM
 	// odls_base_sigkill_timeout (1 s) later, and SIGKILL as long again
-	// after that: 3 s leave room for a loaded machine.
+	// after that: 5 s leave room for a loaded machine.
 	cmd := run(ctx, 2, dir, append(fit, "--max-iter", "100000000", "-v", "--distributed", "mpi", "--out", ckpt)...)
-	cmd.Env = append(cmd.Env, "OMPI_MCA_odls_base_sigkill_timeout=3")
+	cmd.Env = append(cmd.Env, "OMPI_MCA_odls_base_sigkill_timeout=5")
 	out := &signalOnWrite{ready: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-out.ready: // rank 0 describes X: the ranks are up
+	case <-out.ready: // rank 0 reports progress: the ranks iterate
 	case <-ctx.Done():
 	}
-	time.Sleep(500 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
