@@ -304,22 +304,76 @@ func TestCommColumnsEqualOne(t *testing.T) {
 			if res[r].NIter != one.NIter || res[r].Plan.Along != nmf.AlongColumns {
 				t.Errorf("%v %v: rank %d: n_iter %d along %q, one process %d", c.solver, c.loss, r, res[r].NIter, res[r].Plan.Along, one.NIter)
 			}
-			lo, hi := r*n/size, (r+1)*n/size
-			want := nmf.Columns[float64](one.H, lo, hi).(*nmf.Dense[float64])
-			for _, p := range [][3]any{{"W", res[r].W.Data, one.W.Data}, {"H", res[r].H.Data, want.Data}} {
-				a, b := p[1].([]float64), p[2].([]float64)
-				for i := range b {
-					if math.Abs(a[i]-b[i]) > 1e-9*(1+math.Abs(b[i])) {
-						t.Fatalf("%v %v: rank %d: %s[%d] = %g, one process %g", c.solver, c.loss, r, p[0], i, a[i], b[i])
-					}
-				}
-			}
+			sameColumns(t, fmt.Sprintf("%v %v: rank %d", c.solver, c.loss, r), res[r], one, r*n/size, (r+1)*n/size)
 			if math.Abs(res[r].ReconstructionErr-one.ReconstructionErr) > 1e-9*one.ReconstructionErr {
 				t.Errorf("%v %v: rank %d: error %g, one process %g", c.solver, c.loss, r, res[r].ReconstructionErr, one.ReconstructionErr)
 			}
 			a, b := res[r].Trace[len(res[r].Trace)-1].Objective, one.Trace[len(one.Trace)-1].Objective
 			if math.Abs(a-b) > 1e-9*b {
 				t.Errorf("%v %v: rank %d: objective %g, one process %g", c.solver, c.loss, r, a, b)
+			}
+		}
+	}
+}
+
+// TestCommColumnsResume stops a fit by columns on three in-process ranks
+// after 30 iterations and resumes each rank from its result (all of W, its
+// columns of H, the State): the resumed fit equals the one-process fit of
+// 80 iterations (n_iter, W, H's columns to 1e-9), MU (KL) and CD.
+func TestCommColumnsResume(t *testing.T) {
+	const l, n, k, size = 23, 61, 3, 3
+	rng := rand.New(rand.NewPCG(7, 8))
+	random := func(rows, cols int) *nmf.Dense[float64] {
+		d := &nmf.Dense[float64]{Rows: rows, Cols: cols, Data: make([]float64, rows*cols)}
+		for i := range d.Data {
+			d.Data[i] = 0.1 + rng.Float64()
+		}
+		return d
+	}
+	x, w0, h0 := random(l, n), random(l, k), random(k, n)
+	cols := func(m *nmf.Dense[float64], lo, hi int) *nmf.Dense[float64] {
+		return nmf.Columns[float64](m, lo, hi).(*nmf.Dense[float64])
+	}
+	for _, c := range []struct {
+		solver nmf.Solver
+		loss   nmf.Loss
+	}{{nmf.MU, nmf.KullbackLeibler}, {nmf.CD, nmf.Frobenius}} {
+		opt, one := fitOne(t, x, w0, h0, c.solver, c.loss, 0.01)
+		opt.PanelsAlong, opt.MaxIter = nmf.AlongColumns, 30
+		part := ranks(t, size, n, func(r, lo, hi int, cm nmf.Comm) (*nmf.Result[float64], error) {
+			o := opt
+			o.Comm = cm
+			return nmf.FitFrom(context.Background(), cols(x, lo, hi), w0, cols(h0, lo, hi), o)
+		})
+		if part[0].NIter != 30 || one.NIter <= 30 {
+			t.Fatalf("%v: %d iterations before the stop, %d in all: want 30 and more", c.solver, part[0].NIter, one.NIter)
+		}
+		opt.MaxIter = one.Params.MaxIter
+		res := ranks(t, size, n, func(r, lo, hi int, cm nmf.Comm) (*nmf.Result[float64], error) {
+			o := opt
+			o.Comm = cm
+			return nmf.Resume(context.Background(), cols(x, lo, hi), part[r].W, part[r].H, part[r].State, o)
+		})
+		for r, got := range res {
+			lo, hi := r*n/size, (r+1)*n/size
+			if got.NIter != one.NIter {
+				t.Errorf("%v: rank %d: n_iter %d, one process %d", c.solver, r, got.NIter, one.NIter)
+			}
+			sameColumns(t, fmt.Sprintf("%v: rank %d", c.solver, r), got, one, lo, hi)
+		}
+	}
+}
+
+// sameColumns checks a process's result by columns (all of W, H's columns
+// lo..hi) against one process's to 1e-9.
+func sameColumns(t *testing.T, what string, got, one *nmf.Result[float64], lo, hi int) {
+	t.Helper()
+	want := nmf.Columns[float64](one.H, lo, hi).(*nmf.Dense[float64])
+	for _, p := range [][3]any{{"W", got.W.Data, one.W.Data}, {"H", got.H.Data, want.Data}} {
+		a, b := p[1].([]float64), p[2].([]float64)
+		for i := range b {
+			if math.Abs(a[i]-b[i]) > 1e-9*(1+math.Abs(b[i])) {
+				t.Fatalf("%s: %s[%d] = %g, one process %g", what, p[0], i, a[i], b[i])
 			}
 		}
 	}
