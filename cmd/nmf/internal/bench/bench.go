@@ -78,9 +78,10 @@ of a fit.
   --python PATH   interpreter for --compare (default /usr/bin/python3)
   --only REGEXP   run only the workloads whose label matches, e.g. 'mu KL' or 'X·Hᵀ'
   --large-data    also the memory rows of 1.2 GB and 2.4 GB float32 X (written to the temporary
-                  folder, removed after; about an hour with --compare on a 2-core machine, and
-                  scikit-learn needs ~15 GiB at 2.4 GB); the 120 MB row and, on OpenCL devices,
-                  streamed vs resident always run
+                  folder, removed after; on a loaded 2-core machine about 1.5 h with --compare
+                  and --device cpu,opencl: scikit-learn ~12 and ~25 min and ~15 GiB at 2.4 GB,
+                  PoCL ~40 min at 2.4 GB); the 120 MB rows and, on OpenCL devices, streamed
+                  vs resident at 120 MB always run (together ~5 min there, --compare included)
   --nmf PATH      the nmf command the memory rows and the MPI scaling rows (under mpirun
                   -np 1 and 2) run as a subprocess (default: this one)
   --tune          instead of the workloads, search the GEMM kernels' parameters (variant,
