@@ -77,6 +77,9 @@ type Backend struct {
 	// splitTarget is the number of work-groups below which a GEMM with a
 	// long inner dimension is split along it (tests raise it).
 	splitTarget int
+	// fusedTarget is the number of work-groups the fused MU kernels split
+	// their walk into blocks to reach (tests raise it).
+	fusedTarget int
 	// packMin is the least K·N for which the CPU GEMM packs B into
 	// panels (tests lower it).
 	packMin int64
@@ -88,7 +91,10 @@ type Backend struct {
 	// smaller one beyond the old size, even after a kernel wrote them.
 	keepGrown bool
 	grown     []*cl.Buffer
-	closed    bool
+	// launched, when not nil, records the names of the kernels launched
+	// (tests check that their shapes reach each kernel).
+	launched map[string]bool
+	closed   bool
 
 	st stager // a streamed X's staging slots (stream.go)
 }
@@ -113,6 +119,7 @@ func newBackend(ctx *cl.Context, spec string, p *cl.Platform, d *cl.Device, prof
 	b.packMin = 1 << 16
 	b.packCap = 1 << 20
 	b.splitTarget = 2 * d.ComputeUnits
+	b.fusedTarget = max(4*d.ComputeUnits, 8)
 	if b.splitTarget < 8 {
 		b.splitTarget = 8
 	}
@@ -655,6 +662,9 @@ func (b *Backend) launch(p backend.Precision, name string, global, local []int, 
 	k, err := prog.Kernel(name)
 	if err != nil {
 		return err
+	}
+	if b.launched != nil {
+		b.launched[name] = true
 	}
 	return b.q.Launch(k, g, local, args...)
 }

@@ -10,28 +10,32 @@ import (
 	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 )
 
-// BenchmarkMUTerms times the dense β = 1.5 terms (fused and materialised),
-// the sparse ones and the Frobenius ones for a 2000×1000 X, k = 20.
+// BenchmarkMUTerms times, for a 2000×1000 X and k = 20, the dense β = 1.5
+// terms (fused and materialised), the fused β = 1 (KL) terms, the sparse
+// ones (X half zeros, and a 5 %-dense X under KL) and the Frobenius ones.
 func BenchmarkMUTerms(b *testing.B) {
 	g := dev(b)
 	rng := rand.New(rand.NewPCG(1, 2))
 	l, n, k := 2000, 1000, 20
 	p := backend.Float32
 	xv, wv, hv := backendtest.Factors(rng, p, l, n, k)
+	xs := backendtest.Uniform(rng, p, l, n, 0, 0.95)
 	w, h := backendtest.Put(b, g, p, l, k, wv), backendtest.Put(b, g, p, k, n, hv)
 	for _, c := range []struct {
-		name   string
-		sparse bool
-		path   Path
-		beta   float64
+		name string
+		x    []float64
+		sp   bool
+		path Path
+		beta float64
 	}{
-		{"fro", false, PathAuto, 2}, {"fused", false, PathFused, 1.5},
-		{"materialised", false, PathMaterialised, 1.5}, {"sparse", true, PathAuto, 1.5},
+		{"fro", xv, false, PathAuto, 2}, {"fused", xv, false, PathFused, 1.5}, {"fused-kl", xv, false, PathFused, 1},
+		{"materialised", xv, false, PathMaterialised, 1.5}, {"sparse", xv, true, PathAuto, 1.5},
+		{"sparse5-kl", xs, true, PathAuto, 1},
 	} {
 		for _, side := range []backend.Side{backend.SideW, backend.SideH} {
 			b.Run(fmt.Sprintf("%s/side=%d", c.name, side), func(b *testing.B) {
 				g.Path = c.path
-				x, err := g.NewData(backendtest.HostData(p, xv, l, n, c.sparse))
+				x, err := g.NewData(backendtest.HostData(p, c.x, l, n, c.sp))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -100,4 +104,29 @@ func mustMatrix(b *testing.B, g *Backend, p backend.Precision, r, c int) backend
 		b.Fatal(err)
 	}
 	return m
+}
+
+// BenchmarkCDSweep times one coordinate-descent sweep over a 4000×k factor
+// (k = 16 and 48).
+func BenchmarkCDSweep(b *testing.B) {
+	g := dev(b)
+	rng := rand.New(rand.NewPCG(3, 4))
+	p := backend.Float32
+	for _, k := range []int{16, 48} {
+		r := 4000
+		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+			hv := backendtest.Uniform(rng, p, k, 200, 0, 0.2)
+			hht, _, _ := backendtest.Gemm(hv, k, 200, false, hv, k, 200, true)
+			backendtest.Round(p, hht)
+			xht := backendtest.Uniform(rng, p, r, k, 0, 0)
+			w := backendtest.Put(b, g, p, r, k, backendtest.Uniform(rng, p, r, k, 0, 0.3))
+			hm, xm := backendtest.Put(b, g, p, k, k, hht), backendtest.Put(b, g, p, r, k, xht)
+			perm := rng.Perm(k)
+			for i := 0; i < b.N; i++ {
+				if _, err := g.CDSweep(w, hm, xm, 0.01, 0.01, perm); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

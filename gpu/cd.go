@@ -42,6 +42,9 @@ func (b *Backend) CDSweep(w, hht, xht backend.Matrix, l1, l2 float64, perm []int
 	return v, nil
 }
 
+// cdSweep launches cd_block (rows staged in local memory, coalesced) where
+// k allows and the profile uses it, else cd_sweep (a work-item per row,
+// reading W and XHᵀ with stride k).
 func (b *Backend) cdSweep(p backend.Precision, w, hht, xht *matrix, l1, l2 float64, perm []int32) (float64, error) {
 	r, k := w.rows, w.cols
 	pb, err := b.scratchBuf("perm", int64(4*k))
@@ -55,7 +58,11 @@ func (b *Backend) cdSweep(p backend.Precision, w, hht, xht *matrix, l1, l2 float
 	if err != nil {
 		return 0, err
 	}
-	if err := b.launch(p, "cd_sweep", []int{r}, []int{b.kp.cd.wg},
+	name, wg := "cd_sweep", b.kp.cd.wg
+	if b.kp.cd.block && k <= b.kp.cd.kmax {
+		name, wg = "cd_block", b.kp.cd.rows
+	}
+	if err := b.launch(p, name, []int{r}, []int{wg},
 		int32(r), int32(k), w.buf, hht.buf, xht.buf, scalar(p, l1), scalar(p, l2), pb, viol); err != nil {
 		return 0, err
 	}

@@ -99,7 +99,7 @@ func (b *Backend) divSparseFro(d *data, w, h *matrix) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := b.spmm(p, d.sp, d.sp.val, k, h.buf, 1, n, lk, k, 1); err != nil {
+	if err := b.sparseXHt(p, d, h, &matrix{b: b, buf: lk, rows: l, cols: k, prec: p}); err != nil {
 		return 0, err
 	}
 	cross, err := b.dot(p, int64(l)*int64(k), lk, w.buf)
@@ -158,20 +158,36 @@ func (b *Backend) divDense(p backend.Precision, x *cl.Buffer, hasX bool, w, h *m
 	return b.sumPartials(part, g)
 }
 
-// divSparse sums the divergence terms in X over its entries.
+// divSparse sums the divergence terms in X over its entries (gathering
+// from Hᵀ with div_sparse_t where the profile reads Hᵀ).
 func (b *Backend) divSparse(p backend.Precision, d *data, w, h *matrix, mode backend.DivMode, beta float64) (float64, error) {
 	s := d.sp
 	if s.nnz == 0 {
 		return 0, nil
 	}
-	g := b.groups(int64(s.nnz), b.kp.sparse.wg)
+	ht, err := b.hT(p, h)
+	if err != nil {
+		return 0, err
+	}
+	per := b.kp.sparse.wg // entries per group and pass
+	if ht != nil {
+		per /= b.kp.sparse.k
+	}
+	g := b.groups(int64(s.nnz), per)
 	part, err := b.partialBuf(g)
 	if err != nil {
 		return 0, err
 	}
-	if err := b.launch(p, "div_sparse", []int{g * b.kp.sparse.wg}, []int{b.kp.sparse.wg},
-		int64(s.nnz), int32(w.cols), int32(d.cols), s.rowidx, s.idx, s.val, w.buf, h.buf,
-		int32(mode), scalar(p, beta), scalar(p, beta-1), part); err != nil {
+	if ht != nil {
+		err = b.launch(p, "div_sparse_t", []int{g * b.kp.sparse.wg}, []int{b.kp.sparse.wg},
+			int64(s.nnz), int32(w.cols), s.rowidx, s.idx, s.val, w.buf, ht,
+			int32(mode), scalar(p, beta), scalar(p, beta-1), part)
+	} else {
+		err = b.launch(p, "div_sparse", []int{g * b.kp.sparse.wg}, []int{b.kp.sparse.wg},
+			int64(s.nnz), int32(w.cols), int32(d.cols), s.rowidx, s.idx, s.val, w.buf, h.buf,
+			int32(mode), scalar(p, beta), scalar(p, beta-1), part)
+	}
+	if err != nil {
 		return 0, err
 	}
 	return b.sumPartials(part, g)

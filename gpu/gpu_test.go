@@ -71,8 +71,12 @@ func dev(t testing.TB) *Backend {
 	if sharedErr != nil {
 		skipNoDevice(t, sharedErr)
 	}
-	path, split := shared.Path, shared.splitTarget
-	t.Cleanup(func() { shared.Path, shared.splitTarget = path, split })
+	path, split, fused := shared.Path, shared.splitTarget, shared.fusedTarget
+	held, ht, block := shared.kp.fused.held, shared.kp.sparse.ht, shared.kp.cd.block
+	t.Cleanup(func() {
+		shared.Path, shared.splitTarget, shared.fusedTarget = path, split, fused
+		shared.kp.fused.held, shared.kp.sparse.ht, shared.kp.cd.block = held, ht, block
+	})
 	return shared
 }
 
@@ -498,7 +502,7 @@ func TestMulX(t *testing.T) {
 
 var betas = []float64{0, 0.5, 1, 1.5, 2, 3}
 
-var muShapes = [][3]int{{1, 1, 1}, {7, 5, 3}, {15, 17, 4}, {17, 16, 17}, {64, 64, 5}, {1000, 3, 2}, {3, 1000, 2}, {0, 3, 2}, {3, 0, 2}, {3, 4, 0}}
+var muShapes = [][3]int{{1, 1, 1}, {7, 5, 3}, {15, 17, 4}, {17, 16, 17}, {64, 64, 5}, {40, 33, 70}, {1000, 3, 2}, {3, 1000, 2}, {0, 3, 2}, {3, 0, 2}, {3, 4, 0}}
 
 func TestMUTerms(t *testing.T) {
 	muTermsCases(t, dev(t), small(muShapes))
@@ -510,8 +514,11 @@ func muTermsCases(t *testing.T, b *Backend, shapes [][3]int) {
 		name   string
 		sparse bool
 		path   Path
+		alt    bool // the other kernels: fused streaming W and H, sparse reading H
 	}
-	variants := []variant{{"fused", false, PathFused}, {"materialised", false, PathMaterialised}, {"sparse", true, PathAuto}}
+	variants := []variant{{"fused", false, PathFused, false}, {"fused-streaming", false, PathFused, true},
+		{"materialised", false, PathMaterialised, false}, {"sparse", true, PathAuto, false}, {"sparse-h", true, PathAuto, true}}
+	defer b.setKernels(b.kp.fused.held, b.kp.sparse.ht)
 	for _, p := range precisions {
 		for _, s := range shapes {
 			l, n, k := s[0], s[1], s[2]
@@ -524,6 +531,7 @@ func muTermsCases(t *testing.T, b *Backend, shapes [][3]int) {
 					t.Fatal(err)
 				}
 				b.Path = v.path
+				b.setKernels(!v.alt, !v.alt)
 				for _, beta := range betas {
 					for _, side := range []backend.Side{backend.SideW, backend.SideH} {
 						r, c := l, k
@@ -548,6 +556,10 @@ func muTermsCases(t *testing.T, b *Backend, shapes [][3]int) {
 		}
 	}
 }
+
+// setKernels chooses the fused _r kernels (held) and the sparse kernels
+// reading Hᵀ (ht), or the others.
+func (b *Backend) setKernels(held, ht bool) { b.kp.fused.held, b.kp.sparse.ht = held, ht }
 
 func filled(n int, v float64) []float64 {
 	s := make([]float64, n)
@@ -642,11 +654,19 @@ func TestMUStep(t *testing.T) {
 
 // ---- coordinate descent ---------------------------------------------------------------
 
+var cdShapes = [][3]int{{1, 1, 1}, {7, 5, 3}, {33, 20, 17}, {70, 12, 64}, {40, 10, 70}, {1000, 30, 3}, {0, 3, 2}, {5, 4, 0}}
+
 func TestCDSweep(t *testing.T) {
-	b := dev(t)
+	cdCases(t, dev(t), small(cdShapes))
+}
+
+// cdCases runs each sweep with cd_sweep and (where k allows) cd_block,
+// checks both against the oracle, and checks that they agree bit for bit.
+func cdCases(t *testing.T, b *Backend, shapes [][3]int) {
 	rng := rand.New(rand.NewPCG(17, 18))
+	defer func(block bool) { b.kp.cd.block = block }(b.kp.cd.block)
 	for _, p := range precisions {
-		for _, s := range small([][3]int{{1, 1, 1}, {7, 5, 3}, {33, 20, 17}, {1000, 30, 3}, {0, 3, 2}, {5, 4, 0}}) {
+		for _, s := range shapes {
 			r, n, k := s[0], s[1], s[2]
 			for _, reg := range [][2]float64{{0, 0}, {0.05, 0}, {0, 0.3}, {0.02, 0.1}} {
 				l1, l2 := reg[0], reg[1]
@@ -665,25 +685,42 @@ func TestCDSweep(t *testing.T) {
 				backendtest.Round(p, xht)
 				wv := backendtest.Uniform(rng, p, r, k, 0, 0.3)
 				perm := rng.Perm(k)
-
-				w := backendtest.Put(t, b, p, r, k, wv)
+				wantW, want := backendtest.CDSweep(p, wv, r, k, hht, xht, l1, l2, perm)
 				hm := backendtest.Put(t, b, p, k, k, hht)
 				xm := backendtest.Put(t, b, p, r, k, xht)
-				got, err := b.CDSweep(w, hm, xm, l1, l2, perm)
-				if err != nil {
-					t.Fatal(err)
+				var first []float64
+				for _, block := range []bool{false, true} {
+					b.kp.cd.block = block
+					w := backendtest.Put(t, b, p, r, k, wv)
+					got, err := b.CDSweep(w, hm, xm, l1, l2, perm)
+					if err != nil {
+						t.Fatal(err)
+					}
+					gotW := backendtest.Get(t, b, w)
+					name := fmt.Sprintf("%v CDSweep block=%v %d×%d l1=%v l2=%v", p, block, r, k, l1, l2)
+					// The same operations in the same order: W matches to the
+					// last bit; the violation is summed in another order.
+					check(t, name+" W", gotW, wantW, tolerance(p)*1e-3)
+					checkScalar(t, name+" violation", got, want, tolerance(p))
+					if first == nil {
+						first = gotW
+					} else if i := firstDiff(first, gotW); i >= 0 {
+						t.Errorf("%s: W[%d] = %v, cd_sweep gave %v", name, i, gotW[i], first[i])
+					}
 				}
-				gotW := backendtest.Get(t, b, w)
-
-				wantW, want := backendtest.CDSweep(p, wv, r, k, hht, xht, l1, l2, perm)
-				name := fmt.Sprintf("%v CDSweep %d×%d l1=%v l2=%v", p, r, k, l1, l2)
-				// The same operations in the same order: W matches to the
-				// last bit; the violation is summed in another order.
-				check(t, name+" W", gotW, wantW, tolerance(p)*1e-3)
-				checkScalar(t, name+" violation", got, want, tolerance(p))
 			}
 		}
 	}
+}
+
+// firstDiff is the first index where a and c differ, −1 if none.
+func firstDiff(a, c []float64) int {
+	for i := range a {
+		if a[i] != c[i] {
+			return i
+		}
+	}
+	return -1
 }
 
 // ---- divergence ---------------------------------------------------------------------
@@ -694,6 +731,7 @@ func TestDivergence(t *testing.T) {
 
 func divergenceCases(t *testing.T, b *Backend, shapes [][3]int) {
 	rng := rand.New(rand.NewPCG(19, 20))
+	defer func(ht bool) { b.kp.sparse.ht = ht }(b.kp.sparse.ht)
 	for _, p := range precisions {
 		for _, s := range shapes {
 			l, n, k := s[0], s[1], s[2]
@@ -704,7 +742,9 @@ func divergenceCases(t *testing.T, b *Backend, shapes [][3]int) {
 			}
 			w := backendtest.Put(t, b, p, l, k, wv)
 			h := backendtest.Put(t, b, p, k, n, hv)
-			for _, sparse := range []bool{false, true} {
+			for _, v := range []struct{ sparse, ht bool }{{false, true}, {true, true}, {true, false}} {
+				sparse := v.sparse
+				b.kp.sparse.ht = v.ht
 				x, err := b.NewData(backendtest.HostData(p, xv, l, n, sparse))
 				if err != nil {
 					t.Fatal(err)
@@ -715,7 +755,7 @@ func divergenceCases(t *testing.T, b *Backend, shapes [][3]int) {
 						t.Fatal(err)
 					}
 					want := backendtest.Divergence(xv, l, n, k, wv, hv, beta)
-					name := fmt.Sprintf("%v sparse=%v Divergence β=%v %d×%d k=%d", p, sparse, beta, l, n, k)
+					name := fmt.Sprintf("%v sparse=%v ht=%v Divergence β=%v %d×%d k=%d", p, sparse, v.ht, beta, l, n, k)
 					if want == 0 {
 						if math.Abs(got) > 1e-300 {
 							t.Errorf("%s: got %v, want 0", name, got)

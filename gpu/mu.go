@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"github.com/clnmf/clnmf/gpu/cl"
 	"github.com/clnmf/clnmf/nmf/backend"
 )
 
@@ -77,11 +78,10 @@ func (b *Backend) muTermsFro(side backend.Side, d *data, w, h, num, den *matrix)
 		return err
 	}
 	if side == backend.SideW {
-		switch {
-		case d.sp == nil:
+		if d.sp == nil {
 			err = b.gemm(p, l, k, n, plain(d.x, n), trans(h.buf, n), num.buf)
-		default:
-			err = b.spmm(p, d.sp, d.sp.val, k, h.buf, 1, n, num.buf, k, 1)
+		} else {
+			err = b.sparseXHt(p, d, h, num)
 		}
 		if err != nil {
 			return err
@@ -160,34 +160,96 @@ func (b *Backend) muTermsBeta(side backend.Side, d *data, w, h *matrix, beta flo
 		int32(k), int32(n), sums, den.buf)
 }
 
-// fused runs mu_fused_w / mu_fused_h, which form W·H tile by tile and
-// never hold it: num when wantNum (X dense), den when wantDen.
+// fused runs the fused kernels (fused.cl), which form W·H tile by tile and
+// never hold it: num when wantNum (X dense), den when wantDen. The groups
+// form a grid of output tiles × blocks of the walked dimension; with
+// several blocks their partial sums are added in order (sumBlocks).
 func (b *Backend) fused(side backend.Side, d *data, w, h *matrix, mp backend.MU, num, den *matrix, wantNum, wantDen bool) error {
 	p, l, n, k := d.prec, d.rows, d.cols, w.cols
-	name, global, walk := "mu_fused_w", []int{b.kp.fused.tf, l}, n
+	tf := b.kp.fused.tf
+	tiles, walk := ceilDiv(l, tf), ceilDiv(n, tf)
 	if side == backend.SideH {
-		name, global, walk = "mu_fused_h", []int{n, b.kp.fused.tf}, l
+		tiles, walk = walk, tiles
 	}
-	if walk == 0 { // nothing to sum over: the terms are zero
-		if wantNum {
-			if err := b.zero(p, num.buf, int64(num.len())*int64(p.Size())); err != nil {
-				return err
-			}
-		}
-		if wantDen {
-			return b.zero(p, den.buf, int64(den.len())*int64(p.Size()))
-		}
+	switch {
+	case tiles == 0: // no terms
 		return nil
+	case walk == 0: // nothing to sum over: the terms are zero
+		return b.zeroTerms(p, num, den, wantNum, wantDen)
+	}
+	blocks, span := b.fusedBlocks(tiles, walk)
+	outN, outD := num.buf, den.buf
+	if blocks > 1 {
+		var err error
+		if outN, err = b.scratchBuf("fused-num", int64(blocks)*int64(num.len())*int64(p.Size())); err != nil {
+			return err
+		}
+		if outD, err = b.scratchBuf("fused-den", int64(blocks)*int64(den.len())*int64(p.Size())); err != nil {
+			return err
+		}
+	}
+	global := []int{blocks * tf, tiles * tf}
+	if side == backend.SideH {
+		global = []int{tiles * tf, blocks * tf}
 	}
 	xbuf := w.buf // not read when !wantNum
 	if wantNum {
 		xbuf = d.x
 	}
-	return b.launch(p, name, global, []int{b.kp.fused.tf, b.kp.fused.tf},
-		int32(l), int32(n), int32(k), xbuf, w.buf, h.buf, num.buf, den.buf,
-		flag(wantNum), flag(wantDen),
-		int32(mp.Mode), scalar(p, mp.RatioExp), flag(mp.ClampV), scalar(p, mp.DenExp), flag(mp.ClampU))
+	if err := b.launch(p, b.kp.fused.kernel(side, k, wantNum, wantDen), global, []int{tf, tf},
+		int32(l), int32(n), int32(k), int32(span), xbuf, w.buf, h.buf, outN, outD,
+		int32(mp.Mode), scalar(p, mp.RatioExp), flag(mp.ClampV), scalar(p, mp.DenExp), flag(mp.ClampU)); err != nil {
+		return err
+	}
+	if blocks == 1 {
+		return nil
+	}
+	if wantNum {
+		if err := b.sumBlocks(p, num, blocks, outN); err != nil {
+			return err
+		}
+	}
+	if wantDen {
+		return b.sumBlocks(p, den, blocks, outD)
+	}
+	return nil
 }
+
+// maxFusedBlocks bounds the blocks the fused kernels' walk is split into.
+const maxFusedBlocks = 64
+
+// fusedBlocks splits a walk of walk tiles into blocks for tiles output
+// tiles, so that tiles × blocks reaches fusedTarget work-groups where it
+// can; span is a block's length in elements (a multiple of the tile).
+func (b *Backend) fusedBlocks(tiles, walk int) (blocks, span int) {
+	blocks = min(max(ceilDiv(b.fusedTarget, tiles), 1), walk, maxFusedBlocks)
+	per := ceilDiv(walk, blocks)
+	return ceilDiv(walk, per), per * b.kp.fused.tf
+}
+
+// sumBlocks sets m to the sum of the blocks partial matrices of m's size
+// held one after another in part, added in order (gemm_slices, the kernel
+// that adds split-K slices).
+func (b *Backend) sumBlocks(p backend.Precision, m *matrix, blocks int, part *cl.Buffer) error {
+	return b.launch(p, "gemm_slices", []int{m.len()}, []int{b.kp.elem.wg},
+		int32(m.len()), int32(blocks), part, m.buf)
+}
+
+// zeroTerms zero-fills the wanted terms.
+func (b *Backend) zeroTerms(p backend.Precision, num, den *matrix, wantNum, wantDen bool) error {
+	if wantNum {
+		if err := b.zero(p, num.buf, int64(num.len())*int64(p.Size())); err != nil {
+			return err
+		}
+	}
+	if wantDen {
+		return b.zero(p, den.buf, int64(den.len())*int64(p.Size()))
+	}
+	return nil
+}
+
+// ceilDiv is ⌈a/b⌉ for a ≥ 0, b > 0.
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // materialised forms V = W·H in an l×n scratch buffer, turns it into the
 // ratio R and (in place) the power U, and multiplies them by Hᵀ (side W) or
@@ -230,10 +292,20 @@ func (b *Backend) materialised(side backend.Side, d *data, w, h *matrix, mp back
 	return nil
 }
 
+// sparseXHt sets num = X·Hᵀ for sparse X.
+func (b *Backend) sparseXHt(p backend.Precision, d *data, h, num *matrix) error {
+	ht, err := b.hT(p, h)
+	if err != nil {
+		return err
+	}
+	return b.spmmH(p, d.sp, d.sp.val, h, ht, num.buf)
+}
+
 // sparseNum forms the numerator for sparse X: the ratio at X's entries
 // (SDDMM), then its product with Hᵀ (side W, over X's rows) or Wᵀ (side H,
 // over the rows of the transposed copy, whose entries the ratio is formed
-// in the order of).
+// in the order of). Where the profile reads Hᵀ, sddmm_ratio_t gathers
+// W's rows and Hᵀ's with SP_K lanes per entry.
 func (b *Backend) sparseNum(side backend.Side, d *data, w, h *matrix, mp backend.MU, num *matrix) error {
 	p, n, k := d.prec, d.cols, w.cols
 	s, tr := d.sp, int32(0)
@@ -244,13 +316,25 @@ func (b *Backend) sparseNum(side backend.Side, d *data, w, h *matrix, mp backend
 	if err != nil {
 		return err
 	}
-	if err := b.launch(p, "sddmm_ratio", []int{s.nnz}, []int{b.kp.sparse.wg},
-		int64(s.nnz), tr, int32(k), int32(n), s.rowidx, s.idx, s.val, w.buf, h.buf, r,
-		int32(mp.Mode), scalar(p, mp.RatioExp), flag(mp.ClampV)); err != nil {
+	ht, err := b.hT(p, h)
+	if err != nil {
+		return err
+	}
+	if ht != nil {
+		perGroup := b.kp.sparse.wg / b.kp.sparse.k
+		err = b.launch(p, "sddmm_ratio_t", []int{ceilDiv(s.nnz, perGroup) * b.kp.sparse.wg}, []int{b.kp.sparse.wg},
+			int64(s.nnz), tr, int32(k), s.rowidx, s.idx, s.val, w.buf, ht, r,
+			int32(mp.Mode), scalar(p, mp.RatioExp), flag(mp.ClampV))
+	} else {
+		err = b.launch(p, "sddmm_ratio", []int{s.nnz}, []int{b.kp.sparse.wg},
+			int64(s.nnz), tr, int32(k), int32(n), s.rowidx, s.idx, s.val, w.buf, h.buf, r,
+			int32(mp.Mode), scalar(p, mp.RatioExp), flag(mp.ClampV))
+	}
+	if err != nil {
 		return err
 	}
 	if side == backend.SideW {
-		return b.spmm(p, s, r, k, h.buf, 1, n, num.buf, k, 1)
+		return b.spmmH(p, s, r, h, ht, num.buf)
 	}
 	return b.spmm(p, s, r, k, w.buf, k, 1, num.buf, 1, n)
 }

@@ -15,6 +15,32 @@ func (b *Backend) spmm(p backend.Precision, s *csr, val *cl.Buffer, k int, B *cl
 		int32(s.rows), int32(k), s.ptr, s.idx, val, B, int32(sbc), int32(sbt), out, int32(soq), int32(sot))
 }
 
+// hT returns Hᵀ (n×k) for the sparse kernels that gather H by columns,
+// formed by the transpose kernel in scratch "ht" (O(nk), like H), or nil
+// when the profile's sparse kernels read H itself (with stride n).
+func (b *Backend) hT(p backend.Precision, h *matrix) (*cl.Buffer, error) {
+	if !b.kp.sparse.ht {
+		return nil, nil
+	}
+	buf, err := b.scratchBuf("ht", int64(h.len())*int64(p.Size()))
+	if err != nil {
+		return nil, err
+	}
+	ts := b.kp.tiled.ts
+	return buf, b.launch(p, "transpose", []int{h.cols, h.rows}, []int{ts, ts}, int32(h.rows), int32(h.cols), h.buf, buf)
+}
+
+// spmmH sets out (s.rows×k) = A·Hᵀ for the CSR s (values val) and H k×n,
+// reading ht = Hᵀ (consecutive components, coalesced) where it is not nil,
+// else H with stride n.
+func (b *Backend) spmmH(p backend.Precision, s *csr, val *cl.Buffer, h *matrix, ht *cl.Buffer, out *cl.Buffer) error {
+	k := h.rows
+	if ht != nil {
+		return b.spmm(p, s, val, k, ht, k, 1, out, k, 1)
+	}
+	return b.spmm(p, s, val, k, h.buf, 1, h.cols, out, k, 1)
+}
+
 // MulX sets out = X·c (trans false) or Xᵀ·c (trans true).
 func (b *Backend) MulX(out backend.Matrix, x backend.Data, tr bool, c backend.Matrix) error {
 	o, d, cm := b.mat("MulX", out), b.dat("MulX", x), b.mat("MulX", c)

@@ -72,10 +72,32 @@ func TestOclgrindKernels(t *testing.T) {
 	}
 	b.splitTarget, b.packMin = split, packMin
 	// X crossing a TF = 16 tile in each direction; k small (oclgrind
-	// simulates every work-item).
+	// simulates every work-item). The fused kernels split the 17 into two
+	// blocks (summed by gemm_slices) on one side and not on the other; the CD rows
+	// cross a cd_block group.
+	b.launched = map[string]bool{}
+	defer func() { b.launched = nil }()
 	shapes := [][3]int{{5, 17, 2}, {17, 5, 2}}
 	muTermsCases(t, b, shapes)
 	divergenceCases(t, b, shapes)
+	cdCases(t, b, [][3]int{{b.kp.cd.rows + 3, 4, 3}})
+	for _, name := range reachedKernels() {
+		if !b.launched[name] {
+			t.Errorf("profile %v: no shape reached kernel %s", b.profile, name)
+		}
+	}
+}
+
+// reachedKernels are the kernels besides the GEMM's that
+// TestOclgrindKernels must reach.
+func reachedKernels() []string {
+	names := []string{"gemm_slices", "mu_elem", "sddmm_ratio", "sddmm_ratio_t", "spmm", "div_dense", "div_sparse", "div_sparse_t", "cd_sweep", "cd_block"}
+	for _, base := range []string{"mu_fused_w", "mu_fused_h", "mu_fused_wr", "mu_fused_hr"} {
+		for _, v := range fusedVariants {
+			names = append(names, base+v)
+		}
+	}
+	return names
 }
 
 // planOperand is the layout Mul gives op(M) for an r×c product operand:

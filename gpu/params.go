@@ -4,6 +4,7 @@ import (
 	"github.com/clnmf/clnmf/gpu/cl"
 	"github.com/clnmf/clnmf/gpu/internal/tuning"
 	"github.com/clnmf/clnmf/kernels"
+	"github.com/clnmf/clnmf/nmf/backend"
 )
 
 // The kernels' parameters, one struct per kernel family; each becomes the
@@ -20,17 +21,44 @@ type tiledParams struct {
 	contract bool
 }
 
-// fusedParams are those of the fused kernels mu_fused_w, mu_fused_h and
-// div_dense (fused.cl).
+// fusedParams are those of the fused kernels mu_fused_* and div_dense
+// (fused.cl).
 type fusedParams struct {
 	tf       int  // TF: the side of the W·H tiles and work-groups
+	fk       int  // FK: the most components of the _r kernels, a multiple of tf
+	held     bool // use the _r kernels (W's or H's lines held in local memory) where k <= fk
 	contract bool // FUSED_CONTRACT: allow fma contraction
 }
 
-// sparseParams are those of spmm (sparse.cl).
+// fusedVariants are the suffixes of the fused MU kernels by the sums they
+// form: both, the numerator, the denominator.
+var fusedVariants = []string{"_nd", "_n", "_d"}
+
+// kernel names the fused MU kernel of side for k components that forms
+// the wanted sums (at least one).
+func (fp fusedParams) kernel(side backend.Side, k int, wantNum, wantDen bool) string {
+	name := "mu_fused_w"
+	if side == backend.SideH {
+		name = "mu_fused_h"
+	}
+	if fp.held && k <= fp.fk {
+		name += "r"
+	}
+	switch {
+	case wantNum && wantDen:
+		return name + fusedVariants[0]
+	case wantNum:
+		return name + fusedVariants[1]
+	}
+	return name + fusedVariants[2]
+}
+
+// sparseParams are those of the sparse kernels (sparse.cl).
 type sparseParams struct {
-	tr, tt int // SP_TR, SP_TT: rows and columns of a work-group
-	wg     int // SP_WG: work-group size of the per-entry kernels
+	tr, tt int  // SP_TR, SP_TT: rows and columns of a spmm work-group
+	wg     int  // SP_WG: work-group size of the per-entry kernels
+	k      int  // SP_K: lanes per entry of the kernels that read Hᵀ
+	ht     bool // gather from Hᵀ (the _t kernels; spmm with Hᵀ) instead of H
 }
 
 // elemParams are those of the element-wise kernels (mu.cl) and the
@@ -40,9 +68,12 @@ type elemParams struct {
 	side int // the work-group side of the 2-D ones (bcast_w, bcast_h)
 }
 
-// cdParams are those of cd_sweep (cd.cl).
+// cdParams are those of cd_sweep and cd_block (cd.cl).
 type cdParams struct {
-	wg int // CD_WG: work-group size
+	wg    int  // CD_WG: work-group size of cd_sweep
+	rows  int  // CDB_ROWS: rows (and work-items) of a cd_block group
+	kmax  int  // CDB_K: the most components cd_block takes
+	block bool // use cd_block where k <= kmax
 }
 
 // kernelParams are the parameters of every family for one device.
@@ -83,10 +114,10 @@ func sized(small bool) kernelParams {
 	return kernelParams{
 		small:  small,
 		tiled:  tiledParams{ts: tile, rb: rbPerTS * tile},
-		fused:  fusedParams{tf: tile},
-		sparse: sparseParams{tr: tile, tt: tile, wg: wg},
+		fused:  fusedParams{tf: tile, fk: 4 * tile, held: true},
+		sparse: sparseParams{tr: tile, tt: tile, wg: wg, k: tile, ht: true},
 		elem:   elemParams{wg: wg, side: tile},
-		cd:     cdParams{wg: 64},
+		cd:     cdParams{wg: 64, rows: 2 * tile, kmax: 64, block: true},
 	}
 }
 
@@ -94,10 +125,10 @@ func sized(small bool) kernelParams {
 func (kp kernelParams) defines(bits int) map[string]int {
 	defs := map[string]int{
 		"TS": kp.tiled.ts, "RB_T": kp.tiled.rb,
-		"TF":    kp.fused.tf,
-		"SP_TR": kp.sparse.tr, "SP_TT": kp.sparse.tt, "SP_WG": kp.sparse.wg,
+		"TF": kp.fused.tf, "FK": kp.fused.fk,
+		"SP_TR": kp.sparse.tr, "SP_TT": kp.sparse.tt, "SP_WG": kp.sparse.wg, "SP_K": kp.sparse.k,
 		"RWG": kp.elem.wg, "MU_WG": kp.elem.wg,
-		"CD_WG":         kp.cd.wg,
+		"CD_WG": kp.cd.wg, "CDB_ROWS": kp.cd.rows, "CDB_K": kp.cd.kmax,
 		"GEMM_CONTRACT": int(flag(kp.tiled.contract)), "FUSED_CONTRACT": int(flag(kp.fused.contract)),
 	}
 	for k, v := range kp.gemm.Defines(bits) {
@@ -131,11 +162,17 @@ func (kp kernelParams) groups() []kernelGroup {
 	ts, tf, wg := kp.tiled.ts, kp.fused.tf, kp.elem.wg
 	g := []kernelGroup{
 		{"gemm", ts * ts}, {"gemm_rb", ts * ts}, {"transpose", ts * ts}, {"gemm_slices", wg},
-		{"mu_fused_w", tf * tf}, {"mu_fused_h", tf * tf}, {"div_dense", tf * tf},
+		{"div_dense", tf * tf},
 		{"mu_elem", wg}, {"mu_step", wg}, {"zero_fill", wg}, {"bcast_w", kp.elem.side * kp.elem.side},
 		{"bcast_h", kp.elem.side * kp.elem.side}, {"dot_partials", wg}, {"line_sums", wg},
 		{"spmm", kp.sparse.tt * kp.sparse.tr}, {"sddmm_ratio", kp.sparse.wg}, {"div_sparse", kp.sparse.wg},
-		{"cd_sweep", kp.cd.wg},
+		{"sddmm_ratio_t", kp.sparse.wg}, {"div_sparse_t", kp.sparse.wg},
+		{"cd_sweep", kp.cd.wg}, {"cd_block", kp.cd.rows},
+	}
+	for _, base := range []string{"mu_fused_w", "mu_fused_h", "mu_fused_wr", "mu_fused_hr"} {
+		for _, v := range fusedVariants {
+			g = append(g, kernelGroup{base + v, tf * tf})
+		}
 	}
 	if gp := kp.gemm; gp.Vec {
 		g = append(g, kernelGroup{"gemm_vn", gp.LX * gp.LY}, kernelGroup{"gemm_vd", gp.LX * gp.LY},

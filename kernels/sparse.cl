@@ -15,6 +15,14 @@
 #define SP_WG 256
 #endif
 
+// SP_K is the lanes per entry of the kernels that read Hᵀ (a power of two
+// dividing SP_WG): lane u of an entry's lanes takes components u, u+SP_K,
+// ..., so that the lanes read consecutive elements of W's row and of Hᵀ's.
+#ifndef SP_K
+#define SP_K 16
+#endif
+#define SP_E (SP_WG / SP_K) // entries per work-group
+
 // spmm sets out(q, t) = Σ_p val[p]·B(idx[p], t) over the entries p of row q,
 // for q < rows and t < k, where B(c, t) = B[c*sbc + t*sbt] and
 // out(q, t) = out[q*soq + t*sot]. val may be X's values or the values R of
@@ -63,6 +71,52 @@ void sddmm_ratio(const long nnz, const int trans, const int k, const int n,
     R[p] = mu_ratio(val[p], sddot(k, n, W, H, i, j), mode, e2, clampv);
 }
 
+// sddot_lanes returns, in lane 0 of each entry's SP_K lanes, (W·H)(i, j) =
+// Σ_t W[i][t]·HT[j][t] for HT = Hᵀ (n×k): each lane sums its components in
+// t order, then the lanes are added pairwise in a fixed tree in red (SP_WG
+// elements). Entries that are not valid give 0. All work-items of the group
+// must call it.
+inline real sddot_lanes(const int k, __global const real* restrict W,
+                        __global const real* restrict HT, const int i, const int j,
+                        const int valid, __local real* red)
+{
+    const int lid = get_local_id(0), lane = lid % SP_K;
+    real v = 0;
+    if (valid)
+        for (int t = lane; t < k; t += SP_K)
+            v += W[IDX(i, k, t)] * HT[IDX(j, k, t)];
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = SP_K / 2; s > 0; s >>= 1) {
+        if (lane < s) red[lid] += red[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    v = red[lid];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return v;
+}
+
+// sddmm_ratio_t is sddmm_ratio reading HT = Hᵀ (n×k) with SP_K lanes per
+// entry (see sddot_lanes): work-group g takes entries [g*SP_E, g*SP_E+SP_E).
+__kernel __attribute__((reqd_work_group_size(SP_WG, 1, 1)))
+void sddmm_ratio_t(const long nnz, const int trans, const int k,
+                   __global const int* restrict rowidx, __global const int* restrict idx,
+                   __global const real* restrict val,
+                   __global const real* restrict W, __global const real* restrict HT,
+                   __global real* restrict R,
+                   const int mode, const real e2, const int clampv)
+{
+    __local real red[SP_WG];
+    const int lid = get_local_id(0);
+    const size_t p = (size_t)get_group_id(0) * SP_E + lid / SP_K;
+    const int valid = p < (size_t)nnz;
+    const int a = valid ? rowidx[p] : 0, b = valid ? idx[p] : 0;
+    const int i = trans ? b : a, j = trans ? a : b;
+    const real v = sddot_lanes(k, W, HT, i, j, valid, red);
+    if (valid && lid % SP_K == 0)
+        R[p] = mu_ratio(val[p], v, mode, e2, clampv);
+}
+
 // div_sparse writes to partial[g] work-group g's share of Σ_p
 // div_x_term(X[p], (W·H)(i, j)) over X's nnz entries (the terms of the
 // β-divergence in X; the terms over all of W·H are summed elsewhere).
@@ -81,4 +135,32 @@ void div_sparse(const long nnz, const int k, const int n,
         sum += div_x_term(val[p], sddot(k, n, W, H, rowidx[p], idx[p]), mode, beta, bm1);
     sum = group_sum(sum, red);
     if (get_local_id(0) == 0) partial[get_group_id(0)] = sum;
+}
+
+// div_sparse_t is div_sparse reading HT = Hᵀ (n×k) with SP_K lanes per entry
+// (see sddot_lanes): the groups take SP_E entries at a time, every
+// num_groups·SP_E further.
+__kernel __attribute__((reqd_work_group_size(SP_WG, 1, 1)))
+void div_sparse_t(const long nnz, const int k,
+                  __global const int* restrict rowidx, __global const int* restrict idx,
+                  __global const real* restrict val,
+                  __global const real* restrict W, __global const real* restrict HT,
+                  const int mode, const real beta, const real bm1,
+                  __global acc* restrict partial)
+{
+    __local real red[SP_WG];
+    __local acc ared[SP_WG];
+    const int lid = get_local_id(0);
+    const size_t stride = (size_t)get_num_groups(0) * SP_E;
+    acc sum = 0;
+    for (size_t p0 = (size_t)get_group_id(0) * SP_E; p0 < (size_t)nnz; p0 += stride) {
+        const size_t p = p0 + lid / SP_K;
+        const int valid = p < (size_t)nnz;
+        const int i = valid ? rowidx[p] : 0, j = valid ? idx[p] : 0;
+        const real v = sddot_lanes(k, W, HT, i, j, valid, red);
+        if (valid && lid % SP_K == 0)
+            sum += div_x_term(val[p], v, mode, beta, bm1);
+    }
+    sum = group_sum(sum, ared);
+    if (lid == 0) partial[get_group_id(0)] = sum;
 }
