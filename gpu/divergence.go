@@ -169,9 +169,9 @@ func (b *Backend) divSparse(p backend.Precision, d *data, w, h *matrix, mode bac
 	if err != nil {
 		return 0, err
 	}
-	per := b.kp.sparse.wg // entries per group and pass
+	per, lanes := b.kp.sparse.wg, b.kp.sparse.lanes(w.cols) // entries per group and pass
 	if ht != nil {
-		per /= b.kp.sparse.k
+		per /= lanes
 	}
 	g := b.groups(int64(s.nnz), per)
 	part, err := b.partialBuf(g)
@@ -180,7 +180,7 @@ func (b *Backend) divSparse(p backend.Precision, d *data, w, h *matrix, mode bac
 	}
 	if ht != nil {
 		err = b.launch(p, "div_sparse_t", []int{g * b.kp.sparse.wg}, []int{b.kp.sparse.wg},
-			int64(s.nnz), int32(w.cols), s.rowidx, s.idx, s.val, w.buf, ht,
+			int64(s.nnz), int32(w.cols), int32(lanes), s.rowidx, s.idx, s.val, w.buf, ht,
 			int32(mode), scalar(p, beta), scalar(p, beta-1), part)
 	} else {
 		err = b.launch(p, "div_sparse", []int{g * b.kp.sparse.wg}, []int{b.kp.sparse.wg},

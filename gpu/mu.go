@@ -321,9 +321,9 @@ func (b *Backend) sparseNum(side backend.Side, d *data, w, h *matrix, mp backend
 		return err
 	}
 	if ht != nil {
-		perGroup := b.kp.sparse.wg / b.kp.sparse.k
-		err = b.launch(p, "sddmm_ratio_t", []int{ceilDiv(s.nnz, perGroup) * b.kp.sparse.wg}, []int{b.kp.sparse.wg},
-			int64(s.nnz), tr, int32(k), s.rowidx, s.idx, s.val, w.buf, ht, r,
+		lanes := b.kp.sparse.lanes(k)
+		err = b.launch(p, "sddmm_ratio_t", []int{ceilDiv(s.nnz, b.kp.sparse.wg/lanes) * b.kp.sparse.wg}, []int{b.kp.sparse.wg},
+			int64(s.nnz), tr, int32(k), int32(lanes), s.rowidx, s.idx, s.val, w.buf, ht, r,
 			int32(mp.Mode), scalar(p, mp.RatioExp), flag(mp.ClampV))
 	} else {
 		err = b.launch(p, "sddmm_ratio", []int{s.nnz}, []int{b.kp.sparse.wg},

@@ -57,7 +57,7 @@ func (fp fusedParams) kernel(side backend.Side, k int, wantNum, wantDen bool) st
 type sparseParams struct {
 	tr, tt int  // SP_TR, SP_TT: rows and columns of a spmm work-group
 	wg     int  // SP_WG: work-group size of the per-entry kernels
-	k      int  // SP_K: lanes per entry of the kernels that read Hᵀ
+	k      int  // SP_K: the most lanes per entry of the kernels that read Hᵀ
 	ht     bool // gather from Hᵀ (the _t kernels; spmm with Hᵀ) instead of H
 }
 
@@ -100,6 +100,12 @@ func defaultParams(d *cl.Device, prof Profile) kernelParams {
 	if prof == ProfileGPU {
 		kp.tiled.contract, kp.fused.contract = true, true
 	}
+	// The kernels that coalesce for a GPU (the fused _r kernels, the
+	// gathers from Hᵀ, cd_block) cost a CPU device their barriers and
+	// lanes: measured on PoCL (docs/gpu.md), the cpu profile keeps the
+	// others.
+	gpu := prof == ProfileGPU
+	kp.fused.held, kp.sparse.ht, kp.cd.block = gpu, gpu, gpu
 	return kp
 }
 
@@ -114,10 +120,10 @@ func sized(small bool) kernelParams {
 	return kernelParams{
 		small:  small,
 		tiled:  tiledParams{ts: tile, rb: rbPerTS * tile},
-		fused:  fusedParams{tf: tile, fk: 4 * tile, held: true},
-		sparse: sparseParams{tr: tile, tt: tile, wg: wg, k: tile, ht: true},
+		fused:  fusedParams{tf: tile, fk: 4 * tile},
+		sparse: sparseParams{tr: tile, tt: tile, wg: wg, k: tile},
 		elem:   elemParams{wg: wg, side: tile},
-		cd:     cdParams{wg: 64, rows: 2 * tile, kmax: 64, block: true},
+		cd:     cdParams{wg: 64, rows: 2 * tile, kmax: 64},
 	}
 }
 
@@ -137,16 +143,27 @@ func (kp kernelParams) defines(bits int) map[string]int {
 	return defs
 }
 
-// fitSmall is kp with the small sizes, the GEMM's parameters kept but
-// xgemm's, which become tuning.SmallXGemm.
+// fitSmall is kp with the small sizes, the GEMM's parameters (but
+// xgemm's, which become tuning.SmallXGemm) and the profile's choices kept.
 func (kp kernelParams) fitSmall() kernelParams {
 	s := sized(true)
 	s.gemm = kp.gemm
 	s.tiled.contract, s.fused.contract = kp.tiled.contract, kp.fused.contract
+	s.fused.held, s.sparse.ht, s.cd.block = kp.fused.held, kp.sparse.ht, kp.cd.block
 	if s.gemm.IsX() {
 		s.gemm.X = tuning.SmallXGemm
 	}
 	return s
+}
+
+// lanes is the lanes per entry the kernels that read Hᵀ take for k
+// components: the least power of two ≥ k, at most SP_K.
+func (sp sparseParams) lanes(k int) int {
+	n := 1
+	for n < k && n < sp.k {
+		n *= 2
+	}
+	return n
 }
 
 // kernelGroup is a kernel and the work-items of the groups it is launched

@@ -160,6 +160,21 @@ inline void fused_h(FUSED_PARAMS, const int want_num, const int want_den,
     }
 }
 
+// held_terms is fused_terms for the _r kernels: v = (W·H)(i, j) from W's
+// row in Wl (row ly, FK wide) and H's column in Hl (column lx, TF+1 wide).
+inline void held_terms(const int want_num, const int want_den, const int k,
+                       __local const real* Wl, __local const real* Hl, const int in,
+                       __global const real* restrict X, const size_t xo,
+                       const int mode, const real e2, const int clampv, const real e1, const int clampu,
+                       __local real* Rt, __local real* Ut)
+{
+    const int lx = get_local_id(0), ly = get_local_id(1);
+    real v = 0;
+    for (int t = 0; t < k; t++)
+        v += Wl[ly * FK + t] * Hl[t * (TF + 1) + lx];
+    fused_terms(want_num, want_den, in, X, xo, v, mode, e2, clampv, e1, clampu, Rt, Ut, ly * (TF + 1) + lx);
+}
+
 // fused_wr is the side-W body of the _r kernels (k <= FK): W's rows
 // [i0, i0+TF) go to Wl[ii][t] once; per column tile, H's columns go to
 // Hl[t][jj] and serve both W·H and the products; work-item (lx, ly) sums
@@ -180,12 +195,9 @@ inline void fused_wr(FUSED_PARAMS, const int want_num, const int want_den,
         for (int t = ly; t < kt; t += TF)
             Hl[t * (TF + 1) + lx] = (t < k && j0 + lx < je) ? H[IDX(t, n, j0 + lx)] : (real)0;
         barrier(CLK_LOCAL_MEM_FENCE);
-        real v = 0;
-        for (int t = 0; t < k; t++)
-            v += Wl[ly * FK + t] * Hl[t * (TF + 1) + lx];
         const int j = j0 + lx;
-        fused_terms(want_num, want_den, i < l && j < je, X, IDX(i, n, j), v,
-                    mode, e2, clampv, e1, clampu, Rt, Ut, ly * (TF + 1) + lx);
+        held_terms(want_num, want_den, k, Wl, Hl, i < l && j < je, X, IDX(i, n, j),
+                   mode, e2, clampv, e1, clampu, Rt, Ut);
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int c = 0; c < FC; c++) {
             if (c * TF >= k) break;
@@ -226,12 +238,9 @@ inline void fused_hr(FUSED_PARAMS, const int want_num, const int want_den,
         for (int t = lx; t < kt; t += TF)
             Wl[ly * FK + t] = (i0 + ly < ie && t < k) ? W[IDX(i0 + ly, k, t)] : (real)0;
         barrier(CLK_LOCAL_MEM_FENCE);
-        real v = 0;
-        for (int t = 0; t < k; t++)
-            v += Wl[ly * FK + t] * Hl[t * (TF + 1) + lx];
         const int i = i0 + ly;
-        fused_terms(want_num, want_den, i < ie && j < n, X, IDX(i, n, j), v,
-                    mode, e2, clampv, e1, clampu, Rt, Ut, ly * (TF + 1) + lx);
+        held_terms(want_num, want_den, k, Wl, Hl, i < ie && j < n, X, IDX(i, n, j),
+                   mode, e2, clampv, e1, clampu, Rt, Ut);
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int c = 0; c < FC; c++) {
             if (c * TF >= k) break;

@@ -15,13 +15,14 @@
 #define SP_WG 256
 #endif
 
-// SP_K is the lanes per entry of the kernels that read Hᵀ (a power of two
-// dividing SP_WG): lane u of an entry's lanes takes components u, u+SP_K,
-// ..., so that the lanes read consecutive elements of W's row and of Hᵀ's.
+// SP_K is the most lanes per entry of the kernels that read Hᵀ (a power of
+// two dividing SP_WG). They take `lanes` (a power of two up to SP_K, chosen
+// by the host from k): lane u of an entry's lanes takes components u,
+// u+lanes, ..., so that the lanes read consecutive elements of W's row and
+// of Hᵀ's; a group takes SP_WG/lanes entries.
 #ifndef SP_K
 #define SP_K 16
 #endif
-#define SP_E (SP_WG / SP_K) // entries per work-group
 
 // spmm sets out(q, t) = Σ_p val[p]·B(idx[p], t) over the entries p of row q,
 // for q < rows and t < k, where B(c, t) = B[c*sbc + t*sbt] and
@@ -71,23 +72,23 @@ void sddmm_ratio(const long nnz, const int trans, const int k, const int n,
     R[p] = mu_ratio(val[p], sddot(k, n, W, H, i, j), mode, e2, clampv);
 }
 
-// sddot_lanes returns, in lane 0 of each entry's SP_K lanes, (W·H)(i, j) =
+// sddot_lanes returns, in the first of each entry's lanes, (W·H)(i, j) =
 // Σ_t W[i][t]·HT[j][t] for HT = Hᵀ (n×k): each lane sums its components in
 // t order, then the lanes are added pairwise in a fixed tree in red (SP_WG
 // elements). Entries that are not valid give 0. All work-items of the group
 // must call it.
-inline real sddot_lanes(const int k, __global const real* restrict W,
+inline real sddot_lanes(const int k, const int lanes, __global const real* restrict W,
                         __global const real* restrict HT, const int i, const int j,
                         const int valid, __local real* red)
 {
-    const int lid = get_local_id(0), lane = lid % SP_K;
+    const int lid = get_local_id(0), lane = lid & (lanes - 1);
     real v = 0;
     if (valid)
-        for (int t = lane; t < k; t += SP_K)
+        for (int t = lane; t < k; t += lanes)
             v += W[IDX(i, k, t)] * HT[IDX(j, k, t)];
     red[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = SP_K / 2; s > 0; s >>= 1) {
+    for (int s = lanes / 2; s > 0; s >>= 1) {
         if (lane < s) red[lid] += red[lid + s];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
@@ -96,10 +97,11 @@ inline real sddot_lanes(const int k, __global const real* restrict W,
     return v;
 }
 
-// sddmm_ratio_t is sddmm_ratio reading HT = Hᵀ (n×k) with SP_K lanes per
-// entry (see sddot_lanes): work-group g takes entries [g*SP_E, g*SP_E+SP_E).
+// sddmm_ratio_t is sddmm_ratio reading HT = Hᵀ (n×k) with `lanes` lanes
+// per entry (see sddot_lanes): work-group g takes SP_WG/lanes entries from
+// g*SP_WG/lanes.
 __kernel __attribute__((reqd_work_group_size(SP_WG, 1, 1)))
-void sddmm_ratio_t(const long nnz, const int trans, const int k,
+void sddmm_ratio_t(const long nnz, const int trans, const int k, const int lanes,
                    __global const int* restrict rowidx, __global const int* restrict idx,
                    __global const real* restrict val,
                    __global const real* restrict W, __global const real* restrict HT,
@@ -108,12 +110,12 @@ void sddmm_ratio_t(const long nnz, const int trans, const int k,
 {
     __local real red[SP_WG];
     const int lid = get_local_id(0);
-    const size_t p = (size_t)get_group_id(0) * SP_E + lid / SP_K;
+    const size_t p = (size_t)get_group_id(0) * (SP_WG / lanes) + lid / lanes;
     const int valid = p < (size_t)nnz;
     const int a = valid ? rowidx[p] : 0, b = valid ? idx[p] : 0;
     const int i = trans ? b : a, j = trans ? a : b;
-    const real v = sddot_lanes(k, W, HT, i, j, valid, red);
-    if (valid && lid % SP_K == 0)
+    const real v = sddot_lanes(k, lanes, W, HT, i, j, valid, red);
+    if (valid && (lid & (lanes - 1)) == 0)
         R[p] = mu_ratio(val[p], v, mode, e2, clampv);
 }
 
@@ -137,11 +139,11 @@ void div_sparse(const long nnz, const int k, const int n,
     if (get_local_id(0) == 0) partial[get_group_id(0)] = sum;
 }
 
-// div_sparse_t is div_sparse reading HT = Hᵀ (n×k) with SP_K lanes per entry
-// (see sddot_lanes): the groups take SP_E entries at a time, every
-// num_groups·SP_E further.
+// div_sparse_t is div_sparse reading HT = Hᵀ (n×k) with `lanes` lanes per
+// entry (see sddot_lanes): the groups take SP_WG/lanes entries at a time,
+// every num_groups·SP_WG/lanes further.
 __kernel __attribute__((reqd_work_group_size(SP_WG, 1, 1)))
-void div_sparse_t(const long nnz, const int k,
+void div_sparse_t(const long nnz, const int k, const int lanes,
                   __global const int* restrict rowidx, __global const int* restrict idx,
                   __global const real* restrict val,
                   __global const real* restrict W, __global const real* restrict HT,
@@ -150,15 +152,15 @@ void div_sparse_t(const long nnz, const int k,
 {
     __local real red[SP_WG];
     __local acc ared[SP_WG];
-    const int lid = get_local_id(0);
-    const size_t stride = (size_t)get_num_groups(0) * SP_E;
+    const int lid = get_local_id(0), per = SP_WG / lanes;
+    const size_t stride = (size_t)get_num_groups(0) * per;
     acc sum = 0;
-    for (size_t p0 = (size_t)get_group_id(0) * SP_E; p0 < (size_t)nnz; p0 += stride) {
-        const size_t p = p0 + lid / SP_K;
+    for (size_t p0 = (size_t)get_group_id(0) * per; p0 < (size_t)nnz; p0 += stride) {
+        const size_t p = p0 + lid / lanes;
         const int valid = p < (size_t)nnz;
         const int i = valid ? rowidx[p] : 0, j = valid ? idx[p] : 0;
-        const real v = sddot_lanes(k, W, HT, i, j, valid, red);
-        if (valid && lid % SP_K == 0)
+        const real v = sddot_lanes(k, lanes, W, HT, i, j, valid, red);
+        if (valid && (lid & (lanes - 1)) == 0)
             sum += div_x_term(val[p], v, mode, beta, bm1);
     }
     sum = group_sum(sum, ared);
