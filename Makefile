@@ -34,7 +34,7 @@ vet:
 # device's own profile (cpu on PoCL). -v only for the line saying which
 # device and profile ran.
 test-gpu-profile:
-	@log=$$(mktemp); CLNMF_OPENCL_PROFILE=gpu $(GO) test -count=1 -v ./gpu/ >$$log 2>&1; st=$$?; \
+	@log=$$(mktemp); CLNMF_OPENCL_PROFILE=gpu $(GO) test -count=1 -timeout 30m -v ./gpu/ >$$log 2>&1; st=$$?; \
 	  grep -E '^(ok|FAIL|gpu: tests ran)' $$log; \
 	  if [ $$st -ne 0 ]; then grep -E -B2 -A8 -e '--- FAIL' $$log | head -200; fi; rm -f $$log; exit $$st
 
