@@ -59,7 +59,7 @@ func (b *Backend) cdSweep(p backend.Precision, w, hht, xht *matrix, l1, l2 float
 		return 0, err
 	}
 	name, wg := "cd_sweep", b.kp.cd.wg
-	if b.kp.cd.block && k <= b.kp.cd.kmax {
+	if b.kp.cd.block && k <= b.kp.cd.kmax(p.Size()) {
 		name, wg = "cd_block", b.kp.cd.rows
 	}
 	if err := b.launch(p, name, []int{r}, []int{wg},

@@ -819,3 +819,31 @@ func TestFitsSmallSizes(t *testing.T) {
 		t.Errorf("local memory below the small sizes' needs: %v, want an error naming it", err)
 	}
 }
+
+// TestLocalMem32K checks that at the profile's sizes no kernel takes more
+// than 32 KB of local memory, the least a device has (oclgrind's too), so
+// that no device falls back to the small sizes for lack of it.
+func TestLocalMem32K(t *testing.T) {
+	b := dev(t)
+	for _, p := range precisions {
+		if p == backend.Float64 && !b.dev.FP64 {
+			continue
+		}
+		nb := newBackend(b.ctx, b.spec, b.dev.Platform, b.dev, b.profile, false)
+		prog, err := nb.build(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kg := range nb.kp.groups() {
+			k, err := prog.Kernel(kg.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lm, err := k.LocalMemSize(); err != nil {
+				t.Fatal(err)
+			} else if lm > 32<<10 {
+				t.Errorf("%v %s: %d bytes of local memory", p, kg.name, lm)
+			}
+		}
+	}
+}

@@ -72,8 +72,15 @@ type elemParams struct {
 type cdParams struct {
 	wg    int  // CD_WG: work-group size of cd_sweep
 	rows  int  // CDB_ROWS: rows (and work-items) of a cd_block group
-	kmax  int  // CDB_K: the most components cd_block takes
 	block bool // use cd_block where k <= kmax
+}
+
+// kmax is CDB_K, the most components cd_block takes in elements of size
+// bytes: its two rows × CDB_K × (rows+1) tiles fit in 32 KB, the least
+// local memory an OpenCL device has (so that cd_block never makes a
+// device fall back to the small sizes), a multiple of 8, at most 64.
+func (c cdParams) kmax(size int) int {
+	return min(64, 32<<10/(2*(c.rows+1)*size)/8*8)
 }
 
 // kernelParams are the parameters of every family for one device.
@@ -123,7 +130,7 @@ func sized(small bool) kernelParams {
 		fused:  fusedParams{tf: tile, fk: 4 * tile},
 		sparse: sparseParams{tr: tile, tt: tile, wg: wg, k: tile},
 		elem:   elemParams{wg: wg, side: tile},
-		cd:     cdParams{wg: 64, rows: 2 * tile, kmax: 64},
+		cd:     cdParams{wg: 64, rows: 2 * tile},
 	}
 }
 
@@ -134,7 +141,7 @@ func (kp kernelParams) defines(bits int) map[string]int {
 		"TF": kp.fused.tf, "FK": kp.fused.fk,
 		"SP_TR": kp.sparse.tr, "SP_TT": kp.sparse.tt, "SP_WG": kp.sparse.wg, "SP_K": kp.sparse.k,
 		"RWG": kp.elem.wg, "MU_WG": kp.elem.wg,
-		"CD_WG": kp.cd.wg, "CDB_ROWS": kp.cd.rows, "CDB_K": kp.cd.kmax,
+		"CD_WG": kp.cd.wg, "CDB_ROWS": kp.cd.rows, "CDB_K": kp.cd.kmax(bits / 8),
 		"GEMM_CONTRACT": int(flag(kp.tiled.contract)), "FUSED_CONTRACT": int(flag(kp.fused.contract)),
 	}
 	for k, v := range kp.gemm.Defines(bits) {
