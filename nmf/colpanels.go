@@ -43,6 +43,7 @@ func wholeShape[T Float](x Matrix[T], opt Options, hasZero bool) (pt share, l, n
 	l, n = x.Dims()
 	if opt.Comm != nil && alongColumns(x, opt, opt.Comm) {
 		pt, zero, err = partOf(opt.Comm, n, hasZero)
+		pt.cols = true
 		return pt, l, pt.rows, zero, err
 	}
 	pt, zero, err = partOf(opt.Comm, l, hasZero)

@@ -55,9 +55,19 @@ func commScalar(c Comm, v float64) (float64, error) {
 }
 
 // share is this process's share of the whole X of a distributed fit: its
-// rows lo..lo+l of the whole X's rows (lo 0 and rows l for one process).
+// rows lo..lo+l of the whole X's rows (lo 0 and rows l for one process),
+// or with cols its columns lo..lo+n of the whole X's columns.
 type share struct {
 	lo, rows int
+	cols     bool
+}
+
+// whole is the whole X's shape for this process's l×n part.
+func (pt share) whole(l, n int) (int, int) {
+	if pt.cols {
+		return l, pt.rows
+	}
+	return pt.rows, n
 }
 
 // partOf is wholeRows for a distributed fit (c not nil); for one process

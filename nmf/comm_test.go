@@ -189,7 +189,8 @@ func sameAs(t *testing.T, what string, r, lo int, got, one *nmf.Result[float64],
 // TestCommInits checks the initialisations of a distributed fit (the mean
 // and the randomized SVD's products summed over 3 ranks, the random draws
 // in order) against one process's: after one iteration, W's rows and H to
-// 1e-9, on a tall and a wide X.
+// 1e-9, on a tall and a wide X; and with the ranks holding columns, W and
+// H's columns.
 func TestCommInits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, shape := range [][2]int{{61, 23}, {19, 47}} {
@@ -213,6 +214,18 @@ func TestCommInits(t *testing.T) {
 			})
 			for r, got := range res {
 				sameAs(t, fmt.Sprintf("%d×%d %s", l, n, init), r, r*l/3, got, one, 1e-9)
+			}
+			// The same ranks holding columns (the randomized SVD's
+			// products summed the other way round, H's columns kept).
+			res = ranks(t, 3, n, func(r, lo, hi int, c nmf.Comm) (*nmf.Result[float64], error) {
+				o := opt
+				o.Comm, o.PanelsAlong = c, nmf.AlongColumns
+				return nmf.Fit(context.Background(), nmf.Columns[float64](x, lo, hi).(*nmf.Dense[float64]), o)
+			})
+			for r, got := range res {
+				lo, hi := r*n/3, (r+1)*n/3
+				cols := &nmf.Result[float64]{NIter: one.NIter, W: one.W, H: nmf.Columns[float64](one.H, lo, hi).(*nmf.Dense[float64])}
+				sameAs(t, fmt.Sprintf("%d×%d %s by columns", l, n, init), r, 0, got, cols, 1e-9)
 			}
 		}
 	}

@@ -61,9 +61,6 @@ func fit[T Float](ctx context.Context, x Matrix[T], w0, h0 *Dense[T], custom boo
 	if err := checkFitMemory(x, opt); err != nil {
 		return nil, err
 	}
-	if opt.Comm != nil && p.Init != InitCustom && alongColumns(x, opt, opt.Comm) {
-		return nil, invalid("PanelsAlong", "columns: a distributed fit by columns starts from W0 and H0 (FitFrom); the %s init is built for processes holding rows", p.Init)
-	}
 	if opt.Comm != nil && p.Init != InitCustom && p.Init != InitRandom && p.SVD == SVDExact {
 		return nil, invalid("SVD", "exact: the exact SVD needs all of X in one process; a distributed fit takes the randomized one")
 	}

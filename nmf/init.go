@@ -17,19 +17,21 @@ import (
 // start computes the initial W (l×k) and H (k×n) of p.Init for X on pr's
 // backend (X is pr.x there). Custom starts are not handled here.
 //
-// In a distributed fit X holds the rows pt of the whole X: every process
-// computes the whole X's start (the mean and the SVD's products with X
-// summed over the processes, the random draws all made in order) and keeps
-// its rows of W, so that the start is the one process's, within rounding.
+// In a distributed fit X holds the rows (or columns) pt of the whole X:
+// every process computes the whole X's start (the mean and the SVD's
+// products with X summed over the processes, the random draws all made in
+// order) and keeps its rows of W (or columns of H), so that the start is
+// the one process's, within rounding.
 func start[T Float](pr *problem, x Matrix[T], pt share) (w, h *Dense[T], err error) {
-	k, l, n := pr.k, pt.rows, pr.n
+	l, n := pt.whole(pr.l, pr.n)
+	k := pr.k
 	var wt, ht []T
 	switch pr.p.Init {
 	case InitRandom, InitNNDSVD, InitNNDSVDA, InitNNDSVDAR:
 	default:
 		return nil, nil, fmt.Errorf("nmf: no initialisation %q", pr.p.Init)
 	}
-	mean, err := wholeMean(pr.comm, x, l)
+	mean, err := wholeMean(pr.comm, x, l, n)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -50,8 +52,11 @@ func start[T Float](pr *problem, x Matrix[T], pt share) (w, h *Dense[T], err err
 	if err != nil {
 		return nil, nil, err
 	}
-	wt = wt[pt.lo*k : (pt.lo+pr.l)*k]
-	return &Dense[T]{Rows: pr.l, Cols: k, Data: wt}, &Dense[T]{Rows: k, Cols: n, Data: ht}, nil
+	w, h = &Dense[T]{Rows: l, Cols: k, Data: wt}, &Dense[T]{Rows: k, Cols: n, Data: ht}
+	if pt.cols {
+		return w, Columns[T](h, pt.lo, pt.lo+pr.n).(*Dense[T]), nil
+	}
+	return &Dense[T]{Rows: pr.l, Cols: k, Data: wt[pt.lo*k : (pt.lo+pr.l)*k]}, h, nil
 }
 
 // meanOf is X.mean() in X's precision: summed in float64 (numpy sums
@@ -62,12 +67,11 @@ func meanOf[T Float](x Matrix[T]) T {
 	return T(sumOf(x) / (float64(l) * float64(n)))
 }
 
-// wholeMean is meanOf of the whole X of a distributed fit (of rows rows),
-// x's sum summed over c's processes; meanOf(x) when c is nil.
-func wholeMean[T Float](c Comm, x Matrix[T], rows int) (T, error) {
-	_, n := x.Dims()
+// wholeMean is meanOf of the whole l×n X of a distributed fit, x's sum
+// summed over c's processes; meanOf(x) when c is nil.
+func wholeMean[T Float](c Comm, x Matrix[T], l, n int) (T, error) {
 	s, err := commScalar(c, sumOf(x))
-	return T(s / (float64(rows) * float64(n))), err
+	return T(s / (float64(l) * float64(n))), err
 }
 
 // sumOf is the sum of X's values in float64.

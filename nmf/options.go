@@ -157,8 +157,8 @@ type Options struct {
 	// (docs/large-data.md); a sparse X, and a distributed fit (Comm), in
 	// rows. Under Comm, AlongColumns makes X this process's columns of the
 	// whole X, W0 the whole W0 and H0 this process's columns of it (FitFrom
-	// or Resume: the inits are built for processes holding rows); the
-	// result has the whole W and this process's columns of H.
+	// or Resume; the inits compute the whole start and keep these columns
+	// of H); the result has the whole W and this process's columns of H.
 	PanelsAlong Along
 	// Progress, when set, is called after every iteration.
 	Progress Progress

@@ -25,13 +25,14 @@ func randomizedSVD[T Float](pr *problem, pt share, k int, seed uint64) (u, s, vt
 	if err != nil {
 		return nil, nil, nil, invalid("Seed", "%v", err)
 	}
-	r := &rangeFinder[T]{pr: pr, pt: pt, trans: pt.rows < pr.n, mats: map[[2]int]backend.Matrix{}}
-	rowsM, colsM := pt.rows, pr.n
+	l, n := pt.whole(pr.l, pr.n)
+	r := &rangeFinder[T]{pr: pr, pt: pt, trans: l < n, mats: map[[2]int]backend.Matrix{}}
+	rowsM, colsM := l, n
 	if r.trans {
 		rowsM, colsM = colsM, rowsM
 	}
 	iters := 4
-	if float64(k) < 0.1*float64(min(pt.rows, pr.n)) {
+	if float64(k) < 0.1*float64(min(l, n)) {
 		iters = 7
 	}
 	// Q = normal(size=(colsM, k + 10)).astype(X.dtype)
@@ -79,7 +80,7 @@ func randomizedSVD[T Float](pr *problem, pt share, k int, seed uint64) (u, s, vt
 // per shape, reused across the power iterations.
 type rangeFinder[T Float] struct {
 	pr    *problem
-	pt    share // X's rows of the whole X
+	pt    share // X's rows (or columns) of the whole X
 	trans bool  // M = Xᵀ
 	mats  map[[2]int]backend.Matrix
 }
@@ -98,10 +99,12 @@ func (r *rangeFinder[T]) matrix(rows, cols int) (backend.Matrix, error) {
 
 // mul returns M·q (mt false) or Mᵀ·q (mt true) for q with c columns, as a
 // new host block in T: X·q or Xᵀ·q on the backend. In a distributed fit q
-// and the result are the whole X's: Xᵀ·q is the sum over the processes of
-// their rows' products with their rows of q (X is in panels there, and
-// panelMul sums over the processes), and X·q has each process's rows in
-// place (zeros elsewhere) summed over them.
+// and the result are the whole X's. With the processes holding rows, Xᵀ·q
+// is the sum over them of their rows' products with their rows of q (X is
+// in panels there, and panelMul sums over the processes), and X·q has each
+// process's rows in place (zeros elsewhere) summed over them; with columns
+// the other way round: X·q is summed by panelMul, Xᵀ·q has each process's
+// columns' rows in place.
 func (r *rangeFinder[T]) mul(q []T, c int, mt bool) ([]T, error) {
 	xt := r.trans != mt // Xᵀ·q
 	if r.pr.comm == nil {
@@ -110,11 +113,15 @@ func (r *rangeFinder[T]) mul(q []T, c int, mt bool) ([]T, error) {
 	if r.pr.ps == nil {
 		return nil, fmt.Errorf("nmf: randomized SVD: a distributed X not in panels")
 	}
-	lo, hi := r.pt.lo*c, (r.pt.lo+r.pr.l)*c
-	if xt {
-		return r.localMul(q[lo:hi], c, true)
+	mine := r.pr.l // this process's length of the side shared
+	if r.pt.cols {
+		mine = r.pr.n
 	}
-	part, err := r.localMul(q, c, false)
+	lo, hi := r.pt.lo*c, (r.pt.lo+mine)*c
+	if xt != r.pt.cols { // q's side is the one shared: panelMul sums
+		return r.localMul(q[lo:hi], c, xt)
+	}
+	part, err := r.localMul(q, c, xt)
 	if err != nil {
 		return nil, err
 	}

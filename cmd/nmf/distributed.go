@@ -16,8 +16,8 @@ import (
 // the sums of the shared factor go through MPI; rank 0 gathers the other
 // factor and writes the results. The part is a block of rows (a contiguous
 // byte range of the file; the rank starts from its rows of W0, H's sums
-// are summed) or — for a dense X from --w0/--h0 or a checkpoint, when X
-// has more columns than rows or --panels columns says so — a block of
+// are summed) or — for a dense X with more columns than rows, or when
+// --panels columns says so — a block of
 // columns (copied row by row out of the mapping; the rank starts from its
 // columns of H0, W's l×k and k×k sums are summed): the summed factor is
 // then the smaller. A rank that fails reports its error and calls
@@ -226,10 +226,9 @@ func (d *distRun) countEntries(ds *dataset) error {
 }
 
 // chooseSide sets whether the ranks share X (l×n) by columns: --panels
-// when given, a resumed checkpoint's partition, else columns when n > l
-// and the fit starts from --w0/--h0 (the library's inits are built for
-// ranks holding rows), so that the factor summed over the ranks, W (l×k)
-// instead of H (k×n), is the smaller. A .mtx (sparse) goes by rows.
+// when given, a resumed checkpoint's partition, else columns when n > l,
+// so that the factor summed over the ranks, W (l×k) instead of H (k×n),
+// is the smaller. A .mtx (sparse) goes by rows.
 func (d *distRun) chooseSide(o *options, l, n int, sparse bool) error {
 	side := o.panels
 	switch {
@@ -237,7 +236,7 @@ func (d *distRun) chooseSide(o *options, l, n int, sparse bool) error {
 		return fmt.Errorf("--panels %s: the checkpoint was written by a fit sharing X by %s among the ranks; resume it the same way", side, d.resumed)
 	case d.resumed != "":
 		side = d.resumed
-	case side == "" && n > l && o.w0 != "" && !sparse:
+	case side == "" && n > l && !sparse:
 		side = "columns"
 	}
 	if side == "columns" && sparse {

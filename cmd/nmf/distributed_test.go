@@ -121,8 +121,8 @@ func distributedCases(t *testing.T) []distCase {
 }
 
 // TestDistributedGolden fits golden cases under mpirun -np 2 and -np 3 on
-// the CPU backend, X shared among the ranks by rows and (the dense cases
-// starting from W0/H0) by columns (--panels), and checks them against the
+// the CPU backend, X shared among the ranks by rows and (the dense cases,
+// from W0/H0 or from an init) by columns (--panels), and checks them against the
 // one-process fit of the same command: n_iter exactly, W and H within the
 // golden tolerances, and report.json's distributed object.
 func TestDistributedGolden(t *testing.T) {
@@ -133,7 +133,7 @@ func TestDistributedGolden(t *testing.T) {
 			one := filepath.Join(dir, "one.nmf")
 			mustRun(t, append(c.args, "--out", one)...)
 			sides := []string{"rows"}
-			if slices.Contains(c.args, "--w0") && !strings.HasSuffix(c.args[1], ".mtx") {
+			if !strings.HasSuffix(c.args[1], ".mtx") {
 				sides = append(sides, "columns")
 			}
 			for _, side := range sides {
@@ -186,7 +186,7 @@ func checkRanks(t *testing.T, run mpiRun, np int, c distCase, one, abi, side str
 	l, n := readMatrix(t, filepath.Join(one, "W.npy")).rows, readMatrix(t, filepath.Join(one, "H.npy")).cols
 	if side == "" {
 		side = "rows"
-		if slices.Contains(c.args, "--w0") && !strings.HasSuffix(c.args[1], ".mtx") && n > l {
+		if !strings.HasSuffix(c.args[1], ".mtx") && n > l {
 			side = "columns"
 		}
 	}

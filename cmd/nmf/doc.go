@@ -100,8 +100,8 @@
 //	--distributed mpi     (fit) one rank of a fit under mpirun -np N: each
 //	                      rank maps the .npy (or reads its rows of a .mtx),
 //	                      fits its rows (from any init or its rows of --w0)
-//	                      or, for a .npy from --w0/--h0 with more columns
-//	                      than rows or --panels columns, its columns (from
+//	                      or, for a .npy with more columns than rows or
+//	                      --panels columns, its columns (from any init or
 //	                      its columns of --h0) on its --device, the sums go
 //	                      through MPI (libmpi loaded at run time), rank 0
 //	                      writes; report.json gains "distributed"; Ctrl-C
@@ -113,8 +113,7 @@
 //	--panels SIDE         rows or columns: the side X is cut along when it is
 //	                      held in panels (default: the longer side of a dense
 //	                      X, so that the factor summed over the panels is the
-//	                      smaller; rows for sparse X, and for --distributed
-//	                      mpi but from --w0/--h0)
+//	                      smaller; rows for sparse X)
 //	--precision P         float32 or float64 (default: float32 for images, WAV
 //	                      and float32 .npy files; float64 for the rest)
 //	--fft-size N          WAV: samples per STFT frame, a power of two (default 2048)

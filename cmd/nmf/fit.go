@@ -54,8 +54,7 @@ Flags:
   --device-memory B     plan as if the OpenCL device had B bytes (e.g. 256MiB): X
                         that does not fit is streamed onto it in panels
   --panels SIDE         rows or columns: the side X is cut along into panels
-                        (default: the longer side of a dense X; rows for sparse X,
-                        and for --distributed mpi but from --w0/--h0)
+                        (default: the longer side of a dense X; rows for sparse X)
   --precision P         float32 or float64 (default: float32 for images, WAV and
                         float32 .npy files; float64 otherwise)
   --fft-size N          WAV: samples per STFT frame, a power of two (default 2048)
