@@ -3,6 +3,7 @@ package gpu_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -78,12 +79,8 @@ func TestStreamedEqualsResident(t *testing.T) {
 			if !p.Streamed || p.Panels < 2 || p.BytesPerIteration != int64(l*n*4) || p.Along != c.along {
 				t.Fatalf("capped plan %+v, want X streamed in panels along %s, %d bytes per iteration", p, c.along, l*n*4)
 			}
-			if d := nmftest.RelDiff(str.W.Data, res.W.Data); d > 1e-5 {
-				t.Errorf("W differs from the resident fit's by %.3g relative", d)
-			}
-			if d := nmftest.RelDiff(str.H.Data, res.H.Data); d > 1e-5 {
-				t.Errorf("H differs from the resident fit's by %.3g relative", d)
-			}
+			checkClose(t, "streamed W vs resident", str.W.Data, res.W.Data)
+			checkClose(t, "streamed H vs resident", str.H.Data, res.H.Data)
 			if p.Untimed || p.LoadSeconds <= 0 {
 				t.Errorf("streamed plan %+v: the copies were not timed", p)
 			}
@@ -105,13 +102,30 @@ func TestStreamedEqualsResident(t *testing.T) {
 			if q := mb.Plan; q.Streamed || q.Panels < 4 || q.BytesPerIteration != 0 || q.BytesLoaded != int64(l*n*4) || q.Along != c.along {
 				t.Fatalf("plan under a 1 MB allocation cap %+v, want X resident in at least 4 buffers, loaded once", q)
 			}
-			if d := nmftest.RelDiff(mb.W.Data, res.W.Data); d > 1e-5 {
-				t.Errorf("several buffers: W differs from the one-buffer fit's by %.3g relative", d)
-			}
-			if d := nmftest.RelDiff(mb.H.Data, res.H.Data); d > 1e-5 {
-				t.Errorf("several buffers: H differs from the one-buffer fit's by %.3g relative", d)
-			}
+			checkClose(t, "several buffers: W vs one buffer", mb.W.Data, res.W.Data)
+			checkClose(t, "several buffers: H vs one buffer", mb.H.Data, res.H.Data)
 		})
+	}
+}
+
+// checkClose fails the test unless got is within 1e-5 of want relative to
+// want's norm (‖got − want‖ ≤ 1e-5·‖want‖, issue 12's "1e-5 relative in
+// float32 for 10 iterations") and no entry is off by more than 3e-5 of
+// want's largest: the panels' sums are added in another order (and under the
+// gpu profile with other kernels and contraction) than one buffer's.
+func checkClose(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	var d, w float64
+	for i := range want {
+		e := float64(got[i]) - float64(want[i])
+		d += e * e
+		w += float64(want[i]) * float64(want[i])
+	}
+	if rel := math.Sqrt(d / w); rel > 1e-5 {
+		t.Errorf("%s differs by %.3g relative to its norm", what, rel)
+	}
+	if rel := nmftest.RelDiff(got, want); rel > 3e-5 {
+		t.Errorf("%s: an entry differs by %.3g of the largest", what, rel)
 	}
 }
 
