@@ -60,8 +60,9 @@ func BenchmarkMUTerms(b *testing.B) {
 
 // BenchmarkGemmKernels times the gpu profile's GEMM before xgemm (the
 // tiled kernels gemm/gemm_rb, tuning.Gemm{}) and with xgemm at its
-// defaults, on the products of a mu iteration for a 1000×1000 X, k = 32:
-// W·H, Wᵀ·X, X·Hᵀ, and the k×k Gram H·Hᵀ (split K).
+// defaults, and for reference the cpu profile's vector kernels, on the
+// products of a mu iteration for a 1000×1000 X, k = 32: W·H, Wᵀ·X, X·Hᵀ,
+// and the k×k Gram H·Hᵀ (split K).
 func BenchmarkGemmKernels(b *testing.B) {
 	g := dev(b)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -71,7 +72,7 @@ func BenchmarkGemmKernels(b *testing.B) {
 	for _, set := range []struct {
 		name string
 		gp   tuning.Gemm
-	}{{"tiled", tuning.Gemm{}}, {"xgemm", tuning.DefaultGemm(g.dev, false)}} {
+	}{{"tiled", tuning.Gemm{}}, {"xgemm", tuning.DefaultGemm(g.dev, false)}, {"cpu-vec", tuning.DefaultGemm(g.dev, true)}} {
 		nb := newBackend(g.ctx, g.spec, g.dev.Platform, g.dev, ProfileGPU, false)
 		if err := nb.setGemm(set.gp); err != nil {
 			b.Fatal(err)
