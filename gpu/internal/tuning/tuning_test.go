@@ -1,6 +1,8 @@
 package tuning
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/clnmf/clnmf/gpu/cl"
@@ -59,5 +61,28 @@ func TestDefaultXGemm(t *testing.T) {
 		if got := DefaultXGemm(c.d); got != c.want {
 			t.Errorf("%+v: %v, want %v", c.d, got, c.want)
 		}
+	}
+}
+
+// TestCacheJSON checks that xgemm parameters survive the cache's JSON and
+// that an entry written before xgemm (no "x") still means what it did.
+func TestCacheJSON(t *testing.T) {
+	for _, gp := range gemmSets {
+		data, err := json.Marshal(cache{"d": gp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c cache
+		if err := json.Unmarshal(data, &c); err != nil || c["d"] != gp {
+			t.Errorf("%v: read back %v (%s, %v)", gp, c["d"], data, err)
+		}
+		if !gp.IsX() && strings.Contains(string(data), `"x"`) {
+			t.Errorf("%v: %s holds an xgemm entry", gp, data)
+		}
+	}
+	var c cache
+	old := `{"d": {"vec": true, "vw": 8, "rm": 4, "vn": 2, "dm": 4, "dn": 2, "pk": 1, "lx": 4, "ly": 4}, "t": {"vec": false}}`
+	if err := json.Unmarshal([]byte(old), &c); err != nil || c["d"] != DefaultGemm(nil, true) || c["t"] != (Gemm{}) {
+		t.Errorf("old cache read as %v, %v", c, err)
 	}
 }
