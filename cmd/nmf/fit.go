@@ -295,7 +295,7 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 	if err != nil {
 		return err
 	}
-	prog := newProgress(e.stderr, o, st.offset, o.maxIter)
+	prog, endProg := fitProgress(e, o, st.offset)
 	hook, _ := ctx.Value(progressHookKey{}).(func(int))
 	opt.Progress = func(it int, err float64) {
 		prog.update(it, err)
@@ -323,6 +323,7 @@ func fitAs[T nmf.Float](ctx context.Context, e *env, o *options, ds *dataset, od
 	res, dist, err := solveFit(ctx, o, x, st, rs, opt)
 	elapsed := time.Since(t0).Seconds()
 	prog.finish()
+	defer endProg(err)
 	if err != nil && (res == nil || !res.Partial) {
 		return solveError(err, ds, st.roles)
 	}
