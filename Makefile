@@ -61,12 +61,15 @@ oclgrind-ci:
 	CLNMF_OPENCL_PROFILE=cpu bash .ci/oclgrind $(BIN)/gpu.test 'TestOclgrind'
 	CLNMF_OPENCL_PROFILE=gpu bash .ci/oclgrind $(BIN)/gpu.test '^TestOclgrind$$|^TestOclgrindKernels$$'
 
+# A package whose tests do not compile fails here: go test -list's error
+# would otherwise drop its fuzz targets silently.
 fuzz-short:
-	@for pkg_fuzz in $$($(GO) list -f '{{.ImportPath}}' ./... | while read p; do \
-	    for f in $$($(GO) test -list 'Fuzz.*' $$p 2>/dev/null | grep '^Fuzz'); do echo "$$p:$$f"; done; done); do \
-	  pkg=$${pkg_fuzz%%:*}; fz=$${pkg_fuzz##*:}; \
-	  echo "fuzz $$pkg $$fz"; \
-	  $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	@pkgs=$$($(GO) list ./...) || exit 1; for p in $$pkgs; do \
+	  fz=$$($(GO) test -list 'Fuzz.*' $$p) || { echo "fuzz-short: listing $$p's fuzz targets failed"; exit 1; }; \
+	  for f in $$(echo "$$fz" | grep '^Fuzz'); do \
+	    echo "fuzz $$p $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+	  done; \
 	done
 
 bench: build
