@@ -323,6 +323,9 @@ func (r *runReport) checkRun(use savedUse) error {
 	if r.Device.Bytes < 0 {
 		return badField("device.bytes", "%d; want at least 0", r.Device.Bytes)
 	}
+	if err := r.Distributed.check(); err != nil {
+		return err
+	}
 	if err := r.checkTrace(); err != nil {
 		return err
 	}

@@ -106,6 +106,8 @@ var craftedCases = []struct {
 	{"command unknown", set("command", "rm -rf"), "command"},
 	{"state missing", func(m map[string]any) { delete(m, "solver_state") }, "solver_state"},
 	{"state negative", set("solver_state.err_init", -1), "solver_state.err_init"},
+	{"distributed ranks zero", set("distributed", map[string]any{"engine": "mpi", "ranks": 0, "along": "rows"}), "distributed.ranks"},
+	{"distributed along unknown", set("distributed", map[string]any{"engine": "mpi", "ranks": 1, "along": "diagonal"}), "distributed.along"},
 	{"resumed beyond n_iter", set("resumed", []any{map[string]any{"dir": "x", "n_iter": 1e6}}), "resumed[0].n_iter"},
 }
 

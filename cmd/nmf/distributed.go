@@ -107,6 +107,21 @@ func startDistributed(o *options, rs *resumeState) (*distRun, error) {
 	return d, d.pickDevice(o)
 }
 
+// check refuses a report's distributed part that a resume could not
+// use: fewer than one rank, or a partition other than rows or columns
+// (none: rows, as before the column partition).
+func (r *distributedReport) check() error {
+	switch {
+	case r == nil:
+		return nil
+	case r.Ranks < 1:
+		return badField("distributed.ranks", "%d; want at least 1", r.Ranks)
+	case r.Along != "" && r.Along != "rows" && r.Along != "columns":
+		return badField("distributed.along", "%s; want \"rows\" or \"columns\"", excerpt(r.Along))
+	}
+	return nil
+}
+
 // checkRanks refuses to resume a checkpoint written by a fit of another
 // number of ranks (1 without --distributed): each rank's rows would
 // change, and the sums' order with them.
