@@ -91,7 +91,8 @@ func sideName(opt Options) string {
 
 // Columns is columns [lo, hi) of X as a new matrix: X's rows are
 // contiguous, its columns are not, so the values are copied (a CSR's
-// entries in those columns only).
+// entries in those columns only). The range must be within x, as for
+// Rows.
 func Columns[T Float](x Matrix[T], lo, hi int) Matrix[T] {
 	switch m := any(x).(type) {
 	case *Dense[T]:
