@@ -103,7 +103,8 @@
 //	                      or, for a .npy with more columns than rows or
 //	                      --panels columns, its columns (from any init or
 //	                      its columns of --h0) on its --device, the sums go
-//	                      through MPI (libmpi loaded at run time), rank 0
+//	                      through MPI (Open MPI's or MPICH's libmpi loaded
+//	                      at run time; CLNMF_MPI_LIB names another), rank 0
 //	                      writes; report.json gains "distributed"; Ctrl-C
 //	                      checkpoints, --resume needs the same N
 //	--device-memory B     plan as if the OpenCL device had B bytes (a number,
