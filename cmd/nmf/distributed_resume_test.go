@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -75,6 +76,9 @@ func TestDistributedResume(t *testing.T) {
 	cmd.Wait()
 	if ctx.Err() != nil {
 		t.Fatalf("the interrupted job hung:\n%s", out.buf.String())
+	}
+	if _, err := os.Stat(filepath.Join(ckpt, "report.json")); err != nil {
+		t.Fatalf("no checkpoint after SIGINT: %v\n%s", err, out.buf.String())
 	}
 	r, _ := loadReport(t, ckpt)
 	if !r.Partial || r.Distributed == nil || r.Distributed.Ranks != 2 {
