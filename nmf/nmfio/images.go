@@ -36,6 +36,8 @@ func IsImageName(name string) bool {
 // the file names in column order. All images must have the same size, of at
 // most 2²⁶ pixels. Every header is read, and the whole folder's size checked
 // against the memory budget (see [Options]), before any image is decoded.
+// With [Options.KeepColumns] only the images of its range are decoded (and
+// counted against the budget): X holds their columns alone.
 func ReadImageFolder(dir string) (*Input, error) { return (*Options)(nil).ReadImageFolder(dir) }
 
 // ReadImageFolder is [ReadImageFolder] with the options' memory limit.
@@ -44,7 +46,11 @@ func (o *Options) ReadImageFolder(dir string) (*Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := len(names)
+	lo, hi, err := o.keepColumns(dir, width*height, len(names))
+	if err != nil {
+		return nil, err
+	}
+	n := hi - lo
 	px := int64(width) * int64(height)
 	// X in float32, and one decoded image (at most 8 bytes a pixel, RGBA64).
 	need := mulSat(mulSat(px, int64(n)), 4) + mulSat(px, 8)
@@ -56,7 +62,7 @@ func (o *Options) ReadImageFolder(dir string) (*Input, error) {
 		return nil, fmt.Errorf("nmfio: %s: %s are too many pixels", dir, what)
 	}
 	X := &nmf.Dense[float32]{Rows: width * height, Cols: n, Data: make([]float32, width*height*n)}
-	for j, name := range names {
+	for j, name := range names[lo:hi] {
 		file := filepath.Join(dir, name)
 		img, err := decodeImage(file)
 		if err != nil {
@@ -67,7 +73,20 @@ func (o *Options) ReadImageFolder(dir string) (*Input, error) {
 		}
 		gray(img, func(p int, v float32) { X.Data[p*n+j] = v })
 	}
-	return &Input{Path: dir, Kind: "images", Dense32: X, Images: names, Width: width, Height: height}, nil
+	return &Input{Path: dir, Kind: "images", Dense32: X, Images: names, Width: width, Height: height, FirstColumn: lo}, nil
+}
+
+// keepColumns is Options.KeepColumns' range of the n columns of a folder
+// of images of px pixels: all of them without it.
+func (o *Options) keepColumns(dir string, px, n int) (lo, hi int, err error) {
+	if o == nil || o.KeepColumns == nil {
+		return 0, n, nil
+	}
+	lo, hi = o.KeepColumns(px, n)
+	if lo < 0 || hi > n || lo >= hi {
+		return 0, 0, fmt.Errorf("nmfio: %s: the images [%d, %d) kept are not a range of the folder's %d", dir, lo, hi, n)
+	}
+	return lo, hi, nil
 }
 
 // imageHeaders lists dir's images and checks that their headers agree on a

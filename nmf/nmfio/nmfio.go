@@ -103,6 +103,9 @@ type Input struct {
 	// j is X[y·Width+x, j].
 	Images        []string
 	Width, Height int
+	// FirstColumn is the whole folder's column that X's first is when
+	// [Options.KeepColumns] kept a range of the images; 0 otherwise.
+	FirstColumn int
 
 	unmap func() error // releases a memory-mapped .npy (see Mapped)
 }
@@ -197,6 +200,12 @@ type Options struct {
 	// than its share grows as it is read). Every line is still read and
 	// checked. Other formats ignore it.
 	KeepRows func(rows, cols int) (lo, hi int)
+	// KeepColumns, when set, makes the image folder reader decode only
+	// the images (columns) [lo, hi) of the rows × cols the folder's
+	// headers give (one process's share of a distributed fit): X is then
+	// rows × (hi − lo), [Input.FirstColumn] lo, [Input.Images] still every
+	// file. Other formats ignore it.
+	KeepColumns func(rows, cols int) (lo, hi int)
 }
 
 func (o *Options) budget() nmf.Budget {
