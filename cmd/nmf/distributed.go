@@ -18,9 +18,10 @@ import (
 // byte range of the file; the rank starts from its rows of W0, H's sums
 // are summed) or — for a dense X with more columns than rows, or when
 // --panels columns says so — a block of
-// columns (copied row by row out of the mapping; the rank starts from its
-// columns of H0, W's l×k and k×k sums are summed): the summed factor is
-// then the smaller. A rank that fails reports its error and calls
+// columns (copied row by row out of the mapping; an image folder's ranks
+// decode only their images; the rank starts from its columns of H0, W's
+// l×k and k×k sums are summed): the summed factor is then the smaller.
+// A rank that fails reports its error and calls
 // MPI_Abort, which ends every rank of the job.
 
 // distRun is this process's part of a distributed fit.
@@ -192,12 +193,19 @@ func (d *distRun) fail(e *env, err error) error {
 
 // share sets this rank's rows of an l-row X (or columns: chooseSide):
 // equal shares, in rank order. X is a mapped .npy (each rank touches only
-// its rows' pages) or a .mtx read with keepRows (each rank holds only its
-// rows' entries).
+// its rows' pages), a .mtx read with keepRows (each rank holds only its
+// rows' entries) or an image folder read with keepColumns (each rank
+// decodes only its images: always columns).
 func (d *distRun) share(ds *dataset, o *options) error {
-	mtx := ds.Kind == kindMTX && ds.Sparse != nil
-	if !mtx && (ds.Kind != kindNPY || !ds.Mapped() || ds.Sparse != nil) {
-		return fmt.Errorf("%s: --distributed mpi reads each rank's rows of a memory-mapped .npy or of a .mtx: want a C-ordered float32/float64 .npy in this machine's byte order", ds.Path)
+	mtx, imgs := ds.Kind == kindMTX && ds.Sparse != nil, ds.Kind == kindImages
+	if !mtx && !imgs && (ds.Kind != kindNPY || !ds.Mapped() || ds.Sparse != nil) {
+		return fmt.Errorf("%s: --distributed mpi reads each rank's part of a memory-mapped .npy, of a .mtx or of an image folder: want a C-ordered float32/float64 .npy in this machine's byte order", ds.Path)
+	}
+	if imgs && (o.panels == "rows" || d.resumed == "rows") {
+		return fmt.Errorf("%s: --panels rows: an image folder is shared among the ranks by its images (columns)", ds.Path)
+	}
+	if imgs {
+		o.panels = "columns"
 	}
 	if o.precision != ds.nativePrecision() {
 		return fmt.Errorf("%s: --distributed mpi computes in the file's precision (%s): converting would copy X", ds.Path, ds.nativePrecision())
@@ -218,8 +226,12 @@ func (d *distRun) share(ds *dataset, o *options) error {
 		d.rows = append(d.rows, rankRows(r, size, span))
 	}
 	d.lo, d.hi = d.keepRows(span, 0)
-	if mtx {
+	switch {
+	case mtx:
 		return d.countEntries(ds)
+	case imgs:
+		_, err := d.sumNNZ(ds)
+		return err
 	}
 	return nil
 }
@@ -227,17 +239,26 @@ func (d *distRun) share(ds *dataset, o *options) error {
 // countEntries sums the ranks' stored entries of a sparse X: ds.nnz
 // becomes the whole X's, d.entries each rank's.
 func (d *distRun) countEntries(ds *dataset) error {
+	v, err := d.sumNNZ(ds)
+	for _, n := range v {
+		d.entries = append(d.entries, int64(n))
+	}
+	return err
+}
+
+// sumNNZ makes ds.nnz, this rank's nonzero or stored entries, the whole
+// X's, and returns each rank's.
+func (d *distRun) sumNNZ(ds *dataset) ([]float64, error) {
 	v := make([]float64, d.comm.Size())
 	v[d.comm.Rank()] = float64(ds.nnz)
 	if err := d.comm.Comm.SumFloat64(v); err != nil {
-		return err
+		return nil, err
 	}
 	ds.nnz = 0
 	for _, n := range v {
-		d.entries = append(d.entries, int64(n))
 		ds.nnz += int(n)
 	}
-	return nil
+	return v, nil
 }
 
 // chooseSide sets whether the ranks share X (l×n) by columns: --panels
@@ -272,6 +293,10 @@ func (d *distRun) keepRows(l, _ int) (lo, hi int) {
 	rows := rankRows(d.comm.Rank(), d.comm.Size(), l)
 	return rows[0], rows[1]
 }
+
+// keepColumns is this rank's images of a folder of n (the image reader's
+// nmfio.Options.KeepColumns): share's columns.
+func (d *distRun) keepColumns(_, n int) (lo, hi int) { return d.keepRows(n, 0) }
 
 // gather returns the whole rows×cols factor from every rank's part (its
 // rows [lo, hi) of W, or with d.cols its columns of H): each rank's part in
@@ -321,8 +346,11 @@ func (d *distRun) report(nIter int) (*distributedReport, error) {
 // returns its partial result, gathered, with the error.
 func distributedFit[T nmf.Float](ctx context.Context, d *distRun, x nmf.Matrix[T], st *fitStarts[T], rs *resumeState, opt nmf.Options) (*nmf.Result[T], *distributedReport, error) {
 	l, n := x.Dims()
+	if d.cols {
+		n = d.rows[len(d.rows)-1][1] // an image folder's x holds this rank's columns alone
+	}
 	opt.Comm, opt.PanelsAlong = d.comm, nmf.AlongRows
-	local, part := localPart(d, x, &opt)
+	local, part := localPart(d, x, l, n, &opt)
 	var res *nmf.Result[T]
 	var err error
 	switch {
@@ -361,13 +389,13 @@ func distributedFit[T nmf.Float](ctx context.Context, d *distRun, x nmf.Matrix[T
 	return res, rep, err
 }
 
-// localPart returns this rank's part of X — its rows, or with d.cols its
-// columns, copied row by row out of the mapped file — with opt set for it,
-// and part, which checks a start W (l×k), H (k×n) against X (wf, hf name
+// localPart returns this rank's part of the whole l×n X — its rows, or
+// with d.cols its columns, copied row by row out of the mapped file (an
+// image folder's x is its columns already) — with opt set for it, and
+// part, which checks a start W (l×k), H (k×n) against X (wf, hf name
 // them) and returns this rank's part of them: W's rows and all of H, or
 // all of W and H's columns.
-func localPart[T nmf.Float](d *distRun, x nmf.Matrix[T], opt *nmf.Options) (nmf.Matrix[T], func(w, h *nmf.Dense[T], wf, hf string) (*nmf.Dense[T], *nmf.Dense[T], error)) {
-	l, n := x.Dims()
+func localPart[T nmf.Float](d *distRun, x nmf.Matrix[T], l, n int, opt *nmf.Options) (nmf.Matrix[T], func(w, h *nmf.Dense[T], wf, hf string) (*nmf.Dense[T], *nmf.Dense[T], error)) {
 	part := func(w, h *nmf.Dense[T], wf, hf string) (*nmf.Dense[T], *nmf.Dense[T], error) {
 		switch {
 		case w.Rows != l:
@@ -379,8 +407,11 @@ func localPart[T nmf.Float](d *distRun, x nmf.Matrix[T], opt *nmf.Options) (nmf.
 		}
 		return nmf.Rows[T](w, d.lo, d.hi).(*nmf.Dense[T]), h, nil
 	}
-	if d.cols {
+	if _, c := x.Dims(); d.cols {
 		opt.PanelsAlong = nmf.AlongColumns
+		if c < n {
+			return x, part // already this rank's columns (an image folder)
+		}
 		return nmf.Columns(x, d.lo, d.hi), part
 	}
 	return nmf.Rows(x, d.lo, d.hi), part

@@ -186,7 +186,7 @@ func checkRanks(t *testing.T, run mpiRun, np int, c distCase, one, abi, side str
 	l, n := readMatrix(t, filepath.Join(one, "W.npy")).rows, readMatrix(t, filepath.Join(one, "H.npy")).cols
 	if side == "" {
 		side = "rows"
-		if !strings.HasSuffix(c.args[1], ".mtx") && n > l {
+		if isDir(c.args[1]) || !strings.HasSuffix(c.args[1], ".mtx") && n > l {
 			side = "columns"
 		}
 	}

@@ -98,7 +98,8 @@
 //	                      opencl,cpu) or all-gpus runs one fit on all of
 //	                      them, X's rows shared by their memory
 //	--distributed mpi     (fit) one rank of a fit under mpirun -np N: each
-//	                      rank maps the .npy (or reads its rows of a .mtx),
+//	                      rank maps the .npy (or reads its rows of a .mtx,
+//	                      or decodes its images of a folder: columns),
 //	                      fits its rows (from any init or its rows of --w0)
 //	                      or, for a .npy with more columns than rows or
 //	                      --panels columns, its columns (from any init or

@@ -47,8 +47,8 @@ Flags:
                         them (opencl:0:0,opencl:0:1) for one fit on all, or all-gpus
                         (default auto)
   --distributed mpi     one rank of a fit under mpirun: each rank fits its rows (or
-                        columns, see --panels) of a mapped .npy or its rows of a
-                        .mtx, rank 0 writes; Ctrl-C
+                        columns, see --panels) of a mapped .npy, its rows of a
+                        .mtx or its images of a folder, rank 0 writes; Ctrl-C
                         checkpoints, --resume on as many ranks (MPI loaded at
                         run time; see docs/distributed.md)
   --device-memory B     plan as if the OpenCL device had B bytes (e.g. 256MiB): X
@@ -249,7 +249,8 @@ func loadInput(e *env, o *options, kind string) (*dataset, error) {
 	t0 := time.Now()
 	rd := &nmfio.Options{MemoryLimit: o.readLimit(), IndexColumn: o.indexColumn}
 	if o.dist != nil {
-		rd.KeepRows = o.dist.keepRows // a .mtx: this rank's rows' entries only
+		rd.KeepRows = o.dist.keepRows       // a .mtx: this rank's rows' entries only
+		rd.KeepColumns = o.dist.keepColumns // an image folder: its images only
 	}
 	ds, err := load(o.input, kind, audio.STFT{FFTSize: o.fftSize, Hop: o.hop}, rd)
 	if err != nil {

@@ -103,6 +103,17 @@ func load(path, kind string, stft audio.STFT, rd *nmfio.Options) (*dataset, erro
 
 // close releases the input's memory mapping (a mapped .npy), once the fit
 // and everything written from X are done.
+// Dims is the whole X's shape: under --distributed mpi an image folder
+// holds this rank's images alone (nmfio.Options.KeepColumns) but names
+// them all.
+func (ds *dataset) Dims() (rows, cols int) {
+	rows, cols = ds.Input.Dims()
+	if ds.Kind == kindImages && len(ds.Images) > cols {
+		cols = len(ds.Images)
+	}
+	return rows, cols
+}
+
 func (ds *dataset) close() {
 	if ds.Input != nil {
 		ds.Input.Close()
@@ -304,7 +315,7 @@ func (ds *dataset) position(row, col int) string {
 	case kindMTX:
 		return fmt.Sprintf("entry (%d, %d)", row+1, col+1)
 	case kindImages:
-		if col < len(ds.Images) && ds.Width > 0 {
+		if col += ds.FirstColumn; col < len(ds.Images) && ds.Width > 0 {
 			return fmt.Sprintf("image %s, pixel (%d, %d)", ds.Images[col], row%ds.Width, row/ds.Width)
 		}
 	case kindWAV:
