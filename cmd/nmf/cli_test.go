@@ -268,7 +268,7 @@ func TestFitFlagsMatchLibrary(t *testing.T) {
 				}
 			}},
 	}
-	for i, c := range cases {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(dir, "out", c.name)
 			args := append([]string{"fit", in, "--device", "cpu", "-q", "--out", out}, c.args...)
@@ -302,7 +302,6 @@ func TestFitFlagsMatchLibrary(t *testing.T) {
 			}
 			c.check(t, rep)
 		})
-		_ = i
 	}
 }
 
