@@ -270,14 +270,7 @@ func solverCase[T nmf.Float](t *testing.T, c *Case, in nmf.Matrix[T], name strin
 	var res *nmf.Result[T]
 	var err error
 	if c.W0 != "" {
-		w0, lerr := Load[T](c, c.W0)
-		if lerr != nil {
-			t.Fatal(lerr)
-		}
-		h0, lerr := Load[T](c, c.H0)
-		if lerr != nil {
-			t.Fatal(lerr)
-		}
+		w0, h0 := loadWH[T](t, c, c.W0, c.H0)
 		res, err = nmf.FitFrom(context.Background(), in, w0, h0, o)
 	} else {
 		res, err = nmf.Fit(context.Background(), in, o)
@@ -335,6 +328,21 @@ func initCase[T nmf.Float](t *testing.T, c *Case, inputs []nmf.Matrix[T], names 
 	}
 }
 
+// loadWH loads case c's files wf and hf (a W and an H), failing t if
+// either cannot be read.
+func loadWH[T nmf.Float](t *testing.T, c *Case, wf, hf string) (w, h *nmf.Dense[T]) {
+	t.Helper()
+	w, err := Load[T](c, wf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err = Load[T](c, hf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, h
+}
+
 func compare[T nmf.Float](t *testing.T, c *Case, what string, got *nmf.Dense[T], file string, tol float64) {
 	t.Helper()
 	want, err := Load[T](c, file)
@@ -351,14 +359,7 @@ func compare[T nmf.Float](t *testing.T, c *Case, what string, got *nmf.Dense[T],
 }
 
 func divergenceCase[T nmf.Float](t *testing.T, c *Case, x *nmf.Dense[T], newBackend func() (backend.Backend, error)) {
-	w, err := Load[T](c, c.W)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := Load[T](c, c.H)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, h := loadWH[T](t, c, c.W, c.H)
 	var expect map[string]float64
 	if err := json.Unmarshal(c.Expect, &expect); err != nil {
 		t.Fatal(err)
