@@ -308,11 +308,8 @@ func TestFitFlagsMatchLibrary(t *testing.T) {
 // TestFitStartAndPrecision covers --w0/--h0, --precision and --seed.
 func TestFitStartAndPrecision(t *testing.T) {
 	dir := t.TempDir()
-	rows, cols, data := testMatrix()
 	in := filepath.Join(dir, "d.npy")
-	if err := nmfio.WriteNPY(in, rows, cols, data); err != nil {
-		t.Fatal(err)
-	}
+	rows, cols, data := testNPY(t, in)
 	k := 2
 	w0 := make([]float64, rows*k)
 	h0 := make([]float64, k*cols)

@@ -189,6 +189,16 @@ func testMatrix() (rows, cols int, data []float64) {
 	return rows, cols, data
 }
 
+// testNPY writes testMatrix to path as a float64 .npy and returns it.
+func testNPY(t *testing.T, path string) (rows, cols int, data []float64) {
+	t.Helper()
+	rows, cols, data = testMatrix()
+	if err := nmfio.WriteNPY(path, rows, cols, data); err != nil {
+		t.Fatal(err)
+	}
+	return rows, cols, data
+}
+
 func writeFile(t *testing.T, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {

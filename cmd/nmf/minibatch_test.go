@@ -163,11 +163,8 @@ func stateFiles(t *testing.T, dir string) []string {
 // apply, and out of range.
 func TestMiniBatchFlags(t *testing.T) {
 	dir := t.TempDir()
-	rows, cols, data := testMatrix()
 	in := filepath.Join(dir, "x.npy")
-	if err := nmfio.WriteNPY(in, rows, cols, data); err != nil {
-		t.Fatal(err)
-	}
+	testNPY(t, in)
 	for _, c := range []struct {
 		args []string
 		msg  string
@@ -192,11 +189,8 @@ func TestMiniBatchFlags(t *testing.T) {
 // refused with the file or field, and nothing is written.
 func TestMiniBatchModelChecked(t *testing.T) {
 	dir := t.TempDir()
-	rows, cols, data := testMatrix()
 	in := filepath.Join(dir, "x.npy")
-	if err := nmfio.WriteNPY(in, rows, cols, data); err != nil {
-		t.Fatal(err)
-	}
+	_, cols, _ := testNPY(t, in)
 	model := filepath.Join(dir, "m")
 	mustRun(t, "partial-fit", "--device", "cpu", "-q", "-k", "2", "--init", "random", "--out", model, in)
 	mustRun(t, "partial-fit", "--model", model, "--device", "cpu", "-q", in)
@@ -360,11 +354,8 @@ func TestMiniBatchStreamed(t *testing.T) {
 // trace's one point has the objective with the penalty.
 func TestMiniBatchTimings(t *testing.T) {
 	dir := t.TempDir()
-	rows, cols, data := testMatrix()
 	in := filepath.Join(dir, "x.npy")
-	if err := nmfio.WriteNPY(in, rows, cols, data); err != nil {
-		t.Fatal(err)
-	}
+	testNPY(t, in)
 	out := filepath.Join(dir, "x.nmf")
 	r := nmfRun(context.Background(), "fit", "--minibatch", "-v", "-k", "2", "--init", "nndsvda", "--alpha-H", "0.1", "--out", out, in)
 	if r.code != 0 {

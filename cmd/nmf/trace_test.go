@@ -17,11 +17,8 @@ import (
 func TestDistributedObjective(t *testing.T) {
 	run := mpirunFor(t)
 	dir := t.TempDir()
-	rows, cols, data := testMatrix()
 	in := filepath.Join(dir, "d.npy") // MPI reads its rows of a mapped .npy
-	if err := nmfio.WriteNPY(in, rows, cols, data); err != nil {
-		t.Fatal(err)
-	}
+	rows, cols, _ := testNPY(t, in)
 	// MPI starts from a given W0, H0 (each rank reads its rows of W0).
 	w0, h0 := filepath.Join(dir, "w0.npy"), filepath.Join(dir, "h0.npy")
 	for _, f := range []struct {
