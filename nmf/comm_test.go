@@ -143,6 +143,18 @@ func fitOne(t *testing.T, x, w0, h0 *nmf.Dense[float64], solver nmf.Solver, loss
 	return opt, one
 }
 
+// cpuFit is the one-process fit of x with opt on the CPU backend, and
+// opt with that backend set.
+func cpuFit(t *testing.T, x *nmf.Dense[float64], opt nmf.Options) (nmf.Options, *nmf.Result[float64]) {
+	t.Helper()
+	opt.Backend = func() (backend.Backend, error) { return cpu.New() }
+	one, err := nmf.Fit(context.Background(), x, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opt, one
+}
+
 // ranks runs fit as size in-process ranks joined by a chanComm, each on its
 // rows lo..hi of l, and returns their results; it fails t on any error.
 func ranks(t *testing.T, size, l int, fit func(r, lo, hi int, c nmf.Comm) (*nmf.Result[float64], error)) []*nmf.Result[float64] {
@@ -202,11 +214,7 @@ func TestCommInits(t *testing.T) {
 		for _, init := range []nmf.Init{nmf.InitRandom, nmf.InitNNDSVD, nmf.InitNNDSVDA, nmf.InitNNDSVDAR, nmf.InitAuto} {
 			opt := nmf.DefaultOptions()
 			opt.Components, opt.Init, opt.MaxIter, opt.Seed = 5, init, 1, 7
-			opt.Backend = func() (backend.Backend, error) { return cpu.New() }
-			one, err := nmf.Fit(context.Background(), x, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
+			opt, one := cpuFit(t, x, opt)
 			res := ranks(t, 3, l, func(r, lo, hi int, c nmf.Comm) (*nmf.Result[float64], error) {
 				o := opt
 				o.Comm = c
@@ -245,11 +253,7 @@ func TestCommStop(t *testing.T) {
 	for _, solver := range []nmf.Solver{nmf.MU, nmf.CD} {
 		opt := nmf.DefaultOptions()
 		opt.Components, opt.Solver, opt.Init, opt.MaxIter, opt.Tol = k, solver, nmf.InitRandom, 60, 0
-		opt.Backend = func() (backend.Backend, error) { return cpu.New() }
-		one, err := nmf.Fit(context.Background(), x, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
+		opt, one := cpuFit(t, x, opt)
 		part := ranks(t, 3, l, func(r, lo, hi int, c nmf.Comm) (*nmf.Result[float64], error) {
 			o := opt
 			o.Comm = c
