@@ -96,6 +96,8 @@ type Backend struct {
 	launched map[string]bool
 	closed   bool
 
+	ht htCache // hT's Hᵀ, kept while H is not written (mulx.go)
+
 	st stager // a streamed X's staging slots (stream.go)
 }
 
@@ -159,6 +161,7 @@ func (b *Backend) Close() error {
 	}
 	b.closed = true
 	b.scratch, b.grown = nil, nil
+	b.ht = htCache{}
 	b.progs = [2]*cl.Program{}
 	b.st = stager{} // the context releases the queue and the events
 	if err := b.ctx.Close(); err != nil {
@@ -183,7 +186,14 @@ type matrix struct {
 	buf        *cl.Buffer
 	rows, cols int
 	prec       backend.Precision
+	// gen counts the writes: every method that writes m (Write and each
+	// method's output) bumps it first, so that what was derived from m
+	// (hT's cached Hᵀ) knows when it is stale.
+	gen uint64
 }
+
+// written marks m as written from here on (see gen).
+func (m *matrix) written() { m.gen++ }
 
 func (m *matrix) Dims() (rows, cols int)       { return m.rows, m.cols }
 func (m *matrix) Precision() backend.Precision { return m.prec }
@@ -340,6 +350,7 @@ func (b *Backend) Write(m backend.Matrix, src backend.HostMatrix) error {
 	if b.closed {
 		return b.wrap("Write", errClosed)
 	}
+	mm.written()
 	if mm.len() == 0 {
 		return nil
 	}

@@ -32,6 +32,7 @@ func (b *Backend) CDSweep(w, hht, xht backend.Matrix, l1, l2 float64, perm []int
 	if b.closed {
 		return 0, b.wrap(op, errClosed)
 	}
+	wm.written()
 	if r == 0 || k == 0 {
 		return 0, nil
 	}

@@ -294,6 +294,7 @@ func (b *Backend) Gram(out, a backend.Matrix) error {
 	if b.closed {
 		return b.wrap("Gram", errClosed)
 	}
+	o.written()
 	if err := b.gemm(o.prec, am.cols, am.cols, am.rows, trans(am.buf, am.cols), plain(am.buf, am.cols), o.buf); err != nil {
 		return b.wrap("Gram", err)
 	}
@@ -320,6 +321,7 @@ func (b *Backend) Mul(out, a backend.Matrix, ta bool, c backend.Matrix, tc bool)
 	if b.closed {
 		return b.wrap("Mul", errClosed)
 	}
+	o.written()
 	if err := b.gemm(o.prec, M, N, K, A, B, o.buf); err != nil {
 		return b.wrap("Mul", err)
 	}
@@ -335,6 +337,7 @@ func (b *Backend) Transpose(out, a backend.Matrix) error {
 	if b.closed {
 		return b.wrap("Transpose", errClosed)
 	}
+	o.written()
 	ts := b.kp.tiled.ts
 	if err := b.launch(o.prec, "transpose", []int{am.cols, am.rows}, []int{ts, ts},
 		int32(am.rows), int32(am.cols), am.buf, o.buf); err != nil {

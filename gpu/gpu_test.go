@@ -847,3 +847,74 @@ func TestLocalMem32K(t *testing.T) {
 		}
 	}
 }
+
+// TestHtCached checks hT's cached Hᵀ against every write of H: after each
+// method that writes H (Write, MUStep, MUTerms, CDSweep, Transpose, Mul,
+// Gram, MulX, Add) the sparse divergence and W's numerator, which gather
+// from Hᵀ, must be those of H's new values, and a second H of the same
+// shape must not be taken for the first.
+func TestHtCached(t *testing.T) {
+	b := dev(t)
+	b.kp.sparse.ht = true
+	rng := rand.New(rand.NewPCG(41, 42))
+	const p = backend.Float64
+	// n = k so that Gram can write H (k×k) as well
+	l, n, k := 13, 5, 5
+	xv, wv, hv := backendtest.Factors(rng, p, l, n, k)
+	x := backendtest.NewData(t, b, p, xv, l, n, true)
+	xd := backendtest.NewData(t, b, p, xv, l, n, false)
+	w := backendtest.Put(t, b, p, l, k, wv)
+	h := backendtest.Put(t, b, p, k, n, hv)
+	num, den := backendtest.Put(t, b, p, l, k, nil), backendtest.Put(t, b, p, l, k, nil)
+	verify := func(what string, h backend.Matrix) {
+		t.Helper()
+		hv := backendtest.Get(t, b, h)
+		got, err := b.Divergence(x, w, h, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkScalar(t, what+" Divergence", got, backendtest.Divergence(xv, l, n, k, wv, hv, 1), tolerance(p))
+		if err := b.MUTerms(backend.SideW, x, w, h, 1, num, den); err != nil {
+			t.Fatal(err)
+		}
+		wn, _ := backendtest.MUTerms(backend.SideW, xv, l, n, k, wv, hv, 1)
+		check(t, what+" num", backendtest.Get(t, b, num), wn, tolerance(p))
+	}
+	pos := func(r, c int) backend.Matrix {
+		return backendtest.Put(t, b, p, r, c, backendtest.Uniform(rng, p, r, c, 0.1, 0))
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	verify("first", h)
+	verify("again", h)
+	h2 := pos(k, n)
+	verify("another H", h2)
+	verify("back", h)
+	writes := []struct {
+		name  string
+		write func() error
+	}{
+		{"Write", func() error { return b.Write(h, backend.NewHost(p, k, n, backendtest.Uniform(rng, p, k, n, 0.1, 0))) }},
+		{"MUStep", func() error { return b.MUStep(h, pos(k, n), pos(k, n), 0, 0, 1, 0) }},
+		{"MUTerms", func() error { return b.MUTerms(backend.SideH, xd, w, h2, 1, h, pos(k, n)) }}, // dense: h2 is not gathered
+		{"CDSweep", func() error {
+			_, err := b.CDSweep(h, pos(n, n), pos(k, n), 0, 0, []int{4, 3, 2, 1, 0})
+			return err
+		}},
+		{"Transpose", func() error { return b.Transpose(h, pos(n, k)) }},
+		{"Mul", func() error { return b.Mul(h, pos(k, 3), false, pos(3, n), false) }},
+		{"Gram", func() error { return b.Gram(h, pos(7, n)) }},
+		{"MulX", func() error {
+			return b.MulX(h, backendtest.NewData(t, b, p, backendtest.Uniform(rng, p, k, 6, 0.1, 0), k, 6, false), false, pos(6, n))
+		}},
+		{"Add", func() error { return b.Add(h, pos(k, n)) }},
+	}
+	for _, wr := range writes {
+		must(wr.write())
+		verify("after "+wr.name, h)
+	}
+}

@@ -37,6 +37,7 @@ func (b *Backend) Add(dst, src backend.Matrix) error {
 	if b.closed {
 		return b.wrap("Add", errClosed)
 	}
+	d.written()
 	if d.len() == 0 {
 		return nil
 	}

@@ -54,6 +54,8 @@ func (b *Backend) MUTerms(side backend.Side, x backend.Data, w, h backend.Matrix
 	if b.closed {
 		return b.wrap(op, errClosed)
 	}
+	nm.written()
+	dm.written()
 	if err := b.awaitStage(d.stage); err != nil {
 		return b.wrap(op, err)
 	}
@@ -349,6 +351,7 @@ func (b *Backend) MUStep(m, num, den backend.Matrix, l1, l2, gamma, flush float6
 	if b.closed {
 		return b.wrap(op, errClosed)
 	}
+	mm.written()
 	p := mm.prec
 	if err := b.launch(p, "mu_step", []int{mm.len()}, []int{b.kp.elem.wg},
 		int64(mm.len()), mm.buf, nm.buf, dm.buf,

@@ -15,9 +15,19 @@ func (b *Backend) spmm(p backend.Precision, s *csr, val *cl.Buffer, k int, B *cl
 		int32(s.rows), int32(k), s.ptr, s.idx, val, B, int32(sbc), int32(sbt), out, int32(soq), int32(sot))
 }
 
+// htCache is the Hᵀ hT last formed: of src at its write count gen, in buf
+// (the scratch "ht", which a larger H may replace).
+type htCache struct {
+	src *matrix
+	gen uint64
+	buf *cl.Buffer
+}
+
 // hT returns Hᵀ (n×k) for the sparse kernels that gather H by columns,
-// formed by the transpose kernel in scratch "ht" (O(nk), like H), or nil
-// when the profile's sparse kernels read H itself (with stride n).
+// or nil when the profile's sparse kernels read H itself (with stride n).
+// It is formed by the transpose kernel in scratch "ht" (O(nk), like H)
+// once per write of H: the numerator, the divergence and every row panel
+// of one W half read the same copy.
 func (b *Backend) hT(p backend.Precision, h *matrix) (*cl.Buffer, error) {
 	if !b.kp.sparse.ht {
 		return nil, nil
@@ -26,8 +36,16 @@ func (b *Backend) hT(p backend.Precision, h *matrix) (*cl.Buffer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c := b.ht; c.src == h && c.gen == h.gen && c.buf == buf {
+		return buf, nil
+	}
+	b.ht = htCache{}
 	ts := b.kp.tiled.ts
-	return buf, b.launch(p, "transpose", []int{h.cols, h.rows}, []int{ts, ts}, int32(h.rows), int32(h.cols), h.buf, buf)
+	if err := b.launch(p, "transpose", []int{h.cols, h.rows}, []int{ts, ts}, int32(h.rows), int32(h.cols), h.buf, buf); err != nil {
+		return nil, err
+	}
+	b.ht = htCache{src: h, gen: h.gen, buf: buf}
+	return buf, nil
 }
 
 // spmmH sets out (s.rows×k) = A·Hᵀ for the CSR s (values val) and H k×n,
@@ -57,6 +75,7 @@ func (b *Backend) MulX(out backend.Matrix, x backend.Data, tr bool, c backend.Ma
 	if b.closed {
 		return b.wrap("MulX", errClosed)
 	}
+	o.written()
 	if err := b.awaitStage(d.stage); err != nil {
 		return b.wrap("MulX", err)
 	}
