@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clnmf/clnmf/cpu"
 	"github.com/clnmf/clnmf/nmf"
+	"github.com/clnmf/clnmf/nmf/backend"
 )
 
 // handObjective is sqrt(2·(D_β + l1_W·ΣW + l1_H·ΣH + ½·l2_W·‖W‖² +
@@ -160,5 +162,66 @@ func TestMiniBatchTraceAndInit(t *testing.T) {
 	}
 	if p := res.Trace[0]; p.Err != res.ReconstructionErr || math.Abs(p.Objective-want) > 1e-12*want || !(p.Objective > p.Err) {
 		t.Errorf("last point %+v (error %v), objective by hand %v", p, res.ReconstructionErr, want)
+	}
+}
+
+// countingBackend counts the divergence passes of the backend it wraps.
+type countingBackend struct {
+	backend.Backend
+	divergences *int
+}
+
+func (c countingBackend) Divergence(x backend.Data, w, h backend.Matrix, beta float64) (float64, error) {
+	*c.divergences++
+	return c.Backend.Divergence(x, w, h, beta)
+}
+
+// TestFinalReusesTrace checks that the error at the end is the trace's
+// last point where that was taken at n_iter (MaxIter on a check
+// iteration, convergence on one, no iterations), with one divergence pass
+// per trace point and a further one only where the fit ended off the
+// checks; and that it is the error of the result.
+func TestFinalReusesTrace(t *testing.T) {
+	x := absNormal(10, 30, 20)
+	for _, c := range []struct {
+		name    string
+		solver  nmf.Solver
+		maxIter int
+		tol     float64
+		calls   int
+	}{
+		{"mu max_iter on a check", nmf.MU, 20, 0, 3},
+		{"mu max_iter off the checks", nmf.MU, 25, 0, 4},
+		{"mu converged on a check", nmf.MU, 200, 0.5, 2},
+		{"cd max_iter on a check", nmf.CD, 20, 0, 3},
+		{"cd converged off the checks", nmf.CD, 200, 0.5, 2},
+		{"no iterations", nmf.MU, 0, 0, 1},
+	} {
+		var calls int
+		o := nmf.Options{Components: 3, Solver: c.solver, Init: nmf.InitRandom, Seed: 4, AlphaW: 0.01,
+			Backend: func() (backend.Backend, error) {
+				b, err := cpu.New()
+				return countingBackend{b, &calls}, err
+			}}
+		o.SetStopping(c.maxIter, c.tol)
+		res, err := nmf.Fit(context.Background(), x, o)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		last := res.Trace[len(res.Trace)-1]
+		if calls != c.calls {
+			t.Errorf("%s: %d divergence passes, want %d (n_iter %d, trace %+v)", c.name, calls, c.calls, res.NIter, res.Trace)
+		}
+		if onCheck := last.Iter == res.NIter; onCheck != (c.calls == len(res.Trace)) {
+			t.Errorf("%s: n_iter %d, trace %+v", c.name, res.NIter, res.Trace)
+		}
+		d, err := nmf.Divergence(x, res.W, res.H, res.Params.Beta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the error of the result, summed in another order
+		if f, want := res.Final, math.Sqrt(2*d); f.Iter != res.NIter || f.Err != res.ReconstructionErr || math.Abs(f.Err-want) > 1e-12*want {
+			t.Errorf("%s: final %+v, error of the result %v", c.name, f, want)
+		}
 	}
 }

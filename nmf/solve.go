@@ -100,19 +100,35 @@ func (pr *problem) solve(ctx context.Context, w0, h0 backend.HostMatrix) (*outco
 	out.state.NIter = out.nIter
 	cancelErr := err
 	out.w, out.h = w, h
-	out.recErr, err = pr.error(out.nIter, w, h)
-	if err != nil && !out.partial {
+	if out.final, err = pr.finalPoint(w, h, out); err != nil && !out.partial {
 		return nil, err
 	}
-	pen, err := pr.penalty(w, h)
-	if err != nil && !out.partial {
-		return nil, err
-	}
-	out.final = TracePoint{Iter: out.nIter, Err: out.recErr, Objective: objective(out.recErr, pen), Seconds: time.Since(pr.began).Seconds()}
+	out.recErr = out.final.Err
 	if pr.p.MaxIter > 0 && out.nIter == pr.p.MaxIter && pr.p.Tol > 0 && !out.partial {
 		out.warnings = append(out.warnings, Warning{"max_iter", fmt.Sprintf("maximum number of iterations %d reached; increase it to improve convergence", pr.p.MaxIter)})
 	}
 	return out, cancelErr
+}
+
+// finalPoint is the error and objective at the end (iteration out.nIter):
+// the trace's last point where it was taken there (the factors have not
+// changed since: a fit stops at the top of an iteration or after a
+// check), else computed afresh. Seconds are those at the end.
+func (pr *problem) finalPoint(w, h backend.Matrix, out *outcome) (TracePoint, error) {
+	if n := len(out.trace); n > 0 && out.trace[n-1].Iter == out.nIter {
+		p := out.trace[n-1]
+		p.Seconds = time.Since(pr.began).Seconds()
+		return p, nil
+	}
+	p := TracePoint{Iter: out.nIter}
+	var err error
+	if p.Err, err = pr.error(out.nIter, w, h); err == nil {
+		var pen float64
+		pen, err = pr.penalty(w, h)
+		p.Objective = objective(p.Err, pen)
+	}
+	p.Seconds = time.Since(pr.began).Seconds()
+	return p, err
 }
 
 // cols says X and H are in column panels (colpanels.go): W is then shared,
