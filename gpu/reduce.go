@@ -83,3 +83,21 @@ func (b *Backend) sumPartials(buf *cl.Buffer, g int) (float64, error) {
 	}
 	return s, nil
 }
+
+// Sums returns Σ m and Σ m² (see backend.Backend): two passes of
+// dot_partials, summed in acc (double where the device has it) per
+// work-group and in float64 over the groups.
+func (b *Backend) Sums(m backend.Matrix) (sum, sumSq float64, err error) {
+	mm := b.mat("Sums", m)
+	if b.closed {
+		return 0, 0, b.wrap("Sums", errClosed)
+	}
+	n := int64(mm.len())
+	if sum, err = b.dot(mm.prec, n, mm.buf, nil); err != nil {
+		return 0, 0, b.wrap("Sums", err)
+	}
+	if sumSq, err = b.dot(mm.prec, n, mm.buf, mm.buf); err != nil {
+		return 0, 0, b.wrap("Sums", err)
+	}
+	return sum, sumSq, nil
+}

@@ -366,17 +366,6 @@ func (ps *panelSet) transposeH() error {
 	return nil
 }
 
-// readHost is readH into a host matrix of either precision.
-func readHost(ps *panelSet, h backend.HostMatrix) error {
-	switch d := h.(type) {
-	case *Dense[float32]:
-		return readH(ps, d)
-	case *Dense[float64]:
-		return readH(ps, d)
-	}
-	return fmt.Errorf("nmf: reading H into a %T", h)
-}
-
 // readH reads the panels' H columns into h (k×n on the host).
 func readH[T Float](ps *panelSet, h *Dense[T]) error {
 	for _, pn := range ps.panels {

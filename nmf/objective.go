@@ -24,8 +24,7 @@ func objective(e, pen float64) float64 {
 	return math.Sqrt(e*e + 2*pen)
 }
 
-// penaltyOf is l1·Σv + ½·l2·Σv² (v is nonnegative; sums is in
-// minibatch_step.go).
+// penaltyOf is the penalty of a host matrix (sums is in minibatch_step.go).
 func penaltyOf(m backend.HostMatrix, l1, l2 float64) float64 {
 	var s, s2 float64
 	switch d := m.(type) {
@@ -34,54 +33,73 @@ func penaltyOf(m backend.HostMatrix, l1, l2 float64) float64 {
 	case *Dense[float64]:
 		s, s2 = sums(d.Data)
 	}
-	return l1*s + 0.5*l2*s2
+	return penaltyFrom(s, s2, l1, l2)
 }
 
+// penaltyFrom is l1·Σv + ½·l2·Σv² from s = Σv and s2 = Σv² (v is
+// nonnegative, so Σv is Σ|v|).
+func penaltyFrom(s, s2, l1, l2 float64) float64 { return l1*s + 0.5*l2*s2 }
+
 // penalty is the penalty of the factors the problem solves for (a held
-// factor's is a constant, left out), read from the backend into host
-// buffers allocated on first use; 0, with nothing read, when no penalty
-// applies. The factor held in panels (W's rows, or H's columns with column
-// panels) is spread over the processes of a distributed fit, so its part is
-// summed over them; the shared one is the same on every process.
+// factor's is a constant, left out), from their sums on the backends
+// holding them (Backend.Sums; nothing is copied to the host); 0 when no
+// penalty applies. The factor held in panels (W's rows, or H's columns
+// with column panels) is spread over the processes of a distributed fit,
+// so its part is summed over them; the shared one is the same on every
+// process.
 func (pr *problem) penalty(w, h backend.Matrix) (float64, error) {
 	pen := 0.0
 	if pr.updateW && (pr.p.L1RegW != 0 || pr.p.L2RegW != 0) {
-		if pr.hostW == nil {
-			pr.hostW = newHostMatrix(pr.prec, pr.l, pr.k)
-		}
-		var err error
+		var parts []factorPart
 		if pr.ps != nil && !pr.ps.cols {
-			err = pr.ps.readW(pr.hostW)
+			for _, pn := range pr.ps.panels {
+				parts = append(parts, factorPart{pn.m.b, pn.w})
+			}
 		} else {
-			err = pr.b.Read(w, pr.hostW)
+			parts = []factorPart{{pr.b, w}}
 		}
+		p, err := pr.factorPenalty("W", parts, !pr.cols(), pr.p.L1RegW, pr.p.L2RegW)
 		if err != nil {
-			return 0, pr.wrap("reading W for the objective", err)
-		}
-		if pen, err = pr.penaltySum(!pr.cols(), penaltyOf(pr.hostW, pr.p.L1RegW, pr.p.L2RegW)); err != nil {
 			return 0, err
 		}
+		pen += p
 	}
 	if pr.updateH && (pr.p.L1RegH != 0 || pr.p.L2RegH != 0) {
-		if pr.hostH == nil {
-			pr.hostH = newHostMatrix(pr.prec, pr.k, pr.n)
-		}
-		var err error
+		var parts []factorPart
 		if pr.cols() {
-			err = readHost(pr.ps, pr.hostH)
+			for _, pn := range pr.ps.panels {
+				parts = append(parts, factorPart{pn.m.b, pn.hp})
+			}
 		} else {
-			err = pr.b.Read(h, pr.hostH)
+			parts = []factorPart{{pr.b, h}}
 		}
-		if err != nil {
-			return 0, pr.wrap("reading H for the objective", err)
-		}
-		p, err := pr.penaltySum(pr.cols(), penaltyOf(pr.hostH, pr.p.L1RegH, pr.p.L2RegH))
+		p, err := pr.factorPenalty("H", parts, pr.cols(), pr.p.L1RegH, pr.p.L2RegH)
 		if err != nil {
 			return 0, err
 		}
 		pen += p
 	}
 	return pen, nil
+}
+
+// factorPart is a factor's matrix, or one panel of it, and its backend.
+type factorPart struct {
+	b backend.Backend
+	m backend.Matrix
+}
+
+// factorPenalty is the penalty of the factor named name held in parts:
+// their sums added, then summed over the processes where split.
+func (pr *problem) factorPenalty(name string, parts []factorPart, split bool, l1, l2 float64) (float64, error) {
+	var s, s2 float64
+	for _, part := range parts {
+		a, a2, err := part.b.Sums(part.m)
+		if err != nil {
+			return 0, pr.wrap("the sums of "+name+" for the objective", err)
+		}
+		s, s2 = s+a, s2+a2
+	}
+	return pr.penaltySum(split, penaltyFrom(s, s2, l1, l2))
 }
 
 // penaltySum is a factor's penalty v summed over the processes when the
@@ -91,12 +109,4 @@ func (pr *problem) penaltySum(split bool, v float64) (float64, error) {
 		return v, nil
 	}
 	return commScalar(pr.comm, v)
-}
-
-// newHostMatrix is a zero rows×cols host matrix of precision p.
-func newHostMatrix(p backend.Precision, rows, cols int) backend.HostMatrix {
-	if p == backend.Float32 {
-		return &Dense[float32]{Rows: rows, Cols: cols, Data: make([]float32, rows*cols)}
-	}
-	return &Dense[float64]{Rows: rows, Cols: cols, Data: make([]float64, rows*cols)}
 }

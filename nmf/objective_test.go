@@ -165,10 +165,11 @@ func TestMiniBatchTraceAndInit(t *testing.T) {
 	}
 }
 
-// countingBackend counts the divergence passes of the backend it wraps.
+// countingBackend counts the divergence passes and the reads of the
+// backend it wraps.
 type countingBackend struct {
 	backend.Backend
-	divergences *int
+	divergences, reads *int
 }
 
 func (c countingBackend) Divergence(x backend.Data, w, h backend.Matrix, beta float64) (float64, error) {
@@ -176,11 +177,17 @@ func (c countingBackend) Divergence(x backend.Data, w, h backend.Matrix, beta fl
 	return c.Backend.Divergence(x, w, h, beta)
 }
 
+func (c countingBackend) Read(m backend.Matrix, dst backend.HostMatrix) error {
+	*c.reads++
+	return c.Backend.Read(m, dst)
+}
+
 // TestFinalReusesTrace checks that the error at the end is the trace's
 // last point where that was taken at n_iter (MaxIter on a check
 // iteration, convergence on one, no iterations), with one divergence pass
 // per trace point and a further one only where the fit ended off the
-// checks; and that it is the error of the result.
+// checks; that it is the error of the result; and that the penalty
+// (alpha_W = alpha_H = 0.01) reads nothing back before the end.
 func TestFinalReusesTrace(t *testing.T) {
 	x := absNormal(10, 30, 20)
 	for _, c := range []struct {
@@ -197,11 +204,11 @@ func TestFinalReusesTrace(t *testing.T) {
 		{"cd converged off the checks", nmf.CD, 200, 0.5, 2},
 		{"no iterations", nmf.MU, 0, 0, 1},
 	} {
-		var calls int
+		var calls, reads int
 		o := nmf.Options{Components: 3, Solver: c.solver, Init: nmf.InitRandom, Seed: 4, AlphaW: 0.01,
 			Backend: func() (backend.Backend, error) {
 				b, err := cpu.New()
-				return countingBackend{b, &calls}, err
+				return countingBackend{b, &calls, &reads}, err
 			}}
 		o.SetStopping(c.maxIter, c.tol)
 		res, err := nmf.Fit(context.Background(), x, o)
@@ -209,6 +216,11 @@ func TestFinalReusesTrace(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		last := res.Trace[len(res.Trace)-1]
+		// the penalties are summed on the backend: W and H are read once,
+		// at the end
+		if reads != 2 {
+			t.Errorf("%s: %d reads of W or H, want 2", c.name, reads)
+		}
 		if calls != c.calls {
 			t.Errorf("%s: %d divergence passes, want %d (n_iter %d, trace %+v)", c.name, calls, c.calls, res.NIter, res.Trace)
 		}

@@ -36,9 +36,6 @@ type problem struct {
 	comm Comm
 	// began is when solve started: the trace's seconds count from it.
 	began time.Time
-	// hostW and hostH hold the factors read back for the regularised
-	// objective (objective.go); nil until needed.
-	hostW, hostH backend.HostMatrix
 }
 
 // outcome is what a solve produced. w and h are the backend's matrices,

@@ -298,6 +298,10 @@ type Backend interface {
 	// the square root: entries with X ≤ Epsilon are left out of the terms in
 	// X, zeros of W·H at the others become Epsilon.
 	Divergence(x Data, w, h Matrix, beta float64) (float64, error)
+	// Sums returns Σ m and Σ m² over m's elements, accumulated in float64
+	// (a device without it: its widest type): the penalties of the
+	// regularised objective (l1·Σ|m| + ½·l2·‖m‖², m being nonnegative).
+	Sums(m Matrix) (sum, sumSq float64, err error)
 
 	// Close releases every matrix, data and scratch buffer the backend holds.
 	// It is idempotent.

@@ -65,6 +65,7 @@ func run(t *testing.T, newBackend func() (backend.Backend, error), sizes []int, 
 			t.Run("MUStep", c.muStep)
 			t.Run("CDSweep", c.cdSweep)
 			t.Run("Divergence", c.divergence)
+			t.Run("Sums", c.sums)
 		})
 	}
 }
@@ -364,6 +365,27 @@ func (c *checker) divergence(t *testing.T) {
 				}
 				c.checkScalar(fmt.Sprintf("%v β=%v sparse=%v", s, beta, sparse), got, refDivergence(x, w, h, beta))
 			}
+		}
+	}
+}
+
+// sums checks Sums on empty, small and tall matrices (a fraction of
+// zeros) against Σ m and Σ m² summed in float64.
+func (c *checker) sums(t *testing.T) {
+	for _, r := range append([]int{0}, append(c.sizes, c.big)...) {
+		for _, k := range []int{1, 3, 17} {
+			m := c.random(r, k, 0.2)
+			var want, wantSq float64
+			for _, v := range m.v {
+				want += v
+				wantSq += v * v
+			}
+			got, gotSq, err := c.b.Sums(c.upload(m))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.checkScalar(fmt.Sprintf("%d×%d Σ", r, k), got, want)
+			c.checkScalar(fmt.Sprintf("%d×%d Σ²", r, k), gotSq, wantSq)
 		}
 	}
 }
