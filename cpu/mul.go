@@ -34,6 +34,10 @@ func (im *impl[T]) mul(out, a *matrix[T], ta bool, b *matrix[T], tb bool) {
 	if k != kb || out.rows != m || out.cols != n {
 		panic(fmt.Sprintf("backend: cpu: Mul: %d×%d · %d×%d into %d×%d", m, k, kb, n, out.rows, out.cols))
 	}
+	if k == 0 { // an empty sum, which the BLAS refuses (lda < 1)
+		clear(out.data)
+		return
+	}
 	im.product(out.data, a.data, a.cols, ta, b.data, b.cols, tb, m, n, k)
 }
 

@@ -199,6 +199,9 @@ func (b *Backend) gemm(p backend.Precision, M, N, K int, A, B operand, C *cl.Buf
 	if M == 0 || N == 0 {
 		return nil
 	}
+	if K == 0 { // an empty sum, which gemmPacked would not launch at all
+		return b.zero(p, C, int64(M)*int64(N)*int64(p.Size()))
+	}
 	pl, err := b.planGemm(p, M, N, K, A, B)
 	if err != nil {
 		return err

@@ -192,9 +192,31 @@ func (c *checker) mul(t *testing.T) {
 			}
 		}
 	}
+	// An empty inner dimension: out = 0, whatever it held.
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			a, b := host{3, 0, nil}, host{0, 4, nil}
+			if ta {
+				a = host{0, 3, nil}
+			}
+			if tb {
+				b = host{4, 0, nil}
+			}
+			out := Put(c.t, c.b, c.p, 3, 4, Uniform(c.rng, c.p, 3, 4, 1, 0))
+			if err := c.b.Mul(out, c.upload(a), ta, c.upload(b), tb); err != nil {
+				t.Fatal(err)
+			}
+			c.check(fmt.Sprintf("3×0×4 ta=%v tb=%v", ta, tb), c.read(out), make([]float64, 12))
+		}
+	}
+	out := Put(c.t, c.b, c.p, 4, 4, Uniform(c.rng, c.p, 4, 4, 1, 0))
+	if err := c.b.Gram(out, c.upload(host{0, 4, nil})); err != nil {
+		t.Fatal(err)
+	}
+	c.check("Gram of 0×4", c.read(out), make([]float64, 16))
 	// The tall-skinny shape of an iteration with few components.
 	a, b := c.random(c.big, 3, 0.1), c.random(3, 200, 0)
-	out := c.zeros(c.big, 200)
+	out = c.zeros(c.big, 200)
 	if err := c.b.Mul(out, c.upload(a), false, c.upload(b), false); err != nil {
 		t.Fatal(err)
 	}
