@@ -27,3 +27,13 @@ func (b *Backend) ReleaseData(x backend.Data) error {
 	}
 	return first
 }
+
+// ReleaseMatrix releases m's device buffer before Close. m must not be used
+// afterwards; releasing it twice is harmless. Work already queued on it
+// completes (OpenCL frees the buffer once no command uses it).
+func (b *Backend) ReleaseMatrix(m backend.Matrix) error {
+	if err := b.mat("ReleaseMatrix", m).buf.Close(); err != nil {
+		return b.wrap("ReleaseMatrix", err)
+	}
+	return nil
+}

@@ -170,6 +170,9 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init 
 		return nil, err
 	}
 	defer closeAll(members)
+	if w := opt.MemberWeights; w != nil && len(w) != max(len(members), 1) {
+		return nil, invalid("MemberWeights", "%d weights for %d devices; give one for each device of Devices, in order", len(w), max(len(members), 1))
+	}
 	var b backend.Backend
 	var reason string
 	if len(members) > 0 {

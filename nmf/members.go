@@ -191,6 +191,9 @@ type MemberPlan struct {
 	Lo, Hi   int    // X's rows [Lo, Hi), or columns (Plan.Along)
 	Panels   int
 	Streamed bool
+	// Speed is how the share was sized: the member's measured speed or
+	// the weight given (memberspeed.go).
+	Speed MemberSpeed
 }
 
 // loadMembers shares X's rows (or columns: size is the length of the side
@@ -202,7 +205,10 @@ func loadMembers(pr *problem, size, other int, rows func(lo, hi int) backend.Hos
 	if len(bs) > size {
 		bs = bs[:size] // one row at least each; the rest stay idle
 	}
-	bounds := memberRows(bs, size, opt.DeviceMemory)
+	bounds, speeds, err := memberRows(pr, bs, size, other, rows, rowBytes, opt)
+	if err != nil {
+		return Plan{}, err
+	}
 	plan := Plan{Along: opt.PanelsAlong}
 	var panels []panel
 	var members []*member
@@ -221,11 +227,10 @@ func loadMembers(pr *problem, size, other int, rows func(lo, hi int) backend.Hos
 		plan.Panels += mp.Panels
 		plan.Streamed = plan.Streamed || mp.Streamed
 		plan.BytesPerIteration += mp.BytesPerIteration
-		plan.Members = append(plan.Members, MemberPlan{Device: b.Name(), Lo: lo, Hi: hi, Panels: mp.Panels, Streamed: mp.Streamed})
+		plan.Members = append(plan.Members, MemberPlan{Device: b.Name(), Lo: lo, Hi: hi, Panels: mp.Panels, Streamed: mp.Streamed, Speed: speeds[i]})
 	}
 	plan.PanelRows = panels[0].hi - panels[0].lo
 	plan.setAlong(opt)
-	var err error
 	pr.ps, err = newMemberSet(plan, panels, members, rows, rowBytes)
 	if err != nil {
 		return Plan{}, err
@@ -233,42 +238,22 @@ func loadMembers(pr *problem, size, other int, rows func(lo, hi int) backend.Hos
 	return pr.ps.plan, nil
 }
 
-// memberRows cuts l rows into len(bs) ranges (bounds[i]..bounds[i+1]), each
-// of one row at least, in proportion to the members' device memory (capped
-// by capBytes when positive) when all of them report it, else equally.
-// Speed is not measured: members of unequal speed wait for the slowest.
-func memberRows(bs []backend.Backend, l int, capBytes int64) []int {
-	weights := make([]float64, len(bs))
+// memberRows cuts X's size rows (columns, along opt.PanelsAlong) into
+// len(bs) ranges, bounds[i]..bounds[i+1], by the members' weights
+// (memberSpeeds, memberShares; memberspeed.go), and returns the weights.
+func memberRows(pr *problem, bs []backend.Backend, size, other int, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64, opt Options) ([]int, []MemberSpeed, error) {
+	caps := make([]int, len(bs))
 	for i, b := range bs {
-		weights[i] = 1
-		if ml, ok := b.(backend.MemoryLimits); ok {
-			_, mem := ml.MemoryLimits()
-			if capBytes > 0 && capBytes < mem {
-				mem = capBytes
-			}
-			weights[i] = float64(mem)
-			continue
+		if ml, ok := b.(backend.MemoryLimits); ok && opt.DeviceMemory > 0 {
+			ml.SetMemoryCap(opt.DeviceMemory) // before the probe: the backend's choices follow it
 		}
-		for j := range weights {
-			weights[j] = 1
-		}
-		break
+		caps[i] = residentRows(b, size, other, pr.k, pr.prec, rowBytes)
 	}
-	var total float64
-	for _, w := range weights {
-		total += w
+	sp, err := memberSpeeds(pr, bs, size, other, rows, rowBytes, opt.PanelsAlong == AlongColumns, opt)
+	if err != nil {
+		return nil, nil, err
 	}
-	bounds := make([]int, len(bs)+1)
-	var acc float64
-	for i := range bs {
-		acc += weights[i]
-		bounds[i+1] = int(float64(l)*acc/total + 0.5)
-		// one row at least for this member and each after it
-		bounds[i+1] = max(bounds[i+1], bounds[i]+1)
-		bounds[i+1] = min(bounds[i+1], l-(len(bs)-1-i))
-	}
-	bounds[len(bs)] = l
-	return bounds
+	return memberShares(sp, caps, size), sp, nil
 }
 
 // openMembers opens the devices of a fit on several: opt.Backends when set,

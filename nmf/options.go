@@ -119,10 +119,17 @@ type Options struct {
 	// Devices, when it names more than one device ("opencl:0:0",
 	// "cpu", ..., or "all-gpus" for every OpenCL GPU), runs one fit on all
 	// of them (over Device and Backend): X's rows are shared among them in
-	// proportion to their memory, the H half's small sums combined on the
-	// host every iteration (docs/distributed.md). Results agree with one
-	// device's to rounding.
+	// proportion to their speeds, measured by a short probe of the fit's
+	// iteration on each, within what each one's memory holds, the H half's
+	// small sums combined on the host every iteration
+	// (docs/distributed.md). Results agree with one device's to rounding.
 	Devices []string
+	// MemberWeights, when set, replaces the measured speeds of a fit on
+	// several devices: one weight > 0 per device of Devices (or Backends),
+	// in their order; X's rows (columns) are shared in exactly those
+	// proportions (one at least each), so that the split, and with it the
+	// order of the sums, is the same on every run.
+	MemberWeights []float64
 	// Backends, when set, is Devices with the caller's backends: called
 	// once per fit, the fit closes what it returns. For tests.
 	Backends func() ([]backend.Backend, error)

@@ -92,8 +92,7 @@ func planPanels(b backend.Backend, l, n, k int, prec backend.Precision, rowBytes
 		return p, cuts, err
 	}
 	maxAlloc, memory := ml.MemoryLimits()
-	e := int64(prec.Size())
-	factors := e * (4*int64(l)*int64(k) + 6*int64(k)*int64(n) + 2*int64(k)*int64(k))
+	factors := factorBytes(l, n, k, prec)
 	avail := memory - factors - panelReserve
 	if avail <= 0 {
 		return Plan{}, nil, fmt.Errorf("nmf: %s: %d bytes of device memory cannot hold the factors (W, H and their terms need %d, and %d are left to the device's scratch)", b.Name(), memory, factors, panelReserve)
@@ -136,6 +135,14 @@ func planPanels(b backend.Backend, l, n, k int, prec backend.Precision, rowBytes
 	p := Plan{Panels: len(cuts) - 1, PanelRows: cuts[1], Streamed: streamed}
 	p.BytesPerIteration = bytesPerIteration(p, xBytes)
 	return p, cuts, nil
+}
+
+// factorBytes is the device memory the planner counts for the factors of
+// a fit over l rows of X (n columns, k components) and their terms: W and
+// its two terms per row, H, its terms and scratch, the k×k Grams.
+func factorBytes(l, n, k int, prec backend.Precision) int64 {
+	e := int64(prec.Size())
+	return e * (4*int64(l)*int64(k) + 6*int64(k)*int64(n) + 2*int64(k)*int64(k))
 }
 
 func bytesPerIteration(p Plan, xBytes int64) int64 {

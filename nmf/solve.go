@@ -56,21 +56,7 @@ type outcome struct {
 // together with the context's error.
 func (pr *problem) solve(ctx context.Context, w0, h0 backend.HostMatrix) (*outcome, error) {
 	pr.began = time.Now()
-	var w, h backend.Matrix // nil when W (H) is in the panels
-	var err error
-	if pr.ps != nil && !pr.ps.cols {
-		err = pr.ps.start(pr, w0)
-	} else {
-		w, err = pr.matrix(pr.l, pr.k, w0)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if pr.cols() {
-		err = pr.ps.startCols(pr, w, h0)
-	} else {
-		h, err = pr.matrix(pr.k, pr.n, h0)
-	}
+	w, h, err := pr.place(w0, h0)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +112,29 @@ func (pr *problem) finalPoint(w, h backend.Matrix, out *outcome) (TracePoint, er
 	}
 	p.Seconds = time.Since(pr.began).Seconds()
 	return p, err
+}
+
+// place puts the start w0, h0 on the device: W and H as matrices, or the
+// part of them the panels hold (W's rows, or H's columns) in the panels, nil
+// returned for it.
+func (pr *problem) place(w0, h0 backend.HostMatrix) (w, h backend.Matrix, err error) {
+	if pr.ps != nil && !pr.ps.cols {
+		err = pr.ps.start(pr, w0)
+	} else {
+		w, err = pr.matrix(pr.l, pr.k, w0)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if pr.cols() {
+		err = pr.ps.startCols(pr, w, h0)
+	} else {
+		h, err = pr.matrix(pr.k, pr.n, h0)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, h, nil
 }
 
 // cols says X and H are in column panels (colpanels.go): W is then shared,

@@ -292,11 +292,16 @@ func checkValues[T Float](arg string, d *Dense[T], rows, cols int) (T, error) {
 	return mx, nil
 }
 
-// checkPanels checks DeviceMemory, PanelRows, PanelCols and PanelsAlong
-// (panels.go).
+// checkPanels checks DeviceMemory, MemberWeights, PanelRows, PanelCols and
+// PanelsAlong (panels.go, memberspeed.go).
 func checkPanels(_ *Params, o Options, _, _ int) error {
 	if o.DeviceMemory < 0 {
 		return invalid("DeviceMemory", "%d; want bytes > 0, or 0 for the device's own", o.DeviceMemory)
+	}
+	for i, w := range o.MemberWeights {
+		if !(w > 0) || math.IsInf(w, 0) {
+			return invalid("MemberWeights", "weight %d is %v; want a finite number > 0 for each device", i+1, w)
+		}
 	}
 	if o.PanelRows < 0 {
 		return invalid("PanelRows", "%d; want rows > 0, or 0 to let the fit choose", o.PanelRows)

@@ -96,7 +96,14 @@
 //	                      auto takes the first OpenCL GPU, else the CPU
 //	                      (default auto); a list (opencl:0:0,opencl:0:1 or
 //	                      opencl,cpu) or all-gpus runs one fit on all of
-//	                      them, X's rows shared by their memory
+//	                      them, X's rows (or columns) shared by their
+//	                      speeds, measured by a short probe of the fit's
+//	                      iteration on each, within what each one's memory
+//	                      holds resident
+//	--device-weights W    (fit) with a --device list: share X in these
+//	                      proportions (1,3: a quarter and three quarters),
+//	                      one weight > 0 per device, instead of by the
+//	                      measured speeds: the same split on every run
 //	--distributed mpi     (fit) one rank of a fit under mpirun -np N: each
 //	                      rank maps the .npy (or reads its rows of a .mtx,
 //	                      or decodes its images of a folder: columns),
@@ -329,6 +336,16 @@
 //	             "transfer_wait_seconds": 0},  // streamed: the compute's wait
 //	                                    // + "profile": "gpu" or "cpu" on an
 //	                                    // OpenCL device (CLNMF_OPENCL_PROFILE)
+//	                                    // + on a --device list "members":
+//	                                    // [{"name", "rows": [lo, hi] (or
+//	                                    // "columns"), "panels", "streamed",
+//	                                    // "sized_by": "speed" or "weights",
+//	                                    // "weight", "memory_capped", "speed":
+//	                                    // {"method": "probe", "per_second":
+//	                                    // rows (columns) of X per second of
+//	                                    // iteration, "probe_size",
+//	                                    // "probe_iterations", "probe_seconds",
+//	                                    // "probe_wall_seconds"}}, …]
 //	  "warnings": [],                   // {"code": "max_iter", "message": …}
 //	  "params": {"rank": 4, "loss": "kullback-leibler", "beta": 1,
 //	             "solver": "mu", "init": "nndsvda", "max_iter": 200,

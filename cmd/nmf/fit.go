@@ -46,6 +46,9 @@ Flags:
   --device D            auto, cpu, opencl, opencl:P:D (see nmf devices), a list of
                         them (opencl:0:0,opencl:0:1) for one fit on all, or all-gpus
                         (default auto)
+  --device-weights W    with a --device list: share X among the devices in these
+                        proportions (e.g. 1,3), one per device, instead of by their
+                        speeds measured at the start (same split on every run)
   --distributed mpi     one rank of a fit under mpirun: each rank fits its rows (or
                         columns, see --panels) of a mapped .npy, its rows of a
                         .mtx or its images of a folder, rank 0 writes; Ctrl-C
@@ -457,7 +460,13 @@ func deviceReportOf[T nmf.Float](o *options, res *nmf.Result[T]) deviceReport {
 		TransferWaitSeconds: p.WaitSeconds, TransferUntimed: p.Untimed,
 		Profile: res.DeviceProfile}
 	for _, m := range p.Members {
-		mr := memberReport{Name: m.Device, Panels: m.Panels, Streamed: m.Streamed}
+		sp := m.Speed
+		mr := memberReport{Name: m.Device, Panels: m.Panels, Streamed: m.Streamed, SizedBy: "weights", Weight: sp.Weight, MemoryCapped: sp.Capped}
+		if sp.Method == "probe" {
+			mr.SizedBy = "speed"
+			mr.Speed = &speedReport{Method: sp.Method, PerSecond: sp.Weight, ProbeSize: sp.ProbeRows, ProbeIterations: sp.ProbeIterations,
+				ProbeSeconds: sp.ProbeSeconds, ProbeWallSeconds: sp.WallSeconds}
+		}
 		if span := &[2]int{m.Lo, m.Hi}; p.Along == nmf.AlongColumns {
 			mr.Columns = span
 		} else {

@@ -38,10 +38,12 @@ type options struct {
 	// distributed is --distributed ("" or "mpi"); dist this rank's part.
 	distributed string
 	dist        *distRun
-	devMemArg   string // --device-memory as given
-	devMem      int64  // --device-memory in bytes; 0 for the device's own
-	panels      string // --panels: rows, columns, or "" for the longer side
-	precision   string // "" until resolved from the input
+	weightsArg  string    // --device-weights as given
+	weights     []float64 // --device-weights: one per device of --device
+	devMemArg   string    // --device-memory as given
+	devMem      int64     // --device-memory in bytes; 0 for the device's own
+	panels      string    // --panels: rows, columns, or "" for the longer side
+	precision   string    // "" until resolved from the input
 	out         string
 	format      string
 	force       bool
@@ -97,6 +99,7 @@ func newFlagSet(cmd string, o *options) *flag.FlagSet {
 	fs.StringVar(&o.device, "device", "auto", "")
 	if cmd == "fit" {
 		fs.StringVar(&o.distributed, "distributed", "", "")
+		fs.StringVar(&o.weightsArg, "device-weights", "", "")
 	}
 	if cmd == "fit" || cmd == "transform" {
 		fs.StringVar(&o.devMemArg, "device-memory", "", "")
@@ -289,6 +292,9 @@ func (o *options) checkRun([]string) string {
 	if msg := o.resolveDevices(); msg != "" {
 		return msg
 	}
+	if msg := o.resolveWeights(); msg != "" {
+		return msg
+	}
 	if o.distributed != "" && o.distributed != "mpi" {
 		return fmt.Sprintf("--distributed %s: want mpi", quoteArg(o.distributed))
 	}
@@ -373,6 +379,7 @@ func (o *options) nmfOptions() nmf.Options {
 	if len(o.devices) > 1 || o.device == "all-gpus" {
 		opt.Device, opt.Devices = "", o.devices
 	}
+	opt.MemberWeights = o.weights
 	opt.DeviceMemory = o.devMem
 	opt.PanelsAlong = nmf.Along(o.panels)
 	return opt
@@ -479,6 +486,29 @@ func (o *options) resolveDevices() string {
 			}
 		}
 		o.devices = append(o.devices, d)
+	}
+	return ""
+}
+
+// resolveWeights checks --device-weights: one number > 0 per device of a
+// --device list (all-gpus: as many as it finds, checked by the fit).
+func (o *options) resolveWeights() string {
+	o.weights = nil
+	if o.weightsArg == "" {
+		return ""
+	}
+	for _, f := range strings.Split(o.weightsArg, ",") {
+		w, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(w > 0) || math.IsInf(w, 0) {
+			return fmt.Sprintf("--device-weights %s: want one number > 0 per device of --device, separated by commas (e.g. 1,3)", quoteArg(o.weightsArg))
+		}
+		o.weights = append(o.weights, w)
+	}
+	switch {
+	case len(o.devices) < 2 && o.device != "all-gpus":
+		return fmt.Sprintf("--device-weights %s: --device %s is one device; the weights share X among the devices of a list (--device cpu,opencl)", quoteArg(o.weightsArg), quoteArg(o.device))
+	case o.device != "all-gpus" && len(o.weights) != len(o.devices):
+		return fmt.Sprintf("--device-weights %s: %d weights for the %d devices of --device %s", quoteArg(o.weightsArg), len(o.weights), len(o.devices), quoteArg(o.device))
 	}
 	return ""
 }

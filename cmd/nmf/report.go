@@ -119,8 +119,8 @@ type deviceReport struct {
 	// CPU backend.
 	Profile string `json:"profile,omitempty"`
 	// Members is each device's share of a fit on several (--device a,b):
-	// its name, X's rows [lo, hi) (or columns, with column panels) and its
-	// panels.
+	// its name, X's rows [lo, hi) (or columns, with column panels), its
+	// panels, and how the share was sized (nmf.MemberSpeed).
 	Members []memberReport `json:"members,omitempty"`
 }
 
@@ -130,6 +130,27 @@ type memberReport struct {
 	Columns  *[2]int `json:"columns,omitempty"`
 	Panels   int     `json:"panels"`
 	Streamed bool    `json:"streamed"`
+	// SizedBy is "speed" (the share follows the measured speed) or
+	// "weights" (--device-weights); Weight is what the share is
+	// proportional to (the speed's per_second, or the weight given);
+	// MemoryCapped says the share was cut to what the device holds
+	// resident.
+	SizedBy      string       `json:"sized_by"`
+	Weight       float64      `json:"weight"`
+	MemoryCapped bool         `json:"memory_capped"`
+	Speed        *speedReport `json:"speed,omitempty"`
+}
+
+// speedReport is a member's measured speed: the fit's iteration timed on
+// the device alone over X's first probe_size rows (columns), after one
+// untimed iteration; per_second is rows (columns) of X per second.
+type speedReport struct {
+	Method           string  `json:"method"`
+	PerSecond        float64 `json:"per_second"`
+	ProbeSize        int     `json:"probe_size"`
+	ProbeIterations  int     `json:"probe_iterations"`
+	ProbeSeconds     float64 `json:"probe_seconds"`
+	ProbeWallSeconds float64 `json:"probe_wall_seconds"`
 }
 
 // reportParams are the parameters as used, every default resolved; their

@@ -20,3 +20,11 @@ type MemoryLimits interface {
 type Adder interface {
 	Add(dst, src Matrix) error
 }
+
+// MatrixReleaser is implemented by backends that can release one matrix
+// before Close (the speed probe of a fit on several devices frees what it
+// allocated). The matrix must not be used afterwards; releasing it twice is
+// harmless.
+type MatrixReleaser interface {
+	ReleaseMatrix(m Matrix) error
+}

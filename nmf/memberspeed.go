@@ -1,0 +1,318 @@
+package nmf
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/clnmf/clnmf/nmf/backend"
+)
+
+// How a fit on several devices sizes the members' shares of X
+// (docs/distributed.md): each member's speed is measured by a probe — the
+// fit's own iteration (solver, loss, side, precision, the factors updated)
+// run on that member alone over X's first rows (columns) with all of X's
+// other side, one untimed iteration then timed ones — and the rows go to the
+// members in proportion to their speeds, none beyond what its memory holds
+// resident beside the factors while another has room (when X does not fit
+// the members together, by speed alone: those whose share exceeds their
+// memory stream it). Options.MemberWeights replaces the probe and fixes the
+// split exactly.
+
+// MemberSpeed is how a member's share of a fit on several devices was
+// weighed.
+type MemberSpeed struct {
+	// Method is "probe" (measured) or "weights" (Options.MemberWeights).
+	Method string
+	// Weight is what the share is proportional to: the measured speed, rows
+	// (columns, with column panels) of X per second of iteration, or the
+	// weight given.
+	Weight float64
+	// ProbeRows is the rows (columns) of X the probe ran on, ProbeIterations
+	// the iterations it timed, ProbeSeconds their time; WallSeconds is all
+	// of the probe (loading its slice, the untimed iteration, releasing).
+	ProbeRows, ProbeIterations int
+	ProbeSeconds, WallSeconds  float64
+	// Capped says the share was cut to the rows the member's memory holds
+	// resident, the rest going to the others.
+	Capped bool
+}
+
+const (
+	// probeShare: the probe runs on an eighth of an equal share of X...
+	probeShare = 8
+	// ... and on at most probeMaxBytes of it (and a streamed panel's part of
+	// a device's memory).
+	probeMaxBytes = 64 << 20
+	// The probe times iterations until probeSeconds have passed, at most
+	// probeIterations of them: its cost is at most about (1 +
+	// probeIterations)/probeShare of a member's iteration when iterations
+	// are short, 2/probeShare when they are long.
+	probeSeconds    = 0.02
+	probeIterations = 8
+)
+
+// memberSpeeds weighs the members bs for sharing size rows (columns, with
+// cols) of X: opt.MemberWeights when set, else each member's probe, one
+// after the other on the same slice of X.
+func memberSpeeds(pr *problem, bs []backend.Backend, size, other int, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64, cols bool, opt Options) ([]MemberSpeed, error) {
+	sp := make([]MemberSpeed, len(bs))
+	if opt.MemberWeights != nil {
+		for i := range bs {
+			sp[i] = MemberSpeed{Method: "weights", Weight: opt.MemberWeights[i]}
+		}
+		return sp, nil
+	}
+	r := probeRows(bs, size, rowBytes)
+	for i, b := range bs {
+		var err error
+		if sp[i], err = probeMember(pr, b, r, other, rows, rowBytes, cols); err != nil {
+			return nil, fmt.Errorf("nmf: %s: measuring its speed on %d %ss of X: %w", b.Name(), r, sideName(opt), err)
+		}
+	}
+	return sp, nil
+}
+
+// probeRows is the rows (columns) of X the probe runs on: an eighth of an
+// equal share, within probeMaxBytes and a streamed panel's part of every
+// member's memory, one at least.
+func probeRows(bs []backend.Backend, size int, rowBytes func(lo, hi int) int64) int {
+	limit := int64(probeMaxBytes)
+	for _, b := range bs {
+		if ml, ok := b.(backend.MemoryLimits); ok {
+			maxAlloc, memory := ml.MemoryLimits()
+			limit = min(limit, maxAlloc, memory/(2*streamShare))
+		}
+	}
+	r := max((size/len(bs)+probeShare-1)/probeShare, 1)
+	for r > 1 && rowBytes(0, r) > limit {
+		r /= 2
+	}
+	return r
+}
+
+// probeMember times the fit's iteration on b alone over X's rows
+// (columns) [0, r), from a fixed positive start, and releases what it
+// allocated.
+func probeMember(pr *problem, b backend.Backend, r, other int, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64, cols bool) (MemberSpeed, error) {
+	began := time.Now()
+	q := &problem{b: b, prec: pr.prec, l: r, n: other, k: pr.k, p: pr.p, updateW: pr.updateW, updateH: pr.updateH}
+	plan := Plan{Panels: 1, Along: AlongRows}
+	if cols {
+		q.l, q.n, plan.Along = other, r, AlongColumns
+	}
+	// As in the middle of a fit: column panels form the next W half's
+	// terms in the H half's pass.
+	q.p.MaxIter = math.MaxInt
+	m := newMember(b, 0, false)
+	var err error
+	if q.ps, err = newMemberSet(plan, []panel{{lo: 0, hi: r, m: m}}, []*member{m}, rows, rowBytes); err != nil {
+		return MemberSpeed{}, err
+	}
+	var held []backend.Matrix
+	defer func() { q.ps.release(held) }()
+	iterate, held, err := q.probeIteration()
+	if err != nil {
+		return MemberSpeed{}, err
+	}
+	if err := iterate(1); err != nil {
+		return MemberSpeed{}, err
+	}
+	t0 := time.Now()
+	n := 0
+	for n == 0 || (n < probeIterations && time.Since(t0).Seconds() < probeSeconds) {
+		if err := iterate(2 + n); err != nil {
+			return MemberSpeed{}, err
+		}
+		n++
+	}
+	secs := max(time.Since(t0).Seconds(), 1e-9)
+	return MemberSpeed{Method: "probe", Weight: float64(r*n) / secs, ProbeRows: r, ProbeIterations: n, ProbeSeconds: secs,
+		WallSeconds: time.Since(began).Seconds()}, nil
+}
+
+// probeIteration places a fixed positive start on q's one panel and
+// returns one iteration of q's solver over it, ending when the device is
+// done (a read of the panel's term), and the matrices it holds besides the
+// panel set's.
+func (q *problem) probeIteration() (func(it int) error, []backend.Matrix, error) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	start := func(rows, cols int) backend.HostMatrix {
+		v := make([]float64, rows*cols)
+		for i := range v {
+			v[i] = (0.5 + rng.Float64()) / math.Sqrt(float64(q.k))
+		}
+		return backend.NewHost(q.prec, rows, cols, v)
+	}
+	w, h, err := q.place(start(q.l, q.k), start(q.k, q.n))
+	if err != nil {
+		return nil, nil, err
+	}
+	held := []backend.Matrix{w, h}
+	pn := &q.ps.panels[0]
+	nr, nc := pn.num.Dims()
+	done := backend.NewHost(q.prec, nr, nc, nil)
+	sync := func() error { return q.b.Read(pn.num, done) }
+	if q.p.Solver == MU {
+		mu := backend.MUFor(q.p.Beta)
+		flushH := mu.FlushH
+		if !q.updateW {
+			flushH = mu.FlushW
+		}
+		return func(it int) error {
+			var err error
+			if q.cols() {
+				err = q.ps.colMU(q, it, 1, mu.Gamma, mu.FlushW, flushH)
+			} else {
+				err = q.ps.muIteration(q, it, h, 1, mu.Gamma, mu.FlushW, flushH)
+			}
+			if err != nil {
+				return err
+			}
+			return sync()
+		}, held, nil
+	}
+	ht, hht, _, _, err := q.cdMatrices(h)
+	if err != nil {
+		return nil, held, err
+	}
+	held = append(held, ht, hht)
+	perm := make([]int, q.k)
+	for t := range perm {
+		perm[t] = t
+	}
+	return func(it int) error {
+		if q.updateW {
+			if _, err := q.cdUpdate(it, "W", w, ht, false, hht, nil, q.p.L1RegW, q.p.L2RegW, perm); err != nil {
+				return err
+			}
+		}
+		if q.updateH {
+			if _, err := q.cdUpdate(it, "H", ht, w, true, hht, nil, q.p.L1RegH, q.p.L2RegH, perm); err != nil {
+				return err
+			}
+		}
+		return sync()
+	}, held, nil
+}
+
+// release frees, where the backends can, every matrix and loaded panel of
+// ps and the matrices more (on the first member); for a panel set that is
+// done with (the probe's). Its errors are left out: the memory is the
+// backend's again at Close, and a device in trouble fails the fit's next
+// call.
+func (ps *panelSet) release(more []backend.Matrix) {
+	ms := append([]backend.Matrix{ps.kn1, ps.wm}, more...)
+	for i := range ps.panels {
+		pn := &ps.panels[i]
+		ms = append(ms, pn.w, pn.num, pn.den, pn.hp, pn.htp)
+		if dr, ok := pn.m.b.(backend.DataReleaser); ok && pn.x != nil {
+			dr.ReleaseData(pn.x)
+			pn.x = nil
+		}
+	}
+	seen := map[backend.Matrix]bool{}
+	for _, m := range ps.members {
+		mr, ok := m.b.(backend.MatrixReleaser)
+		if !ok {
+			continue
+		}
+		own := append([]backend.Matrix{m.colSums}, m.sum[0], m.sum[1], m.term[0], m.term[1])
+		for _, c := range m.copies {
+			own = append(own, c)
+		}
+		for _, o := range m.ones {
+			own = append(own, o)
+		}
+		for _, s := range m.scratch {
+			own = append(own, s)
+		}
+		if m.primary() {
+			own = append(own, ms...)
+		}
+		for _, o := range own {
+			if o != nil && !seen[o] {
+				seen[o] = true
+				mr.ReleaseMatrix(o)
+			}
+		}
+	}
+}
+
+// memberShares cuts size rows into len(sp) ranges (bounds[i]..bounds[i+1])
+// in proportion to the members' weights, one row at least each. Measured
+// shares are capped by caps (the rows each member holds resident; 0: no
+// cap), a capped member's excess going to the others in proportion to
+// theirs, unless the caps together are short of size. Given weights
+// (Options.MemberWeights) are followed as they are.
+func memberShares(sp []MemberSpeed, caps []int, size int) []int {
+	n := len(sp)
+	share := make([]float64, n)
+	room := 0
+	for _, c := range caps {
+		if c <= 0 {
+			room = size // a member without a cap takes any excess
+			break
+		}
+		room += c
+	}
+	left := float64(size)
+	for {
+		var wsum float64
+		for i := range sp {
+			if !sp[i].Capped {
+				wsum += sp[i].Weight
+			}
+		}
+		if wsum == 0 {
+			break
+		}
+		again := false
+		for i := range sp {
+			if sp[i].Capped {
+				continue
+			}
+			share[i] = left * sp[i].Weight / wsum
+			if sp[i].Method == "probe" && room >= size && caps[i] > 0 && share[i] > float64(caps[i]) {
+				sp[i].Capped, again = true, true
+			}
+		}
+		if !again {
+			break
+		}
+		left = float64(size)
+		for i := range sp {
+			if sp[i].Capped {
+				share[i] = float64(caps[i])
+				left -= share[i]
+			}
+		}
+	}
+	bounds := make([]int, n+1)
+	var acc float64
+	for i := range n {
+		acc += share[i]
+		bounds[i+1] = int(acc + 0.5)
+		// one row at least for this member and each after it
+		bounds[i+1] = max(bounds[i+1], bounds[i]+1)
+		bounds[i+1] = min(bounds[i+1], size-(n-1-i))
+	}
+	bounds[n] = size
+	return bounds
+}
+
+// residentRows is how many of size rows (other columns, k components) b
+// holds resident beside the factors, by X's mean row size (planPanels
+// decides the plan itself); 0 for a backend without MemoryLimits, which
+// computes on X where it is.
+func residentRows(b backend.Backend, size, other, k int, prec backend.Precision, rowBytes func(lo, hi int) int64) int {
+	ml, ok := b.(backend.MemoryLimits)
+	if !ok {
+		return 0
+	}
+	_, memory := ml.MemoryLimits()
+	perRow := float64(rowBytes(0, size))/float64(size) + float64(factorBytes(1, 0, k, prec)-factorBytes(0, 0, k, prec))
+	avail := memory - factorBytes(0, other, k, prec) - panelReserve
+	return max(int(float64(avail)/perRow), 1)
+}
