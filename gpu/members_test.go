@@ -39,3 +39,48 @@ func TestGoldenMembers(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseMatrix: ReleaseMatrix gives a matrix's device memory back
+// (DeviceBytes), a second release is harmless, and other matrices stay
+// usable (the speed probe of a fit on several devices frees its matrices
+// so).
+func TestReleaseMatrix(t *testing.T) {
+	b, err := openerFor(t)()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	db := b.(backend.DeviceBytes)
+	keep, err := b.NewMatrix(backend.Float32, 3, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := db.DeviceBytes()
+	m, err := b.NewMatrix(backend.Float32, 100, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := db.DeviceBytes() - before; got != 40000 {
+		t.Fatalf("a 100×100 float32 matrix holds %d bytes, want 40000", got)
+	}
+	mr := b.(backend.MatrixReleaser)
+	for range 2 {
+		if err := mr.ReleaseMatrix(m); err != nil {
+			t.Fatal(err)
+		}
+		if got := db.DeviceBytes(); got != before {
+			t.Fatalf("after ReleaseMatrix %d bytes held, want %d", got, before)
+		}
+	}
+	v := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	if err := b.Write(keep, backend.NewHost(backend.Float32, 3, 4, v)); err != nil {
+		t.Fatal(err)
+	}
+	got := backend.NewHost(backend.Float32, 3, 4, nil)
+	if err := b.Read(keep, got); err != nil {
+		t.Fatal(err)
+	}
+	if d := got.(*backend.Dense[float32]).Data; d[11] != 12 {
+		t.Fatalf("the matrix kept reads %v", d)
+	}
+}
