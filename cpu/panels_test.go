@@ -92,7 +92,8 @@ func TestColumnPanelsEqualOne(t *testing.T) {
 			opt.PanelCols = 7
 			for _, members := range []bool{false, true} {
 				if members {
-					opt.Backends = two
+					// an even split, whatever the members' measured speeds
+					opt.Backends, opt.MemberWeights = two, []float64{1, 1}
 				}
 				res, err := nmf.Fit(context.Background(), x, opt)
 				if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/clnmf/clnmf/nmf/backend"
@@ -13,7 +14,8 @@ import (
 // (docs/distributed.md): each member's speed is measured by a probe — the
 // fit's own iteration (solver, loss, side, precision, the factors updated)
 // run on that member alone over X's first rows (columns) with all of X's
-// other side, one untimed iteration then timed ones — and the rows go to the
+// other side, one untimed iteration then timed ones, the members taking
+// turns — and the rows go to the
 // members in proportion to their speeds, none beyond what its memory holds
 // resident beside the factors while another has room (when X does not fit
 // the members together, by speed alone: those whose share exceeds their
@@ -30,8 +32,9 @@ type MemberSpeed struct {
 	// weight given.
 	Weight float64
 	// ProbeRows is the rows (columns) of X the probe ran on, ProbeIterations
-	// the iterations it timed, ProbeSeconds their time; WallSeconds is all
-	// of the probe (loading its slice, the untimed iteration, releasing).
+	// the iterations it timed (the speed is from their median time),
+	// ProbeSeconds their time; WallSeconds adds loading its slice, placing
+	// the start and the untimed iteration.
 	ProbeRows, ProbeIterations int
 	ProbeSeconds, WallSeconds  float64
 	// Capped says the share was cut to the rows the member's memory holds
@@ -45,17 +48,22 @@ const (
 	// ... and on at most probeMaxBytes of it (and a streamed panel's part of
 	// a device's memory).
 	probeMaxBytes = 64 << 20
-	// The probe times iterations until probeSeconds have passed, at most
-	// probeIterations of them: its cost is at most about (1 +
-	// probeIterations)/probeShare of a member's iteration when iterations
-	// are short, 2/probeShare when they are long.
-	probeSeconds    = 0.02
-	probeIterations = 8
+	// The members take turns, one timed iteration each per round, until
+	// probeSeconds have passed after probeMinRounds rounds, at most
+	// probeRounds: each member's cost is at most about (1 +
+	// probeRounds)/probeShare of an iteration on its share when iterations
+	// are short (then also about probeSeconds in all), (1 +
+	// probeMinRounds)/probeShare when they are long.
+	probeSeconds   = 0.05
+	probeMinRounds = 3
+	probeRounds    = 64
 )
 
 // memberSpeeds weighs the members bs for sharing size rows (columns, with
-// cols) of X: opt.MemberWeights when set, else each member's probe, one
-// after the other on the same slice of X.
+// cols) of X: opt.MemberWeights when set, else their probes on the same
+// slice of X. The members take turns, so that the machine's changing load
+// falls on all of them alike, and each one's speed is from the median of
+// its iterations' times, so that a stall of one is left out.
 func memberSpeeds(pr *problem, bs []backend.Backend, size, other int, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64, cols bool, opt Options) ([]MemberSpeed, error) {
 	sp := make([]MemberSpeed, len(bs))
 	if opt.MemberWeights != nil {
@@ -65,11 +73,41 @@ func memberSpeeds(pr *problem, bs []backend.Backend, size, other int, rows func(
 		return sp, nil
 	}
 	r := probeRows(bs, size, rowBytes)
+	probes := make([]*probe, len(bs))
+	defer func() {
+		for _, p := range probes {
+			if p != nil {
+				p.q.ps.release(p.held)
+			}
+		}
+	}()
+	wrap := func(i int, err error) error {
+		return fmt.Errorf("nmf: %s: measuring its speed on %d %ss of X: %w", bs[i].Name(), r, sideName(opt), err)
+	}
 	for i, b := range bs {
 		var err error
-		if sp[i], err = probeMember(pr, b, r, other, rows, rowBytes, cols); err != nil {
-			return nil, fmt.Errorf("nmf: %s: measuring its speed on %d %ss of X: %w", b.Name(), r, sideName(opt), err)
+		if probes[i], err = newProbe(pr, b, r, other, rows, rowBytes, cols); err != nil {
+			return nil, wrap(i, err)
 		}
+	}
+	t0 := time.Now()
+	for round := 0; round < probeRounds && (round < probeMinRounds || time.Since(t0).Seconds() < probeSeconds); round++ {
+		for i, p := range probes {
+			if err := p.time(2 + round); err != nil {
+				return nil, wrap(i, err)
+			}
+		}
+	}
+	for i, p := range probes {
+		t := slices.Clone(p.times)
+		slices.Sort(t)
+		median := max((t[(len(t)-1)/2]+t[len(t)/2])/2, 1e-9)
+		var total float64
+		for _, v := range t {
+			total += v
+		}
+		sp[i] = MemberSpeed{Method: "probe", Weight: float64(r) / median, ProbeRows: r, ProbeIterations: len(t), ProbeSeconds: total,
+			WallSeconds: p.setup + total}
 	}
 	return sp, nil
 }
@@ -92,10 +130,19 @@ func probeRows(bs []backend.Backend, size int, rowBytes func(lo, hi int) int64) 
 	return r
 }
 
-// probeMember times the fit's iteration on b alone over X's rows
-// (columns) [0, r), from a fixed positive start, and releases what it
-// allocated.
-func probeMember(pr *problem, b backend.Backend, r, other int, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64, cols bool) (MemberSpeed, error) {
+// probe is one member's: the fit's iteration on that member alone over X's
+// rows (columns) [0, r), from a fixed positive start.
+type probe struct {
+	q       *problem
+	iterate func(it int) error
+	held    []backend.Matrix // beside q.ps's, to release
+	times   []float64        // the timed iterations' seconds
+	setup   float64          // loading, placing and the untimed iteration
+}
+
+// newProbe loads the probe's slice onto b, places the start and runs one
+// untimed iteration (kernel builds, first allocations).
+func newProbe(pr *problem, b backend.Backend, r, other int, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64, cols bool) (*probe, error) {
 	began := time.Now()
 	q := &problem{b: b, prec: pr.prec, l: r, n: other, k: pr.k, p: pr.p, updateW: pr.updateW, updateH: pr.updateH}
 	plan := Plan{Panels: 1, Along: AlongRows}
@@ -108,28 +155,28 @@ func probeMember(pr *problem, b backend.Backend, r, other int, rows func(lo, hi 
 	m := newMember(b, 0, false)
 	var err error
 	if q.ps, err = newMemberSet(plan, []panel{{lo: 0, hi: r, m: m}}, []*member{m}, rows, rowBytes); err != nil {
-		return MemberSpeed{}, err
+		return nil, err
 	}
-	var held []backend.Matrix
-	defer func() { q.ps.release(held) }()
-	iterate, held, err := q.probeIteration()
+	p := &probe{q: q}
+	if p.iterate, p.held, err = q.probeIteration(); err == nil {
+		err = p.iterate(1)
+	}
 	if err != nil {
-		return MemberSpeed{}, err
+		q.ps.release(p.held)
+		return nil, err
 	}
-	if err := iterate(1); err != nil {
-		return MemberSpeed{}, err
-	}
+	p.setup = time.Since(began).Seconds()
+	return p, nil
+}
+
+// time runs and times iteration it.
+func (p *probe) time(it int) error {
 	t0 := time.Now()
-	n := 0
-	for n == 0 || (n < probeIterations && time.Since(t0).Seconds() < probeSeconds) {
-		if err := iterate(2 + n); err != nil {
-			return MemberSpeed{}, err
-		}
-		n++
+	if err := p.iterate(it); err != nil {
+		return err
 	}
-	secs := max(time.Since(t0).Seconds(), 1e-9)
-	return MemberSpeed{Method: "probe", Weight: float64(r*n) / secs, ProbeRows: r, ProbeIterations: n, ProbeSeconds: secs,
-		WallSeconds: time.Since(began).Seconds()}, nil
+	p.times = append(p.times, time.Since(t0).Seconds())
+	return nil
 }
 
 // probeIteration places a fixed positive start on q's one panel and
