@@ -56,8 +56,9 @@ type Backend struct {
 }
 
 var (
-	_ backend.Backend     = (*Backend)(nil)
-	_ backend.DeviceBytes = (*Backend)(nil)
+	_ backend.Backend       = (*Backend)(nil)
+	_ backend.DeviceBytes   = (*Backend)(nil)
+	_ backend.FrobeniusPass = (*Backend)(nil)
 )
 
 // New returns a CPU backend with the default options.
@@ -311,6 +312,19 @@ func (b *Backend) MUTerms(side backend.Side, x backend.Data, w, h backend.Matrix
 		panic(foreign("MUTerms", num))
 	}
 	return nil
+}
+
+// MUFrobeniusPass runs the W half of a β = 2 multiplicative iteration and
+// the H half's terms in one pass over X (mu_pass.go), where X is dense and
+// the micro-kernels are on.
+func (b *Backend) MUFrobeniusPass(x backend.Data, w, h backend.Matrix, l1, l2, gamma, flush float64, numH, denH backend.Matrix) (bool, error) {
+	switch ww := w.(type) {
+	case *matrix[float64]:
+		return b.f64.frobeniusPass(x.(*data[float64]), ww, h.(*matrix[float64]), l1, l2, gamma, flush, numH.(*matrix[float64]), denH.(*matrix[float64])), nil
+	case *matrix[float32]:
+		return b.f32.frobeniusPass(x.(*data[float32]), ww, h.(*matrix[float32]), l1, l2, gamma, flush, numH.(*matrix[float32]), denH.(*matrix[float32])), nil
+	}
+	panic(foreign("MUFrobeniusPass", w))
 }
 
 // MUStep applies one multiplicative update to m.

@@ -23,6 +23,8 @@ type impl[T backend.Float] struct {
 	// Long-lived task values: dispatching them allocates nothing.
 	fused     fusedTask[T]
 	frob      frobTask[T]
+	pass      passTask[T]
+	passSum   passSumTask[T]
 	kern      kernTask[T]
 	packer    packTask[T]
 	mulRows   mulTask[T]

@@ -198,7 +198,7 @@ func TestKernelsWorkerIndependent(t *testing.T) {
 }
 
 // kernelOutputs returns MUTerms (num, den) for every β and side, X·B,
-// Xᵀ·B and the Grams of W and Hᵀ, from a backend with the given number of workers.
+// Xᵀ·B, the Grams of W and Hᵀ and MUFrobeniusPass's W, num and den, from a backend with the given number of workers.
 func kernelOutputs(t *testing.T, workers int, p backend.Precision, x backend.HostData, ws, hs []float64, l, n, k int) [][]float64 {
 	b, err := NewWith(Options{Workers: workers})
 	if err != nil {
@@ -250,6 +250,14 @@ func kernelOutputs(t *testing.T, workers int, p backend.Precision, x backend.Hos
 		}
 		read(g)
 	}
+	// the β = 2 pass (mu_pass.go): W's new rows, H's terms
+	numH, denH := backendtest.Put(t, b, p, k, n, nil), backendtest.Put(t, b, p, k, n, nil)
+	if done, err := b.MUFrobeniusPass(d, w, h, 0.1, 0.2, 1, 0, numH, denH); err != nil || !done {
+		t.Fatalf("MUFrobeniusPass: done %v, %v", done, err)
+	}
+	read(w)
+	read(numH)
+	read(denH)
 	return out
 }
 

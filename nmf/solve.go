@@ -205,7 +205,9 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 		// scikit-learn's transform of Xᵀ, so that both transforms agree.
 		flushH = flushW
 	}
-	numW, denW, numH, denH, err := pr.muTerms()
+	var terms muMatrices
+	var err error
+	terms.numW, terms.denW, terms.numH, terms.denH, err = pr.muTerms()
 	if err != nil {
 		return err
 	}
@@ -229,23 +231,16 @@ func (pr *problem) multiplicative(ctx context.Context, w, h backend.Matrix, out 
 		if beta == 1 && pr.updateW != pr.updateH {
 			quirk = float64(it)
 		}
-		if pr.cols() {
-			if err := pr.ps.colMU(pr, it, quirk, gamma, flushW, flushH); err != nil {
-				return err
-			}
-		} else if pr.ps != nil {
-			if err := pr.ps.muIteration(pr, it, h, quirk, gamma, flushW, flushH); err != nil {
-				return err
-			}
-		} else if pr.updateW {
-			if err := pr.muStep(it, backend.SideW, w, h, numW, denW, quirk*pr.p.L1RegW, pr.p.L2RegW, gamma, flushW); err != nil {
-				return err
-			}
+		switch {
+		case pr.cols():
+			err = pr.ps.colMU(pr, it, quirk, gamma, flushW, flushH)
+		case pr.ps != nil:
+			err = pr.ps.muIteration(pr, it, h, quirk, gamma, flushW, flushH)
+		default:
+			err = pr.muIteration(it, w, h, terms, quirk, gamma, flushW, flushH)
 		}
-		if pr.updateH && pr.ps == nil {
-			if err := pr.muStep(it, backend.SideH, w, h, numH, denH, quirk*pr.p.L1RegH, pr.p.L2RegH, gamma, flushH); err != nil {
-				return err
-			}
+		if err != nil {
+			return err
 		}
 		out.nIter = it
 		if it%10 == 0 {
@@ -306,6 +301,53 @@ func (pr *problem) muStep(it int, side backend.Side, w, h, num, den backend.Matr
 		return pr.wrap(fmt.Sprintf("iteration %d: update of %s", it, name), err)
 	}
 	return nil
+}
+
+// muMatrices are the numerators and denominators of one device's update
+// (nil for a factor held).
+type muMatrices struct{ numW, denW, numH, denH backend.Matrix }
+
+// muIteration is iteration it on one device holding X whole: W's update,
+// then H's, or both through frobeniusPass where it applies.
+func (pr *problem) muIteration(it int, w, h backend.Matrix, m muMatrices, quirk, gamma, flushW, flushH float64) error {
+	passed := false // W updated and H's terms formed in one pass over X
+	if pr.updateW && pr.updateH && pr.p.Beta == 2 {
+		var err error
+		if passed, err = pr.frobeniusPass(it, w, h, m.numH, m.denH, gamma, flushW); err != nil {
+			return err
+		}
+	}
+	if pr.updateW && !passed {
+		if err := pr.muStep(it, backend.SideW, w, h, m.numW, m.denW, quirk*pr.p.L1RegW, pr.p.L2RegW, gamma, flushW); err != nil {
+			return err
+		}
+	}
+	if !pr.updateH {
+		return nil
+	}
+	if passed {
+		if err := pr.b.MUStep(h, m.numH, m.denH, quirk*pr.p.L1RegH, pr.p.L2RegH, gamma, flushH); err != nil {
+			return pr.wrap(fmt.Sprintf("iteration %d: update of H", it), err)
+		}
+		return nil
+	}
+	return pr.muStep(it, backend.SideH, w, h, m.numH, m.denH, quirk*pr.p.L1RegH, pr.p.L2RegH, gamma, flushH)
+}
+
+// frobeniusPass updates W and forms H's β = 2 terms into numH, denH in one
+// pass over X where the backend can (backend.FrobeniusPass), and reports
+// whether it did. With panels (pr.ps) the panels' own loop runs instead;
+// one device holding X whole has no Comm and no further members.
+func (pr *problem) frobeniusPass(it int, w, h, numH, denH backend.Matrix, gamma, flush float64) (bool, error) {
+	f, ok := pr.b.(backend.FrobeniusPass)
+	if !ok {
+		return false, nil
+	}
+	done, err := f.MUFrobeniusPass(pr.x, w, h, pr.p.L1RegW, pr.p.L2RegW, gamma, flush, numH, denH)
+	if err != nil {
+		return false, pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
+	}
+	return done, nil
 }
 
 // coordinateDescent is scikit-learn's _fit_coordinate_descent: W and Hᵀ

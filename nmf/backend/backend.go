@@ -308,6 +308,23 @@ type Backend interface {
 	Close() error
 }
 
+// FrobeniusPass is implemented by backends that can run the W half of a
+// β = 2 multiplicative iteration and the H half's terms reading X once (the
+// cpu backend, for dense X on its micro-kernels); the solver uses it where
+// it is present.
+type FrobeniusPass interface {
+	// MUFrobeniusPass does what these calls would, in one pass over X:
+	//
+	//	MUTerms(SideW, x, w, h, 2, numW, denW)
+	//	MUStep(w, numW, denW, l1, l2, gamma, flush)
+	//	MUTerms(SideH, x, w, h, 2, numH, denH)   // with the updated w
+	//
+	// up to the order of the sums (results agree within rounding). It
+	// returns false, having changed nothing, where it does not apply (sparse
+	// X, say); the caller then makes those calls itself.
+	MUFrobeniusPass(x Data, w, h Matrix, l1, l2, gamma, flush float64, numH, denH Matrix) (bool, error)
+}
+
 // DeviceBytes is implemented by backends that report how much device memory
 // they hold (matrices, data and scratch), for reports and benchmarks.
 type DeviceBytes interface {

@@ -63,6 +63,9 @@ func run(t *testing.T, newBackend func() (backend.Backend, error), sizes []int, 
 			t.Run("MulX", c.mulX)
 			t.Run("MUTerms", c.muTerms)
 			t.Run("MUStep", c.muStep)
+			if _, ok := b.(backend.FrobeniusPass); ok {
+				t.Run("MUFrobeniusPass", c.frobeniusPass)
+			}
 			t.Run("CDSweep", c.cdSweep)
 			t.Run("Divergence", c.divergence)
 			t.Run("Sums", c.sums)
@@ -340,6 +343,41 @@ func (c *checker) muStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.check(fmt.Sprintf("%d %+v", n, p), c.read(mm), want)
+		}
+	}
+}
+
+// frobeniusPass checks backend.FrobeniusPass against the calls it stands
+// for: W's β = 2 terms and step, then H's terms with the new W; where the
+// backend declines, that nothing changed.
+func (c *checker) frobeniusPass(t *testing.T) {
+	type params struct{ l1, l2, gamma, flush float64 }
+	ps := []params{{0, 0, 1, 0}, {0.3, 0.2, 1, 0}, {0.1, 0, 0.5, 0.4}}
+	for i, s := range c.shapes {
+		for _, sparse := range []bool{false, true} {
+			p := ps[i%len(ps)]
+			x := c.xFor(s, 2, sparse)
+			w, h := c.random(s.l, s.k, 0.3), c.random(s.k, s.n, 0.3)
+			for t := 0; t < s.k; t++ {
+				w.v[t] = 0 // a zero row of W: a zero denominator
+			}
+			wm, numH, denH := c.upload(w), c.zeros(s.k, s.n), c.zeros(s.k, s.n)
+			f := c.b.(backend.FrobeniusPass)
+			done, err := f.MUFrobeniusPass(c.data(x, sparse), wm, c.upload(h), p.l1, p.l2, p.gamma, p.flush, numH, denH)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := fmt.Sprintf("%v sparse=%v %+v", s, sparse, p)
+			if !done {
+				c.check(name+" W unchanged", c.read(wm), w.v)
+				continue
+			}
+			numW, denW := refMUTerms(backend.SideW, x, w, h, 2)
+			w2 := host{s.l, s.k, MUStep(c.p, w.v, numW.v, denW.v, p.l1, p.l2, p.gamma, p.flush)}
+			wantN, wantD := refMUTerms(backend.SideH, x, w2, h, 2)
+			c.check(name+" W", c.read(wm), w2.v)
+			c.check(name+" num H", c.read(numH), wantN.v)
+			c.check(name+" den H", c.read(denH), wantD.v)
 		}
 	}
 }
