@@ -42,7 +42,7 @@ type Options struct {
 // EnvKernels names the environment variable that, set to "off", turns off
 // the micro-kernels (Options.NoKernels); set to "avx2", it keeps them to
 // AVX2 on a CPU with AVX-512 (read once, when the process starts; results
-// are the same either way).
+// are the same either way but for the last bits of the β ≠ 2 ratio pass).
 const EnvKernels = "CLNMF_KERNELS"
 
 // Backend implements backend.Backend on the host.

@@ -27,7 +27,7 @@ func benchMUTerms(b *testing.B, l, n, k int) {
 	hs := backendtest.Uniform(r, backend.Float64, k, n, 0, 0)
 	for _, p := range []backend.Precision{backend.Float32, backend.Float64} {
 		x := backendtest.HostData(p, xs, l, n, false)
-		for _, beta := range []float64{2, 1, 0} {
+		for _, beta := range []float64{2, 1, 0, 1.5} {
 			for _, side := range []backend.Side{backend.SideW, backend.SideH} {
 				for _, nok := range []bool{false, true} {
 					name := fmt.Sprintf("%v/beta=%g/side=%v/kernels=%v", p, beta, side, !nok)

@@ -82,7 +82,9 @@ func setFMA(on bool) { hasFMA = on && hasAVX2 && detectFMA() }
 // hasAVX512 reports whether the micro-kernels use AVX-512: the CPU has
 // AVX-512F (with AVX2 and FMA) and the OS saves the opmask and ZMM state.
 // Tiles are then twice as wide; each output entry is still the same
-// sequence of FMAs in the same order, so results do not change.
+// sequence of FMAs in the same order, so products do not change. The β ≠ 2
+// ratio pass then uses its AVX-512 kernels (ratio_amd64.go), which round
+// differently from the AVX2 ones.
 var hasAVX512 = hasFMA && detectAVX512() && os.Getenv(EnvKernels) != "avx2"
 
 func detectAVX512() bool {

@@ -96,8 +96,8 @@ type stepTask[T backend.Float] struct {
 }
 
 func (t *stepTask[T]) run(_, lo, hi int) {
-	if hasAVX2 && t.l2 == 0 && t.gamma == 1 && t.flush == 0 {
-		lo += stepAVX(t.m[lo:hi], t.num[lo:hi], t.den[lo:hi], t.l1)
+	if hasAVX2 && t.l2 == 0 && (t.gamma == 1 || t.gamma == 0.5) && t.flush == 0 {
+		lo += stepAVX(t.m[lo:hi], t.num[lo:hi], t.den[lo:hi], t.l1, t.gamma == 0.5)
 	}
 	for p := lo; p < hi; p++ {
 		d := t.den[p]
@@ -123,11 +123,11 @@ func (t *stepTask[T]) run(_, lo, hi int) {
 }
 
 // stepAVX runs the AVX2 step kernel (m = m·num/d, d = den + l1, Epsilon
-// where d is 0) over the longest prefix of whole vectors of m and returns
-// its length. Lane by lane it performs the scalar loop's operations (adding
-// l1 = 0 changes no d but −0, which is then 0 either way), so results are
-// bitwise the same.
-func stepAVX[T backend.Float](m, num, den []T, l1 T) int {
+// where d is 0; m = m·√(num/d) where sqrt, γ = 1/2) over the longest
+// prefix of whole vectors of m and returns its length. Lane by lane it
+// performs the scalar loop's operations (adding l1 = 0 changes no d but −0,
+// which is then 0 either way), so results are bitwise the same.
+func stepAVX[T backend.Float](m, num, den []T, l1 T, sqrt bool) int {
 	var z T
 	w := 32 / int(unsafe.Sizeof(z))
 	n := len(m) &^ (w - 1)
@@ -137,9 +137,14 @@ func stepAVX[T backend.Float](m, num, den []T, l1 T) int {
 	num, den = num[:n], den[:n]
 	c := [2]T{l1, T(backend.Epsilon)}
 	mp, np, dp, cp := unsafe.Pointer(&m[0]), unsafe.Pointer(&num[0]), unsafe.Pointer(&den[0]), unsafe.Pointer(&c[0])
-	if w == 8 {
+	switch {
+	case w == 8 && sqrt:
+		stepSqrt32((*float32)(mp), (*float32)(np), (*float32)(dp), n, (*float32)(cp))
+	case w == 8:
 		step32((*float32)(mp), (*float32)(np), (*float32)(dp), n, (*float32)(cp))
-	} else {
+	case sqrt:
+		stepSqrt64((*float64)(mp), (*float64)(np), (*float64)(dp), n, (*float64)(cp))
+	default:
 		step64((*float64)(mp), (*float64)(np), (*float64)(dp), n, (*float64)(cp))
 	}
 	return n

@@ -18,8 +18,11 @@ func (im *impl[T]) muTermsKernels(side backend.Side, x *data[T], w, h *matrix[T]
 	t := im.newKern(x, k, beta, side)
 	kr := roundUp(k, mr)
 	workers := im.pool.workers
+	// H in column panels of nr (k rows each, contiguous), the b of W·H:
+	// read with H's own row stride, a multiple of 4 KiB at n = 1024, the
+	// panel's rows would share a few L1 sets and come from L2 every time.
 	t.hp = im.buf("k.hp", k*t.np)
-	padCopy(t.hp, t.np, h.data, k, n, n)
+	im.pack(t.hp, h.data, k, k, n, n, 1, t.np, nr)
 	t.wp = im.buf("k.wp", t.lp*k)
 	padCopy(t.wp, k, w.data, l, k, k)
 	if side == backend.SideW {
@@ -75,7 +78,7 @@ func (t *kernTask[T]) block(r0, rw, j0, jw int, v, u []T) {
 	}
 	for ct := 0; ct < jw; ct += nr {
 		for rt := 0; rt < rw; rt += mr {
-			micro(k, t.wp[(r0+rt)*k:], k, 1, t.hp[j0+ct:], t.np, v[rt*nb+ct:], nb, false)
+			micro(k, t.wp[(r0+rt)*k:], k, 1, t.hp[(j0+ct)*k:], nr, v[rt*nb+ct:], nb, false)
 		}
 	}
 	for r := 0; r < rw; r++ {

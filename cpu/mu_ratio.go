@@ -93,21 +93,33 @@ func applyRatio[T backend.Float](x, v, u []T, beta float64) {
 	}
 }
 
-// The constants of the AVX2 ratio kernels: Epsilon, 1, sqrt(Epsilon).
+// The constants of the ratio kernels: Epsilon, 1, sqrt(Epsilon), then for
+// the AVX-512 ones the bound hi of their fast path (V ≤ hi, |result| < hi),
+// 1/2, the mask of all bits but the sign, and as bit patterns the integer 1
+// and lo − 1, where lo bounds KL's X from below (X = 0 or |X| ≥ lo).
 var (
-	ratioConsts32 = [3]float32{backend.Epsilon, 1, float32(math.Sqrt(float64(float32(backend.Epsilon))))}
-	ratioConsts64 = [3]float64{backend.Epsilon, 1, math.Sqrt(backend.Epsilon)}
+	ratioConsts32 = [8]float32{backend.Epsilon, 1, float32(math.Sqrt(float64(float32(backend.Epsilon)))), 0x1p100, 0.5,
+		math.Float32frombits(1<<31 - 1), math.Float32frombits(1), math.Float32frombits(math.Float32bits(0x1p-100) - 1)}
+	ratioConsts64 = [8]float64{backend.Epsilon, 1, math.Sqrt(backend.Epsilon), 0x1p1000, 0.5,
+		math.Float64frombits(1<<63 - 1), math.Float64frombits(1), math.Float64frombits(math.Float64bits(0x1p-1000) - 1)}
 )
 
-// ratioAVX runs the AVX2 kernel for β, where there is one, over the longest
-// prefix of whole vectors and returns its length (0 where there is none).
+// ratioAVX runs the vector kernel for β, where there is one, over the
+// longest prefix of whole vectors and returns its length (0 where there is
+// none): the AVX-512 kernels where the micro-kernels use AVX-512 (within
+// the error bounds TestRatioKernelsAVX512 checks), else the AVX2 ones
+// (bitwise the scalar loops).
 func ratioAVX[T backend.Float](x, v, u []T, beta float64) int {
 	if beta != 1 && beta != 0 && beta != 1.5 {
 		return 0
 	}
 	switch vv := any(v).(type) {
 	case []float32:
-		n := len(vv) &^ 7
+		lanes := 8
+		if hasAVX512 {
+			lanes = 16
+		}
+		n := len(vv) / lanes * lanes
 		if n == 0 {
 			return 0
 		}
@@ -116,17 +128,18 @@ func ratioAVX[T backend.Float](x, v, u []T, beta float64) int {
 		if beta != 1 {
 			up = &any(u).([]float32)[0]
 		}
-		switch beta {
-		case 1:
-			ratioKL32(&xx[0], &vv[0], up, n, &ratioConsts32[0])
-		case 0:
-			ratioIS32(&xx[0], &vv[0], up, n, &ratioConsts32[0])
-		case 1.5:
-			ratio15F32(&xx[0], &vv[0], up, n, &ratioConsts32[0])
+		kern := &ratioKernels32
+		if hasAVX512 {
+			kern = &ratioKernels32x
 		}
+		kern[ratioIndex(beta)](&xx[0], &vv[0], up, n, &ratioConsts32[0])
 		return n
 	case []float64:
-		n := len(vv) &^ 3
+		lanes := 4
+		if hasAVX512 {
+			lanes = 8
+		}
+		n := len(vv) / lanes * lanes
 		if n == 0 {
 			return 0
 		}
@@ -135,15 +148,32 @@ func ratioAVX[T backend.Float](x, v, u []T, beta float64) int {
 		if beta != 1 {
 			up = &any(u).([]float64)[0]
 		}
-		switch beta {
-		case 1:
-			ratioKL64(&xx[0], &vv[0], up, n, &ratioConsts64[0])
-		case 0:
-			ratioIS64(&xx[0], &vv[0], up, n, &ratioConsts64[0])
-		case 1.5:
-			ratio15F64(&xx[0], &vv[0], up, n, &ratioConsts64[0])
+		kern := &ratioKernels64
+		if hasAVX512 {
+			kern = &ratioKernels64x
 		}
+		kern[ratioIndex(beta)](&xx[0], &vv[0], up, n, &ratioConsts64[0])
 		return n
 	}
 	return 0
+}
+
+// The vector kernels by ratioIndex: KL, IS, β = 1.5.
+var (
+	ratioKernels32  = [3]func(x, v, u *float32, n int, c *float32){ratioKL32, ratioIS32, ratio15F32}
+	ratioKernels32x = [3]func(x, v, u *float32, n int, c *float32){ratioKL32x, ratioIS32x, ratio15F32x}
+	ratioKernels64  = [3]func(x, v, u *float64, n int, c *float64){ratioKL64, ratioIS64, ratio15F64}
+	ratioKernels64x = [3]func(x, v, u *float64, n int, c *float64){ratioKL64x, ratioIS64x, ratio15F64x}
+)
+
+// ratioIndex is the index of β's kernels: 0 for KL (β = 1), 1 for IS
+// (β = 0), 2 for β = 1.5.
+func ratioIndex(beta float64) int {
+	switch beta {
+	case 1:
+		return 0
+	case 0:
+		return 1
+	}
+	return 2
 }

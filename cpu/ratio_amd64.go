@@ -1,11 +1,13 @@
 package cpu
 
-// AVX2 kernels for the ratio pass of the multiplicative update (see
-// applyRatio). Each handles the first n elements, n a multiple of 8
-// (float32) or 4 (float64); c points at the constants {Epsilon, 1,
-// sqrt(Epsilon)} in the kernel's precision. Every lane performs the same
-// IEEE operations, in the same order, as the scalar loop it replaces, so
-// results are bitwise identical.
+// Kernels for the ratio pass of the multiplicative update (see
+// applyRatio). Each handles the first n elements; c points at
+// ratioConsts32 or ratioConsts64. The AVX2 ones take n a multiple of 8
+// (float32) or 4 (float64), and every lane performs the same IEEE
+// operations, in the same order, as the scalar loop it replaces, so results
+// are bitwise identical. The AVX-512 ones ("x", n a multiple of 16 or 8)
+// replace divisions and square roots by refined VRCP14/VRSQRT14
+// approximations, within the bounds TestRatioKernelsAVX512 checks.
 
 //go:noescape
 func ratioKL32(x, v, u *float32, n int, c *float32)
@@ -51,3 +53,29 @@ func detectAVX2() bool {
 	_, ebx7, _, _ := cpuidex(7, 0)
 	return ebx7&(1<<5) != 0
 }
+
+//go:noescape
+func ratioKL32x(x, v, u *float32, n int, c *float32)
+
+//go:noescape
+func ratioIS32x(x, v, u *float32, n int, c *float32)
+
+//go:noescape
+func ratio15F32x(x, v, u *float32, n int, c *float32)
+
+//go:noescape
+func ratioKL64x(x, v, u *float64, n int, c *float64)
+
+//go:noescape
+func ratioIS64x(x, v, u *float64, n int, c *float64)
+
+//go:noescape
+func ratio15F64x(x, v, u *float64, n int, c *float64)
+
+// The multiplicative step with γ = 1/2 (see stepSqrt32 in ratio_amd64.s).
+//
+//go:noescape
+func stepSqrt32(m, num, den *float32, n int, c *float32)
+
+//go:noescape
+func stepSqrt64(m, num, den *float64, n int, c *float64)
