@@ -1,11 +1,14 @@
 package cpu
 
+//go:generate go run ./internal/ratiogen
+
 // Kernels for the ratio pass of the multiplicative update (see
 // applyRatio). Each handles the first n elements; c points at
 // ratioConsts32 or ratioConsts64. The AVX2 ones take n a multiple of 8
 // (float32) or 4 (float64), and every lane performs the same IEEE
 // operations, in the same order, as the scalar loop it replaces, so results
-// are bitwise identical. The AVX-512 ones ("x", n a multiple of 16 or 8)
+// are bitwise identical (ratio_amd64.s). The AVX-512 ones ("x", n a
+// multiple of 16 or 8; ratio512_amd64.s, written by cpu/internal/ratiogen)
 // replace divisions and square roots by refined VRCP14/VRSQRT14
 // approximations, within the bounds TestRatioKernelsAVX512 checks.
 
@@ -72,7 +75,8 @@ func ratioIS64x(x, v, u *float64, n int, c *float64)
 //go:noescape
 func ratio15F64x(x, v, u *float64, n int, c *float64)
 
-// The multiplicative step with γ = 1/2 (see stepSqrt32 in ratio_amd64.s).
+// The multiplicative step with γ = 1/2, bitwise the scalar loop
+// (ratio512_amd64.s).
 //
 //go:noescape
 func stepSqrt32(m, num, den *float32, n int, c *float32)
