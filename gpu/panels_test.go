@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/clnmf/clnmf/cpu"
 	"github.com/clnmf/clnmf/gpu"
 	"github.com/clnmf/clnmf/nmf/backend"
 
@@ -152,4 +153,57 @@ func lowRank(l, n, k int) *nmf.Dense[float32] {
 		}
 	}
 	return x
+}
+
+// TestSVDSquareBlocks checks the randomized SVD's products where an
+// operand block of q and a product have the same shape — a square X in one
+// piece, row panels as long as X is wide (Xᵀ·q summed over them), column
+// panels as long as X is tall (Xᵀ·q stacked from them) — against the CPU
+// backend: nndsvd, nndsvda and nndsvdar starts to 1e-9 relative. One
+// matrix holding both, the product overwrote its own operand.
+func TestSVDSquareBlocks(t *testing.T) {
+	open := openerFor(t)
+	for _, c := range []struct {
+		l, n, rows, cols int
+	}{{40, 40, 0, 0}, {80, 40, 40, 0}, {40, 80, 0, 40}} {
+		rng := rand.New(rand.NewPCG(uint64(c.l), uint64(c.n)))
+		x := &nmf.Dense[float64]{Rows: c.l, Cols: c.n, Data: make([]float64, c.l*c.n)}
+		for i := range x.Data {
+			x.Data[i] = rng.Float64() * float64(1+i%5)
+		}
+		for _, init := range []nmf.Init{nmf.InitNNDSVD, nmf.InitNNDSVDA, nmf.InitNNDSVDAR} {
+			t.Run(fmt.Sprintf("%d×%d,rows=%d,cols=%d/%s", c.l, c.n, c.rows, c.cols, init), func(t *testing.T) {
+				opt := nmf.DefaultOptions()
+				opt.Components, opt.Init, opt.MaxIter, opt.Seed = 6, init, nmf.NoIterations, 3
+				opt.PanelRows, opt.PanelCols = c.rows, c.cols
+				opt.Backend = func() (backend.Backend, error) { return cpu.New() }
+				want, err := nmf.Fit(context.Background(), x, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opt.Backend = open
+				got, err := nmf.Fit(context.Background(), x, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				panels := 1
+				if c.rows > 0 {
+					panels = c.l / c.rows
+				} else if c.cols > 0 {
+					panels = c.n / c.cols
+				}
+				if p := got.Plan; p.Panels != panels {
+					t.Fatalf("plan %+v, want %d panels", p, panels)
+				}
+				for _, m := range []struct {
+					name string
+					a, b []float64
+				}{{"W", got.W.Data, want.W.Data}, {"H", got.H.Data, want.H.Data}} {
+					if d := nmf.MaxRelDiff(m.a, m.b); d > 1e-9 {
+						t.Errorf("%s differs from the CPU backend's by %.3g relative", m.name, d)
+					}
+				}
+			})
+		}
+	}
 }

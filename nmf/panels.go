@@ -660,33 +660,26 @@ func (ps *panelSet) cdSums(pr *problem, pn *panel, first bool, f backend.Matrix,
 // panelMul is the randomized SVD's product over the panels: X·q (q n×c,
 // the result l×c) or Xᵀ·q (q l×c, the result n×c), on the host in T. Row
 // panels stack X·q from theirs and sum Xᵀ·q over theirs, each with its rows
-// of q; column panels the other way round. mat returns the first member's
-// backend scratch, one matrix per shape.
-func panelMul[T Float](pr *problem, q []T, c int, xt bool, mat func(rows, cols int) (backend.Matrix, error)) ([]T, error) {
+// of q; column panels the other way round. s is the members' scratch.
+func panelMul[T Float](pr *problem, q []T, c int, xt bool, s *svdScratch) ([]T, error) {
 	in, out := pr.n, pr.l
 	if xt {
 		in, out = pr.l, pr.n
 	}
-	on := func(m *member, rows, cols int) (backend.Matrix, error) {
-		if m.primary() {
-			return mat(rows, cols)
-		}
-		return m.scratchMatrix(pr, rows, cols)
-	}
 	if xt == pr.ps.cols {
-		return stackedMul(pr, q[:in*c], c, xt, out, on)
+		return stackedMul(pr, q[:in*c], c, xt, out, s)
 	}
-	return summedMul(pr, q, c, xt, out, on)
+	return summedMul(pr, q, c, xt, out, s)
 }
 
 // stackedMul is panelMul where every panel multiplies all of q (in×c) and
 // gives its rows [lo, hi) of the out×c result.
-func stackedMul[T Float](pr *problem, q []T, c int, xt bool, out int, on func(m *member, rows, cols int) (backend.Matrix, error)) ([]T, error) {
+func stackedMul[T Float](pr *problem, q []T, c int, xt bool, out int, s *svdScratch) ([]T, error) {
 	ps := pr.ps
 	y := make([]T, out*c)
 	bms := make([]backend.Matrix, len(ps.members))
 	for i, m := range ps.members {
-		bm, err := on(m, len(q)/c, c)
+		bm, err := s.get(pr, m, len(q)/c, c, svdOperand)
 		if err != nil {
 			return nil, err
 		}
@@ -697,7 +690,7 @@ func stackedMul[T Float](pr *problem, q []T, c int, xt bool, out int, on func(m 
 	}
 	err := ps.pass(func(pn *panel, _ bool) error {
 		r := pn.hi - pn.lo
-		om, err := on(pn.m, r, c)
+		om, err := s.get(pr, pn.m, r, c, svdResult)
 		if err != nil {
 			return err
 		}
@@ -711,22 +704,22 @@ func stackedMul[T Float](pr *problem, q []T, c int, xt bool, out int, on func(m 
 
 // summedMul is panelMul where every panel multiplies its rows [lo, hi) of
 // q and the out×c results are summed over the panels (and processes).
-func summedMul[T Float](pr *problem, q []T, c int, xt bool, out int, on func(m *member, rows, cols int) (backend.Matrix, error)) ([]T, error) {
+func summedMul[T Float](pr *problem, q []T, c int, xt bool, out int, s *svdScratch) ([]T, error) {
 	ps := pr.ps
 	sums := make([]backend.Matrix, len(ps.members))
 	terms := make([]backend.Matrix, len(ps.members))
 	for i, m := range ps.members {
 		var err error
-		if sums[i], err = on(m, out, c); err != nil {
+		if sums[i], err = s.get(pr, m, out, c, svdResult); err != nil {
 			return nil, err
 		}
-		if terms[i], err = m.matrix(pr, out, c, nil); err != nil {
+		if terms[i], err = s.get(pr, m, out, c, svdTerm); err != nil {
 			return nil, err
 		}
 	}
 	err := ps.pass(func(pn *panel, first bool) error {
 		r, b := pn.hi-pn.lo, pn.m.b
-		bm, err := on(pn.m, r, c)
+		bm, err := s.get(pr, pn.m, r, c, svdOperand)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package nmf
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/clnmf/clnmf/nmf/backend"
 	"github.com/clnmf/clnmf/nmf/internal/randomstate"
@@ -26,7 +27,7 @@ func randomizedSVD[T Float](pr *problem, pt share, k int, seed uint64) (u, s, vt
 		return nil, nil, nil, invalid("Seed", "%v", err)
 	}
 	l, n := pt.whole(pr.l, pr.n)
-	r := &rangeFinder[T]{pr: pr, pt: pt, trans: l < n, mats: map[[2]int]backend.Matrix{}}
+	r := &rangeFinder[T]{pr: pr, pt: pt, trans: l < n, mats: &svdScratch{}}
 	rowsM, colsM := l, n
 	if r.trans {
 		rowsM, colsM = colsM, rowsM
@@ -76,25 +77,64 @@ func randomizedSVD[T Float](pr *problem, pt share, k int, seed uint64) (u, s, vt
 	return transposeOf(vtM[:k*colsM], k, colsM), s, transposeOf(leadingCols(uM, rowsM, rank, k), rowsM, k), nil
 }
 
-// rangeFinder holds the backend scratch of a randomized SVD: one matrix
-// per shape, reused across the power iterations.
+// rangeFinder holds the backend scratch of a randomized SVD.
 type rangeFinder[T Float] struct {
 	pr    *problem
 	pt    share // X's rows (or columns) of the whole X
 	trans bool  // M = Xᵀ
-	mats  map[[2]int]backend.Matrix
+	mats  *svdScratch
 }
 
-func (r *rangeFinder[T]) matrix(rows, cols int) (backend.Matrix, error) {
-	if m, ok := r.mats[[2]int{rows, cols}]; ok {
-		return m, nil
+// svdScratch is a randomized SVD's backend scratch, reused across its
+// power iterations: one matrix per member, shape and role. A product's
+// operand and its result are never one matrix, even where their shapes
+// agree (a square X, a panel as long as the result): MulX does not take
+// its output as its operand. The members' goroutines share it.
+type svdScratch struct {
+	mu   sync.Mutex
+	mats map[svdKey]backend.Matrix
+}
+
+type svdKey struct {
+	member, rows, cols int
+	role               svdRole
+}
+
+type svdRole int
+
+const (
+	svdOperand svdRole = iota // the block of q a product reads
+	svdResult                 // the product (a sum's total)
+	svdTerm                   // a panel's term of a sum
+)
+
+// get is member m's matrix of the shape and role (m nil: the problem's
+// backend, X in one piece), made once.
+func (s *svdScratch) get(pr *problem, m *member, rows, cols int, role svdRole) (backend.Matrix, error) {
+	key := svdKey{-1, rows, cols, role}
+	if m != nil {
+		key.member = m.idx
 	}
-	m, err := r.pr.matrix(rows, cols, nil)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if x, ok := s.mats[key]; ok {
+		return x, nil
+	}
+	var x backend.Matrix
+	var err error
+	if m != nil {
+		x, err = m.matrix(pr, rows, cols, nil)
+	} else {
+		x, err = pr.matrix(rows, cols, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
-	r.mats[[2]int{rows, cols}] = m
-	return m, nil
+	if s.mats == nil {
+		s.mats = map[svdKey]backend.Matrix{}
+	}
+	s.mats[key] = x
+	return x, nil
 }
 
 // mul returns M·q (mt false) or Mᵀ·q (mt true) for q with c columns, as a
@@ -134,7 +174,7 @@ func (r *rangeFinder[T]) mul(q []T, c int, mt bool) ([]T, error) {
 func (r *rangeFinder[T]) localMul(q []T, c int, xt bool) ([]T, error) {
 	pr := r.pr
 	if pr.ps != nil {
-		y, err := panelMul(pr, q, c, xt, r.matrix)
+		y, err := panelMul(pr, q, c, xt, r.mats)
 		if err != nil {
 			return nil, pr.wrap("randomized SVD: product with X", err)
 		}
@@ -144,11 +184,11 @@ func (r *rangeFinder[T]) localMul(q []T, c int, xt bool) ([]T, error) {
 	if xt {
 		in, out = pr.l, pr.n
 	}
-	bm, err := r.matrix(in, c)
+	bm, err := r.mats.get(pr, nil, in, c, svdOperand)
 	if err != nil {
 		return nil, err
 	}
-	om, err := r.matrix(out, c)
+	om, err := r.mats.get(pr, nil, out, c, svdResult)
 	if err != nil {
 		return nil, err
 	}
