@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/clnmf/clnmf/nmf/nmfio"
-	"github.com/clnmf/clnmf/nmf/nmftest"
 )
 
 // mpiRun starts this test binary as nmf with np ranks under a launcher.
@@ -58,107 +57,27 @@ func launcherFor(t *testing.T, name, pkgs string, flags ...string) mpiRun {
 	}
 }
 
+// TestDistributedMPICH runs golden cases under MPICH's mpiexec.mpich -np 2
+// (MPICH's ABI: integer handles) in one job, as TestDistributedGolden does.
+func TestDistributedMPICH(t *testing.T) {
+	run := mpichFor(t)
+	var fits []goldenFit
+	for _, f := range goldenFits(t) {
+		if slices.Contains([]string{"mu_kl_reg", "cd_fro_f32", "mu_kl_sparse/mtx", "seeded_fit_mu_fro", "seeded_nndsvdar_wide"}, f.name) {
+			fits = append(fits, f)
+		}
+	}
+	if len(fits) != 5 {
+		t.Fatalf("%d of the 5 golden cases", len(fits))
+	}
+	checkFitsUnder(t, run, "MPICH", "cpu", []int{2}, fits)
+}
+
 // distCase is a fit to run under mpirun and in one process.
 type distCase struct {
 	name string
 	args []string // nmf fit INPUT ...: every path absolute
 	tol  float64  // W's and H's difference, relative to their largest entry
-}
-
-// distributedCases are golden cases for TestDistributedGolden: custom
-// starts of every solver and loss family, float32 and float64, dense .npy
-// and sparse .mtx, and seeded
-// ones from the inits (nndsvda by default, random, nndsvd, nndsvdar) on
-// tall and wide X.
-func distributedCases(t *testing.T) []distCase {
-	t.Helper()
-	var out []distCase
-	for _, set := range []struct {
-		dir  string
-		want []string
-	}{
-		{"../../testdata/golden", []string{"mu_fro", "mu_kl_reg", "mu_is", "mu_b1.5_reg", "cd_fro_reg", "mu_kl_f32", "cd_fro_f32", "mu_kl_sparse", "cd_fro_sparse"}},
-		{"../../testdata/golden/seeded", []string{"seeded_fit_mu_fro", "seeded_fit_random_kl", "seeded_nndsvd_tall", "seeded_nndsvdar_wide"}},
-	} {
-		cases, err := nmftest.Cases(set.dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		found := 0
-		for _, c := range cases {
-			if !slices.Contains(set.want, c.Name) {
-				continue
-			}
-			found++
-			in := func(f string) string { p, _ := filepath.Abs(filepath.Join(set.dir, c.Name, f)); return p }
-			x := in(c.X)
-			if c.XMtx != "" { // a sparse case: each rank reads its rows' entries of the .mtx
-				x = in(c.XMtx)
-			}
-			args := []string{"fit", x, "-k", fmt.Sprint(c.Rank), "--device", "cpu", "-q"}
-			if c.W0 != "" {
-				args = append(args, "--w0", in(c.W0), "--h0", in(c.H0))
-			} else {
-				args = append(args, "--init", c.Init, "--seed", fmt.Sprint(*c.RandomState))
-			}
-			if c.Kind == "init" { // the init, and a few iterations from it
-				args = append(args, "--max-iter", "5", "--tol", "0")
-			} else {
-				args = append(args, "--solver", c.Solver, "--loss", fmt.Sprint(c.BetaLoss), "--tol", fmt.Sprint(c.Tol), "--max-iter", fmt.Sprint(c.MaxIter),
-					"--alpha-w", fmt.Sprint(c.AlphaW), "--alpha-h", strings.Trim(string(c.AlphaH), `"`), "--l1-ratio", fmt.Sprint(c.L1Ratio))
-			}
-			tol := 1e-6
-			if c.Dtype == "float32" {
-				tol = 1e-3
-			}
-			out = append(out, distCase{c.Name, args, tol})
-		}
-		if found != len(set.want) {
-			t.Fatalf("%s: found %d of the %d golden cases", set.dir, found, len(set.want))
-		}
-	}
-	return out
-}
-
-// TestDistributedGolden fits golden cases under mpirun -np 2 and -np 3 on
-// the CPU backend, X shared among the ranks by rows and (the dense cases,
-// from W0/H0 or from an init) by columns (--panels), and checks them against the
-// one-process fit of the same command: n_iter exactly, W and H within the
-// golden tolerances, and report.json's distributed object.
-func TestDistributedGolden(t *testing.T) {
-	run := mpirunFor(t)
-	for _, c := range distributedCases(t) {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			one := filepath.Join(dir, "one.nmf")
-			mustRun(t, append(c.args, "--out", one)...)
-			sides := []string{"rows"}
-			if !strings.HasSuffix(c.args[1], ".mtx") {
-				sides = append(sides, "columns")
-			}
-			for _, side := range sides {
-				for _, np := range []int{2, 3} {
-					checkRanks(t, run, np, c, one, "Open MPI", side)
-				}
-			}
-		})
-	}
-}
-
-// TestDistributedMPICH runs golden cases under MPICH's mpiexec.mpich -np 2
-// (MPICH's ABI: integer handles), as TestDistributedGolden does.
-func TestDistributedMPICH(t *testing.T) {
-	run := mpichFor(t)
-	for _, c := range distributedCases(t) {
-		if !slices.Contains([]string{"mu_kl_reg", "cd_fro_f32", "seeded_fit_mu_fro", "seeded_nndsvdar_wide"}, c.name) {
-			continue
-		}
-		t.Run(c.name, func(t *testing.T) {
-			one := filepath.Join(t.TempDir(), "one.nmf")
-			mustRun(t, append(c.args, "--out", one)...)
-			checkRanks(t, run, 2, c, one, "MPICH", "")
-		})
-	}
 }
 
 // checkRanks fits c on np ranks, X shared by side (--panels; "" for the

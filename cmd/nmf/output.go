@@ -57,6 +57,11 @@ type namedMatrix[T nmf.Float] struct {
 // every output is staged and before the commit, whose error fails the run.
 type commitHookKey struct{}
 
+// noPicturesKey is a context key for tests that run many fits
+// (TestDistributedGolden): set, a fit stages no pictures, which take most
+// of a small fit's time.
+type noPicturesKey struct{}
+
 // write stages every output and the report, then commits them to out.
 func (o *outputs[T]) write(ctx context.Context, od *outDir, rep *runReport) error {
 	out := od.path
@@ -86,7 +91,7 @@ func (o *outputs[T]) write(ctx context.Context, od *outDir, rep *runReport) erro
 			return fileErr(filepath.Join(out, f.name), err)
 		}
 	}
-	if !o.checkpoint {
+	if !o.checkpoint && ctx.Value(noPicturesKey{}) == nil {
 		if err := o.pictures(st, rep); err != nil {
 			return err
 		}

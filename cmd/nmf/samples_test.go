@@ -191,7 +191,11 @@ func TestMelodyTransform(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
-	// The test binary doubles as the nmf command for TestMainProcess.
+	// The test binary doubles as the nmf command for TestMainProcess, and
+	// as every rank of an mpirun job running a list of fits (TestDistributedGolden).
+	if list := os.Getenv("NMF_TEST_MPI_FITS"); list != "" {
+		os.Exit(runFitList(list))
+	}
 	if os.Getenv("NMF_TEST_MAIN") == "1" {
 		os.Args = append([]string{"nmf"}, os.Args[1:]...)
 		main()

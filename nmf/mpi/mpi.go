@@ -104,9 +104,40 @@ func LocalRank(rank int) int {
 	return rank
 }
 
-// Open loads the MPI library and initialises MPI. Call Finalize (or Abort)
-// before exiting.
+// world is this process's MPI: MPI can be initialised once per process,
+// so Open hands out the one Comm, counting, and Finalize ends MPI when
+// every Open has had its Finalize (a program that runs several
+// distributed fits one after the other, each opening and finalising).
+var world struct {
+	sync.Mutex
+	comm   *Comm
+	opens  int
+	inited bool // MPI_Init ran: it cannot run again in this process
+}
+
+// Open loads the MPI library and initialises MPI, or returns the Comm an
+// earlier Open of this process initialised. Call Finalize (or Abort) once
+// per Open before exiting.
 func Open() (*Comm, error) {
+	world.Lock()
+	defer world.Unlock()
+	switch {
+	case world.comm != nil:
+		world.opens++
+		return world.comm, nil
+	case world.inited:
+		return nil, errors.New("mpi: MPI was finalised in this process and cannot start again")
+	}
+	c, err := open()
+	if c != nil {
+		world.comm, world.opens = c, 1
+	}
+	return c, err
+}
+
+// open loads the library and initialises MPI (world.inited from then on,
+// whether or not the rest succeeds).
+func open() (*Comm, error) {
 	names := libraries()
 	if p := os.Getenv("CLNMF_MPI_LIB"); p != "" {
 		names = []string{p}
@@ -133,6 +164,7 @@ func Open() (*Comm, error) {
 	if rc := c.initThread(nil, nil, threadSerialized, &provided); rc != 0 {
 		return nil, fmt.Errorf("mpi: %s: MPI_Init_thread failed (error %d)", lib, rc)
 	}
+	world.inited = true
 	if provided < threadSerialized {
 		c.abort(c.world, 1)
 		return nil, fmt.Errorf("mpi: %s: MPI_THREAD_SERIALIZED not provided (%d)", lib, provided)
@@ -249,8 +281,16 @@ func (c *Comm) Abort(code int) {
 	c.abort(c.world, int32(code))
 }
 
-// Finalize ends MPI for this process.
+// Finalize ends MPI for this process once every Open has had its
+// Finalize (before that it returns nil and MPI stays up).
 func (c *Comm) Finalize() error {
+	world.Lock()
+	defer world.Unlock()
+	if world.comm == c && world.opens > 1 {
+		world.opens--
+		return nil
+	}
+	world.comm, world.opens = nil, 0
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if rc := c.finalize(); rc != 0 {
