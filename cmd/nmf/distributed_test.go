@@ -149,7 +149,12 @@ func checkEntries(t *testing.T, np int, entries []int64, total int) {
 
 // TestDistributedFailingRank fits an X whose NaN lies in the last rank's
 // rows only: that rank fails, reports its error and aborts the job; mpirun
-// ends (no hang) with a failure status and the rank's error.
+// ends (no hang) with a failure status and the rank's error. mpirun runs
+// as a launcher that leaves the job running when one process exits
+// non-zero (orte_abort_on_non_zero_status off, as srun without
+// --kill-on-bad-exit): the other ranks, waiting in a sum, end only
+// through the failing rank's MPI_Abort — a rank that merely exits leaves
+// them hanging, and the test fails on its deadline.
 func TestDistributedFailingRank(t *testing.T) {
 	run := mpirunFor(t)
 	dir := t.TempDir()
@@ -174,9 +179,10 @@ func TestDistributedFailingRank(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := run(ctx, 3, dir, "fit", "x.npy", "-k", "2", "--w0", "w0.npy", "--h0", "h0.npy", "--device", "cpu", "--distributed", "mpi", "--out", "out.nmf")
+	cmd.Env = append(cmd.Env, "OMPI_MCA_orte_abort_on_non_zero_status=0")
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()
@@ -188,6 +194,9 @@ func TestDistributedFailingRank(t *testing.T) {
 	}
 	if s := buf.String(); !strings.Contains(s, "rank 2 of 3") || !strings.Contains(strings.ToLower(s), "nan") {
 		t.Errorf("the job's output lacks rank 2's error:\n%s", s)
+	}
+	if s := buf.String(); !strings.Contains(s, "MPI_ABORT was invoked on rank 2") {
+		t.Errorf("rank 2 did not abort the job (Open MPI's report of MPI_Abort is missing):\n%s", s)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out.nmf")); err == nil {
 		t.Error("a failed job wrote --out")
