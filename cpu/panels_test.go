@@ -121,13 +121,17 @@ func TestColumnPanelsEqualOne(t *testing.T) {
 	}
 }
 
-// TestGoldenMembers runs the golden fits, transforms and inits on two and
-// three CPU backends at once (Options.Backends): X's rows shared among them,
-// the H half's sums combined on the host, with and without panels inside a
-// member.
+// TestGoldenMembers runs the golden fits, transforms and inits, the
+// seeded ones included, on two and three CPU backends at once
+// (Options.Backends): X's rows shared among them, the H half's sums
+// combined on the host, with and without panels inside a member; and X's
+// columns shared among two (W's sums combined).
 func TestGoldenMembers(t *testing.T) {
-	for _, c := range []struct{ members, rows int }{{2, 0}, {3, 4}} {
-		t.Run(fmt.Sprintf("members=%d,rows=%d", c.members, c.rows), func(t *testing.T) {
+	for _, c := range []struct {
+		members, rows int
+		along         nmf.Along
+	}{{2, 0, nmf.AlongRows}, {3, 4, nmf.AlongRows}, {2, 0, nmf.AlongColumns}} {
+		t.Run(fmt.Sprintf("members=%d,rows=%d,along=%s", c.members, c.rows, c.along), func(t *testing.T) {
 			open := func() ([]backend.Backend, error) {
 				var bs []backend.Backend
 				for range c.members {
@@ -140,7 +144,9 @@ func TestGoldenMembers(t *testing.T) {
 				return bs, nil
 			}
 			newB := func() (backend.Backend, error) { return cpu.New() }
-			nmftest.GoldenWith(t, "../testdata/golden", newB, func(o *nmf.Options) { o.Backends, o.PanelRows = open, c.rows })
+			adjust := func(o *nmf.Options) { o.Backends, o.PanelRows, o.PanelsAlong = open, c.rows, c.along }
+			nmftest.GoldenWith(t, "../testdata/golden", newB, adjust)
+			t.Run("seeded", func(t *testing.T) { nmftest.GoldenWith(t, "../testdata/golden/seeded", newB, adjust) })
 		})
 	}
 }

@@ -12,7 +12,9 @@ import (
 // TestGoldenMembers runs the golden fits, transforms and inits on two
 // members at once (Options.Backends): two contexts with their own queues on
 // the OpenCL device (on this machine's one device, the mechanism of a fit on
-// two GPUs), and the OpenCL device with the CPU backend as the second member.
+// two GPUs), and the OpenCL device with the CPU backend as the second member;
+// the seeded cases (scikit-learn's randomized SVD and generator, CD's
+// shuffle) too.
 func TestGoldenMembers(t *testing.T) {
 	open := openerFor(t)
 	for _, c := range []struct {
@@ -35,7 +37,9 @@ func TestGoldenMembers(t *testing.T) {
 				}
 				return []backend.Backend{a, b}, nil
 			}
-			nmftest.GoldenWith(t, "../testdata/golden", open, func(o *nmf.Options) { o.Backends = members })
+			adjust := func(o *nmf.Options) { o.Backends = members }
+			nmftest.GoldenWith(t, "../testdata/golden", open, adjust)
+			t.Run("seeded", func(t *testing.T) { nmftest.GoldenWith(t, "../testdata/golden/seeded", open, adjust) })
 		})
 	}
 }
