@@ -183,8 +183,9 @@ func elemBytes(prec string) float64 {
 // — X read once per update, and per update the factor, its numerator and
 // its denominator product read and the factor written (4(l+n)k elements
 // in all). Sparse X (CSR with 4-byte column indices and 8-byte row
-// pointers, as the OpenCL backend stores it): per update every nonzero's
-// value and column index and the row pointers, and, per nonzero, the row
+// pointers, as the OpenCL backend stores it, and its transpose for the H
+// update): per update every nonzero's value and column index and the row
+// pointers (l+1 for W's update, n+1 for H's), and, per nonzero, the row
 // of W and the column of H it combines (2k elements) — what an
 // implementation without cache reuse of the factors moves, the bound the
 // sparse target is read against (reuse from caches can put a kernel above
@@ -195,7 +196,7 @@ func iterBytes(w iterWork, nnz int, prec string) float64 {
 	factors := e * 4 * (l + n) * k
 	if w.data == "sparse" {
 		s := float64(nnz)
-		return 2*((e+4)*s+8*(l+1)+e*2*k*s) + factors
+		return 2*((e+4)*s+e*2*k*s) + 8*(l+1) + 8*(n+1) + factors
 	}
 	return 2*e*l*n + factors
 }

@@ -96,8 +96,10 @@ func TestTrafficModel(t *testing.T) {
 		t.Errorf("dense %g", got)
 	}
 	sp := iterWork{data: "sparse", l: 100, n: 50, k: 4}
-	// per update: 7 nonzeros × (4 + 4) + 101 row pointers × 8 + 7 × 2·4 values × 4
-	want := 2*(7*8+101*8+7*8*4) + 4*4*150*4.0
+	// per update: 7 nonzeros × (4 + 4) + 7 × 2·4 values × 4, and the row
+	// pointers (× 8) of X's CSR (101, the W update) or of its transpose's
+	// (51, the H update)
+	want := 2*(7*8+7*8*4) + 101*8 + 51*8 + 4*4*150*4.0
 	if got := iterBytes(sp, 7, "float32"); got != want {
 		t.Errorf("sparse %g, want %g", got, want)
 	}
@@ -117,6 +119,7 @@ func TestRooflineArgs(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--size", "1000"}, {"--peak-gflops", "1"}, {"--flops-per-cu", "2"}, {"--roofline", "--tune"},
 		{"--roofline", "--size", "8"}, {"--roofline", "--size", "0"}, {"--roofline", "--size", "60000"}, {"--roofline", "--peak-gflops", "-1"},
+		{"--roofline", "--peak-gflops", "NaN"}, {"--roofline", "--flops-per-cu", "+Inf"},
 	} {
 		_, err := ParseArgs(bad)
 		var ue *UsageError

@@ -3,6 +3,7 @@ package bench
 import (
 	"flag"
 	"fmt"
+	"math"
 
 	"github.com/clnmf/clnmf/nmf"
 )
@@ -184,8 +185,12 @@ func checkRoofline(fs *flag.FlagSet, c *Config) error {
 		return &UsageError{Msg: "--roofline and --tune exclude each other"}
 	case set["size"] && (c.Size < 16 || c.Size > 50000):
 		return &UsageError{Msg: fmt.Sprintf("--size %d: want l = n from 16 to 50000 (X is generated in memory: l·n values)", c.Size)}
-	case c.PeakGFLOPS < 0 || c.FlopsPerCU < 0:
-		return &UsageError{Msg: "--peak-gflops and --flops-per-cu must be positive"}
+	case !finite(c.PeakGFLOPS) || !finite(c.FlopsPerCU):
+		return &UsageError{Msg: fmt.Sprintf("--peak-gflops %v, --flops-per-cu %v: want positive numbers (or 0: from the device)", c.PeakGFLOPS, c.FlopsPerCU)}
 	}
 	return nil
 }
+
+// finite says v is a finite number, not negative (a flag may parse NaN or
+// Inf).
+func finite(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
