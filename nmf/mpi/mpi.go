@@ -165,16 +165,21 @@ func open() (*Comm, error) {
 		return nil, fmt.Errorf("mpi: %s: MPI_Init_thread failed (error %d)", lib, rc)
 	}
 	world.inited = true
+	// From here on a failure finalizes MPI before it returns, so that the
+	// error reaches the caller (MPI_Abort would end the job without it)
+	// and MPI is not left initialised.
 	if provided < threadSerialized {
-		c.abort(c.world, 1)
+		c.finalize()
 		return nil, fmt.Errorf("mpi: %s: MPI_THREAD_SERIALIZED not provided (%d)", lib, provided)
 	}
 	var r, s int32
 	if rc := c.commRank(c.world, &r); rc != 0 {
-		return nil, fmt.Errorf("mpi: MPI_Comm_rank failed (error %d)", rc)
+		c.finalize()
+		return nil, fmt.Errorf("mpi: %s: MPI_Comm_rank failed (error %d)", lib, rc)
 	}
 	if rc := c.commSize(c.world, &s); rc != 0 {
-		return nil, fmt.Errorf("mpi: MPI_Comm_size failed (error %d)", rc)
+		c.finalize()
+		return nil, fmt.Errorf("mpi: %s: MPI_Comm_size failed (error %d)", lib, rc)
 	}
 	c.rank, c.size = int(r), int(s)
 	if n := launcherSize(); n > 0 && n != c.size {
