@@ -101,8 +101,6 @@ func load(path, kind string, stft audio.STFT, rd *nmfio.Options) (*dataset, erro
 	return ds, nil
 }
 
-// close releases the input's memory mapping (a mapped .npy), once the fit
-// and everything written from X are done.
 // Dims is the whole X's shape: under --distributed mpi an image folder
 // holds this rank's images alone (nmfio.Options.KeepColumns) but names
 // them all.
@@ -114,6 +112,8 @@ func (ds *dataset) Dims() (rows, cols int) {
 	return rows, cols
 }
 
+// close releases the input's memory mapping (a mapped .npy), once the fit
+// and everything written from X are done.
 func (ds *dataset) close() {
 	if ds.Input != nil {
 		ds.Input.Close()

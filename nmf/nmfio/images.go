@@ -77,13 +77,15 @@ func (o *Options) ReadImageFolder(dir string) (*Input, error) {
 }
 
 // keepColumns is Options.KeepColumns' range of the n columns of a folder
-// of images of px pixels: all of them without it.
+// of images of px pixels: all of them without it. An empty range is one
+// (as KeepRows' may be): a caller sharing fewer images than processes
+// says so itself.
 func (o *Options) keepColumns(dir string, px, n int) (lo, hi int, err error) {
 	if o == nil || o.KeepColumns == nil {
 		return 0, n, nil
 	}
 	lo, hi = o.KeepColumns(px, n)
-	if lo < 0 || hi > n || lo >= hi {
+	if lo < 0 || hi > n || lo > hi {
 		return 0, 0, fmt.Errorf("nmfio: %s: the images [%d, %d) kept are not a range of the folder's %d", dir, lo, hi, n)
 	}
 	return lo, hi, nil

@@ -13,9 +13,9 @@ import (
 )
 
 // TestReadImageFolderKeepColumns reads a folder whole and by ranges of its
-// images (the ranks of a distributed fit): each range is the whole X's
-// columns, and only its own files are decoded (a broken file outside the
-// range is not read).
+// images (the ranks of a distributed fit; an empty one too): each range is
+// the whole X's columns, and only its own files are decoded (a broken file
+// outside the range is not read); ranges outside the folder are refused.
 func TestReadImageFolderKeepColumns(t *testing.T) {
 	dir := t.TempDir()
 	const w, h, n = 4, 3, 7
@@ -26,7 +26,7 @@ func TestReadImageFolderKeepColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range [][2]int{{0, 3}, {3, 5}, {5, 7}, {0, 7}} {
+	for _, r := range [][2]int{{0, 3}, {3, 5}, {5, 7}, {0, 7}, {4, 4}} {
 		o := &Options{KeepColumns: func(rows, cols int) (int, int) {
 			if rows != w*h || cols != n {
 				t.Errorf("KeepColumns(%d, %d), want (%d, %d)", rows, cols, w*h, n)
@@ -58,8 +58,10 @@ func TestReadImageFolderKeepColumns(t *testing.T) {
 	if _, err := o.ReadImageFolder(dir); err != nil {
 		t.Errorf("the cut file outside the range was read: %v", err)
 	}
-	o.KeepColumns = func(int, int) (int, int) { return 5, 9 }
-	if _, err := o.ReadImageFolder(dir); err == nil || !strings.Contains(err.Error(), "[5, 9)") {
-		t.Errorf("range past the folder: %v", err)
+	for _, r := range [][2]int{{5, 9}, {-1, 2}, {3, 2}} {
+		o.KeepColumns = func(int, int) (int, int) { return r[0], r[1] }
+		if _, err := o.ReadImageFolder(dir); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("[%d, %d)", r[0], r[1])) {
+			t.Errorf("range %v: %v", r, err)
+		}
 	}
 }

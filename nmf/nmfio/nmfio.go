@@ -204,7 +204,7 @@ type Options struct {
 	// the images (columns) [lo, hi) of the rows × cols the folder's
 	// headers give (one process's share of a distributed fit): X is then
 	// rows × (hi − lo), [Input.FirstColumn] lo, [Input.Images] still every
-	// file. Other formats ignore it.
+	// file; an empty range reads no image. Other formats ignore it.
 	KeepColumns func(rows, cols int) (lo, hi int)
 }
 
