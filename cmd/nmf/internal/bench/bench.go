@@ -98,7 +98,8 @@ of a fit.
                   table) and copy bandwidth (measured) are found first, and every row is
                   reported against them (GFLOP/s and GB/s, share of each, the lower roof)
                   with issue 17's targets; --markdown prints that report
-  --size L        --roofline's l = n (default 20000, --quick 400)
+  --size L        --roofline's l = n (default 20000, --quick 400); X takes 12·L² bytes
+                  of host memory (float64 and a float32 copy), refused beyond what is available
   --peak-gflops G --roofline: take G as every OpenCL device's float32 peak
   --flops-per-cu N --roofline: float32 flops per compute unit per clock, instead of the table
 `

@@ -106,6 +106,9 @@ func TestTrafficModel(t *testing.T) {
 }
 
 func TestRooflineArgs(t *testing.T) {
+	// the default size's X whatever this machine has (TestRooflineMemory)
+	defer func(f func() (int64, bool)) { availableMemory = f }(availableMemory)
+	availableMemory = func() (int64, bool) { return 1 << 40, true }
 	c, err := ParseArgs([]string{"--roofline", "--device", "opencl", "--size", "1000", "--peak-gflops", "5000", "--flops-per-cu", "64"})
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +129,25 @@ func TestRooflineArgs(t *testing.T) {
 		if !errors.As(err, &ue) {
 			t.Errorf("%q: got %v, want a UsageError", bad, err)
 		}
+	}
+}
+
+// TestRooflineMemory checks that a --roofline size whose X does not fit in
+// the memory available is refused before anything is generated, and that
+// one that fits is not.
+func TestRooflineMemory(t *testing.T) {
+	defer func(f func() (int64, bool)) { availableMemory = f }(availableMemory)
+	availableMemory = func() (int64, bool) { return 1 << 30, true }
+	_, err := ParseArgs([]string{"--roofline", "--size", "20000"}) // 4.8 GB
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--size") {
+		t.Errorf("--size 20000 in 1 GiB: %v", err)
+	}
+	if _, err := ParseArgs([]string{"--roofline", "--size", "2000"}); err != nil { // 48 MB
+		t.Errorf("--size 2000 in 1 GiB: %v", err)
+	}
+	if _, err := ParseArgs([]string{"--roofline"}); !errors.As(err, &ue) {
+		t.Errorf("the default size in 1 GiB: %v", err)
 	}
 }
 

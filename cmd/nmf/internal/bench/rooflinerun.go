@@ -188,6 +188,22 @@ func checkRoofline(fs *flag.FlagSet, c *Config) error {
 	case !finite(c.PeakGFLOPS) || !finite(c.FlopsPerCU):
 		return &UsageError{Msg: fmt.Sprintf("--peak-gflops %v, --flops-per-cu %v: want positive numbers (or 0: from the device)", c.PeakGFLOPS, c.FlopsPerCU)}
 	}
+	return checkRooflineMemory(c)
+}
+
+// availableMemory is nmf.AvailableMemory (tests replace it).
+var availableMemory = nmf.AvailableMemory
+
+// checkRooflineMemory refuses a --roofline size whose X, generated on the
+// host in float64 with a float32 copy (12 bytes a value), does not fit in
+// the memory available.
+func checkRooflineMemory(c *Config) error {
+	l := int64(fillShape(rooflineSizes(c))[0])
+	need := 12 * l * l
+	if avail, ok := availableMemory(); ok && need > avail {
+		return &UsageError{Msg: fmt.Sprintf("--roofline at l = n = %d generates X on the host: %s (float64 and a float32 copy), more than the %s available; give a smaller --size",
+			l, nmf.FormatBytes(need), nmf.FormatBytes(avail))}
+	}
 	return nil
 }
 
