@@ -66,7 +66,7 @@ type xgemmArgs struct {
 }
 
 // planGemm chooses the kernel for C (M×N) = A·B, A M×K and B K×N, with
-// M, N > 0. A long inner dimension with few output tiles is split over
+// M, N, K > 0 (gemm handles the empty cases). A long inner dimension with few output tiles is split over
 // several work-groups whose partial products are added afterwards.
 func (b *Backend) planGemm(p backend.Precision, M, N, K int, A, B operand) (gemmPlan, error) {
 	pl := gemmPlan{M: M, N: N, K: K, slices: 1, kchunk: K}
