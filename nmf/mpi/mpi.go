@@ -34,6 +34,7 @@ type Comm struct {
 	double     uintptr
 	float      uintptr
 	sum        uintptr
+	recv       []byte // MPI_Reduce's receive buffer, kept between calls (under mu)
 
 	initThread func(argc, argv unsafe.Pointer, required int32, provided *int32) int32
 	commRank   func(comm uintptr, r *int32) int32
@@ -253,7 +254,10 @@ const maxCount = 1 << 28
 func (c *Comm) sumBytes(p unsafe.Pointer, n, size int, dt uintptr) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	buf := make([]byte, min(n, maxCount)*size)
+	if need := min(n, maxCount) * size; len(c.recv) < need {
+		c.recv = make([]byte, need)
+	}
+	buf := c.recv
 	for lo := 0; lo < n; lo += maxCount {
 		cnt := min(n-lo, maxCount)
 		src := unsafe.Add(p, lo*size)
