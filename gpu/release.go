@@ -32,7 +32,11 @@ func (b *Backend) ReleaseData(x backend.Data) error {
 // afterwards; releasing it twice is harmless. Work already queued on it
 // completes (OpenCL frees the buffer once no command uses it).
 func (b *Backend) ReleaseMatrix(m backend.Matrix) error {
-	if err := b.mat("ReleaseMatrix", m).buf.Close(); err != nil {
+	mm := b.mat("ReleaseMatrix", m)
+	if b.ht.src == mm { // hT's copy of it goes too
+		b.ht = htCache{}
+	}
+	if err := mm.buf.Close(); err != nil {
 		return b.wrap("ReleaseMatrix", err)
 	}
 	return nil
