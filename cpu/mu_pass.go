@@ -63,7 +63,6 @@ func (im *impl[T]) frobeniusPass(x *data[T], w, h *matrix[T], l1, l2, gamma, flu
 	if x.Sparse() || !im.useKernels() || groups == 0 {
 		return false
 	}
-	_, _, kc := blockSizes[T]()
 	kp, kr, np := roundUp(k, nr/2), roundUp(k, mr), roundUp(n, nr)
 	workers := im.pool.workers
 	g := &matrix[T]{rows: k, cols: k, data: im.buf("gram", k*k)}
@@ -71,19 +70,8 @@ func (im *impl[T]) frobeniusPass(x *data[T], w, h *matrix[T], l1, l2, gamma, flu
 	t := &im.pass
 	*t = passTask[T]{x: x.x, w: w, l: l, n: n, k: k, kr: kr, np: np, groups: groups,
 		step: stepTask[T]{l1: T(l1), l2: T(l2), gamma: gamma, flush: flush}}
-	// X·Hᵀ by frobRows, as prodAB sets it up
-	rows := &t.rows
-	*rows = kernTask[T]{x: x.x, sar: n, sap: 1, l: l, lp: roundUp(l, mr), hr: n, kp: kp, side: backend.SideW, frob: true, mb: passRows, kc: kc}
-	rows.htp = im.buf("k.htp", n*kp)
-	im.pack(rows.htp, h.data, n, n, k, 1, n, kp, nr)
-	rows.nump = im.buf("k.num", rows.lp*kp)
-	if l%mr != 0 {
-		rows.xrows = im.buf("k.xrows", mr*n)
-		clear(rows.xrows)
-		for r := l / mr * mr; r < l; r++ {
-			copy(rows.xrows[(r%mr)*n:(r%mr+1)*n], x.x[r*n:(r+1)*n])
-		}
-	}
+	// X·Hᵀ by frobRows, in blocks of passRows rows
+	im.setRows(&t.rows, x.x, n, 1, l, n, h.data, 1, n, k, passRows)
 	// H·Hᵀ packed as the b of W·(H·Hᵀ)
 	t.gp = im.buf("p.gp", k*kp)
 	im.pack(t.gp, g.data, k, k, k, k, 1, kp, nr)

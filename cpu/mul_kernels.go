@@ -26,9 +26,18 @@ func (im *impl[T]) prodXB(x *data[T], b []T, k int, bT bool) (out []T, ld int) {
 // panels; blocks of mb rows go to the workers, and each output entry is
 // summed in an order fixed by the shape alone.
 func (im *impl[T]) prodAB(a []T, sar, sap, m, inner int, b []T, sbp, sbc, n int) (out []T, ld int) {
-	nr := nrOf[T]()
-	mb, _, kc := blockSizes[T]()
+	mb, _, _ := blockSizes[T]()
 	t := &im.kern
+	im.setRows(t, a, sar, sap, m, inner, b, sbp, sbc, n, mb)
+	im.pool.dynamic((t.lp+t.mb-1)/t.mb, t)
+	return t.nump, t.kp
+}
+
+// setRows sets t up for prodAB's product A·B in blocks of mb rows (t.frobRows):
+// B packed, the output scratch, and A's last m mod mr rows copied.
+func (im *impl[T]) setRows(t *kernTask[T], a []T, sar, sap, m, inner int, b []T, sbp, sbc, n, mb int) {
+	nr := nrOf[T]()
+	_, _, kc := blockSizes[T]()
 	*t = kernTask[T]{x: a, sar: sar, sap: sap, l: m, lp: roundUp(m, mr), hr: inner, kp: roundUp(n, nr/2), side: backend.SideW, frob: true, mb: mb, kc: kc}
 	t.htp = im.buf("k.htp", inner*t.kp)
 	im.pack(t.htp, b, inner, inner, n, sbp, sbc, t.kp, nr)
@@ -43,8 +52,6 @@ func (im *impl[T]) prodAB(a []T, sar, sap, m, inner int, b []T, sbp, sbc, n int)
 			}
 		}
 	}
-	im.pool.dynamic((t.lp+t.mb-1)/t.mb, t)
-	return t.nump, t.kp
 }
 
 // mulK sets out = op(a)·op(b) like mul, on the micro-kernels where they
