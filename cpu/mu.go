@@ -11,6 +11,8 @@ import (
 // The multiplicative update. MUTerms picks one path by β and X:
 //
 //	β = 2:            mu_frobenius.go  X·Hᵀ and W·(H·Hᵀ), or Wᵀ·X and (WᵀW)·H
+//	                  mu_pass.go       W's update and H's terms in one pass over
+//	                                   dense X (backend.FrobeniusPass)
 //	β ≠ 2, dense X:   mu_kernels.go    fused blocks on the micro-kernels
 //	                  mu_dense.go      the same through the BLAS (kernels off)
 //	β ≠ 2, sparse X:  mu_sparse.go     the ratio at X's nonzeros only

@@ -275,7 +275,10 @@ func FitMemory[T Float](l, n, nnz int, sparse bool, opt Options) (MemoryEstimate
 	// W and H on the backend, the start and the result in T.
 	m.Factors = mulBytes(lnk, 3*es)
 	// Gram matrices (k×k, two), MU numerators and denominators and the
-	// transposes (≈ 3(l+n)k), W·H for the dense divergence and MU ratio.
+	// transposes (≈ 3(l+n)k), W·H for the dense divergence and MU ratio
+	// (for β = 2 the cpu backend's one-pass iteration keeps its Wᵀ·X
+	// partials within that term: at most half of X's size, or 64 Ki
+	// elements for a small X).
 	m.Scratch = sat(mulBytes(K, K, 2*es), mulBytes(lnk, 3*es))
 	if !sparse {
 		m.Scratch = sat(m.Scratch, mulBytes(L, N, es))
