@@ -98,6 +98,35 @@ func spans(p nmf.Plan) [][2]int {
 	return s
 }
 
+// TestMembersEqualOne checks a fit on two CPU backends (the split
+// measured) against the fit on one: the plan names both shares, n_iter is
+// the same and W, H agree to 1e-9 relative, for MU (Frobenius and KL) and
+// CD, randomized-SVD init included.
+func TestMembersEqualOne(t *testing.T) {
+	const l = 203
+	x := memberX(l, 61)
+	for _, c := range []struct {
+		solver nmf.Solver
+		loss   nmf.Loss
+	}{{nmf.MU, nmf.Frobenius}, {nmf.MU, nmf.KullbackLeibler}, {nmf.CD, nmf.Frobenius}} {
+		t.Run(fmt.Sprintf("%s/%v", c.solver, c.loss), func(t *testing.T) {
+			opt := nmf.DefaultOptions()
+			opt.Components, opt.Solver, opt.Loss, opt.MaxIter = 5, c.solver, c.loss, 60
+			opt.Init = nmf.InitNNDSVDA
+			opt, one := cpuFit(t, x, opt)
+			opt.Backends = members(make([]time.Duration, 2), nil)
+			two, err := nmf.Fit(context.Background(), x, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := two.Plan.Members; len(m) != 2 || m[0].Lo != 0 || m[0].Hi != m[1].Lo || m[1].Hi != l {
+				t.Fatalf("plan members %+v, want two shares of %d rows", m, l)
+			}
+			sameFit(t, one, two)
+		})
+	}
+}
+
 // TestMemberWeightsUneven shares X 1:3 (rows) and 3:1 (columns) by
 // Options.MemberWeights: the split is exactly those proportions, the plan
 // says so, and the fit is the one-device fit's (MU Frobenius, MU KL, CD).
