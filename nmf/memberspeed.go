@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/clnmf/clnmf/nmf/backend"
@@ -14,8 +15,8 @@ import (
 // (docs/distributed.md): each member's speed is measured by a probe — the
 // fit's own iteration (solver, loss, side, precision, the factors updated)
 // run on that member alone over X's first rows (columns) with all of X's
-// other side, one untimed iteration then timed ones, the members taking
-// turns — and the rows go to the
+// other side, one untimed iteration then timed ones, the members at once
+// as in the fit — and the rows go to the
 // members in proportion to their speeds, none beyond what its memory holds
 // resident beside the factors while another has room (when X does not fit
 // the members together, by speed alone: those whose share exceeds their
@@ -48,12 +49,10 @@ const (
 	// ... and on at most probeMaxBytes of it (and a streamed panel's part of
 	// a device's memory).
 	probeMaxBytes = 64 << 20
-	// The members take turns, one timed iteration each per round, until
-	// probeSeconds have passed after probeMinRounds rounds, at most
-	// probeRounds: each member's cost is at most about (1 +
-	// probeRounds)/probeShare of an iteration on its share when iterations
-	// are short (then also about probeSeconds in all), (1 +
-	// probeMinRounds)/probeShare when they are long.
+	// Each member times iterations until probeSeconds have passed after
+	// probeMinRounds of them, at most probeRounds: the probe costs about
+	// max(probeSeconds, (1 + probeMinRounds)/probeShare of an iteration
+	// on the slowest member's share).
 	probeSeconds   = 0.05
 	probeMinRounds = 3
 	probeRounds    = 64
@@ -61,9 +60,11 @@ const (
 
 // memberSpeeds weighs the members bs for sharing size rows (columns, with
 // cols) of X: opt.MemberWeights when set, else their probes on the same
-// slice of X. The members take turns, so that the machine's changing load
-// falls on all of them alike, and each one's speed is from the median of
-// its iterations' times, so that a stall of one is left out.
+// slice of X. The probes run at once, each member iterating on its own
+// goroutine as in the fit's passes, so that what the members share (host
+// cores, the bus) and the machine's changing load weigh on them as in the
+// fit; each one's speed is from the median of its iterations' times, so
+// that a stalled iteration is left out.
 func memberSpeeds(pr *problem, bs []backend.Backend, size, other int, rows func(lo, hi int) backend.HostData, rowBytes func(lo, hi int) int64, cols bool, opt Options) ([]MemberSpeed, error) {
 	sp := make([]MemberSpeed, len(bs))
 	if opt.MemberWeights != nil {
@@ -91,11 +92,23 @@ func memberSpeeds(pr *problem, bs []backend.Backend, size, other int, rows func(
 		}
 	}
 	t0 := time.Now()
-	for round := 0; round < probeRounds && (round < probeMinRounds || time.Since(t0).Seconds() < probeSeconds); round++ {
-		for i, p := range probes {
-			if err := p.time(2 + round); err != nil {
-				return nil, wrap(i, err)
+	errs := make([]error, len(probes))
+	var wg sync.WaitGroup
+	for i, p := range probes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := 0; it < probeRounds && (it < probeMinRounds || time.Since(t0).Seconds() < probeSeconds); it++ {
+				if errs[i] = p.time(2 + it); errs[i] != nil {
+					return
+				}
 			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, wrap(i, err)
 		}
 	}
 	for i, p := range probes {
