@@ -30,12 +30,11 @@ type member struct {
 	sum, term [2]backend.Matrix // this member's part of the H half's sums
 	ones      map[int]backend.Matrix
 	colSums   backend.Matrix // β = 1: column sums of a panel's W (1×k)
-	scratch   map[[2]int]backend.Matrix
 }
 
 func newMember(b backend.Backend, idx int, streamed bool) *member {
 	return &member{b: b, idx: idx, streamed: streamed, copies: map[backend.Matrix]backend.Matrix{},
-		ones: map[int]backend.Matrix{}, scratch: map[[2]int]backend.Matrix{}}
+		ones: map[int]backend.Matrix{}}
 }
 
 func (m *member) primary() bool { return m.idx == 0 }
@@ -55,18 +54,6 @@ func (m *member) matrix(pr *problem, rows, cols int, v backend.HostMatrix) (back
 		}
 	}
 	return mat, nil
-}
-
-// scratchMatrix is m's scratch matrix of the shape, made once.
-func (m *member) scratchMatrix(pr *problem, rows, cols int) (backend.Matrix, error) {
-	if s, ok := m.scratch[[2]int{rows, cols}]; ok {
-		return s, nil
-	}
-	s, err := m.matrix(pr, rows, cols, nil)
-	if err == nil {
-		m.scratch[[2]int{rows, cols}] = s
-	}
-	return s, err
 }
 
 // of is m's copy of the first member's matrix pm (pm itself on the first).

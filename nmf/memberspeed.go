@@ -14,14 +14,14 @@ import (
 // How a fit on several devices sizes the members' shares of X
 // (docs/distributed.md): each member's speed is measured by a probe — the
 // fit's own iteration (solver, loss, side, precision, the factors updated)
-// run on that member alone over X's first rows (columns) with all of X's
-// other side, one untimed iteration then timed ones, the members at once
-// as in the fit — and the rows go to the
-// members in proportion to their speeds, none beyond what its memory holds
-// resident beside the factors while another has room (when X does not fit
-// the members together, by speed alone: those whose share exceeds their
-// memory stream it). Options.MemberWeights replaces the probe and fixes the
-// split exactly.
+// on a panel set of its own over X's first rows (columns) with all of X's
+// other side, one untimed iteration then timed ones, the members at once as
+// in the fit's passes — and the rows go to the members in proportion to
+// their speeds, none beyond what its memory holds resident beside the
+// factors while another has room (when X does not fit the members
+// together, by speed alone: those whose share exceeds their memory stream
+// it). Options.MemberWeights replaces the probe and fixes the split
+// exactly.
 
 // MemberSpeed is how a member's share of a fit on several devices was
 // weighed.
@@ -284,9 +284,6 @@ func (ps *panelSet) release(more []backend.Matrix) {
 		}
 		for _, o := range m.ones {
 			own = append(own, o)
-		}
-		for _, s := range m.scratch {
-			own = append(own, s)
 		}
 		if m.primary() {
 			own = append(own, ms...)
