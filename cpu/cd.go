@@ -8,48 +8,104 @@ import (
 )
 
 // Coordinate descent: scikit-learn's _update_cdnmf_fast over rows of W.
+//
+// Rows are independent, so the sweep runs over fixed blocks of cdLanes(T)
+// rows (the last one partial), each block walking the components in perm
+// order; with AVX-512 a block is held transposed and each component is one
+// call of cdStep32x/cdStep64x, every lane doing one row's scalar step.
+// Every row sees scikit-learn's arithmetic in its order (a multiply then
+// an add per term, no FMA). The violation is summed per row (lane) over
+// the components, then over the block's rows in order, then over the
+// blocks in order: the same with or without the vector steps, and
+// whatever the number of workers.
+
+// cdLanes is the rows of a block: four AVX-512 registers.
+func cdLanes[T backend.Float]() int {
+	var z T
+	return 256 / sizeof(z)
+}
 
 func (im *impl[T]) cdSweep(w, hht, xht *matrix[T], l1, l2 float64, perm []int) float64 {
 	k := w.cols
 	if hht.rows != k || hht.cols != k || xht.rows != w.rows || xht.cols != k || len(perm) != k {
 		panic(fmt.Sprintf("backend: cpu: CDSweep: W %d×%d, HHt %d×%d, XHt %d×%d, perm %d", w.rows, w.cols, hht.rows, hht.cols, xht.rows, xht.cols, len(perm)))
 	}
+	lanes := cdLanes[T]()
+	blocks := (w.rows + lanes - 1) / lanes
 	t := &im.cd
-	*t = cdTask[T]{w: w.data, hht: hht.data, xht: xht.data, l1: T(l1), l2: T(l2), perm: perm, k: k, partial: im.partial, rows: im.buf("cdrows", k*im.pool.workers)}
-	chunks := im.pool.chunks(w.rows, 64)
-	im.pool.parallel(w.rows, 64, t)
+	viol, lv := t.blockViol, t.lv
+	if cap(viol) < blocks {
+		viol = make([]float64, blocks)
+	}
+	if n := lanes * im.pool.workers; cap(lv) < n {
+		lv = make([]float64, n)
+	}
+	// h is HHᵀ with l2 on its diagonal, as _update_coordinate_descent
+	// adds it.
+	h := im.buf("cdh", k*k)
+	copy(h, hht.data)
+	for i := 0; i < k; i++ {
+		h[i*k+i] += T(l2)
+	}
+	vec := im.useKernels() && hasAVX512
+	var scratch []T
+	if vec {
+		scratch = im.buf("cdblock", 2*k*lanes*im.pool.workers)
+	}
+	*t = cdTask[T]{w: w.data, h: h, xht: xht.data, l1: T(l1), perm: perm, k: k, rows: w.rows, lanes: lanes,
+		vec: vec, scratch: scratch, lv: lv, blockViol: viol[:blocks]}
+	im.pool.dynamic(blocks, t)
 	var v float64
-	for c := 0; c < chunks; c++ {
-		v += im.partial[4*c]
+	for _, s := range t.blockViol {
+		v += s
 	}
 	return v
 }
 
-// cdTask runs scikit-learn's _update_cdnmf_fast on a range of rows: rows are
-// independent, so walking components outermost within the range gives the
-// same numbers as the whole matrix at once.
+// cdTask runs scikit-learn's _update_cdnmf_fast on blocks of rows.
 type cdTask[T backend.Float] struct {
-	w, hht, xht []T
-	l1, l2      T
-	perm        []int
-	k           int
-	partial     []float64
-	rows        []T // per-chunk copies of a row of HHᵀ, k each
+	w, h, xht []T // h: HHᵀ + l2·I
+	l1        T
+	perm      []int
+	k, rows   int
+	lanes     int
+	vec       bool      // AVX-512 steps
+	scratch   []T       // per worker: the block's W and starting gradients, transposed (k×lanes each)
+	lv        []float64 // per worker: the block's violations by row
+	blockViol []float64 // by block
 }
 
-func (t *cdTask[T]) run(c, lo, hi int) {
+func (t *cdTask[T]) run(c, b0, b1 int) {
+	lv := t.lv[c*t.lanes : (c+1)*t.lanes]
+	for b := b0; b < b1; b++ {
+		lo := b * t.lanes
+		hi := min(lo+t.lanes, t.rows)
+		clear(lv)
+		if t.vec {
+			t.vecBlock(c, lo, hi, lv)
+		} else {
+			t.block(lo, hi, lv)
+		}
+		var s float64
+		for _, v := range lv[:hi-lo] {
+			s += v
+		}
+		t.blockViol[b] = s
+	}
+}
+
+// block is the sweep of rows [lo, hi) in Go; lv[i-lo] gathers row i's
+// violation.
+func (t *cdTask[T]) block(lo, hi int, lv []float64) {
 	k := t.k
-	// hr is row t of HHᵀ with l2 on the diagonal, as the sum adds it.
-	hr := t.rows[c*k : c*k+k]
-	var violation float64
 	for _, tt := range t.perm {
-		copy(hr, t.hht[tt*k:tt*k+k])
-		hr[tt] += t.l2
-		hess := t.hht[tt*k+tt] + t.l2
+		hr := t.h[tt*k : tt*k+k]
+		hess := hr[tt]
 		i := lo
 		// Four rows at a time: each row's sum runs in the same order as
 		// scikit-learn's, the four chains interleaved to hide the latency
-		// of the additions.
+		// of the additions. T(a*b) keeps the compiler from fusing the
+		// multiply and the add.
 		for ; i+4 <= hi; i += 4 {
 			w0 := t.w[i*k : i*k+k]
 			w1 := t.w[(i+1)*k : (i+1)*k+k]
@@ -61,27 +117,68 @@ func (t *cdTask[T]) run(c, lo, hi int) {
 			g2 := -(t.xht[(i+2)*k+tt] - t.l1)
 			g3 := -(t.xht[(i+3)*k+tt] - t.l1)
 			for r, hv := range hr {
-				g0 += hv * w0[r]
-				g1 += hv * w1[r]
-				g2 += hv * w2[r]
-				g3 += hv * w3[r]
+				g0 += T(hv * w0[r])
+				g1 += T(hv * w1[r])
+				g2 += T(hv * w2[r])
+				g3 += T(hv * w3[r])
 			}
-			violation += cdUpdate(w0, tt, g0, hess)
-			violation += cdUpdate(w1, tt, g1, hess)
-			violation += cdUpdate(w2, tt, g2, hess)
-			violation += cdUpdate(w3, tt, g3, hess)
+			lv[i-lo] += cdUpdate(w0, tt, g0, hess)
+			lv[i+1-lo] += cdUpdate(w1, tt, g1, hess)
+			lv[i+2-lo] += cdUpdate(w2, tt, g2, hess)
+			lv[i+3-lo] += cdUpdate(w3, tt, g3, hess)
 		}
 		for ; i < hi; i++ {
 			wi := t.w[i*k : i*k+k]
 			wi = wi[:len(hr)]
 			grad := -(t.xht[i*k+tt] - t.l1)
 			for r, hv := range hr {
-				grad += hv * wi[r]
+				grad += T(hv * wi[r])
 			}
-			violation += cdUpdate(wi, tt, grad, hess)
+			lv[i-lo] += cdUpdate(wi, tt, grad, hess)
 		}
 	}
-	t.partial[4*c] = violation
+}
+
+// vecBlock is block with the AVX-512 steps: the rows' W and starting
+// gradients −(XHᵀ − l1) are copied in transposed (lanes past hi zero), one
+// step per component runs all lanes, and W is copied back.
+func (t *cdTask[T]) vecBlock(c, lo, hi int, lv []float64) {
+	k, lanes, n := t.k, t.lanes, hi-lo
+	buf := t.scratch[c*2*k*lanes : (c+1)*2*k*lanes]
+	wt, gt := buf[:k*lanes], buf[k*lanes:]
+	for i := 0; i < n; i++ {
+		wr := t.w[(lo+i)*k : (lo+i)*k+k]
+		xr := t.xht[(lo+i)*k : (lo+i)*k+k]
+		xr = xr[:len(wr)]
+		for r, v := range wr {
+			wt[r*lanes+i] = v
+			gt[r*lanes+i] = -(xr[r] - t.l1)
+		}
+	}
+	if n < lanes {
+		for r := 0; r < k; r++ {
+			clear(wt[r*lanes+n : (r+1)*lanes])
+			clear(gt[r*lanes+n : (r+1)*lanes])
+		}
+	}
+	switch wt := any(wt).(type) {
+	case []float32:
+		gt, h := any(gt).([]float32), any(t.h).([]float32)
+		for _, tt := range t.perm {
+			cdStep32x(&wt[0], &gt[tt*lanes], &h[tt*k], k, tt, h[tt*k+tt], &lv[0])
+		}
+	case []float64:
+		gt, h := any(gt).([]float64), any(t.h).([]float64)
+		for _, tt := range t.perm {
+			cdStep64x(&wt[0], &gt[tt*lanes], &h[tt*k], k, tt, h[tt*k+tt], &lv[0])
+		}
+	}
+	for i := 0; i < n; i++ {
+		wr := t.w[(lo+i)*k : (lo+i)*k+k]
+		for r := range wr {
+			wr[r] = wt[r*lanes+i]
+		}
+	}
 }
 
 // cdUpdate projects the gradient of w[tt], steps, and returns |pg|.
