@@ -47,13 +47,17 @@ func (im *impl[T]) cdSweep(w, hht, xht *matrix[T], l1, l2 float64, perm []int) f
 	for i := 0; i < k; i++ {
 		h[i*k+i] += T(l2)
 	}
-	vec := im.useKernels() && hasAVX512
+	vec := im.useKernels() && hasAVX512 && k < 1<<24 // lane offsets i·k in int32
 	var scratch []T
+	idx := t.idx[:0]
 	if vec {
 		scratch = im.buf("cdblock", 2*k*lanes*im.pool.workers)
+		for i := 0; i < lanes; i++ {
+			idx = append(idx, int32(i*k))
+		}
 	}
 	*t = cdTask[T]{w: w.data, h: h, xht: xht.data, l1: T(l1), perm: perm, k: k, rows: w.rows, lanes: lanes,
-		vec: vec, scratch: scratch, lv: lv, blockViol: viol[:blocks]}
+		vec: vec, scratch: scratch, idx: idx, lv: lv, blockViol: viol[:blocks]}
 	im.pool.dynamic(blocks, t)
 	var v float64
 	for _, s := range t.blockViol {
@@ -71,6 +75,7 @@ type cdTask[T backend.Float] struct {
 	lanes     int
 	vec       bool      // AVX-512 steps
 	scratch   []T       // per worker: the block's W and starting gradients, transposed (k×lanes each)
+	idx       []int32   // lane i's offset in the block, i·k
 	lv        []float64 // per worker: the block's violations by row
 	blockViol []float64 // by block
 }
@@ -140,44 +145,33 @@ func (t *cdTask[T]) block(lo, hi int, lv []float64) {
 }
 
 // vecBlock is block with the AVX-512 steps: the rows' W and starting
-// gradients −(XHᵀ − l1) are copied in transposed (lanes past hi zero), one
-// step per component runs all lanes, and W is copied back.
+// gradients −(XHᵀ − l1) are gathered in transposed, one step per component
+// runs all lanes (the lanes past hi hold zeros, never stored or summed),
+// and W is scattered back.
 func (t *cdTask[T]) vecBlock(c, lo, hi int, lv []float64) {
 	k, lanes, n := t.k, t.lanes, hi-lo
 	buf := t.scratch[c*2*k*lanes : (c+1)*2*k*lanes]
-	wt, gt := buf[:k*lanes], buf[k*lanes:]
-	for i := 0; i < n; i++ {
-		wr := t.w[(lo+i)*k : (lo+i)*k+k]
-		xr := t.xht[(lo+i)*k : (lo+i)*k+k]
-		xr = xr[:len(wr)]
-		for r, v := range wr {
-			wt[r*lanes+i] = v
-			gt[r*lanes+i] = -(xr[r] - t.l1)
-		}
+	m := ^uint64(0)
+	if n < 64 {
+		m = 1<<n - 1
 	}
-	if n < lanes {
-		for r := 0; r < k; r++ {
-			clear(wt[r*lanes+n : (r+1)*lanes])
-			clear(gt[r*lanes+n : (r+1)*lanes])
-		}
-	}
-	switch wt := any(wt).(type) {
+	switch wt := any(buf[:k*lanes]).(type) {
 	case []float32:
-		gt, h := any(gt).([]float32), any(t.h).([]float32)
+		gt, h := any(buf[k*lanes:]).([]float32), any(t.h).([]float32)
+		w, x := any(t.w).([]float32), any(t.xht).([]float32)
+		cdLoad32x(&w[lo*k], &x[lo*k], k, &t.idx[0], m, any(t.l1).(float32), &wt[0], &gt[0])
 		for _, tt := range t.perm {
 			cdStep32x(&wt[0], &gt[tt*lanes], &h[tt*k], k, tt, h[tt*k+tt], &lv[0])
 		}
+		cdStore32x(&w[lo*k], k, &t.idx[0], m, &wt[0])
 	case []float64:
-		gt, h := any(gt).([]float64), any(t.h).([]float64)
+		gt, h := any(buf[k*lanes:]).([]float64), any(t.h).([]float64)
+		w, x := any(t.w).([]float64), any(t.xht).([]float64)
+		cdLoad64x(&w[lo*k], &x[lo*k], k, &t.idx[0], m, any(t.l1).(float64), &wt[0], &gt[0])
 		for _, tt := range t.perm {
 			cdStep64x(&wt[0], &gt[tt*lanes], &h[tt*k], k, tt, h[tt*k+tt], &lv[0])
 		}
-	}
-	for i := 0; i < n; i++ {
-		wr := t.w[(lo+i)*k : (lo+i)*k+k]
-		for r := range wr {
-			wr[r] = wt[r*lanes+i]
-		}
+		cdStore64x(&w[lo*k], k, &t.idx[0], m, &wt[0])
 	}
 }
 

@@ -149,3 +149,204 @@ done64:
 	step64(Z3, 192)
 	VZEROUPPER
 	RET
+
+// The block's copies in and out (cdLoad*, cdStore*): lane i of the block is
+// the row at w + idx[i] elements (idx[i] = i·k); bit i of m says the lane
+// holds a row. laneMasks spreads m (in R10) over R10–R13, the masks of the
+// four registers' lanes (16 bits each for float32, 8 for float64); gathers
+// clear their mask register, so each reloads it from these.
+#define laneMasks(bits) \
+	MOVQ R10, R11; \
+	SHRQ $bits, R11; \
+	MOVQ R11, R12; \
+	SHRQ $bits, R12; \
+	MOVQ R12, R13; \
+	SHRQ $bits, R13
+
+// gather32 stores to off(dst) the 16 float32 lanes at base + 4·index
+// where mask is set, 0 elsewhere; gatherg32 stores −(v − l1) instead (l1
+// in Z7, the sign bit in Z6), as scikit-learn's gradient starts;
+// scatter32 writes the lanes of off(src) where mask is set to base +
+// 4·index. The 64 versions are the same for 8 float64 lanes.
+#define gather32(base, index, mask, dst, off) \
+	KMOVW mask, K1; \
+	VPXORD Z2, Z2, Z2; \
+	VGATHERDPS (base)(index*4), K1, Z2; \
+	VMOVUPS Z2, off(dst)
+
+#define gatherg32(base, index, mask, dst, off) \
+	KMOVW mask, K1; \
+	VPXORD Z2, Z2, Z2; \
+	VGATHERDPS (base)(index*4), K1, Z2; \
+	VSUBPS Z7, Z2, Z2; \
+	VPXORD Z6, Z2, Z2; \
+	VMOVUPS Z2, off(dst)
+
+#define scatter32(base, index, mask, src, off) \
+	KMOVW mask, K1; \
+	VMOVUPS off(src), Z2; \
+	VSCATTERDPS Z2, K1, (base)(index*4)
+
+#define gather64(base, index, mask, dst, off) \
+	KMOVW mask, K1; \
+	VPXORD Z2, Z2, Z2; \
+	VGATHERDPD (base)(index*8), K1, Z2; \
+	VMOVUPD Z2, off(dst)
+
+#define gatherg64(base, index, mask, dst, off) \
+	KMOVW mask, K1; \
+	VPXORD Z2, Z2, Z2; \
+	VGATHERDPD (base)(index*8), K1, Z2; \
+	VSUBPD Z7, Z2, Z2; \
+	VPXORQ Z6, Z2, Z2; \
+	VMOVUPD Z2, off(dst)
+
+#define scatter64(base, index, mask, src, off) \
+	KMOVW mask, K1; \
+	VMOVUPD off(src), Z2; \
+	VSCATTERDPD Z2, K1, (base)(index*8)
+
+// func cdLoad32x(w, x *float32, k int, idx *int32, m uint64, l1 float32, wt, gt *float32)
+//
+// For r = 0..k-1: wt[r·64 + i] = w[idx[i] + r], gt[r·64 + i] =
+// −(x[idx[i] + r] − l1) on the lanes of m; 0 and l1 on the others.
+TEXT ·cdLoad32x(SB), NOSPLIT, $0-64
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DX
+	MOVQ k+16(FP), CX
+	MOVQ idx+24(FP), AX
+	MOVQ m+32(FP), R10
+	laneMasks(16)
+	VBROADCASTSS l1+40(FP), Z7
+	MOVQ wt+48(FP), DI
+	MOVQ gt+56(FP), BX
+	VMOVDQU32 0(AX), Z8
+	VMOVDQU32 64(AX), Z9
+	VMOVDQU32 128(AX), Z10
+	VMOVDQU32 192(AX), Z11
+	MOVL $0x80000000, R8
+	VPBROADCASTD R8, Z6
+	TESTQ CX, CX
+	JEQ load32done
+
+load32:
+	gather32(SI, Z8, R10, DI, 0)
+	gather32(SI, Z9, R11, DI, 64)
+	gather32(SI, Z10, R12, DI, 128)
+	gather32(SI, Z11, R13, DI, 192)
+	gatherg32(DX, Z8, R10, BX, 0)
+	gatherg32(DX, Z9, R11, BX, 64)
+	gatherg32(DX, Z10, R12, BX, 128)
+	gatherg32(DX, Z11, R13, BX, 192)
+	ADDQ $4, SI
+	ADDQ $4, DX
+	ADDQ $256, DI
+	ADDQ $256, BX
+	DECQ CX
+	JNZ load32
+
+load32done:
+	VZEROUPPER
+	RET
+
+// func cdStore32x(w *float32, k int, idx *int32, m uint64, wt *float32)
+//
+// For r = 0..k-1: w[idx[i] + r] = wt[r·64 + i] on the lanes of m.
+TEXT ·cdStore32x(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ k+8(FP), CX
+	MOVQ idx+16(FP), AX
+	MOVQ m+24(FP), R10
+	laneMasks(16)
+	MOVQ wt+32(FP), DI
+	VMOVDQU32 0(AX), Z8
+	VMOVDQU32 64(AX), Z9
+	VMOVDQU32 128(AX), Z10
+	VMOVDQU32 192(AX), Z11
+	TESTQ CX, CX
+	JEQ store32done
+
+store32:
+	scatter32(SI, Z8, R10, DI, 0)
+	scatter32(SI, Z9, R11, DI, 64)
+	scatter32(SI, Z10, R12, DI, 128)
+	scatter32(SI, Z11, R13, DI, 192)
+	ADDQ $4, SI
+	ADDQ $256, DI
+	DECQ CX
+	JNZ store32
+
+store32done:
+	VZEROUPPER
+	RET
+
+// func cdLoad64x(w, x *float64, k int, idx *int32, m uint64, l1 float64, wt, gt *float64)
+//
+// cdLoad32x for 32 float64 lanes (the indices are 8 per Y register).
+TEXT ·cdLoad64x(SB), NOSPLIT, $0-64
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DX
+	MOVQ k+16(FP), CX
+	MOVQ idx+24(FP), AX
+	MOVQ m+32(FP), R10
+	laneMasks(8)
+	VBROADCASTSD l1+40(FP), Z7
+	MOVQ wt+48(FP), DI
+	MOVQ gt+56(FP), BX
+	VMOVDQU32 0(AX), Y8
+	VMOVDQU32 32(AX), Y9
+	VMOVDQU32 64(AX), Y10
+	VMOVDQU32 96(AX), Y11
+	MOVQ $0x8000000000000000, R8
+	VPBROADCASTQ R8, Z6
+	TESTQ CX, CX
+	JEQ load64done
+
+load64:
+	gather64(SI, Y8, R10, DI, 0)
+	gather64(SI, Y9, R11, DI, 64)
+	gather64(SI, Y10, R12, DI, 128)
+	gather64(SI, Y11, R13, DI, 192)
+	gatherg64(DX, Y8, R10, BX, 0)
+	gatherg64(DX, Y9, R11, BX, 64)
+	gatherg64(DX, Y10, R12, BX, 128)
+	gatherg64(DX, Y11, R13, BX, 192)
+	ADDQ $8, SI
+	ADDQ $8, DX
+	ADDQ $256, DI
+	ADDQ $256, BX
+	DECQ CX
+	JNZ load64
+
+load64done:
+	VZEROUPPER
+	RET
+
+// func cdStore64x(w *float64, k int, idx *int32, m uint64, wt *float64)
+TEXT ·cdStore64x(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ k+8(FP), CX
+	MOVQ idx+16(FP), AX
+	MOVQ m+24(FP), R10
+	laneMasks(8)
+	MOVQ wt+32(FP), DI
+	VMOVDQU32 0(AX), Y8
+	VMOVDQU32 32(AX), Y9
+	VMOVDQU32 64(AX), Y10
+	VMOVDQU32 96(AX), Y11
+	TESTQ CX, CX
+	JEQ store64done
+
+store64:
+	scatter64(SI, Y8, R10, DI, 0)
+	scatter64(SI, Y9, R11, DI, 64)
+	scatter64(SI, Y10, R12, DI, 128)
+	scatter64(SI, Y11, R13, DI, 192)
+	ADDQ $8, SI
+	ADDQ $256, DI
+	DECQ CX
+	JNZ store64
+
+store64done:
+	VZEROUPPER
+	RET
