@@ -151,28 +151,36 @@ func (t *cdTask[T]) block(lo, hi int, lv []float64) {
 func (t *cdTask[T]) vecBlock(c, lo, hi int, lv []float64) {
 	k, lanes, n := t.k, t.lanes, hi-lo
 	buf := t.scratch[c*2*k*lanes : (c+1)*2*k*lanes]
+	wt, gt, h := buf[:k*lanes], buf[k*lanes:], t.h
 	m := ^uint64(0)
 	if n < 64 {
 		m = 1<<n - 1
 	}
-	switch wt := any(buf[:k*lanes]).(type) {
-	case []float32:
-		gt, h := any(buf[k*lanes:]).([]float32), any(t.h).([]float32)
-		w, x := any(t.w).([]float32), any(t.xht).([]float32)
-		cdLoad32x(&w[lo*k], &x[lo*k], k, &t.idx[0], m, any(t.l1).(float32), &wt[0], &gt[0])
-		for _, tt := range t.perm {
-			cdStep32x(&wt[0], &gt[tt*lanes], &h[tt*k], k, tt, h[tt*k+tt], &lv[0])
-		}
-		cdStore32x(&w[lo*k], k, &t.idx[0], m, &wt[0])
-	case []float64:
-		gt, h := any(buf[k*lanes:]).([]float64), any(t.h).([]float64)
-		w, x := any(t.w).([]float64), any(t.xht).([]float64)
-		cdLoad64x(&w[lo*k], &x[lo*k], k, &t.idx[0], m, any(t.l1).(float64), &wt[0], &gt[0])
-		for _, tt := range t.perm {
-			cdStep64x(&wt[0], &gt[tt*lanes], &h[tt*k], k, tt, h[tt*k+tt], &lv[0])
-		}
-		cdStore64x(&w[lo*k], k, &t.idx[0], m, &wt[0])
+	f := cdVec[T]()
+	f.load(&t.w[lo*k], &t.xht[lo*k], k, &t.idx[0], m, t.l1, &wt[0], &gt[0])
+	for _, tt := range t.perm {
+		f.step(&wt[0], &gt[tt*lanes], &h[tt*k], k, tt, h[tt*k+tt], &lv[0])
 	}
+	f.store(&t.w[lo*k], k, &t.idx[0], m, &wt[0])
+}
+
+// cdKernels are the AVX-512 routines of one precision (cd_amd64.s).
+type cdKernels[T backend.Float] struct {
+	load  func(w, x *T, k int, idx *int32, m uint64, l1 T, wt, gt *T)
+	step  func(w, grad, h *T, k, t int, hess T, viol *float64)
+	store func(w *T, k int, idx *int32, m uint64, wt *T)
+}
+
+var (
+	cdVec32 = cdKernels[float32]{cdLoad32x, cdStep32x, cdStore32x}
+	cdVec64 = cdKernels[float64]{cdLoad64x, cdStep64x, cdStore64x}
+)
+
+func cdVec[T backend.Float]() cdKernels[T] {
+	if f, ok := any(cdVec32).(cdKernels[T]); ok {
+		return f
+	}
+	return any(cdVec64).(cdKernels[T])
 }
 
 // cdUpdate projects the gradient of w[tt], steps, and returns |pg|.
