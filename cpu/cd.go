@@ -47,7 +47,7 @@ func (im *impl[T]) cdSweep(w, hht, xht *matrix[T], l1, l2 float64, perm []int) f
 	for i := 0; i < k; i++ {
 		h[i*k+i] += T(l2)
 	}
-	vec := im.useKernels() && hasAVX512 && k < 1<<24 // lane offsets i·k in int32
+	vec := im.useKernels() && hasAVX512 && k > 0 && k < 1<<24 // lane offsets i·k in int32
 	var scratch []T
 	idx := t.idx[:0]
 	if vec {

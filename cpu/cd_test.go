@@ -12,15 +12,17 @@ import (
 // TestCDSweepBitwise checks that CDSweep's W and violation are bitwise the
 // same in Go (kernels off), with the AVX-512 steps and without them, and
 // whatever the number of workers: on partial blocks, k from 1 to past the
-// L1-sized block, with zeros in W (the projected gradient) and with l1/l2.
+// L1-sized block (and k = 0), with zeros in W (the projected gradient)
+// and with l1/l2.
 func TestCDSweepBitwise(t *testing.T) {
 	saved := hasAVX512
 	defer setAVX512(saved)
-	for _, sh := range [][2]int{{5, 3}, {64, 1}, {101, 7}, {200, 20}, {97, 50}, {70, 203}} {
+	for _, sh := range [][2]int{{5, 0}, {5, 3}, {64, 1}, {101, 7}, {200, 20}, {97, 50}, {70, 203}} {
 		rows, k := sh[0], sh[1]
 		r := rand.New(rand.NewPCG(uint64(rows), uint64(k)))
 		ws := backendtest.Uniform(r, backend.Float64, rows, k, 0, 0.2)
-		hs := backendtest.Uniform(r, backend.Float64, 3*k+5, k, 0, 0)
+		hr := 3*k + 5
+		hs := backendtest.Uniform(r, backend.Float64, hr, k, 0, 0)
 		xs := backendtest.Uniform(r, backend.Float64, rows, k, 0, 0)
 		for i := range xs {
 			xs[i] *= float64(k)
@@ -36,7 +38,7 @@ func TestCDSweepBitwise(t *testing.T) {
 				var refV float64
 				for i, c := range []run{{false, false, 1}, {true, false, 2}, {true, true, 1}, {true, true, 2}, {true, true, 3}} {
 					setAVX512(c.avx512)
-					gotW, gotV := cdOnce(t, c.kernels, c.workers, p, ws, hs, xs, rows, k, reg, perm)
+					gotW, gotV := cdOnce(t, c.kernels, c.workers, p, ws, hs, xs, rows, hr, k, reg, perm)
 					if i == 0 {
 						refW, refV = gotW, gotV
 						continue
@@ -55,8 +57,9 @@ func TestCDSweepBitwise(t *testing.T) {
 	}
 }
 
-// cdOnce runs one CDSweep of W (rows×k) against hsᵀ·hs and XHᵀ = xs.
-func cdOnce(t *testing.T, kernels bool, workers int, p backend.Precision, ws, hs, xs []float64, rows, k int, reg [2]float64, perm []int) ([]float64, float64) {
+// cdOnce runs one CDSweep of W (rows×k) against hsᵀ·hs (hs hr×k) and
+// XHᵀ = xs.
+func cdOnce(t *testing.T, kernels bool, workers int, p backend.Precision, ws, hs, xs []float64, rows, hr, k int, reg [2]float64, perm []int) ([]float64, float64) {
 	b, err := NewWith(Options{Workers: workers, NoKernels: !kernels})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +67,7 @@ func cdOnce(t *testing.T, kernels bool, workers int, p backend.Precision, ws, hs
 	defer b.Close()
 	w := backendtest.Put(t, b, p, rows, k, ws)
 	// HHᵀ on the host, so that every run sweeps against the same numbers.
-	hht, _, _ := backendtest.Gemm(hs, len(hs)/k, k, true, hs, len(hs)/k, k, false)
+	hht, _, _ := backendtest.Gemm(hs, hr, k, true, hs, hr, k, false)
 	g := backendtest.Put(t, b, p, k, k, backendtest.Round(p, hht))
 	v, err := b.CDSweep(w, g, backendtest.Put(t, b, p, rows, k, xs), reg[0], reg[1], perm)
 	if err != nil {
