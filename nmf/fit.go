@@ -170,8 +170,12 @@ func run[T Float](ctx context.Context, x Matrix[T], opt Options, p Params, init 
 		return nil, err
 	}
 	defer closeAll(members)
-	if w := opt.MemberWeights; w != nil && len(w) != max(len(members), 1) {
-		return nil, invalid("MemberWeights", "%d weights for %d devices; give one for each device of Devices, in order", len(w), max(len(members), 1))
+	if w, nd := opt.MemberWeights, max(len(members), 1); w != nil && len(w) != nd {
+		devices := "devices"
+		if nd == 1 {
+			devices = "device"
+		}
+		return nil, invalid("MemberWeights", "%d weights for %d %s; give one for each device of Devices, in order", len(w), nd, devices)
 	}
 	var b backend.Backend
 	var reason string

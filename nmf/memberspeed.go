@@ -302,10 +302,22 @@ func (ps *panelSet) release(more []backend.Matrix) {
 // shares are capped by caps (the rows each member holds resident; 0: no
 // cap), a capped member's excess going to the others in proportion to
 // theirs, unless the caps together are short of size. Given weights
-// (Options.MemberWeights) are followed as they are.
+// (Options.MemberWeights) are followed as they are. The weights are taken
+// relative to the largest, so that huge finite ones (1e308) cannot overflow
+// their sum.
 func memberShares(sp []MemberSpeed, caps []int, size int) []int {
 	n := len(sp)
 	share := make([]float64, n)
+	var maxW float64
+	for i := range sp {
+		maxW = max(maxW, sp[i].Weight)
+	}
+	rel := make([]float64, n)
+	for i := range sp {
+		if maxW > 0 {
+			rel[i] = sp[i].Weight / maxW
+		}
+	}
 	room := 0
 	for _, c := range caps {
 		if c <= 0 {
@@ -319,7 +331,7 @@ func memberShares(sp []MemberSpeed, caps []int, size int) []int {
 		var wsum float64
 		for i := range sp {
 			if !sp[i].Capped {
-				wsum += sp[i].Weight
+				wsum += rel[i]
 			}
 		}
 		if wsum == 0 {
@@ -330,7 +342,7 @@ func memberShares(sp []MemberSpeed, caps []int, size int) []int {
 			if sp[i].Capped {
 				continue
 			}
-			share[i] = left * sp[i].Weight / wsum
+			share[i] = left * rel[i] / wsum
 			if sp[i].Method == "probe" && room >= size && caps[i] > 0 && share[i] > float64(caps[i]) {
 				sp[i].Capped, again = true, true
 			}

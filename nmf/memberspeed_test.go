@@ -32,6 +32,8 @@ func TestMemberShares(t *testing.T) {
 		{probe(1, 1), []int{0, 0}, 50, []int{0, 25, 50}, []bool{false, false}},
 		{probe(1, 3), []int{0, 0}, 203, []int{0, 51, 203}, []bool{false, false}},
 		{probe(1000, 1), []int{0, 0}, 10, []int{0, 9, 10}, []bool{false, false}},
+		{probe(1e308, 1e308), []int{0, 0}, 1024, []int{0, 512, 1024}, []bool{false, false}}, // no overflow of the sum
+		{probe(1e308, 1e308, 1e308), []int{0, 0, 0}, 300, []int{0, 100, 200, 300}, []bool{false, false, false}},
 		{probe(1, 1), []int{0, 20}, 203, []int{0, 183, 203}, []bool{false, true}},
 		{probe(3, 1, 1), []int{50, 0, 0}, 203, []int{0, 50, 127, 203}, []bool{true, false, false}},
 		{probe(1, 1, 2), []int{100, 100, 60}, 203, []int{0, 72, 143, 203}, []bool{false, false, true}},

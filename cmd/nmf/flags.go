@@ -298,6 +298,9 @@ func (o *options) checkRun([]string) string {
 	if o.distributed != "" && o.distributed != "mpi" {
 		return fmt.Sprintf("--distributed %s: want mpi", quoteArg(o.distributed))
 	}
+	if o.distributed != "" && o.weightsArg != "" {
+		return fmt.Sprintf("--device-weights %s: under --distributed mpi each rank takes one device of the --device list; the weights do not apply", quoteArg(o.weightsArg))
+	}
 	if err := o.resolveMemory(); err != nil {
 		return err.Error()
 	}

@@ -63,4 +63,10 @@ func TestDeviceList(t *testing.T) {
 			t.Errorf("--device %s --device-weights %s: exit %d, stderr %q; want flag misuse naming --device-weights", c[0], c[1], r.code, r.stderr)
 		}
 	}
+	// Under --distributed mpi each rank takes one device of the list, so the
+	// weights are refused before MPI starts.
+	r := nmfRun(t.Context(), "fit", in, "-k", "3", "--distributed", "mpi", "--device", "cpu,cpu", "--device-weights", "1,3")
+	if first, _, _ := strings.Cut(r.stderr, "\n"); r.code != 2 || !strings.HasPrefix(first, "nmf fit: --device-weights") || !strings.Contains(first, "each rank takes one device") {
+		t.Errorf("--distributed mpi --device cpu,cpu --device-weights 1,3: exit %d, stderr %q; want flag misuse naming --device-weights", r.code, r.stderr)
+	}
 }
