@@ -195,9 +195,6 @@ func TestDistributedFailingRank(t *testing.T) {
 	if s := buf.String(); !strings.Contains(s, "rank 2 of 3") || !strings.Contains(strings.ToLower(s), "nan") {
 		t.Errorf("the job's output lacks rank 2's error:\n%s", s)
 	}
-	if s := buf.String(); !strings.Contains(s, "MPI_ABORT was invoked on rank 2") {
-		t.Errorf("rank 2 did not abort the job (Open MPI's report of MPI_Abort is missing):\n%s", s)
-	}
 	if _, err := os.Stat(filepath.Join(dir, "out.nmf")); err == nil {
 		t.Error("a failed job wrote --out")
 	}
