@@ -34,7 +34,7 @@ loopratioKL32x:
 	VMOVAPS Z8, Z12
 	VFNMADD231PS Z11, Z4, Z12 // r = X − V·q, exact
 	VFMADD231PS Z12, Z9, Z11 // q + r·y
-	VANDPS Z6, Z11, Z14
+	VPANDD Z6, Z11, Z14
 	VCMPPS $17, Z5, Z14, K2, K2 // and |result| < hi (false for Inf and NaN)
 	KMOVW K2, R8
 	CMPW R8, $0xffff
@@ -79,7 +79,7 @@ loopratioIS32x:
 	VFMADD231PS Z10, Z9, Z9 // y += y·e
 	VMULPS Z9, Z9, Z11
 	VMULPS Z8, Z11, Z11
-	VANDPS Z6, Z11, Z14
+	VPANDD Z6, Z11, Z14
 	VCMPPS $17, Z5, Z14, K2, K2 // and |result| < hi (false for Inf and NaN)
 	KMOVW K2, R8
 	CMPW R8, $0xffff
@@ -136,7 +136,7 @@ loopratio15F32x:
 	VADDPS Z11, Z11, Z11 // 1/√V
 	VMULPS Z8, Z11, Z11
 	VADDPS Z10, Z11, Z13 // NaN or Inf if either is
-	VANDPS Z6, Z13, Z14
+	VPANDD Z6, Z13, Z14
 	VCMPPS $17, Z5, Z14, K2, K2 // and |result| < hi (false for Inf and NaN)
 	KMOVW K2, R8
 	CMPW R8, $0xffff
@@ -194,7 +194,7 @@ loopratioKL64x:
 	VMOVAPD Z8, Z12
 	VFNMADD231PD Z11, Z4, Z12 // r = X − V·q, exact
 	VFMADD231PD Z12, Z9, Z11 // q + r·y
-	VANDPD Z6, Z11, Z14
+	VPANDQ Z6, Z11, Z14
 	VCMPPD $17, Z5, Z14, K2, K2 // and |result| < hi (false for Inf and NaN)
 	KMOVW K2, R8
 	CMPW R8, $0xff
@@ -242,7 +242,7 @@ loopratioIS64x:
 	VFMADD231PD Z10, Z9, Z9 // y += y·e
 	VMULPD Z9, Z9, Z11
 	VMULPD Z8, Z11, Z11
-	VANDPD Z6, Z11, Z14
+	VPANDQ Z6, Z11, Z14
 	VCMPPD $17, Z5, Z14, K2, K2 // and |result| < hi (false for Inf and NaN)
 	KMOVW K2, R8
 	CMPW R8, $0xff
@@ -303,7 +303,7 @@ loopratio15F64x:
 	VADDPD Z11, Z11, Z11 // 1/√V
 	VMULPD Z8, Z11, Z11
 	VADDPD Z10, Z11, Z13 // NaN or Inf if either is
-	VANDPD Z6, Z13, Z14
+	VPANDQ Z6, Z13, Z14
 	VCMPPD $17, Z5, Z14, K2, K2 // and |result| < hi (false for Inf and NaN)
 	KMOVW K2, R8
 	CMPW R8, $0xff

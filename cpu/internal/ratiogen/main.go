@@ -176,9 +176,10 @@ func kernel(b *bytes.Buffer, bd body, p prec) {
 		a("\tVPCMPU%s $5, Z3, Z13, K2, K2 // and X = 0 or |X| ≥ lo (the residual is exact)", p.ints)
 	}
 	b.WriteString(sub(bd.fast, p))
-	b.WriteString(sub(fmt.Sprintf(`	VANDP Z6, %s, Z14
-	VCMPP $17, Z5, Z14, K2, K2 // and |result| < hi (false for Inf and NaN)
-`, bd.check), p))
+	// VPAND (AVX-512F), not VANDP (AVX-512DQ on ZMM): the same bits
+	a("\tVPAND%s Z6, %s, Z14", p.ints, bd.check)
+	b.WriteString(sub(`	VCMPP $17, Z5, Z14, K2, K2 // and |result| < hi (false for Inf and NaN)
+`, p))
 	a("\tKMOVW K2, R8")
 	a("\tCMPW R8, %s", p.full)
 	a("\tJNE slow%s", name)
