@@ -405,3 +405,44 @@ func TestMulWorkerIndependent(t *testing.T) {
 		}
 	}
 }
+
+// TestFrobeniusPassEmpty checks that MUFrobeniusPass declines (done false,
+// W unchanged) for k = 0 and for an X with no rows or no columns, where
+// passPlan's partials would be empty.
+func TestFrobeniusPassEmpty(t *testing.T) {
+	for _, nr := range []int{8, 16, 32} {
+		for _, sh := range [][3]int{{5, 7, 0}, {5, 0, 3}, {0, 7, 3}, {0, 0, 0}} {
+			if g := passPlan(sh[0], sh[1], sh[2], nr); g != 0 {
+				t.Errorf("passPlan(%d, %d, %d, %d) = %d, want 0", sh[0], sh[1], sh[2], nr, g)
+			}
+		}
+	}
+	b, err := NewWith(Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, sh := range [][3]int{{5, 7, 0}, {5, 0, 3}, {600, 7, 0}} {
+		l, n, k := sh[0], sh[1], sh[2]
+		r := rand.New(rand.NewPCG(uint64(l), uint64(k)))
+		for _, p := range []backend.Precision{backend.Float32, backend.Float64} {
+			d, err := b.NewData(backendtest.HostData(p, backendtest.Uniform(r, backend.Float64, l, n, 0, 0), l, n, false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws := backendtest.Uniform(r, backend.Float64, l, k, 0, 0)
+			w, h := backendtest.Put(t, b, p, l, k, ws), backendtest.Put(t, b, p, k, n, nil)
+			numH, denH := backendtest.Put(t, b, p, k, n, nil), backendtest.Put(t, b, p, k, n, nil)
+			before := backendtest.Get(t, b, w)
+			done, err := b.MUFrobeniusPass(d, w, h, 0, 0, 1, 0, numH, denH)
+			if err != nil || done {
+				t.Fatalf("%d×%d k=%d %v: MUFrobeniusPass: done %v, %v; want false", l, n, k, p, done, err)
+			}
+			for i, v := range backendtest.Get(t, b, w) {
+				if v != before[i] {
+					t.Fatalf("%d×%d k=%d %v: W[%d] = %v after the declined pass, was %v", l, n, k, p, i, v, before[i])
+				}
+			}
+		}
+	}
+}

@@ -35,10 +35,10 @@ const (
 // passPlan returns the number of groups for the pass on an l×n X with k
 // components: at most passGroups, at most one per block, and partials
 // together at most half of X's size (or passFloor); 0 where the pass does
-// not apply (k > passMaxK; a single group would leave the workers idle,
-// unless the blocks are one).
+// not apply (an empty X or W, k > passMaxK; a single group would leave the
+// workers idle, unless the blocks are one).
 func passPlan(l, n, k, nr int) (groups int) {
-	if k > passMaxK {
+	if l == 0 || n == 0 || k == 0 || k > passMaxK {
 		return 0
 	}
 	blocks := (roundUp(l, mr) + passRows - 1) / passRows
