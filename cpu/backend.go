@@ -31,7 +31,9 @@ type Options struct {
 	// NoKernels turns off the AVX2/FMA (or AVX-512) micro-kernels of the dense
 	// multiplicative update (kernel.go), so that every product goes
 	// through the BLAS; so does CLNMF_KERNELS=off. Where the CPU lacks AVX2
-	// or FMA they are off anyway.
+	// or FMA they are off anyway. With them off the β ≠ 2 ratio pass
+	// keeps to its AVX2 kernels (bitwise the scalar loops), not the
+	// approximate AVX-512 ones.
 	//
 	// With the kernels on, OpenBLAS runs single-threaded in this process
 	// from the backend's opening until a backend without them opens after

@@ -94,7 +94,7 @@ func (t *fusedTask[T]) run(c, lo, hi int) {
 			m := r1 - r0
 			blk, pw := v[:m*n], u[:min(len(u), m*n)]
 			g.gemm(false, false, m, n, k, 1, w.data[r0*k:], max(k, 1), h.data, max(n, 1), 0, blk, max(n, 1))
-			applyRatio(t.x[r0*n:r1*n], blk, pw, t.beta)
+			applyRatio(t.x[r0*n:r1*n], blk, pw, t.beta, t.im.useKernels())
 			g.gemm(false, true, m, k, n, 1, blk, max(n, 1), h.data, max(n, 1), 0, t.num.data[r0*k:], max(k, 1))
 			if t.beta != 1 {
 				g.gemm(false, true, m, k, n, 1, pw, max(n, 1), h.data, max(n, 1), 0, t.den.data[r0*k:], max(k, 1))
@@ -110,7 +110,7 @@ func (t *fusedTask[T]) run(c, lo, hi int) {
 			if t.beta != 1 {
 				ui = pw[i*m : i*m+m]
 			}
-			applyRatio(t.x[i*n+c0:i*n+c1], blk[i*m:i*m+m], ui, t.beta)
+			applyRatio(t.x[i*n+c0:i*n+c1], blk[i*m:i*m+m], ui, t.beta, t.im.useKernels())
 		}
 		g.gemm(true, false, k, m, l, 1, w.data, max(k, 1), blk, max(m, 1), 0, t.num.data[c0:], max(n, 1))
 		if t.beta != 1 {

@@ -97,7 +97,7 @@ func (t *kernTask[T]) block(r0, rw, j0, jw int, v, u []T) {
 		if ur != nil {
 			uv = ur[:vc]
 		}
-		applyRatio(t.x[i*t.n+j0:i*t.n+j0+vc], vr[:vc], uv, t.beta)
+		applyRatio(t.x[i*t.n+j0:i*t.n+j0+vc], vr[:vc], uv, t.beta, true) // the kernels path: useKernels
 		clear(vr[vc:])
 		if ur != nil {
 			clear(ur[vc:])

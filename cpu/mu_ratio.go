@@ -36,14 +36,15 @@ func denPow(u float64, mu *backend.MU) float64 {
 }
 
 // applyRatio turns v = W·H into X ⊙ V^(β−2) in place and, for β ≠ 1, writes
-// U^(β−1) into u (same length as v).
-func applyRatio[T backend.Float](x, v, u []T, beta float64) {
+// U^(β−1) into u (same length as v). fast allows the AVX-512 kernels (the
+// caller's useKernels); without it the result is bitwise the scalar loops.
+func applyRatio[T backend.Float](x, v, u []T, beta float64, fast bool) {
 	x = x[:len(v)]
 	if beta != 1 {
 		u = u[:len(v)]
 	}
 	if hasAVX2 {
-		done := ratioAVX(x, v, u, beta)
+		done := ratioAVX(x, v, u, beta, fast && hasAVX512)
 		x, v = x[done:], v[done:]
 		if u != nil {
 			u = u[done:]
@@ -106,17 +107,17 @@ var (
 
 // ratioAVX runs the vector kernel for β, where there is one, over the
 // longest prefix of whole vectors and returns its length (0 where there is
-// none): the AVX-512 kernels where the micro-kernels use AVX-512 (within
-// the error bounds TestRatioKernelsAVX512 checks), else the AVX2 ones
-// (bitwise the scalar loops).
-func ratioAVX[T backend.Float](x, v, u []T, beta float64) int {
+// none): the AVX-512 kernels where wide (within the error bounds
+// TestRatioKernelsAVX512 checks), else the AVX2 ones (bitwise the scalar
+// loops).
+func ratioAVX[T backend.Float](x, v, u []T, beta float64, wide bool) int {
 	if beta != 1 && beta != 0 && beta != 1.5 {
 		return 0
 	}
 	switch vv := any(v).(type) {
 	case []float32:
 		lanes := 8
-		if hasAVX512 {
+		if wide {
 			lanes = 16
 		}
 		n := len(vv) / lanes * lanes
@@ -129,14 +130,14 @@ func ratioAVX[T backend.Float](x, v, u []T, beta float64) int {
 			up = &any(u).([]float32)[0]
 		}
 		kern := &ratioKernels32
-		if hasAVX512 {
+		if wide {
 			kern = &ratioKernels32x
 		}
 		kern[ratioIndex(beta)](&xx[0], &vv[0], up, n, &ratioConsts32[0])
 		return n
 	case []float64:
 		lanes := 4
-		if hasAVX512 {
+		if wide {
 			lanes = 8
 		}
 		n := len(vv) / lanes * lanes
@@ -149,7 +150,7 @@ func ratioAVX[T backend.Float](x, v, u []T, beta float64) int {
 			up = &any(u).([]float64)[0]
 		}
 		kern := &ratioKernels64
-		if hasAVX512 {
+		if wide {
 			kern = &ratioKernels64x
 		}
 		kern[ratioIndex(beta)](&xx[0], &vv[0], up, n, &ratioConsts64[0])

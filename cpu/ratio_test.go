@@ -4,17 +4,15 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"testing"
 
 	"github.com/clnmf/clnmf/nmf/backend"
-	"testing"
+	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 )
 
 // avx2Ratio is applyRatio with the AVX2 kernels (not the AVX-512 ones).
 func avx2Ratio[T float32 | float64](x, v, u []T, beta float64) {
-	saved := hasAVX512
-	setAVX512(false)
-	defer setAVX512(saved)
-	applyRatio(x, v, u, beta)
+	applyRatio(x, v, u, beta, false)
 }
 
 // scalarRatio is applyRatio without the vector kernels.
@@ -22,7 +20,7 @@ func scalarRatio[T float32 | float64](x, v, u []T, beta float64) {
 	saved := hasAVX2
 	setAVX2(false)
 	defer setAVX2(saved)
-	applyRatio(x, v, u, beta)
+	applyRatio(x, v, u, beta, false)
 }
 
 func checkRatio[T float32 | float64](t *testing.T, name string) {
@@ -119,7 +117,7 @@ func checkRatioBounds[T float32 | float64](t *testing.T, mant, minExp, maxExp in
 			}
 			v1, v2 := append([]T(nil), v...), append([]T(nil), v...)
 			u1, u2 := make([]T, n), make([]T, n)
-			applyRatio(x, v1, u1, beta)
+			applyRatio(x, v1, u1, beta, true)
 			avx2Ratio(x, v2, u2, beta)
 			var worst, worst2 [2]float64
 			for i := range v {
@@ -194,4 +192,54 @@ func ulpErr(got, want float64, mant, minExp int) float64 {
 	_, e := math.Frexp(want) // want = f·2^e, 1/2 ≤ |f| < 1
 	ulp := math.Ldexp(1, max(e-1-mant, minExp))
 	return math.Abs(got-want) / ulp
+}
+
+// TestRatioKernelsOff checks that with the kernels off (Options.NoKernels)
+// MUTerms for β = 1.5 is bitwise the pure-Go ratio loop (no AVX-512
+// approximations): the same backend with the vector ratio kernels disabled.
+func TestRatioKernelsOff(t *testing.T) {
+	const l, n, k = 37, 141, 5
+	r := rand.New(rand.NewPCG(7, 8))
+	xs := backendtest.Uniform(r, backend.Float64, l, n, 0.1, 0)
+	ws := backendtest.Uniform(r, backend.Float64, l, k, 0, 0)
+	hs := backendtest.Uniform(r, backend.Float64, k, n, 0, 0)
+	terms := func(p backend.Precision) [][]float64 {
+		b, err := NewWith(Options{BLAS: BLASGo, Workers: 2, NoKernels: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		d, err := b.NewData(backendtest.HostData(p, xs, l, n, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, h := backendtest.Put(t, b, p, l, k, ws), backendtest.Put(t, b, p, k, n, hs)
+		var out [][]float64
+		for _, side := range []backend.Side{backend.SideW, backend.SideH} {
+			or, oc := l, k
+			if side == backend.SideH {
+				or, oc = k, n
+			}
+			num, den := backendtest.Put(t, b, p, or, oc, nil), backendtest.Put(t, b, p, or, oc, nil)
+			if err := b.MUTerms(side, d, w, h, 1.5, num, den); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, backendtest.Get(t, b, num), backendtest.Get(t, b, den))
+		}
+		return out
+	}
+	for _, p := range []backend.Precision{backend.Float32, backend.Float64} {
+		got := terms(p)
+		saved := hasAVX2
+		setAVX2(false)
+		want := terms(p)
+		setAVX2(saved)
+		for i := range got {
+			for j := range got[i] {
+				if got[i][j] != want[i][j] {
+					t.Fatalf("%v output %d[%d]: kernels off %v, pure Go %v", p, i, j, got[i][j], want[i][j])
+				}
+			}
+		}
+	}
 }
