@@ -313,7 +313,7 @@ func (pr *problem) muIteration(it int, w, h backend.Matrix, m muMatrices, quirk,
 	passed := false // W updated and H's terms formed in one pass over X
 	if pr.updateW && pr.updateH && pr.p.Beta == 2 {
 		var err error
-		if passed, err = pr.frobeniusPass(it, w, h, m.numH, m.denH, gamma, flushW); err != nil {
+		if passed, err = pr.frobeniusPass(it, w, h, m.numH, m.denH, quirk*pr.p.L1RegW, gamma, flushW); err != nil {
 			return err
 		}
 	}
@@ -336,14 +336,15 @@ func (pr *problem) muIteration(it int, w, h backend.Matrix, m muMatrices, quirk,
 
 // frobeniusPass updates W and forms H's β = 2 terms into numH, denH in one
 // pass over X where the backend can (backend.FrobeniusPass), and reports
-// whether it did. With panels (pr.ps) the panels' own loop runs instead;
-// one device holding X whole has no Comm and no further members.
-func (pr *problem) frobeniusPass(it int, w, h, numH, denH backend.Matrix, gamma, flush float64) (bool, error) {
+// whether it did, with W's L1 penalty l1 as muStep gets it. With panels
+// (pr.ps) the panels' own loop runs instead; one device holding X whole has
+// no Comm and no further members.
+func (pr *problem) frobeniusPass(it int, w, h, numH, denH backend.Matrix, l1, gamma, flush float64) (bool, error) {
 	f, ok := pr.b.(backend.FrobeniusPass)
 	if !ok {
 		return false, nil
 	}
-	done, err := f.MUFrobeniusPass(pr.x, w, h, pr.p.L1RegW, pr.p.L2RegW, gamma, flush, numH, denH)
+	done, err := f.MUFrobeniusPass(pr.x, w, h, l1, pr.p.L2RegW, gamma, flush, numH, denH)
 	if err != nil {
 		return false, pr.wrap(fmt.Sprintf("iteration %d: update of W", it), err)
 	}
