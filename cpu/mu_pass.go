@@ -30,6 +30,10 @@ const (
 	passMaxK = 64
 	// passFloor is the partials' size (elements) allowed whatever X's.
 	passFloor = 1 << 16
+	// passWidth is the widest tile (nr, AVX-512 float32) that passPlan
+	// rounds n up to, whatever the tiles in use: the groups, and so the
+	// order of Wᵀ·X's sums, do not depend on AVX2 or AVX-512.
+	passWidth = 32
 )
 
 // passPlan returns the number of groups for the pass on an l×n X with k
@@ -37,12 +41,12 @@ const (
 // together at most half of X's size (or passFloor); 0 where the pass does
 // not apply (an empty X or W, k > passMaxK; a single group would leave the
 // workers idle, unless the blocks are one).
-func passPlan(l, n, k, nr int) (groups int) {
+func passPlan(l, n, k int) (groups int) {
 	if l == 0 || n == 0 || k == 0 || k > passMaxK {
 		return 0
 	}
 	blocks := (roundUp(l, mr) + passRows - 1) / passRows
-	part := float64(roundUp(k, mr)) * float64(roundUp(n, nr))
+	part := float64(roundUp(k, mr)) * float64(roundUp(n, passWidth))
 	fit := int(max(float64(l)*float64(n)/2, passFloor) / part)
 	groups = min(passGroups, blocks, fit)
 	if groups < 2 && blocks > 1 {
@@ -59,7 +63,7 @@ func (im *impl[T]) frobeniusPass(x *data[T], w, h *matrix[T], l1, l2, gamma, flu
 		panic(fmt.Sprintf("backend: cpu: MUFrobeniusPass: X %d×%d, W %d×%d, H %d×%d, num %d×%d, den %d×%d", l, n, w.rows, w.cols, h.rows, h.cols, numH.rows, numH.cols, denH.rows, denH.cols))
 	}
 	nr := nrOf[T]()
-	groups := passPlan(l, n, k, nr)
+	groups := passPlan(l, n, k)
 	if x.Sparse() || !im.useKernels() || groups == 0 {
 		return false
 	}
