@@ -150,4 +150,3 @@ func TestGoldenMembers(t *testing.T) {
 		})
 	}
 }
-
