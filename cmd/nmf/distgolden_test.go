@@ -208,7 +208,9 @@ func checkGoldenFit(t *testing.T, f goldenFit, np int, side, abi, device, one, o
 		for _, v := range want.data {
 			scale = math.Max(scale, math.Abs(v))
 		}
-		if d := maxDiff(t, got, want) / scale; d > f.tol {
+		// !(d <= tol): a NaN difference (or an all-zero reference against a
+		// nonzero result) fails instead of passing every comparison.
+		if d := maxDiff(t, got, want) / math.Max(scale, math.SmallestNonzeroFloat64); !(d <= f.tol) {
 			t.Errorf("%s: %s differs from scikit-learn's by %.3g relative (tolerance %g)", what, m.got, d, f.tol)
 		}
 	}
