@@ -128,7 +128,10 @@ func (t *stepTask[T]) run(_, lo, hi int) {
 // where d is 0; m = m·√(num/d) where sqrt, γ = 1/2) over the longest
 // prefix of whole vectors of m and returns its length. Lane by lane it
 // performs the scalar loop's operations (adding l1 = 0 changes no d but −0,
-// which is then 0 either way), so results are bitwise the same.
+// which is then 0 either way), so results are bitwise the same; for sqrt
+// only with nonnegative num and den, as the MU terms are: the scalar
+// math.Pow(q, 0.5) gives +0 at q = −0 and +Inf at q = −Inf, where the
+// vector square root gives −0 and NaN.
 func stepAVX[T backend.Float](m, num, den []T, l1 T, sqrt bool) int {
 	var z T
 	w := 32 / int(unsafe.Sizeof(z))

@@ -198,7 +198,9 @@ func kernel(b *bytes.Buffer, bd body, p prec) {
 // stepSqrt writes the AVX2 multiplicative step for γ = 1/2: m = m·√(num/d),
 // d = den + l1 (c[0]), Epsilon (c[1]) where d = 0, n a multiple of the
 // lanes. The scalar loop's operations lane by lane (its math.Pow(·, 0.5)
-// is math.Sqrt), so results are bitwise the same.
+// is math.Sqrt for q = num/d ≥ 0), so results are bitwise the same for
+// nonnegative num and den; at q = −0 or −Inf, Pow gives +0 and +Inf where
+// VSQRTP gives −0 and NaN.
 func stepSqrt(b *bytes.Buffer, p prec) {
 	name := fmt.Sprintf("stepSqrt%d", p.bits)
 	lanes := 32 * 8 / p.bits
