@@ -185,7 +185,7 @@ func checkRoofline(fs *flag.FlagSet, c *Config) error {
 		return &UsageError{Msg: "--roofline and --tune exclude each other"}
 	case set["size"] && (c.Size < 16 || c.Size > 50000):
 		return &UsageError{Msg: fmt.Sprintf("--size %d: want l = n from 16 to 50000 (X is generated in memory: l·n values)", c.Size)}
-	case !finite(c.PeakGFLOPS) || !finite(c.FlopsPerCU):
+	case !nonNegativeFinite(c.PeakGFLOPS) || !nonNegativeFinite(c.FlopsPerCU):
 		return &UsageError{Msg: fmt.Sprintf("--peak-gflops %v, --flops-per-cu %v: want positive numbers (or 0: from the device)", c.PeakGFLOPS, c.FlopsPerCU)}
 	}
 	return checkRooflineMemory(c)
@@ -207,6 +207,6 @@ func checkRooflineMemory(c *Config) error {
 	return nil
 }
 
-// finite says v is a finite number, not negative (a flag may parse NaN or
-// Inf).
-func finite(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
+// nonNegativeFinite says v is a finite number ≥ 0 (NaN fails v >= 0; a flag
+// may parse NaN or Inf).
+func nonNegativeFinite(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
