@@ -5,11 +5,10 @@ package cpu_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/clnmf/clnmf/cpu"
+	"github.com/clnmf/clnmf/internal/cputime"
 	"github.com/clnmf/clnmf/nmf/backend"
 	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 )
@@ -63,18 +62,10 @@ func benchCD(b *testing.B, p backend.Precision, l, n, k int, sweepOnly bool) {
 		be.MulX(xh, d, true, w)
 	}
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		half(w, ht, xw, false)
 		half(ht, w, xh, true)
 	}
-	b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
-}
-
-// cpuTime is the process's user and system CPU time: on a shared machine
-// it moves less with the load than the wall clock.
-func cpuTime() time.Duration {
-	var u syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &u)
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+	b.ReportMetric((cputime.Process()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
 }

@@ -4,8 +4,9 @@ package cpu
 
 import (
 	"runtime"
-	"syscall"
 	"testing"
+
+	"github.com/clnmf/clnmf/internal/cputime"
 )
 
 // BenchmarkRatioKernels times the AVX2 and AVX-512 ("x") ratio kernels on
@@ -33,17 +34,10 @@ func benchRatio[T float32 | float64](b *testing.B, kern func(x, v, u *T, n int, 
 	for i := range x {
 		x[i] = 1.5
 	}
-	t0 := threadCPU()
+	t0 := cputime.Thread()
 	for i := 0; i < b.N; i++ {
 		copy(v, x)
 		kern(&x[0], &v[0], &u[0], n, &c[0])
 	}
-	b.ReportMetric(float64(threadCPU()-t0)/float64(b.N)/n, "cpu-ns/elem")
-}
-
-// threadCPU is the CPU time of the calling thread in nanoseconds.
-func threadCPU() int64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_THREAD, &ru)
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	b.ReportMetric(float64(cputime.Thread()-t0)/float64(b.N)/n, "cpu-ns/elem")
 }

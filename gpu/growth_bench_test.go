@@ -5,10 +5,9 @@ package gpu
 import (
 	"fmt"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/clnmf/clnmf/internal/cputime"
 	"github.com/clnmf/clnmf/nmf/backend"
 	"github.com/clnmf/clnmf/nmf/backend/backendtest"
 )
@@ -36,7 +35,7 @@ func BenchmarkGrowthProducts(b *testing.B) {
 			}{{"XHt", lk, x, h, false, true}, {"HHt", kk, h, h, false, true}, {"WG", lk, w, kk, false, false},
 				{"WtX", kn, w, x, true, false}, {"WtW", kk, w, w, true, false}, {"GH", kn, kk, h, false, false}} {
 				b.Run(fmt.Sprintf("%d/%v/%s", s, p, pr.name), func(b *testing.B) {
-					c0 := cpuTime()
+					c0 := cputime.Process()
 					for i := 0; i < b.N; i++ {
 						if err := g.Mul(pr.out, pr.a, pr.ta, pr.c, pr.tc); err != nil {
 							b.Fatal(err)
@@ -47,18 +46,9 @@ func BenchmarkGrowthProducts(b *testing.B) {
 					}
 					lnk := float64(l*n*k) / 1e8
 					b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N)/lnk, "ms/1e8lnk")
-					b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N)/lnk, "cpu-ms/1e8lnk")
+					b.ReportMetric((cputime.Process()-c0).Seconds()*1e3/float64(b.N)/lnk, "cpu-ms/1e8lnk")
 				})
 			}
 		}
 	}
-}
-
-// cpuTime is the process's user and system CPU time, the device's threads
-// included (PoCL runs in the process): on a shared machine it moves less
-// with the load than the wall clock.
-func cpuTime() time.Duration {
-	var u syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &u)
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
