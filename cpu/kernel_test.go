@@ -444,3 +444,79 @@ func TestFrobeniusPassEmpty(t *testing.T) {
 		}
 	}
 }
+
+// TestFrobeniusPassMaxK checks the pass at its k threshold on dense X with
+// the kernels on: at k = passMaxK it runs and matches MUTerms(W), MUStep
+// and MUTerms(H) on the same backend; at passMaxK+1 it declines and leaves
+// W unchanged.
+func TestFrobeniusPassMaxK(t *testing.T) {
+	b, err := NewWith(Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if !b.Kernels() {
+		t.Skipf("kernels off (%s=%q)", EnvKernels, os.Getenv(EnvKernels))
+	}
+	const l, n = 97, 333
+	const l1, l2, gamma = 0.1, 0.2, 1.0
+	for _, k := range []int{passMaxK, passMaxK + 1} {
+		r := rand.New(rand.NewPCG(uint64(k), 7))
+		xs := backendtest.Uniform(r, backend.Float64, l, n, 0.01, 0)
+		ws := backendtest.Uniform(r, backend.Float64, l, k, 0, 0)
+		hs := backendtest.Uniform(r, backend.Float64, k, n, 0, 0)
+		for _, p := range []backend.Precision{backend.Float32, backend.Float64} {
+			d, err := b.NewData(backendtest.HostData(p, xs, l, n, false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, h := backendtest.Put(t, b, p, l, k, ws), backendtest.Put(t, b, p, k, n, hs)
+			numH, denH := backendtest.Put(t, b, p, k, n, nil), backendtest.Put(t, b, p, k, n, nil)
+			done, err := b.MUFrobeniusPass(d, w, h, l1, l2, gamma, 0, numH, denH)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done != (k <= passMaxK) {
+				t.Fatalf("k=%d %v: MUFrobeniusPass done = %v, want %v", k, p, done, k <= passMaxK)
+			}
+			if !done {
+				if i := firstDiff(backendtest.Get(t, b, w), backendtest.Round(p, append([]float64(nil), ws...))); i >= 0 {
+					t.Fatalf("k=%d %v: W[%d] changed by the declined pass", k, p, i)
+				}
+				continue
+			}
+			// the same fit step in three calls
+			w3 := backendtest.Put(t, b, p, l, k, ws)
+			numW, denW := backendtest.Put(t, b, p, l, k, nil), backendtest.Put(t, b, p, l, k, nil)
+			num3, den3 := backendtest.Put(t, b, p, k, n, nil), backendtest.Put(t, b, p, k, n, nil)
+			if err := b.MUTerms(backend.SideW, d, w3, h, 2, numW, denW); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.MUStep(w3, numW, denW, l1, l2, gamma, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.MUTerms(backend.SideH, d, w3, h, 2, num3, den3); err != nil {
+				t.Fatal(err)
+			}
+			tol := 1e-12
+			if p == backend.Float32 {
+				tol = 1e-5
+			}
+			for _, c := range []struct {
+				name      string
+				got, want backend.Matrix
+			}{{"W", w, w3}, {"num H", numH, num3}, {"den H", denH, den3}} {
+				got, want := backendtest.Get(t, b, c.got), backendtest.Get(t, b, c.want)
+				scale := 0.0
+				for _, v := range want {
+					scale = math.Max(scale, math.Abs(v))
+				}
+				for i := range got {
+					if !(math.Abs(got[i]-want[i]) <= tol*scale) {
+						t.Fatalf("k=%d %v: %s[%d] = %v from the pass, %v from the three calls (scale %v)", k, p, c.name, i, got[i], want[i], scale)
+					}
+				}
+			}
+		}
+	}
+}
