@@ -91,9 +91,10 @@ type Backend struct {
 	// smaller one beyond the old size, even after a kernel wrote them.
 	keepGrown bool
 	grown     []*cl.Buffer
-	// launched, when not nil, records the names of the kernels launched
-	// (tests check that their shapes reach each kernel).
-	launched map[string]bool
+	// launched, when not nil, counts the launches of each kernel by name
+	// (tests check that their shapes reach each kernel, and that hT's
+	// cache saves its transposes).
+	launched map[string]int
 	closed   bool
 
 	ht htCache // hT's Hᵀ, kept while H is not written (mulx.go)
@@ -675,7 +676,7 @@ func (b *Backend) launch(p backend.Precision, name string, global, local []int, 
 		return err
 	}
 	if b.launched != nil {
-		b.launched[name] = true
+		b.launched[name]++
 	}
 	return b.q.Launch(k, g, local, args...)
 }

@@ -852,7 +852,8 @@ func TestLocalMem32K(t *testing.T) {
 // method that writes H (Write, MUStep, MUTerms, CDSweep, Transpose, Mul,
 // Gram, MulX, Add) the sparse divergence and W's numerator, which gather
 // from Hᵀ, must be those of H's new values, and a second H of the same
-// shape must not be taken for the first.
+// shape must not be taken for the first. It counts the transposes: one
+// per verify after a write of H or a change of H, none on a repeated read.
 func TestHtCached(t *testing.T) {
 	b := dev(t)
 	b.kp.sparse.ht = true
@@ -866,9 +867,11 @@ func TestHtCached(t *testing.T) {
 	w := backendtest.Put(t, b, p, l, k, wv)
 	h := backendtest.Put(t, b, p, k, n, hv)
 	num, den := backendtest.Put(t, b, p, l, k, nil), backendtest.Put(t, b, p, l, k, nil)
-	verify := func(what string, h backend.Matrix) {
+	defer func() { b.launched = nil }()
+	verify := func(what string, h backend.Matrix, transposes int) {
 		t.Helper()
 		hv := backendtest.Get(t, b, h)
+		b.launched = map[string]int{}
 		got, err := b.Divergence(x, w, h, 1)
 		if err != nil {
 			t.Fatal(err)
@@ -879,6 +882,9 @@ func TestHtCached(t *testing.T) {
 		}
 		wn, _ := backendtest.MUTerms(backend.SideW, xv, l, n, k, wv, hv, 1)
 		check(t, what+" num", backendtest.Get(t, b, num), wn, tolerance(p))
+		if got := b.launched["transpose"]; got != transposes {
+			t.Errorf("%s: %d transposes of H for Divergence and MUTerms, want %d", what, got, transposes)
+		}
 	}
 	pos := func(r, c int) backend.Matrix {
 		return backendtest.Put(t, b, p, r, c, backendtest.Uniform(rng, p, r, c, 0.1, 0))
@@ -889,11 +895,11 @@ func TestHtCached(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	verify("first", h)
-	verify("again", h)
+	verify("first", h, 1)
+	verify("again", h, 0)
 	h2 := pos(k, n)
-	verify("another H", h2)
-	verify("back", h)
+	verify("another H", h2, 1)
+	verify("back", h, 1)
 	writes := []struct {
 		name  string
 		write func() error
@@ -915,6 +921,6 @@ func TestHtCached(t *testing.T) {
 	}
 	for _, wr := range writes {
 		must(wr.write())
-		verify("after "+wr.name, h)
+		verify("after "+wr.name, h, 1)
 	}
 }
