@@ -163,15 +163,9 @@ func (d *distRun) finish(e *env, err error) error {
 func (d *distRun) pickDevice(o *options) error {
 	list := o.devices
 	if o.device == "all-gpus" {
-		devs, err := nmf.Devices()
-		if err != nil {
+		var err error
+		if list, err = gpuSpecs(); err != nil {
 			return fmt.Errorf("--device all-gpus: %w", err)
-		}
-		list = nil
-		for _, dev := range devs {
-			if dev.Type == "GPU" {
-				list = append(list, dev.Spec)
-			}
 		}
 		if len(list) == 0 {
 			return fmt.Errorf("--device all-gpus: no OpenCL GPU found")

@@ -102,7 +102,8 @@
 //	                      holds resident
 //	--device-weights W    (fit) with a --device list: share X in these
 //	                      proportions (1,3: a quarter and three quarters),
-//	                      one weight > 0 per device, instead of by the
+//	                      one weight > 0 per device (all-gpus: per GPU,
+//	                      in the order of nmf devices), instead of by the
 //	                      measured speeds: the same split on every run
 //	--distributed mpi     (fit) one rank of a fit under mpirun -np N: each
 //	                      rank maps the .npy (or reads its rows of a .mtx,

@@ -47,8 +47,9 @@ Flags:
                         them (opencl:0:0,opencl:0:1) for one fit on all, or all-gpus
                         (default auto)
   --device-weights W    with a --device list: share X among the devices in these
-                        proportions (e.g. 1,3), one per device, instead of by their
-                        speeds measured at the start (same split on every run)
+                        proportions (e.g. 1,3), one per device (all-gpus: per GPU, in
+                        the order of nmf devices), instead of by their speeds
+                        measured at the start (same split on every run)
   --distributed mpi     one rank of a fit under mpirun: each rank fits its rows (or
                         columns, see --panels) of a mapped .npy, its rows of a
                         .mtx or its images of a folder, rank 0 writes; Ctrl-C

@@ -292,14 +292,14 @@ func (o *options) checkRun([]string) string {
 	if msg := o.resolveDevices(); msg != "" {
 		return msg
 	}
-	if msg := o.resolveWeights(); msg != "" {
-		return msg
-	}
 	if o.distributed != "" && o.distributed != "mpi" {
 		return fmt.Sprintf("--distributed %s: want mpi", quoteArg(o.distributed))
 	}
 	if o.distributed != "" && o.weightsArg != "" {
 		return fmt.Sprintf("--device-weights %s: under --distributed mpi each rank takes one device of the --device list; the weights do not apply", quoteArg(o.weightsArg))
+	}
+	if msg := o.resolveWeights(); msg != "" {
+		return msg
 	}
 	if err := o.resolveMemory(); err != nil {
 		return err.Error()
@@ -494,7 +494,8 @@ func (o *options) resolveDevices() string {
 }
 
 // resolveWeights checks --device-weights: one number > 0 per device of a
-// --device list (all-gpus: as many as it finds, checked by the fit).
+// --device list, or per GPU that all-gpus finds (where none is found, or
+// the devices cannot be listed, the fit says so).
 func (o *options) resolveWeights() string {
 	o.weights = nil
 	if o.weightsArg == "" {
@@ -512,6 +513,27 @@ func (o *options) resolveWeights() string {
 		return fmt.Sprintf("--device-weights %s: --device %s is one device; the weights share X among the devices of a list (--device cpu,opencl)", quoteArg(o.weightsArg), quoteArg(o.device))
 	case o.device != "all-gpus" && len(o.weights) != len(o.devices):
 		return fmt.Sprintf("--device-weights %s: %d weights for the %d devices of --device %s", quoteArg(o.weightsArg), len(o.weights), len(o.devices), quoteArg(o.device))
+	case o.device == "all-gpus":
+		if gpus, err := gpuSpecs(); err == nil && len(gpus) > 0 && len(gpus) != len(o.weights) {
+			return fmt.Sprintf("--device-weights %s: %d weights for the %d GPUs of --device all-gpus (see nmf devices)", quoteArg(o.weightsArg), len(o.weights), len(gpus))
+		}
 	}
 	return ""
+}
+
+// gpuSpecs lists the specs of the OpenCL GPUs, which --device all-gpus
+// stands for, in nmf.Devices' order (the library's). A variable, so that
+// tests can pretend to have GPUs.
+var gpuSpecs = func() ([]string, error) {
+	devs, err := nmf.Devices()
+	if err != nil {
+		return nil, err
+	}
+	var specs []string
+	for _, d := range devs {
+		if d.Type == "GPU" {
+			specs = append(specs, d.Spec)
+		}
+	}
+	return specs, nil
 }

@@ -63,9 +63,19 @@ func TestDeviceList(t *testing.T) {
 			t.Errorf("--device %s --device-weights %s: exit %d, stderr %q; want flag misuse naming --device-weights", c[0], c[1], r.code, r.stderr)
 		}
 	}
+	// all-gpus with a wrong count of weights: flag misuse, counted against
+	// the GPUs found (two pretended ones here), not the library's
+	// MemberWeights error.
+	saved := gpuSpecs
+	gpuSpecs = func() ([]string, error) { return []string{"opencl:0:0", "opencl:0:1"}, nil }
+	r := nmfRun(t.Context(), "fit", in, "-k", "3", "--device", "all-gpus", "--device-weights", "1,2,3")
+	gpuSpecs = saved
+	if first, _, _ := strings.Cut(r.stderr, "\n"); r.code != 2 || !strings.HasPrefix(first, "nmf fit: --device-weights") || !strings.Contains(first, "3 weights for the 2 GPUs") {
+		t.Errorf("--device all-gpus (2 GPUs) --device-weights 1,2,3: exit %d, stderr %q; want flag misuse counting the GPUs", r.code, r.stderr)
+	}
 	// Under --distributed mpi each rank takes one device of the list, so the
 	// weights are refused before MPI starts.
-	r := nmfRun(t.Context(), "fit", in, "-k", "3", "--distributed", "mpi", "--device", "cpu,cpu", "--device-weights", "1,3")
+	r = nmfRun(t.Context(), "fit", in, "-k", "3", "--distributed", "mpi", "--device", "cpu,cpu", "--device-weights", "1,3")
 	if first, _, _ := strings.Cut(r.stderr, "\n"); r.code != 2 || !strings.HasPrefix(first, "nmf fit: --device-weights") || !strings.Contains(first, "each rank takes one device") {
 		t.Errorf("--distributed mpi --device cpu,cpu --device-weights 1,3: exit %d, stderr %q; want flag misuse naming --device-weights", r.code, r.stderr)
 	}
