@@ -53,6 +53,16 @@ func step32(m, num, den *float32, n int, c *float32)
 //go:noescape
 func step64(m, num, den *float64, n int, c *float64)
 
+// stepSqrt32 and stepSqrt64 are the same step with γ = 1/2 (m·√(num/d)),
+// bitwise the scalar loop for nonnegative num and den (stepAVX says where
+// it differs otherwise).
+//
+//go:noescape
+func stepSqrt32(m, num, den *float32, n int, c *float32)
+
+//go:noescape
+func stepSqrt64(m, num, den *float64, n int, c *float64)
+
 // spmm32 and spmm64 form the first cols columns of one row of a sparse
 // (CSR) matrix times dense b (row stride ldb): out[c] = Σ_p vals[p]·
 // b[idx[p]·ldb + c], cols a multiple of 8 or 4 (see spmmRow).

@@ -1548,6 +1548,68 @@ donestep64:
 	VZEROUPPER
 	RET
 
+// func stepSqrt32(m, num, den *float32, n int, c *float32)
+TEXT ·stepSqrt32(SB), NOSPLIT, $0-40
+	MOVQ m+0(FP), DI
+	MOVQ num+8(FP), SI
+	MOVQ den+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSS 0(AX), Y1 // l1
+	VBROADCASTSS 4(AX), Y2 // Epsilon
+	VXORPS Y0, Y0, Y0
+	XORQ BX, BX
+loopstepSqrt32:
+	CMPQ BX, CX
+	JGE donestepSqrt32
+	VMOVUPS (DX)(BX*4), Y3
+	VADDPS Y1, Y3, Y3
+	VCMPPS $0, Y0, Y3, Y4 // d == 0
+	VANDPS Y2, Y4, Y4
+	VADDPS Y4, Y3, Y3 // Epsilon where d == 0
+	VMOVUPS (SI)(BX*4), Y5
+	VDIVPS Y3, Y5, Y5
+	VSQRTPS Y5, Y5
+	VMOVUPS (DI)(BX*4), Y6
+	VMULPS Y5, Y6, Y6
+	VMOVUPS Y6, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP loopstepSqrt32
+donestepSqrt32:
+	VZEROUPPER
+	RET
+
+// func stepSqrt64(m, num, den *float64, n int, c *float64)
+TEXT ·stepSqrt64(SB), NOSPLIT, $0-40
+	MOVQ m+0(FP), DI
+	MOVQ num+8(FP), SI
+	MOVQ den+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSD 0(AX), Y1 // l1
+	VBROADCASTSD 8(AX), Y2 // Epsilon
+	VXORPD Y0, Y0, Y0
+	XORQ BX, BX
+loopstepSqrt64:
+	CMPQ BX, CX
+	JGE donestepSqrt64
+	VMOVUPD (DX)(BX*8), Y3
+	VADDPD Y1, Y3, Y3
+	VCMPPD $0, Y0, Y3, Y4 // d == 0
+	VANDPD Y2, Y4, Y4
+	VADDPD Y4, Y3, Y3 // Epsilon where d == 0
+	VMOVUPD (SI)(BX*8), Y5
+	VDIVPD Y3, Y5, Y5
+	VSQRTPD Y5, Y5
+	VMOVUPD (DI)(BX*8), Y6
+	VMULPD Y5, Y6, Y6
+	VMOVUPD Y6, (DI)(BX*8)
+	ADDQ $4, BX
+	JMP loopstepSqrt64
+donestepSqrt64:
+	VZEROUPPER
+	RET
+
 // func spmm32(out *float32, cols int, b *float32, ldb int, idx *int, vals *float32, nnz int)
 TEXT ·spmm32(SB), NOSPLIT, $0-56
 	MOVQ out+0(FP), DI

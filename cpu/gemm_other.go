@@ -35,6 +35,10 @@ func step32(m, num, den *float32, n int, c *float32) { panic("unreachable") }
 
 func step64(m, num, den *float64, n int, c *float64) { panic("unreachable") }
 
+func stepSqrt32(m, num, den *float32, n int, c *float32) { panic("unreachable") }
+
+func stepSqrt64(m, num, den *float64, n int, c *float64) { panic("unreachable") }
+
 func spmm32(out *float32, cols int, b *float32, ldb int, idx *int, vals *float32, nnz int) {
 	panic("unreachable")
 }

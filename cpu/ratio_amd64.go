@@ -74,13 +74,3 @@ func ratioIS64x(x, v, u *float64, n int, c *float64)
 
 //go:noescape
 func ratio15F64x(x, v, u *float64, n int, c *float64)
-
-// The multiplicative step with γ = 1/2, bitwise the scalar loop for
-// nonnegative num and den (ratio512_amd64.s; stepAVX in mu.go says where
-// it differs otherwise).
-//
-//go:noescape
-func stepSqrt32(m, num, den *float32, n int, c *float32)
-
-//go:noescape
-func stepSqrt64(m, num, den *float64, n int, c *float64)

@@ -1,5 +1,7 @@
 // Command asmgen writes cpu/gemm_amd64.s, the GEMM micro-kernels of the
-// CPU backend's fused passes, and prefetchRows. Run by go generate in cpu/:
+// CPU backend's fused passes, the AVX2 multiplicative steps (step32/64,
+// stepSqrt32/64 for γ = 1/2), spmm32/64 and prefetchRows. Run by go
+// generate in cpu/:
 //
 //	go generate ./cpu
 //
@@ -128,15 +130,17 @@ func kernel(b *bytes.Buffer, name string, p prec, wide, zmm bool) {
 }
 
 // step writes the multiplicative step of the common case (no L2 term, no
-// exponent, no flush): m = m · num / d, d = den + l1 and Epsilon where that
-// is 0, n elements (a multiple of the vector width), c = {l1, Epsilon}.
-// Lane by lane the same IEEE operations, in the same order, as the scalar
-// loop (stepTask.run).
-func step(b *bytes.Buffer, name string, p prec) {
+// flush, exponent 1 or, with sqrt, 1/2): m = m · num / d, or m · √(num/d),
+// d = den + l1 and Epsilon where that is 0, n elements (a multiple of the
+// vector width), c = {l1, Epsilon}. Lane by lane the same IEEE operations,
+// in the same order, as the scalar loop (stepTask.run); with sqrt that
+// holds for nonnegative num and den, where the loop's math.Pow(q, 0.5) is
+// math.Sqrt (at q = −0 or −Inf Pow gives +0 and +Inf, VSQRTP −0 and NaN).
+func step(b *bytes.Buffer, name string, p prec, sqrt bool) {
 	a := func(f string, args ...any) { fmt.Fprintf(b, f+"\n", args...) }
-	cmp, and, div, mul, bc := "VCMPPS", "VANDPS", "VDIVPS", "VMULPS", "VBROADCASTSS"
+	cmp, and, div, sq, mul, bc := "VCMPPS", "VANDPS", "VDIVPS", "VSQRTPS", "VMULPS", "VBROADCASTSS"
 	if p.bits == 64 {
-		cmp, and, div, mul, bc = "VCMPPD", "VANDPD", "VDIVPD", "VMULPD", "VBROADCASTSD"
+		cmp, and, div, sq, mul, bc = "VCMPPD", "VANDPD", "VDIVPD", "VSQRTPD", "VMULPD", "VBROADCASTSD"
 	}
 	esz := p.bits / 8
 	a("// func %s(m, num, den *float%d, n int, c *float%d)", name, p.bits, p.bits)
@@ -160,6 +164,9 @@ func step(b *bytes.Buffer, name string, p prec) {
 	a("\t%s Y4, Y3, Y3 // Epsilon where d == 0", p.add)
 	a("\t%s (SI)(BX*%d), Y5", p.mov, esz)
 	a("\t%s Y3, Y5, Y5", div)
+	if sqrt {
+		a("\t%s Y5, Y5", sq)
+	}
 	a("\t%s (DI)(BX*%d), Y6", p.mov, esz)
 	a("\t%s Y5, Y6, Y6", mul)
 	a("\t%s Y6, (DI)(BX*%d)", p.mov, esz)
@@ -294,9 +301,13 @@ func main() {
 		kernel(&b, "kern64"+x+"n", f64, false, zmm)
 		b.WriteString("\n")
 	}
-	step(&b, "step32", f32)
+	step(&b, "step32", f32, false)
 	b.WriteString("\n")
-	step(&b, "step64", f64)
+	step(&b, "step64", f64, false)
+	b.WriteString("\n")
+	step(&b, "stepSqrt32", f32, true)
+	b.WriteString("\n")
+	step(&b, "stepSqrt64", f64, true)
 	b.WriteString("\n")
 	spmm(&b, "spmm32", f32)
 	b.WriteString("\n")
