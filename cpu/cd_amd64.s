@@ -10,11 +10,11 @@
 // Z0–Z3 (64 float32 or 32 float64 lanes) hide the latency of the adds.
 
 // updateMask sets K2 to every lane where hess (Z17's low lane) ≠ 0,
-// NaN included, else none; Z30 is zero.
-#define updateMask \
+// NaN included, else none; Z30 is zero; ucomis is VUCOMISS or VUCOMISD.
+#define updateMask(ucomis) \
 	XORL R9, R9; \
 	MOVL $0xFFFF, R11; \
-	VUCOMISS X30, X17; \
+	ucomis X30, X17; \
 	CMOVLNE R11, R9; \
 	CMOVLPS R11, R9; \
 	KMOVW R9, K2
@@ -93,7 +93,7 @@ done32:
 	ADDQ SI, R8
 	VPXORD Z30, Z30, Z30
 	VBROADCASTSS hess+40(FP), Z17
-	updateMask
+	updateMask(VUCOMISS)
 	step32(Z0, 0, 0)
 	step32(Z1, 64, 128)
 	step32(Z2, 128, 256)
@@ -137,12 +137,7 @@ done64:
 	ADDQ SI, R8
 	VPXORD Z30, Z30, Z30
 	VBROADCASTSD hess+40(FP), Z17
-	XORL R9, R9
-	MOVL $0xFFFF, R11
-	VUCOMISD X30, X17
-	CMOVLNE R11, R9
-	CMOVLPS R11, R9
-	KMOVW R9, K2
+	updateMask(VUCOMISD)
 	step64(Z0, 0)
 	step64(Z1, 64)
 	step64(Z2, 128)
@@ -206,6 +201,42 @@ done64:
 	VMOVUPD off(src), Z2; \
 	VSCATTERDPD Z2, K1, (base)(index*8)
 
+// loadIdx loads the four registers' lane offsets i0–i3 from AX: 16 int32
+// in each of Z8–Z11 for float32 (stride 64 bytes), 8 in each of Y8–Y11 for
+// float64 (stride 32).
+#define loadIdx(i0, i1, i2, i3, stride) \
+	VMOVDQU32 0(AX), i0; \
+	VMOVDQU32 stride(AX), i1; \
+	VMOVDQU32 2*stride(AX), i2; \
+	VMOVDQU32 3*stride(AX), i3
+
+// loadRows is one trip of cdLoad's loop, for the gather and gatherg of
+// the precision (esz bytes an element): component r of the 64 (32) lanes
+// of w into DI and of x into BX, then the next r.
+#define loadRows(gather, gatherg, i0, i1, i2, i3, esz) \
+	gather(SI, i0, R10, DI, 0); \
+	gather(SI, i1, R11, DI, 64); \
+	gather(SI, i2, R12, DI, 128); \
+	gather(SI, i3, R13, DI, 192); \
+	gatherg(DX, i0, R10, BX, 0); \
+	gatherg(DX, i1, R11, BX, 64); \
+	gatherg(DX, i2, R12, BX, 128); \
+	gatherg(DX, i3, R13, BX, 192); \
+	ADDQ $esz, SI; \
+	ADDQ $esz, DX; \
+	ADDQ $256, DI; \
+	ADDQ $256, BX
+
+// storeRows is one trip of cdStore's loop: component r of the lanes from
+// DI back to w, then the next r.
+#define storeRows(scatter, i0, i1, i2, i3, esz) \
+	scatter(SI, i0, R10, DI, 0); \
+	scatter(SI, i1, R11, DI, 64); \
+	scatter(SI, i2, R12, DI, 128); \
+	scatter(SI, i3, R13, DI, 192); \
+	ADDQ $esz, SI; \
+	ADDQ $256, DI
+
 // func cdLoad32x(w, x *float32, k int, idx *int32, m uint64, l1 float32, wt, gt *float32)
 //
 // For r = 0..k-1: wt[r·64 + i] = w[idx[i] + r], gt[r·64 + i] =
@@ -220,28 +251,14 @@ TEXT ·cdLoad32x(SB), NOSPLIT, $0-64
 	VBROADCASTSS l1+40(FP), Z7
 	MOVQ wt+48(FP), DI
 	MOVQ gt+56(FP), BX
-	VMOVDQU32 0(AX), Z8
-	VMOVDQU32 64(AX), Z9
-	VMOVDQU32 128(AX), Z10
-	VMOVDQU32 192(AX), Z11
+	loadIdx(Z8, Z9, Z10, Z11, 64)
 	MOVL $0x80000000, R8
 	VPBROADCASTD R8, Z6
 	TESTQ CX, CX
 	JEQ load32done
 
 load32:
-	gather32(SI, Z8, R10, DI, 0)
-	gather32(SI, Z9, R11, DI, 64)
-	gather32(SI, Z10, R12, DI, 128)
-	gather32(SI, Z11, R13, DI, 192)
-	gatherg32(DX, Z8, R10, BX, 0)
-	gatherg32(DX, Z9, R11, BX, 64)
-	gatherg32(DX, Z10, R12, BX, 128)
-	gatherg32(DX, Z11, R13, BX, 192)
-	ADDQ $4, SI
-	ADDQ $4, DX
-	ADDQ $256, DI
-	ADDQ $256, BX
+	loadRows(gather32, gatherg32, Z8, Z9, Z10, Z11, 4)
 	DECQ CX
 	JNZ load32
 
@@ -259,20 +276,12 @@ TEXT ·cdStore32x(SB), NOSPLIT, $0-40
 	MOVQ m+24(FP), R10
 	laneMasks(16)
 	MOVQ wt+32(FP), DI
-	VMOVDQU32 0(AX), Z8
-	VMOVDQU32 64(AX), Z9
-	VMOVDQU32 128(AX), Z10
-	VMOVDQU32 192(AX), Z11
+	loadIdx(Z8, Z9, Z10, Z11, 64)
 	TESTQ CX, CX
 	JEQ store32done
 
 store32:
-	scatter32(SI, Z8, R10, DI, 0)
-	scatter32(SI, Z9, R11, DI, 64)
-	scatter32(SI, Z10, R12, DI, 128)
-	scatter32(SI, Z11, R13, DI, 192)
-	ADDQ $4, SI
-	ADDQ $256, DI
+	storeRows(scatter32, Z8, Z9, Z10, Z11, 4)
 	DECQ CX
 	JNZ store32
 
@@ -293,28 +302,14 @@ TEXT ·cdLoad64x(SB), NOSPLIT, $0-64
 	VBROADCASTSD l1+40(FP), Z7
 	MOVQ wt+48(FP), DI
 	MOVQ gt+56(FP), BX
-	VMOVDQU32 0(AX), Y8
-	VMOVDQU32 32(AX), Y9
-	VMOVDQU32 64(AX), Y10
-	VMOVDQU32 96(AX), Y11
+	loadIdx(Y8, Y9, Y10, Y11, 32)
 	MOVQ $0x8000000000000000, R8
 	VPBROADCASTQ R8, Z6
 	TESTQ CX, CX
 	JEQ load64done
 
 load64:
-	gather64(SI, Y8, R10, DI, 0)
-	gather64(SI, Y9, R11, DI, 64)
-	gather64(SI, Y10, R12, DI, 128)
-	gather64(SI, Y11, R13, DI, 192)
-	gatherg64(DX, Y8, R10, BX, 0)
-	gatherg64(DX, Y9, R11, BX, 64)
-	gatherg64(DX, Y10, R12, BX, 128)
-	gatherg64(DX, Y11, R13, BX, 192)
-	ADDQ $8, SI
-	ADDQ $8, DX
-	ADDQ $256, DI
-	ADDQ $256, BX
+	loadRows(gather64, gatherg64, Y8, Y9, Y10, Y11, 8)
 	DECQ CX
 	JNZ load64
 
@@ -330,20 +325,12 @@ TEXT ·cdStore64x(SB), NOSPLIT, $0-40
 	MOVQ m+24(FP), R10
 	laneMasks(8)
 	MOVQ wt+32(FP), DI
-	VMOVDQU32 0(AX), Y8
-	VMOVDQU32 32(AX), Y9
-	VMOVDQU32 64(AX), Y10
-	VMOVDQU32 96(AX), Y11
+	loadIdx(Y8, Y9, Y10, Y11, 32)
 	TESTQ CX, CX
 	JEQ store64done
 
 store64:
-	scatter64(SI, Y8, R10, DI, 0)
-	scatter64(SI, Y9, R11, DI, 64)
-	scatter64(SI, Y10, R12, DI, 128)
-	scatter64(SI, Y11, R13, DI, 192)
-	ADDQ $8, SI
-	ADDQ $256, DI
+	storeRows(scatter64, Y8, Y9, Y10, Y11, 8)
 	DECQ CX
 	JNZ store64
 
