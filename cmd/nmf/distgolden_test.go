@@ -204,10 +204,7 @@ func checkGoldenFit(t *testing.T, f goldenFit, np int, side, abi, device, one, o
 	}
 	for _, m := range []struct{ got, want string }{{"W.npy", f.expect.W}, {"H.npy", f.expect.H}} {
 		got, want := readMatrix(t, filepath.Join(out, m.got)), readMatrix(t, filepath.Join(f.dir, m.want))
-		scale := 0.0
-		for _, v := range want.data {
-			scale = math.Max(scale, math.Abs(v))
-		}
+		scale := want.maxAbs()
 		// !(d <= tol): a NaN difference (or an all-zero reference against a
 		// nonzero result) fails instead of passing every comparison.
 		if d := maxDiff(t, got, want) / math.Max(scale, math.SmallestNonzeroFloat64); !(d <= f.tol) {

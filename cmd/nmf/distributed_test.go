@@ -272,11 +272,7 @@ func sameFactors(t *testing.T, what, one, out string, tol float64) {
 	t.Helper()
 	for _, f := range []string{"W.npy", "H.npy"} {
 		a, b := readMatrix(t, filepath.Join(one, f)), readMatrix(t, filepath.Join(out, f))
-		scale := 0.0
-		for _, v := range a.data {
-			scale = math.Max(scale, math.Abs(v))
-		}
-		if diff := maxDiff(t, a, b); diff > tol*math.Max(1, scale) {
+		if diff := maxDiff(t, a, b); diff > tol*math.Max(1, a.maxAbs()) {
 			t.Errorf("%s: %s differs from one process by %g", what, f, diff)
 		}
 	}

@@ -102,6 +102,15 @@ func maxDiff(t *testing.T, a, b *matrix) float64 {
 	return d
 }
 
+// maxAbs is the largest absolute entry of m (0 for an empty or zero m).
+func (m *matrix) maxAbs() float64 {
+	s := 0.0
+	for _, v := range m.data {
+		s = math.Max(s, math.Abs(v))
+	}
+	return s
+}
+
 // snapshot lists every file under dir with its contents, to check that a
 // failed run changed nothing.
 func snapshot(t *testing.T, dir string) map[string]string {
