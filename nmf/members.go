@@ -196,7 +196,7 @@ func loadMembers(pr *problem, size, other int, rows func(lo, hi int) backend.Hos
 	if err != nil {
 		return Plan{}, err
 	}
-	plan := Plan{Along: opt.PanelsAlong}
+	var plan Plan // its Along set by setAlong below
 	var panels []panel
 	var members []*member
 	for i, b := range bs {

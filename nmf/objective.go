@@ -99,14 +99,9 @@ func (pr *problem) factorPenalty(name string, parts []factorPart, split bool, l1
 		}
 		s, s2 = s+a, s2+a2
 	}
-	return pr.penaltySum(split, penaltyFrom(s, s2, l1, l2))
-}
-
-// penaltySum is a factor's penalty v summed over the processes when the
-// processes hold parts of that factor (split), v itself otherwise.
-func (pr *problem) penaltySum(split bool, v float64) (float64, error) {
+	v := penaltyFrom(s, s2, l1, l2)
 	if !split {
 		return v, nil
 	}
-	return commScalar(pr.comm, v)
+	return commScalar(pr.comm, v) // the processes hold parts of the factor
 }

@@ -103,9 +103,16 @@ func (pr *problem) finalPoint(w, h backend.Matrix, out *outcome) (TracePoint, er
 		p.Seconds = time.Since(pr.began).Seconds()
 		return p, nil
 	}
-	p := TracePoint{Iter: out.nIter}
+	return pr.point(out.nIter, w, h)
+}
+
+// point is the error and regularised objective after iteration it, and
+// the seconds since the fit began. Where the penalty fails the point keeps
+// the error (its objective without the penalty) beside the failure.
+func (pr *problem) point(it int, w, h backend.Matrix) (TracePoint, error) {
+	p := TracePoint{Iter: it}
 	var err error
-	if p.Err, err = pr.error(out.nIter, w, h); err == nil {
+	if p.Err, err = pr.error(it, w, h); err == nil {
 		var pen float64
 		pen, err = pr.penalty(w, h)
 		p.Objective = objective(p.Err, pen)
@@ -183,16 +190,12 @@ func (pr *problem) error(iter int, w, h backend.Matrix) (float64, error) {
 // record computes the error and the regularised objective after iteration
 // it and adds them to the trace; it returns the error.
 func (pr *problem) record(it int, w, h backend.Matrix, out *outcome) (float64, error) {
-	e, err := pr.error(it, w, h)
+	p, err := pr.point(it, w, h)
 	if err != nil {
 		return 0, err
 	}
-	pen, err := pr.penalty(w, h)
-	if err != nil {
-		return 0, err
-	}
-	out.trace = append(out.trace, TracePoint{Iter: it, Err: e, Objective: objective(e, pen), Seconds: time.Since(pr.began).Seconds()})
-	return e, nil
+	out.trace = append(out.trace, p)
+	return p.Err, nil
 }
 
 // multiplicative is scikit-learn's _fit_multiplicative_update.
