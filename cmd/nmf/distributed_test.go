@@ -230,12 +230,7 @@ func TestDistributedWithoutMPI(t *testing.T) {
 // (n_iter exactly, golden tolerances), and rank 0 reports the OpenCL device.
 func TestDistributedDevices(t *testing.T) {
 	run := mpirunFor(t)
-	if !haveOpenCL() {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no OpenCL device under CI")
-		}
-		t.Skip("no OpenCL device")
-	}
+	needOpenCL(t)
 	for _, name := range []string{"mu_kl", "cd_fro"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()

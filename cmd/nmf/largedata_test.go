@@ -21,12 +21,7 @@ func TestDeviceMemoryFlag(t *testing.T) {
 // --device-memory so that X is streamed, and checks report.json's device
 // object and that W and H are the resident fit's.
 func TestDeviceMemoryStreams(t *testing.T) {
-	if !haveOpenCL() {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no OpenCL device under CI")
-		}
-		t.Skip("no OpenCL device")
-	}
+	needOpenCL(t)
 	dir := t.TempDir()
 	const l, n = 2000, 300
 	in := patternNPY(t, dir, l, n)
@@ -50,6 +45,18 @@ func TestDeviceMemoryStreams(t *testing.T) {
 		if diff := maxDiff(t, readMatrix(t, filepath.Join(res, f)), readMatrix(t, filepath.Join(str, f))); diff > 1e-3 {
 			t.Errorf("%s: streamed and resident fits differ by %g", f, diff)
 		}
+	}
+}
+
+// needOpenCL skips t where no OpenCL device is found, and fails it under
+// CI, which installs PoCL.
+func needOpenCL(t *testing.T) {
+	t.Helper()
+	if !haveOpenCL() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no OpenCL device under CI")
+		}
+		t.Skip("no OpenCL device")
 	}
 }
 

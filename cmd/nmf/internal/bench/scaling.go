@@ -86,8 +86,8 @@ func (m *measurer) scaling(ctx context.Context) error {
 			ms, err := commandMs(cmd, out)
 			if err != nil {
 				errs[i] = err
-			} else if best[i] == 0 || ms < best[i] {
-				best[i] = ms
+			} else {
+				best[i] = minPositive(best[i], ms)
 			}
 		}
 	}
