@@ -42,6 +42,9 @@ func (im *impl[T]) setRows(t *kernTask[T], a []T, sar, sap, m, inner int, b []T,
 	t.htp = im.buf("k.htp", inner*t.kp)
 	im.pack(t.htp, b, inner, inner, n, sbp, sbc, t.kp, nr)
 	t.nump = im.buf("k.num", t.lp*t.kp)
+	if inner == 0 { // an empty sum: the blocks write nothing, and the scratch holds the last product
+		clear(t.nump)
+	}
 	if m%mr != 0 {
 		t.xrows = im.buf("k.xrows", mr*inner)
 		clear(t.xrows)
@@ -88,6 +91,9 @@ func (im *impl[T]) prodBtX(x *data[T], b []T, k int) (out []T, ld int) {
 	t.wpk = im.buf("k.wpk", kr*t.lp)
 	im.pack(t.wpk, b, t.lp, x.rows, k, k, 1, kr, mr)
 	t.nump = im.buf("k.num", kr*t.np)
+	if x.rows == 0 { // an empty sum, as in setRows
+		clear(t.nump)
+	}
 	t.narrow(im.pool.workers)
 	t.scratch = im.buf("k.xb", im.pool.workers*t.kc*t.nb)
 	im.pool.dynamic((t.np+t.nb-1)/t.nb, t)

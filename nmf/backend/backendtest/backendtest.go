@@ -212,7 +212,12 @@ func (c *checker) mul(t *testing.T) {
 			c.check(fmt.Sprintf("3×0×4 ta=%v tb=%v", ta, tb), c.read(out), make([]float64, 12))
 		}
 	}
+	// A Gram of a nonzero 5×4 first, so that scratch a backend reuses
+	// holds a product's values.
 	out := Put(c.t, c.b, c.p, 4, 4, Uniform(c.rng, c.p, 4, 4, 1, 0))
+	if err := c.b.Gram(out, c.upload(c.random(5, 4, 0))); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.b.Gram(out, c.upload(host{0, 4, nil})); err != nil {
 		t.Fatal(err)
 	}
